@@ -1,0 +1,39 @@
+//! Embeds the default archive (`archive/`: declarations, README, taxonomy) in the binary
+//! so `clausewatch init` works anywhere, from a crates.io install too.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+fn main() {
+    let root = Path::new("archive");
+    println!("cargo:rerun-if-changed=archive");
+    let mut files: Vec<String> = Vec::new();
+    for name in ["README.md", "provisions.toml"] {
+        if root.join(name).is_file() {
+            files.push(name.to_string());
+        }
+    }
+    if let Ok(entries) = std::fs::read_dir(root.join("services")) {
+        let mut services: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| n.ends_with(".toml"))
+            .map(|n| format!("services/{n}"))
+            .collect();
+        services.sort();
+        files.extend(services);
+    }
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo");
+    let mut out = String::from(
+        "/// The default archive's files: (path inside the archive, contents).\npub static DEFAULT_ARCHIVE: &[(&str, &str)] = &[\n",
+    );
+    for file in &files {
+        let _ = writeln!(
+            out,
+            "    ({file:?}, include_str!(concat!({manifest:?}, \"/archive/\", {file:?}))),"
+        );
+    }
+    out.push_str("];\n");
+    let dest = Path::new(&std::env::var("OUT_DIR").expect("set by cargo")).join("default_archive.rs");
+    std::fs::write(dest, out).expect("write default_archive.rs");
+}

@@ -1,0 +1,207 @@
+//! The commit message of a version (DESIGN §4): a subject that says what changed, an
+//! optional provisions line, and git trailers that carry the provenance.
+//!
+//! Writing and reading live together so the two can never disagree.
+
+use std::fmt::{self, Write as _};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+/// What kind of change a version is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    /// The first recorded version of a document.
+    First,
+    /// The wording changed.
+    Substantive,
+    /// Only whitespace, punctuation, letter case, quote or dash style, or numbering.
+    Cosmetic,
+    /// Rebuilt from the stored snapshot by a newer canonicalizer.
+    Reextract,
+}
+
+impl ChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::First => "first",
+            ChangeKind::Substantive => "substantive",
+            ChangeKind::Cosmetic => "cosmetic",
+            ChangeKind::Reextract => "reextract",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ChangeKind> {
+        Some(match s.trim() {
+            "first" => ChangeKind::First,
+            "substantive" => ChangeKind::Substantive,
+            "cosmetic" => ChangeKind::Cosmetic,
+            "reextract" => ChangeKind::Reextract,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for ChangeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Everything a version's commit message says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VersionMessage {
+    /// `TikTok Privacy Policy: 3 sentences added, 1 removed, 2 changed`.
+    pub subject: String,
+    pub service: String,
+    pub document: String,
+    /// The URL of each part, in order (one for most documents).
+    pub source_urls: Vec<String>,
+    pub fetched_at: DateTime<Utc>,
+    pub snapshot_sha256: String,
+    /// `http` or `browser`.
+    pub fetcher: String,
+    pub change: ChangeKind,
+    /// Provision ids the change touched, sorted.
+    pub provisions: Vec<String>,
+    pub canonicalizer: u32,
+    pub clausewatch_version: String,
+}
+
+impl VersionMessage {
+    /// The full commit message, trailers last so `git interpret-trailers` reads them.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        out.push_str(self.subject.trim());
+        out.push_str("\n\n");
+        if !self.provisions.is_empty() {
+            let _ = writeln!(out, "Provisions touched: {}\n", self.provisions.join(", "));
+        }
+        let _ = writeln!(out, "Service: {}", self.service);
+        let _ = writeln!(out, "Document: {}", self.document);
+        for url in &self.source_urls {
+            let _ = writeln!(out, "Source-URL: {url}");
+        }
+        let _ = writeln!(
+            out,
+            "Fetched-At: {}",
+            self.fetched_at.to_rfc3339_opts(SecondsFormat::Secs, true)
+        );
+        let _ = writeln!(out, "Snapshot-SHA256: {}", self.snapshot_sha256);
+        let _ = writeln!(out, "Fetcher: {}", self.fetcher);
+        let _ = writeln!(out, "Change: {}", self.change);
+        if !self.provisions.is_empty() {
+            let _ = writeln!(out, "Provisions: {}", self.provisions.join(", "));
+        }
+        let _ = writeln!(out, "Canonicalizer: {}", self.canonicalizer);
+        let _ = writeln!(out, "Clausewatch-Version: {}", self.clausewatch_version);
+        out
+    }
+
+    /// Reads a message written by [`render`](Self::render). `None` for commits that
+    /// are not versions (the archive's own setup commits, a user's commits).
+    pub fn parse(message: &str) -> Option<VersionMessage> {
+        let subject = message.lines().next()?.trim().to_string();
+        let trailers = trailers(message);
+        let get = |key: &str| trailers.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+        let list = |key: &str| -> Vec<String> {
+            get(key)
+                .map(|v| {
+                    v.split(',')
+                        .map(|p| p.trim().to_string())
+                        .filter(|p| !p.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Some(VersionMessage {
+            subject,
+            service: get("Service")?,
+            document: get("Document")?,
+            source_urls: trailers
+                .iter()
+                .filter(|(k, _)| k == "Source-URL")
+                .map(|(_, v)| v.clone())
+                .collect(),
+            fetched_at: DateTime::parse_from_rfc3339(&get("Fetched-At")?)
+                .ok()?
+                .with_timezone(&Utc),
+            snapshot_sha256: get("Snapshot-SHA256").unwrap_or_default(),
+            fetcher: get("Fetcher").unwrap_or_default(),
+            change: ChangeKind::parse(&get("Change")?)?,
+            provisions: list("Provisions"),
+            canonicalizer: get("Canonicalizer").and_then(|v| v.parse().ok()).unwrap_or(0),
+            clausewatch_version: get("Clausewatch-Version").unwrap_or_default(),
+        })
+    }
+}
+
+/// The `Key: value` lines of the message's last paragraph.
+fn trailers(message: &str) -> Vec<(String, String)> {
+    let last_paragraph = message.trim_end().rsplit("\n\n").next().unwrap_or_default();
+    last_paragraph
+        .lines()
+        .filter_map(|line| {
+            let (key, value) = line.split_once(": ")?;
+            let is_key = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+            is_key.then(|| (key.to_string(), value.trim().to_string()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> VersionMessage {
+        VersionMessage {
+            subject: "TikTok Privacy Policy: 3 sentences added, 1 removed, 2 changed".into(),
+            service: "tiktok".into(),
+            document: "privacy-policy".into(),
+            source_urls: vec!["https://www.tiktok.com/legal/page/us/privacy-policy/en".into()],
+            fetched_at: DateTime::parse_from_rfc3339("2026-11-29T06:00:12Z")
+                .unwrap()
+                .with_timezone(&Utc),
+            snapshot_sha256: "9f2c".into(),
+            fetcher: "http".into(),
+            change: ChangeKind::Substantive,
+            provisions: vec!["ai-training".into(), "data-sharing".into()],
+            canonicalizer: 1,
+            clausewatch_version: "0.1.0".into(),
+        }
+    }
+
+    #[test]
+    fn renders_the_design_format() {
+        assert_eq!(
+            sample().render(),
+            "TikTok Privacy Policy: 3 sentences added, 1 removed, 2 changed\n\
+             \n\
+             Provisions touched: ai-training, data-sharing\n\
+             \n\
+             Service: tiktok\n\
+             Document: privacy-policy\n\
+             Source-URL: https://www.tiktok.com/legal/page/us/privacy-policy/en\n\
+             Fetched-At: 2026-11-29T06:00:12Z\n\
+             Snapshot-SHA256: 9f2c\n\
+             Fetcher: http\n\
+             Change: substantive\n\
+             Provisions: ai-training, data-sharing\n\
+             Canonicalizer: 1\n\
+             Clausewatch-Version: 0.1.0\n"
+        );
+    }
+
+    #[test]
+    fn parse_reads_back_what_render_wrote() {
+        let message = sample();
+        assert_eq!(VersionMessage::parse(&message.render()), Some(message.clone()));
+        let plain = VersionMessage {
+            provisions: vec![],
+            ..message
+        };
+        assert_eq!(VersionMessage::parse(&plain.render()), Some(plain));
+        assert_eq!(VersionMessage::parse("Initial commit\n"), None);
+    }
+}

@@ -1,0 +1,423 @@
+//! The git store (DESIGN §1, §4): where an archive lives, reading its current versions,
+//! and recording new ones as one commit each.
+//!
+//! Commits are built from HEAD's tree, never from the index, so whatever the user has
+//! staged or changed elsewhere in the repository is neither committed nor lost; only the
+//! recorded paths are then updated in the index and the working tree.
+
+mod lock;
+pub mod message;
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Component, Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use git2::{FileMode, Oid, Repository, Signature, Time};
+
+pub use lock::ArchiveLock;
+pub use message::{ChangeKind, VersionMessage};
+
+/// What can go wrong with the archive itself (not with one document).
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    #[error("{path} is not inside a git repository: run `clausewatch init {path}` first")]
+    NotARepository { path: String },
+    #[error("no archive at {path}: run `clausewatch init` to create one, or pass --archive DIR")]
+    NoArchive { path: String },
+    #[error("the repository at {path} is bare; an archive needs a working tree")]
+    Bare { path: String },
+    #[error("{path} resolves outside the archive folder (a symbolic link?); refusing to write there")]
+    Escapes { path: String },
+    #[error("another clausewatch run holds the archive lock ({path}){holder}; wait for it to finish")]
+    Locked { path: String, holder: String },
+    #[error("the current branch moved while recording (another process committed); run again")]
+    Raced,
+    #[error("git: {0}")]
+    Git(#[from] git2::Error),
+    #[error("{context}: {source}")]
+    Io { context: String, source: std::io::Error },
+}
+
+fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> ArchiveError {
+    let context = context.into();
+    move |source| ArchiveError::Io { context, source }
+}
+
+/// Who commits versions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub name: String,
+    pub email: String,
+}
+
+impl Default for Identity {
+    fn default() -> Identity {
+        Identity {
+            name: "clausewatch".into(),
+            email: "clausewatch@users.noreply.github.com".into(),
+        }
+    }
+}
+
+/// A new version of one document, its text and snapshot already stored as blobs (see
+/// [`Archive::write_blob`]), ready to be committed.
+#[derive(Debug, Clone)]
+pub struct NewVersion {
+    pub service: String,
+    pub doc_type: String,
+    pub text_blob: Oid,
+    pub snapshot_blob: Oid,
+    /// `html`, `pdf` or `txt`.
+    pub snapshot_ext: &'static str,
+    pub message: VersionMessage,
+}
+
+/// An archive folder inside a git repository.
+pub struct Archive {
+    repo: Repository,
+    /// The archive folder, absolute and canonical.
+    root: PathBuf,
+    /// The archive folder relative to the work tree, `/`-separated, `""` at the top.
+    prefix: String,
+}
+
+impl Archive {
+    /// Opens the archive in `dir` (which must exist and have a `services/` folder).
+    pub fn open(dir: &Path) -> Result<Archive, ArchiveError> {
+        let shown = dir.display().to_string();
+        if !dir.join("services").is_dir() {
+            return Err(ArchiveError::NoArchive { path: shown });
+        }
+        let root = dir.canonicalize().map_err(io(format!("cannot resolve {shown}")))?;
+        let repo = Repository::discover(&root).map_err(|_| ArchiveError::NotARepository { path: shown.clone() })?;
+        Archive::with_repo(repo, root)
+    }
+
+    fn with_repo(repo: Repository, root: PathBuf) -> Result<Archive, ArchiveError> {
+        let workdir = repo
+            .workdir()
+            .ok_or_else(|| ArchiveError::Bare {
+                path: repo.path().display().to_string(),
+            })?
+            .canonicalize()
+            .map_err(io("cannot resolve the repository's work tree"))?;
+        let relative = root.strip_prefix(&workdir).map_err(|_| ArchiveError::Escapes {
+            path: root.display().to_string(),
+        })?;
+        let prefix = relative
+            .components()
+            .filter_map(|c| match c {
+                Component::Normal(part) => part.to_str().map(str::to_string),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        Ok(Archive { repo, root, prefix })
+    }
+
+    /// Creates the archive folders in `dir`, inside the enclosing repository or a new one
+    /// (branch `main`). `files` are written relative to the archive when absent; nothing
+    /// existing is overwritten. Returns the archive and the files it created.
+    pub fn init(dir: &Path, files: &[(&str, &str)]) -> Result<(Archive, Vec<String>), ArchiveError> {
+        fs::create_dir_all(dir).map_err(io(format!("cannot create {}", dir.display())))?;
+        let root = dir
+            .canonicalize()
+            .map_err(io(format!("cannot resolve {}", dir.display())))?;
+        let repo = match Repository::discover(&root) {
+            Ok(repo) => repo,
+            Err(_) => {
+                let mut options = git2::RepositoryInitOptions::new();
+                options.initial_head("main");
+                Repository::init_opts(&root, &options)?
+            }
+        };
+        let archive = Archive::with_repo(repo, root)?;
+        let mut created = Vec::new();
+        for folder in ["services", "versions", "snapshots"] {
+            let path = archive.root.join(folder);
+            fs::create_dir_all(&path).map_err(io(format!("cannot create {}", path.display())))?;
+            // git does not track empty folders; a keep-file makes the layout visible.
+            let keep = path.join(".gitkeep");
+            if fs::read_dir(&path).map(|mut d| d.next().is_none()).unwrap_or(false) {
+                fs::write(&keep, b"").map_err(io(format!("cannot write {}", keep.display())))?;
+                created.push(format!("{folder}/.gitkeep"));
+            }
+        }
+        for (relative, contents) in files {
+            let path = archive.root.join(relative);
+            if path.exists() {
+                continue;
+            }
+            if let Some(parent) = path.parent() {
+                fs::create_dir_all(parent).map_err(io(format!("cannot create {}", parent.display())))?;
+            }
+            fs::write(&path, contents).map_err(io(format!("cannot write {}", path.display())))?;
+            created.push((*relative).to_string());
+        }
+        Ok((archive, created))
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn repo(&self) -> &Repository {
+        &self.repo
+    }
+
+    pub fn services_dir(&self) -> PathBuf {
+        self.root.join("services")
+    }
+
+    /// A path inside the archive as the repository names it.
+    pub fn repo_path(&self, inside: &str) -> String {
+        if self.prefix.is_empty() {
+            inside.to_string()
+        } else {
+            format!("{}/{inside}", self.prefix)
+        }
+    }
+
+    pub fn version_path(&self, service: &str, doc_type: &str) -> String {
+        self.repo_path(&format!("versions/{service}/{doc_type}.md"))
+    }
+
+    fn snapshot_dir(&self, service: &str) -> String {
+        self.repo_path(&format!("snapshots/{service}"))
+    }
+
+    /// Commits `paths` (archive-relative) as they are in the working tree, plus any
+    /// deletions among them, in one commit; used by `init` for its files.
+    pub fn commit_files(
+        &self,
+        paths: &[String],
+        message: &str,
+        identity: &Identity,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Oid>, ArchiveError> {
+        if paths.is_empty() {
+            return Ok(None);
+        }
+        let mut index = self.repo.index()?;
+        let mut tree = git2::build::TreeUpdateBuilder::new();
+        for path in paths {
+            let repo_path = self.repo_path(path);
+            let bytes = fs::read(self.root.join(path)).map_err(io(format!("cannot read {repo_path}")))?;
+            tree.upsert(repo_path.as_str(), self.repo.blob(&bytes)?, FileMode::Blob);
+            index.add_path(Path::new(&repo_path))?;
+        }
+        let oid = self.commit_tree(&mut tree, message, identity, now, now)?;
+        index.write()?;
+        Ok(Some(oid))
+    }
+
+    /// The HEAD commit, or `None` on an unborn branch.
+    pub fn head_commit(&self) -> Result<Option<git2::Commit<'_>>, ArchiveError> {
+        match self.repo.head() {
+            Ok(head) => Ok(Some(head.peel_to_commit()?)),
+            Err(e) if e.code() == git2::ErrorCode::UnbornBranch || e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The bytes of a file (repository-relative path) in the HEAD commit.
+    fn head_blob(&self, repo_path: &str) -> Result<Option<Vec<u8>>, ArchiveError> {
+        let Some(commit) = self.head_commit()? else {
+            return Ok(None);
+        };
+        let tree = commit.tree()?;
+        match tree.get_path(Path::new(repo_path)) {
+            Ok(entry) => Ok(Some(self.repo.find_blob(entry.id())?.content().to_vec())),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The recorded text of a document at HEAD.
+    pub fn current_text(&self, service: &str, doc_type: &str) -> Result<Option<String>, ArchiveError> {
+        Ok(self
+            .head_blob(&self.version_path(service, doc_type))?
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
+    /// Stores bytes in the object database. Blobs are content-addressed, so storing
+    /// them as fetches arrive, in any order, keeps commits deterministic and memory flat.
+    pub fn write_blob(&self, bytes: &[u8]) -> Result<Oid, ArchiveError> {
+        Ok(self.repo.blob(bytes)?)
+    }
+
+    /// The snapshot blob of every document at HEAD, by (service, type): a fetch whose
+    /// bytes hash to the same blob cannot have changed the text.
+    pub fn snapshot_ids(&self) -> Result<std::collections::HashMap<(String, String), Oid>, ArchiveError> {
+        let mut ids = std::collections::HashMap::new();
+        let Some(commit) = self.head_commit()? else {
+            return Ok(ids);
+        };
+        let tree = commit.tree()?;
+        let Ok(entry) = tree.get_path(Path::new(&self.repo_path("snapshots"))) else {
+            return Ok(ids);
+        };
+        let Ok(snapshots) = self.repo.find_tree(entry.id()) else {
+            return Ok(ids);
+        };
+        for service in snapshots.iter() {
+            let (Ok(service_name), Ok(files)) = (service.name(), self.repo.find_tree(service.id())) else {
+                continue;
+            };
+            for file in files.iter() {
+                if let Some((doc_type, _ext)) = file.name().ok().and_then(|n| n.rsplit_once('.')) {
+                    ids.insert((service_name.to_string(), doc_type.to_string()), file.id());
+                }
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Records one version as one commit on the current branch and brings the index and
+    /// working tree of its two paths up to date.
+    pub fn record(&self, version: &NewVersion, identity: &Identity, now: DateTime<Utc>) -> Result<Oid, ArchiveError> {
+        let version_path = self.version_path(&version.service, &version.doc_type);
+        let snapshot_dir = self.snapshot_dir(&version.service);
+        let snapshot_path = format!("{snapshot_dir}/{}.{}", version.doc_type, version.snapshot_ext);
+
+        let mut tree = git2::build::TreeUpdateBuilder::new();
+        tree.upsert(version_path.as_str(), version.text_blob, FileMode::Blob);
+        tree.upsert(snapshot_path.as_str(), version.snapshot_blob, FileMode::Blob);
+        // A document that moved from HTML to PDF keeps one snapshot, not two.
+        let stale = self.stale_snapshots(&snapshot_dir, &version.doc_type, version.snapshot_ext)?;
+        for path in &stale {
+            tree.remove(path.as_str());
+        }
+
+        let oid = self.commit_tree(
+            &mut tree,
+            &version.message.render(),
+            identity,
+            version.message.fetched_at,
+            now,
+        )?;
+
+        self.write_worktree_file(&version_path, self.repo.find_blob(version.text_blob)?.content())?;
+        self.write_worktree_file(&snapshot_path, self.repo.find_blob(version.snapshot_blob)?.content())?;
+        let mut index = self.repo.index()?;
+        for path in &stale {
+            let _ = fs::remove_file(self.workdir_path(path)?);
+            let _ = index.remove_path(Path::new(path));
+        }
+        index.add_path(Path::new(&version_path))?;
+        index.add_path(Path::new(&snapshot_path))?;
+        index.write()?;
+        Ok(oid)
+    }
+
+    fn stale_snapshots(&self, snapshot_dir: &str, doc_type: &str, ext: &str) -> Result<Vec<String>, ArchiveError> {
+        let Some(commit) = self.head_commit()? else {
+            return Ok(Vec::new());
+        };
+        let tree = commit.tree()?;
+        let Ok(entry) = tree.get_path(Path::new(snapshot_dir)) else {
+            return Ok(Vec::new());
+        };
+        let Ok(dir) = self.repo.find_tree(entry.id()) else {
+            return Ok(Vec::new());
+        };
+        let keep = format!("{doc_type}.{ext}");
+        Ok(dir
+            .iter()
+            .filter_map(|e| e.name().ok().map(str::to_string))
+            .filter(|name| {
+                name != &keep
+                    && name
+                        .strip_prefix(doc_type)
+                        .is_some_and(|rest| rest.starts_with('.') && !rest[1..].contains('.'))
+            })
+            .map(|name| format!("{snapshot_dir}/{name}"))
+            .collect())
+    }
+
+    /// Applies `tree` to HEAD's tree and commits it on HEAD's branch. The update fails,
+    /// instead of overwriting, when another process moved the branch meanwhile.
+    fn commit_tree(
+        &self,
+        tree: &mut git2::build::TreeUpdateBuilder,
+        message: &str,
+        identity: &Identity,
+        authored: DateTime<Utc>,
+        committed: DateTime<Utc>,
+    ) -> Result<Oid, ArchiveError> {
+        let parent = self.head_commit()?;
+        let baseline = match &parent {
+            Some(commit) => commit.tree()?,
+            None => self.repo.find_tree(self.repo.treebuilder(None)?.write()?)?,
+        };
+        let tree = self.repo.find_tree(tree.create_updated(&self.repo, &baseline)?)?;
+        let author = signature(identity, authored)?;
+        let committer = signature(identity, committed)?;
+        let parents: Vec<&git2::Commit> = parent.iter().collect();
+        match self
+            .repo
+            .commit(Some("HEAD"), &author, &committer, message, &tree, &parents)
+        {
+            Ok(oid) => Ok(oid),
+            Err(e) if e.code() == git2::ErrorCode::Modified => Err(ArchiveError::Raced),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The working-tree path of a repository path, checked to stay inside the archive
+    /// even when a folder on the way is a symbolic link.
+    fn workdir_path(&self, repo_path: &str) -> Result<PathBuf, ArchiveError> {
+        let inside = if self.prefix.is_empty() {
+            repo_path
+        } else {
+            repo_path
+                .strip_prefix(&format!("{}/", self.prefix))
+                .unwrap_or(repo_path)
+        };
+        let path = self.root.join(inside);
+        let parent = path.parent().unwrap_or(&self.root);
+        if parent.exists() {
+            let resolved = parent
+                .canonicalize()
+                .map_err(io(format!("cannot resolve {}", parent.display())))?;
+            if !resolved.starts_with(&self.root) {
+                return Err(ArchiveError::Escapes {
+                    path: repo_path.to_string(),
+                });
+            }
+        }
+        if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(ArchiveError::Escapes {
+                path: repo_path.to_string(),
+            });
+        }
+        Ok(path)
+    }
+
+    /// Writes a file atomically (temporary file, then rename) so a crash never leaves
+    /// half a version in the working tree.
+    fn write_worktree_file(&self, repo_path: &str, bytes: &[u8]) -> Result<(), ArchiveError> {
+        let path = self.workdir_path(repo_path)?;
+        let parent = path.parent().unwrap_or(&self.root);
+        fs::create_dir_all(parent).map_err(io(format!("cannot create {}", parent.display())))?;
+        let temp = parent.join(format!(
+            ".{}.clausewatch-tmp",
+            path.file_name().and_then(|n| n.to_str()).unwrap_or("file")
+        ));
+        let mut file = fs::File::create(&temp).map_err(io(format!("cannot write {}", temp.display())))?;
+        file.write_all(bytes)
+            .map_err(io(format!("cannot write {}", temp.display())))?;
+        drop(file);
+        fs::rename(&temp, &path).map_err(io(format!("cannot write {}", path.display())))
+    }
+
+    /// Takes the archive's lock for the duration of a run (see [`ArchiveLock`]).
+    pub fn lock(&self) -> Result<ArchiveLock, ArchiveError> {
+        ArchiveLock::acquire(self.repo.path(), &self.root)
+    }
+}
+
+fn signature(identity: &Identity, at: DateTime<Utc>) -> Result<Signature<'static>, git2::Error> {
+    Signature::new(&identity.name, &identity.email, &Time::new(at.timestamp(), 0))
+}

@@ -1,0 +1,498 @@
+//! The command line: clap definitions, dispatch, output, and exit codes.
+//!
+//! Errors are values until here; this is the one place that prints them, once, with
+//! their context, and turns them into an exit code:
+//! 0 success, 1 some documents failed (or `check` found problems), 2 usage or
+//! configuration error, 3 the run could not proceed (archive locked, git or I/O error).
+
+use std::io::{self, IsTerminal as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+
+use crate::archive::{Archive, ArchiveError};
+use crate::canon::{self, Selection};
+use crate::clock::Clock;
+use crate::config::{FileConfig, Overrides, Settings};
+use crate::declaration::{self, Service};
+use crate::fetch::HttpFetcher;
+use crate::track::{self, DocumentOutcome, Status, TrackOptions};
+
+const AFTER_HELP: &str = "\
+Environment:
+  CLAUSEWATCH_NOW=2026-03-02T00:00:00Z  replace the clock (fetch times, commit dates)
+  CLAUSEWATCH_ALLOW_PRIVATE=1           same as --allow-private
+  CLAUSEWATCH_LOG=debug                 log detail on stderr
+
+Exit codes: 0 success; 1 some documents failed, or check found problems;
+2 usage or configuration error; 3 the run could not proceed (archive locked, git or I/O).";
+
+/// Keeps a version-controlled archive of platform terms, privacy and AI policies.
+#[derive(Debug, Parser)]
+#[command(name = "clausewatch", version, about, long_about = None, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// The archive folder (inside a git repository, or a repository of its own).
+    #[arg(
+        long,
+        global = true,
+        env = "CLAUSEWATCH_ARCHIVE",
+        default_value = "archive",
+        value_name = "DIR"
+    )]
+    pub archive: PathBuf,
+
+    /// Allow fetching loopback and private-network addresses (also after redirects).
+    #[arg(long, global = true, env = "CLAUSEWATCH_ALLOW_PRIVATE", value_parser = clap::builder::FalseyValueParser::new())]
+    pub allow_private: bool,
+
+    /// More log detail on stderr (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create an archive with the default services, and commit it.
+    ///
+    /// Inside a git repository the archive becomes a folder of it; elsewhere a new
+    /// repository (branch `main`) is created. Existing files are never overwritten.
+    Init(InitArgs),
+    /// Fetch every declared document and record each new version as one commit.
+    ///
+    /// A document whose text did not change records nothing. A failed document (HTTP
+    /// error, selector without a match, a text that shrank by more than half) is
+    /// reported and never recorded; the others still are. Exit code 1 when any failed.
+    Track(TrackArgs),
+    /// Validate every declaration without fetching.
+    Check(CheckArgs),
+    /// Print the canonical text of one page, to write and debug declarations.
+    ///
+    /// A file is read as fetched bytes (charset rules included); a URL is fetched.
+    Extract(ExtractArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to create the archive (default: --archive).
+    pub dir: Option<PathBuf>,
+    /// Create only the folders, without the default services.
+    #[arg(long)]
+    pub empty: bool,
+    /// Leave the new files uncommitted.
+    #[arg(long)]
+    pub no_commit: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TrackArgs {
+    /// Track only this service or SERVICE/TYPE (repeatable).
+    #[arg(long = "service", short = 's', value_name = "SERVICE[/TYPE]")]
+    pub services: Vec<String>,
+    /// Print a JSON summary instead of lines.
+    #[arg(long)]
+    pub json: bool,
+    /// Record texts that lost more than half their length.
+    #[arg(long)]
+    pub accept_shrink: bool,
+    /// Hide the progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+/// Fetch settings; each also reads the environment and `clausewatch.toml`.
+#[derive(Debug, Args, Clone)]
+pub struct NetArgs {
+    /// Documents fetched at once (one request at a time per host) [default: 8].
+    #[arg(long, short = 'j', env = "CLAUSEWATCH_JOBS")]
+    pub jobs: Option<usize>,
+    /// Seconds between two requests to the same host [default: 1].
+    #[arg(long, env = "CLAUSEWATCH_HOST_DELAY", value_name = "SECONDS")]
+    pub host_delay: Option<f64>,
+    /// Seconds a whole request may take, body included [default: 60].
+    #[arg(long, env = "CLAUSEWATCH_TIMEOUT", value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+    /// Retries of a transient failure (timeout, reset, 5xx, 429) [default: 2].
+    #[arg(long, env = "CLAUSEWATCH_RETRIES")]
+    pub retries: Option<u32>,
+    /// Seconds before the first retry, doubling after [default: 2].
+    #[arg(long, env = "CLAUSEWATCH_RETRY_DELAY", value_name = "SECONDS")]
+    pub retry_delay: Option<f64>,
+    /// Largest accepted body, after decompression [default: 20].
+    #[arg(long, env = "CLAUSEWATCH_MAX_BODY_MB", value_name = "MB")]
+    pub max_body_mb: Option<u64>,
+    /// A contact (e-mail or URL) added to the User-Agent.
+    #[arg(long, env = "CLAUSEWATCH_CONTACT")]
+    pub contact: Option<String>,
+    /// Commit author name [default: clausewatch].
+    #[arg(long, env = "CLAUSEWATCH_AUTHOR_NAME")]
+    pub author_name: Option<String>,
+    /// Commit author e-mail.
+    #[arg(long, env = "CLAUSEWATCH_AUTHOR_EMAIL")]
+    pub author_email: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {}
+
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// A saved page (HTML or text) or an http(s) URL.
+    pub source: String,
+    /// CSS selector whose content is kept (repeatable).
+    #[arg(long)]
+    pub select: Vec<String>,
+    /// CSS selector removed first (repeatable).
+    #[arg(long)]
+    pub remove: Vec<String>,
+    /// The content type of a file, when its extension does not tell.
+    #[arg(long)]
+    pub content_type: Option<String>,
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+/// A failure with the exit code it maps to.
+#[derive(Debug)]
+pub struct CliError {
+    pub code: u8,
+    pub error: anyhow::Error,
+}
+
+fn usage(error: impl Into<anyhow::Error>) -> CliError {
+    CliError {
+        code: 2,
+        error: error.into(),
+    }
+}
+
+fn runtime(error: impl Into<anyhow::Error>) -> CliError {
+    CliError {
+        code: 3,
+        error: error.into(),
+    }
+}
+
+impl From<io::Error> for CliError {
+    fn from(error: io::Error) -> CliError {
+        runtime(error)
+    }
+}
+
+impl From<ArchiveError> for CliError {
+    fn from(error: ArchiveError) -> CliError {
+        match error {
+            ArchiveError::NoArchive { .. } | ArchiveError::NotARepository { .. } | ArchiveError::Bare { .. } => {
+                usage(error)
+            }
+            _ => runtime(error),
+        }
+    }
+}
+
+/// Parses the command line, runs it, and prints any error once.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    match run(cli) {
+        Ok(code) => code,
+        Err(CliError { code, error }) => {
+            // A closed pipe (`clausewatch log | head`) is the reader's choice, not an error.
+            if error.chain().any(|c| {
+                c.downcast_ref::<io::Error>()
+                    .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            }) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {error:#}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "clausewatch=info",
+        _ => "clausewatch=debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CLAUSEWATCH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    let clock = Clock::from_env().map_err(usage)?;
+    match cli.command {
+        Command::Init(args) => init(&cli.archive, args, clock),
+        Command::Track(args) => track(&cli.archive, cli.allow_private, args, clock),
+        Command::Check(_) => check(&cli.archive),
+        Command::Extract(args) => extract(cli.allow_private, args),
+    }
+}
+
+fn init(archive_dir: &Path, args: InitArgs, clock: Clock) -> Result<ExitCode, CliError> {
+    let dir = args.dir.unwrap_or_else(|| archive_dir.to_path_buf());
+    let files: &[(&str, &str)] = if args.empty {
+        &[]
+    } else {
+        crate::defaults::DEFAULT_ARCHIVE
+    };
+    let (archive, created) = Archive::init(&dir, files)?;
+    let mut out = io::stdout().lock();
+    if created.is_empty() {
+        writeln!(out, "{} already has an archive; nothing to create", dir.display())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let services = created
+        .iter()
+        .filter(|f| f.starts_with("services/") && f.ends_with(".toml"))
+        .count();
+    writeln!(
+        out,
+        "created an archive in {} ({} files, {services} service declarations)",
+        dir.display(),
+        created.len()
+    )?;
+    if !args.no_commit {
+        let identity = crate::archive::Identity::default();
+        if let Some(oid) =
+            archive.commit_files(&created, "Initialize the clausewatch archive", &identity, clock.now())?
+        {
+            writeln!(out, "committed as {}", &oid.to_string()[..12])?;
+        }
+    }
+    writeln!(out, "next: `clausewatch --archive {} track`", dir.display())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Loads and validates the declarations, printing every problem.
+fn load_services(archive: &Archive) -> Result<Vec<Service>, CliError> {
+    declaration::load_all(&archive.services_dir()).map_err(|errors| {
+        let list: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
+        usage(anyhow::anyhow!("invalid declarations:\n{}", list.join("\n")))
+    })
+}
+
+fn settings(archive_root: &Path, net: &NetArgs, allow_private: bool) -> Result<Settings, CliError> {
+    let file = FileConfig::load(archive_root).map_err(usage)?;
+    let overrides = Overrides {
+        contact: net.contact.clone(),
+        jobs: net.jobs,
+        host_delay: net.host_delay,
+        timeout: net.timeout,
+        retries: net.retries,
+        retry_delay: net.retry_delay,
+        max_body_mb: net.max_body_mb,
+        author_name: net.author_name.clone(),
+        author_email: net.author_email.clone(),
+        allow_private,
+    };
+    Settings::resolve(&file, &overrides).map_err(usage)
+}
+
+/// Keeps the services and documents named by `--service` filters.
+fn filter_services(services: Vec<Service>, filters: &[String]) -> Result<Vec<Service>, CliError> {
+    if filters.is_empty() {
+        return Ok(services);
+    }
+    let mut kept: Vec<Service> = Vec::new();
+    for filter in filters {
+        let (slug, doc_type) = match filter.split_once('/') {
+            Some((s, t)) => (s, Some(t)),
+            None => (filter.as_str(), None),
+        };
+        let Some(service) = services.iter().find(|s| s.slug == slug) else {
+            let known: Vec<&str> = services.iter().map(|s| s.slug.as_str()).collect();
+            return Err(usage(anyhow::anyhow!(
+                "no service {slug:?} is declared (known: {})",
+                known.join(", ")
+            )));
+        };
+        let documents = match doc_type {
+            None => service.documents.clone(),
+            Some(t) => match service.document(t) {
+                Some(d) => vec![d.clone()],
+                None => {
+                    let known: Vec<&str> = service.documents.iter().map(|d| d.doc_type.as_str()).collect();
+                    return Err(usage(anyhow::anyhow!(
+                        "{slug} declares no document {t:?} (it has: {})",
+                        known.join(", ")
+                    )));
+                }
+            },
+        };
+        match kept.iter_mut().find(|s| s.slug == slug) {
+            Some(existing) => {
+                for d in documents {
+                    if existing.document(&d.doc_type).is_none() {
+                        existing.documents.push(d);
+                    }
+                }
+            }
+            None => kept.push(Service {
+                documents,
+                ..service.clone()
+            }),
+        }
+    }
+    Ok(kept)
+}
+
+fn track(archive_dir: &Path, allow_private: bool, args: TrackArgs, clock: Clock) -> Result<ExitCode, CliError> {
+    let archive = Archive::open(archive_dir)?;
+    let services = filter_services(load_services(&archive)?, &args.services)?;
+    let settings = settings(archive.root(), &args.net, allow_private)?;
+    let _lock = archive.lock()?;
+
+    let total: usize = services.iter().map(|s| s.documents.len()).sum();
+    let progress = if args.no_progress || args.json || !io::stderr().is_terminal() {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let bar = indicatif::ProgressBar::new(total as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    };
+    let options = TrackOptions {
+        fetch: settings.fetch,
+        jobs: settings.jobs,
+        host_delay: settings.host_delay,
+        accept_shrink: args.accept_shrink,
+        identity: settings.identity,
+        now: clock.now(),
+    };
+    let started = Instant::now();
+    let mut write_error: Option<io::Error> = None;
+    let report = track::track(&archive, &services, &options, |outcome| {
+        progress.inc(1);
+        if args.json || write_error.is_some() {
+            return;
+        }
+        let line = outcome_line(outcome);
+        progress.suspend(|| {
+            if let Err(e) = writeln!(io::stdout().lock(), "{line}") {
+                write_error = Some(e);
+            }
+        });
+    })?;
+    progress.finish_and_clear();
+    if let Some(e) = write_error {
+        return Err(e.into());
+    }
+
+    let mut out = io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &report)
+            .context("cannot write JSON")
+            .map_err(runtime)?;
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "{} recorded, {} unchanged, {} failed ({} documents in {:.1} s)",
+            report.recorded(),
+            report.unchanged(),
+            report.failed(),
+            report.documents.len(),
+            started.elapsed().as_secs_f64()
+        )?;
+    }
+    Ok(if report.failed() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn outcome_line(outcome: &DocumentOutcome) -> String {
+    let name = format!("{}/{}", outcome.service, outcome.document);
+    match &outcome.status {
+        Status::Recorded { commit, summary, .. } => {
+            format!("recorded   {name}  {summary} ({})", &commit[..commit.len().min(12)])
+        }
+        Status::Unchanged => format!("unchanged  {name}"),
+        Status::Failed { category, message } => format!("failed     {name}  {category}: {message}"),
+    }
+}
+
+fn check(archive_dir: &Path) -> Result<ExitCode, CliError> {
+    let archive = Archive::open(archive_dir)?;
+    let mut out = io::stdout().lock();
+    match declaration::load_all(&archive.services_dir()) {
+        Ok(services) => {
+            let documents: usize = services.iter().map(|s| s.documents.len()).sum();
+            writeln!(
+                out,
+                "{} services, {documents} documents: all declarations are valid",
+                services.len()
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(errors) => {
+            for error in &errors {
+                writeln!(out, "{error}")?;
+            }
+            writeln!(
+                out,
+                "{} problem{} found",
+                errors.len(),
+                if errors.len() == 1 { "" } else { "s" }
+            )?;
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn extract(allow_private: bool, args: ExtractArgs) -> Result<ExitCode, CliError> {
+    let selection = Selection::new(&args.select, &args.remove).map_err(|f| usage(anyhow::anyhow!(f.message)))?;
+    let (body, content_type) = if args.source.starts_with("http://") || args.source.starts_with("https://") {
+        let url = url::Url::parse(&args.source)
+            .with_context(|| format!("{:?} is not a valid URL", args.source))
+            .map_err(usage)?;
+        let settings = settings(Path::new("."), &args.net, allow_private)?;
+        let fetcher = HttpFetcher::new(settings.fetch).map_err(|f| runtime(anyhow::anyhow!(f)))?;
+        let runtime_ = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let page = runtime_.block_on(fetcher.fetch(&url)).map_err(|f| CliError {
+            code: 1,
+            error: f.into(),
+        })?;
+        (page.body, page.content_type)
+    } else {
+        let path = Path::new(&args.source);
+        let body = std::fs::read(path)
+            .with_context(|| format!("cannot read {}", path.display()))
+            .map_err(usage)?;
+        let guessed = match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("html" | "htm" | "xhtml") => Some("text/html".to_string()),
+            Some("txt" | "md") => Some("text/plain".to_string()),
+            Some("pdf") => Some("application/pdf".to_string()),
+            _ => None,
+        };
+        (body, args.content_type.clone().or(guessed))
+    };
+    let text = canon::canonicalize(&body, content_type.as_deref(), &selection).map_err(|f| CliError {
+        code: 1,
+        error: f.into(),
+    })?;
+    io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}

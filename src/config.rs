@@ -1,0 +1,202 @@
+//! Settings, layered as in git-cliff: built-in defaults, then the archive's
+//! `clausewatch.toml`, then the environment, then command-line flags. The CLI resolves
+//! environment and flags together (clap's `env`), and hands them in as [`Overrides`].
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::archive::Identity;
+use crate::fetch::{FetchOptions, default_user_agent};
+
+/// The resolved settings of a run.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub fetch: FetchOptions,
+    /// Documents fetched at once (each host still gets one request at a time).
+    pub jobs: usize,
+    /// The pause between two requests to the same host.
+    pub host_delay: Duration,
+    pub identity: Identity,
+}
+
+/// The archive's `clausewatch.toml`; every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    #[serde(default)]
+    pub fetch: FetchSection,
+    #[serde(default)]
+    pub commit: CommitSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FetchSection {
+    /// An e-mail address or URL put in the User-Agent, so site operators can reach you.
+    pub contact: Option<String>,
+    pub accept_language: Option<String>,
+    /// Seconds.
+    pub timeout: Option<f64>,
+    pub connect_timeout: Option<f64>,
+    pub max_body_mb: Option<u64>,
+    pub retries: Option<u32>,
+    pub retry_delay: Option<f64>,
+    pub host_delay: Option<f64>,
+    pub jobs: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommitSection {
+    pub author_name: Option<String>,
+    pub author_email: Option<String>,
+}
+
+/// What the environment and the command line say; `None` means "not given".
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub contact: Option<String>,
+    pub jobs: Option<usize>,
+    pub host_delay: Option<f64>,
+    pub timeout: Option<f64>,
+    pub retries: Option<u32>,
+    pub retry_delay: Option<f64>,
+    pub max_body_mb: Option<u64>,
+    pub author_name: Option<String>,
+    pub author_email: Option<String>,
+    pub allow_private: bool,
+}
+
+/// A settings file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct ConfigError {
+    pub path: String,
+    pub message: String,
+}
+
+impl FileConfig {
+    /// Reads `clausewatch.toml` in the archive folder; a missing file is no error.
+    pub fn load(archive_root: &Path) -> Result<FileConfig, ConfigError> {
+        let path = archive_root.join("clausewatch.toml");
+        let shown = path.display().to_string();
+        match std::fs::read_to_string(&path) {
+            Ok(text) => toml::from_str(&text).map_err(|e| {
+                let line = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+                ConfigError {
+                    path: match line {
+                        Some(line) => format!("{shown}:{line}"),
+                        None => shown,
+                    },
+                    message: e.message().trim().to_string(),
+                }
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileConfig::default()),
+            Err(e) => Err(ConfigError {
+                path: shown,
+                message: e.to_string(),
+            }),
+        }
+    }
+}
+
+impl Settings {
+    /// Layers the file and the overrides over the defaults.
+    pub fn resolve(file: &FileConfig, over: &Overrides) -> Result<Settings, ConfigError> {
+        let defaults = FetchOptions::default();
+        let seconds = |name: &str, value: Option<f64>, default: Duration| -> Result<Duration, ConfigError> {
+            match value {
+                None => Ok(default),
+                Some(s) if (0.0..=86_400.0).contains(&s) => Ok(Duration::from_secs_f64(s)),
+                Some(s) => Err(ConfigError {
+                    path: name.into(),
+                    message: format!("{s} is not a number of seconds between 0 and 86400"),
+                }),
+            }
+        };
+        let f = &file.fetch;
+        let contact = over.contact.clone().or_else(|| f.contact.clone());
+        let jobs = over.jobs.or(f.jobs).unwrap_or(8);
+        if jobs == 0 || jobs > 256 {
+            return Err(ConfigError {
+                path: "jobs".into(),
+                message: format!("{jobs} jobs: choose between 1 and 256"),
+            });
+        }
+        let fetch = FetchOptions {
+            user_agent: default_user_agent(contact.as_deref()),
+            accept_language: f.accept_language.clone().unwrap_or(defaults.accept_language),
+            connect_timeout: seconds("connect_timeout", f.connect_timeout, defaults.connect_timeout)?,
+            timeout: seconds("timeout", over.timeout.or(f.timeout), defaults.timeout)?,
+            max_body_bytes: over
+                .max_body_mb
+                .or(f.max_body_mb)
+                .map_or(defaults.max_body_bytes, |mb| mb.saturating_mul(1024 * 1024)),
+            retries: over.retries.or(f.retries).unwrap_or(defaults.retries).min(10),
+            retry_delay: seconds("retry_delay", over.retry_delay.or(f.retry_delay), defaults.retry_delay)?,
+            max_retry_after: defaults.max_retry_after,
+            max_redirects: defaults.max_redirects,
+            allow_private: over.allow_private,
+        };
+        let default_identity = Identity::default();
+        Ok(Settings {
+            fetch,
+            jobs,
+            host_delay: seconds("host_delay", over.host_delay.or(f.host_delay), Duration::from_secs(1))?,
+            identity: Identity {
+                name: over
+                    .author_name
+                    .clone()
+                    .or_else(|| file.commit.author_name.clone())
+                    .unwrap_or(default_identity.name),
+                email: over
+                    .author_email
+                    .clone()
+                    .or_else(|| file.commit.author_email.clone())
+                    .unwrap_or(default_identity.email),
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_defaults_file_and_overrides() {
+        let file: FileConfig = toml::from_str("[fetch]\ncontact = \"file@example.org\"\njobs = 3\nhost_delay = 0.5\n[commit]\nauthor_name = \"Archive Bot\"\n").unwrap();
+        let settings = Settings::resolve(&file, &Overrides::default()).unwrap();
+        assert_eq!(settings.jobs, 3);
+        assert_eq!(settings.host_delay, Duration::from_millis(500));
+        assert!(settings.fetch.user_agent.contains("file@example.org"));
+        assert_eq!(settings.identity.name, "Archive Bot");
+
+        let over = Overrides {
+            jobs: Some(5),
+            contact: Some("flag@example.org".into()),
+            ..Overrides::default()
+        };
+        let settings = Settings::resolve(&file, &over).unwrap();
+        assert_eq!(settings.jobs, 5);
+        assert!(settings.fetch.user_agent.contains("flag@example.org"));
+        assert_eq!(settings.fetch.retries, 2);
+    }
+
+    #[test]
+    fn rejects_nonsense() {
+        let over = Overrides {
+            jobs: Some(0),
+            ..Overrides::default()
+        };
+        assert!(Settings::resolve(&FileConfig::default(), &over).is_err());
+        let over = Overrides {
+            timeout: Some(-1.0),
+            ..Overrides::default()
+        };
+        assert!(Settings::resolve(&FileConfig::default(), &over).is_err());
+        assert!(toml::from_str::<FileConfig>("[fetch]\nunknown = 1\n").is_err());
+    }
+}

@@ -1,0 +1,124 @@
+//! Refusing loopback and private-network addresses unless the user opts in.
+//!
+//! A declaration (or a redirect) pointing at `127.0.0.1` or `10.0.0.1` would turn a
+//! scheduled run into a probe of the machine's own network. Names are checked after DNS
+//! resolution, in the resolver, so a public name that resolves to a private address is
+//! refused too; IP literals are checked before the request and at every redirect.
+
+use std::net::{IpAddr, SocketAddr};
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use url::{Host, Url};
+
+use crate::failure::{Failure, FailureKind};
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0} is a loopback or private-network address")]
+pub(super) struct PrivateAddressError(pub String);
+
+pub(super) fn refused(target: &str) -> Failure {
+    Failure::new(
+        FailureKind::PrivateAddress,
+        format!(
+            "{target} is a loopback or private-network address; pass --allow-private \
+             (or set CLAUSEWATCH_ALLOW_PRIVATE=1) to fetch it"
+        ),
+    )
+}
+
+/// Loopback, private (RFC 1918, unique-local), link-local, unspecified, CGNAT,
+/// broadcast and documentation ranges.
+pub fn is_private_address(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || (a == 100 && (64..128).contains(&b))
+                || a == 0
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_private_address(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            v6.is_loopback() || v6.is_unspecified() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+/// Whether a URL names a private address literally (`localhost` included).
+pub(super) fn is_private_host(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Ipv4(ip)) => is_private_address(IpAddr::V4(ip)),
+        Some(Host::Ipv6(ip)) => is_private_address(IpAddr::V6(ip)),
+        Some(Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
+        None => false,
+    }
+}
+
+/// The system resolver, with private answers refused unless allowed.
+pub(super) struct GuardedResolver {
+    pub allow_private: bool,
+}
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let allow_private = self.allow_private;
+        Box::pin(async move {
+            let host = name.as_str().to_string();
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            if !allow_private && addrs.iter().any(|a| is_private_address(a.ip())) {
+                return Err(Box::new(PrivateAddressError(host)) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(addrs.into_iter()) as Addrs)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_ranges() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.1.1",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(is_private_address(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["93.184.216.34", "8.8.8.8", "2606:4700::1111"] {
+            assert!(!is_private_address(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn private_hosts() {
+        for url in [
+            "http://127.0.0.1:8080/x",
+            "http://localhost/",
+            "http://[::1]/",
+            "http://app.localhost/",
+        ] {
+            assert!(is_private_host(&Url::parse(url).unwrap()), "{url}");
+        }
+        assert!(!is_private_host(&Url::parse("https://www.tiktok.com/").unwrap()));
+    }
+}

@@ -1,0 +1,372 @@
+//! Fetching pages over HTTP: polite, bounded, and precise about why a fetch failed.
+//!
+//! Everything that can go wrong on the network becomes a [`Failure`] with a category,
+//! because "the site is down" and "the site blocks us" call for different actions.
+
+pub mod decode;
+mod guard;
+
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use url::Url;
+
+use crate::failure::{Failure, FailureKind};
+pub use guard::is_private_address;
+
+/// How fetching behaves. The defaults suit a scheduled run against real sites.
+#[derive(Debug, Clone)]
+pub struct FetchOptions {
+    /// Sent as `User-Agent`; names the tool and, when configured, a contact.
+    pub user_agent: String,
+    pub accept_language: String,
+    pub connect_timeout: Duration,
+    /// Bounds a whole request, body included.
+    pub timeout: Duration,
+    /// The largest body accepted, counted after decompression.
+    pub max_body_bytes: u64,
+    /// How many times a transient failure is retried.
+    pub retries: u32,
+    /// The first retry waits this long; each next one twice as long.
+    pub retry_delay: Duration,
+    /// The longest `Retry-After` honoured; a longer one fails as rate-limited.
+    pub max_retry_after: Duration,
+    pub max_redirects: usize,
+    /// Whether loopback and private-network addresses may be fetched.
+    pub allow_private: bool,
+}
+
+impl Default for FetchOptions {
+    fn default() -> FetchOptions {
+        FetchOptions {
+            user_agent: default_user_agent(None),
+            accept_language: "en-US,en;q=0.9".into(),
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(60),
+            max_body_bytes: 20 * 1024 * 1024,
+            retries: 2,
+            retry_delay: Duration::from_secs(2),
+            max_retry_after: Duration::from_secs(60),
+            max_redirects: 10,
+            allow_private: false,
+        }
+    }
+}
+
+/// `clausewatch/0.1.0 (+https://github.com/clausewatch/clausewatch; contact)`.
+pub fn default_user_agent(contact: Option<&str>) -> String {
+    let mut ua = format!(
+        "clausewatch/{} (+https://github.com/clausewatch/clausewatch",
+        env!("CARGO_PKG_VERSION")
+    );
+    if let Some(contact) = contact.filter(|c| !c.trim().is_empty()) {
+        ua.push_str("; ");
+        ua.push_str(contact.trim());
+    }
+    ua.push(')');
+    ua
+}
+
+/// A page as the server sent it.
+#[derive(Debug, Clone)]
+pub struct FetchedPage {
+    /// The URL after redirects.
+    pub final_url: Url,
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// An HTTP client with the project's rules built in. Cheap to clone.
+#[derive(Clone)]
+pub struct HttpFetcher {
+    client: reqwest::Client,
+    options: Arc<FetchOptions>,
+}
+
+impl HttpFetcher {
+    pub fn new(options: FetchOptions) -> Result<HttpFetcher, Failure> {
+        static CRYPTO: Once = Once::new();
+        // reqwest is built without a default crypto provider so the TLS stack is ring
+        // (pure Rust and C, no cmake); it must be installed once per process.
+        CRYPTO.call_once(|| {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        });
+
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ACCEPT,
+            HeaderValue::from_static(
+                "text/html,application/xhtml+xml,application/pdf;q=0.9,text/plain;q=0.8,*/*;q=0.5",
+            ),
+        );
+        if let Ok(value) = HeaderValue::from_str(&options.accept_language) {
+            headers.insert(header::ACCEPT_LANGUAGE, value);
+        }
+        let allow_private = options.allow_private;
+        let max_redirects = options.max_redirects;
+        let redirect = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() > max_redirects {
+                return attempt.error(RedirectError(format!("more than {max_redirects} redirects")));
+            }
+            let next = attempt.url().clone();
+            if !matches!(next.scheme(), "http" | "https") {
+                return attempt.error(RedirectError(format!("redirect to a {}: URL ({next})", next.scheme())));
+            }
+            if attempt.previous().contains(&next) {
+                return attempt.error(RedirectError(format!("redirect loop at {next}")));
+            }
+            if !allow_private && guard::is_private_host(&next) {
+                return attempt.error(guard::PrivateAddressError(next.to_string()));
+            }
+            attempt.follow()
+        });
+        let client = reqwest::Client::builder()
+            .user_agent(options.user_agent.clone())
+            .default_headers(headers)
+            .connect_timeout(options.connect_timeout)
+            .timeout(options.timeout)
+            .redirect(redirect)
+            .dns_resolver(Arc::new(guard::GuardedResolver { allow_private }))
+            .no_proxy()
+            .build()
+            .map_err(|e| Failure::new(FailureKind::Tls, format!("cannot build the HTTP client: {e}")))?;
+        Ok(HttpFetcher {
+            client,
+            options: Arc::new(options),
+        })
+    }
+
+    pub fn options(&self) -> &FetchOptions {
+        &self.options
+    }
+
+    /// Fetches a URL, retrying transient failures with backoff. A non-success status is
+    /// a failure; the body of a failed response is not kept.
+    pub async fn fetch(&self, url: &Url) -> Result<FetchedPage, Failure> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(Failure::new(
+                FailureKind::UnsupportedContent,
+                format!("{url}: only http and https are fetched"),
+            ));
+        }
+        if !self.options.allow_private && guard::is_private_host(url) {
+            return Err(guard::refused(url.as_str()));
+        }
+        let mut attempt = 0;
+        loop {
+            let outcome = self.fetch_once(url).await;
+            let wait = match &outcome {
+                Err(Retry { wait: Some(asked), .. }) if attempt < self.options.retries => {
+                    asked.unwrap_or_else(|| self.options.retry_delay * 2u32.saturating_pow(attempt))
+                }
+                _ => return outcome.map_err(|r| r.failure),
+            };
+            attempt += 1;
+            tracing::debug!(%url, attempt, ?wait, "retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn fetch_once(&self, url: &Url) -> Result<FetchedPage, Retry> {
+        let mut response = self
+            .client
+            .get(url.clone())
+            .send()
+            .await
+            .map_err(|e| Retry::now(classify(url, &e)))?;
+        let status = response.status();
+        let final_url = response.url().clone();
+        if !status.is_success() {
+            let retry_after = retry_after(response.headers());
+            let failure = status_failure(status, &final_url);
+            if matches!(status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE)
+                && let Some(wait) = retry_after
+            {
+                if wait > self.options.max_retry_after {
+                    let message = format!(
+                        "{} (Retry-After {}s is longer than we wait)",
+                        failure.message,
+                        wait.as_secs()
+                    );
+                    return Err(Retry::never(Failure::new(failure.kind, message)));
+                }
+                return Err(Retry {
+                    failure,
+                    wait: Some(Some(wait)),
+                });
+            }
+            return Err(Retry::now(failure));
+        }
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let cap = self.options.max_body_bytes;
+        if response.content_length().is_some_and(|len| len > cap) {
+            return Err(Retry::never(too_large(&final_url, cap)));
+        }
+        // Counted chunk by chunk after decompression, so a gzip bomb stops at the cap.
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| Retry::now(classify(&final_url, &e)))?
+        {
+            if body.len() as u64 + chunk.len() as u64 > cap {
+                return Err(Retry::never(too_large(&final_url, cap)));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(FetchedPage {
+            final_url,
+            status: status.as_u16(),
+            content_type,
+            body,
+        })
+    }
+}
+
+/// A failed attempt: why, and whether and when to try again.
+struct Retry {
+    failure: Failure,
+    /// `None` when no retry can help (a body over the cap, a `Retry-After` too long);
+    /// otherwise the wait the server asked for, if any.
+    wait: Option<Option<Duration>>,
+}
+
+impl Retry {
+    /// A failure worth another attempt when its category is transient.
+    fn now(failure: Failure) -> Retry {
+        let wait = failure.kind.is_transient().then_some(None);
+        Retry { failure, wait }
+    }
+
+    /// A failure that no retry can fix, whatever its category says.
+    fn never(failure: Failure) -> Retry {
+        Retry { failure, wait: None }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct RedirectError(String);
+
+fn too_large(url: &Url, cap: u64) -> Failure {
+    Failure::new(FailureKind::TooLarge, format!("{url}: body larger than {} bytes", cap))
+}
+
+fn status_failure(status: StatusCode, url: &Url) -> Failure {
+    let kind = match status.as_u16() {
+        404 => FailureKind::NotFound,
+        410 => FailureKind::Gone,
+        401 | 403 | 406 | 451 => FailureKind::Forbidden,
+        429 => FailureKind::RateLimited,
+        500..=599 => FailureKind::ServerError,
+        _ => FailureKind::HttpError,
+    };
+    Failure::new(kind, format!("{url} answered HTTP {status}"))
+}
+
+/// `Retry-After` as seconds; the HTTP-date form is read as "a minute".
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
+    Some(match value.parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => Duration::from_secs(60),
+    })
+}
+
+/// Maps a transport error onto a category by walking its causes.
+fn classify(url: &Url, error: &reqwest::Error) -> Failure {
+    use std::error::Error as _;
+    let mut source: Option<&(dyn std::error::Error + 'static)> = error.source();
+    let mut chain = String::new();
+    while let Some(cause) = source {
+        if let Some(private) = cause.downcast_ref::<guard::PrivateAddressError>() {
+            return guard::refused(&private.0);
+        }
+        if let Some(redirect) = cause.downcast_ref::<RedirectError>() {
+            return Failure::new(FailureKind::Redirect, format!("{url}: {}", redirect.0));
+        }
+        if cause.downcast_ref::<rustls::Error>().is_some() {
+            return Failure::new(FailureKind::Tls, format!("{url}: TLS failed: {cause}"));
+        }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind::*;
+            match io.kind() {
+                ConnectionRefused | ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => {
+                    return Failure::new(FailureKind::Connection, format!("{url}: {io}"));
+                }
+                TimedOut => return Failure::new(FailureKind::Timeout, format!("{url}: timed out")),
+                _ => {}
+            }
+        }
+        chain = cause.to_string();
+        source = cause.source();
+    }
+    if error.is_timeout() {
+        return Failure::new(
+            FailureKind::Timeout,
+            format!("{url}: no complete answer within the timeout"),
+        );
+    }
+    let lower = chain.to_ascii_lowercase();
+    if lower.contains("dns")
+        || lower.contains("lookup")
+        || lower.contains("resolve")
+        || lower.contains("name or service")
+    {
+        return Failure::new(
+            FailureKind::Dns,
+            format!("{url}: the host name does not resolve ({chain})"),
+        );
+    }
+    if lower.contains("certificate") || lower.contains("tls") {
+        return Failure::new(FailureKind::Tls, format!("{url}: TLS failed: {chain}"));
+    }
+    if error.is_redirect() {
+        return Failure::new(FailureKind::Redirect, format!("{url}: {error}"));
+    }
+    let detail = if chain.is_empty() { error.to_string() } else { chain };
+    // Connection-level trouble (closed early, incomplete message) is worth a retry.
+    Failure::new(FailureKind::Connection, format!("{url}: {detail}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_agent_names_tool_and_contact() {
+        assert!(default_user_agent(None).starts_with("clausewatch/"));
+        assert!(default_user_agent(Some("ops@example.org")).ends_with("; ops@example.org)"));
+    }
+
+    #[test]
+    fn statuses_map_to_categories() {
+        let url = Url::parse("https://example.com/").unwrap();
+        let kind = |s: u16| status_failure(StatusCode::from_u16(s).unwrap(), &url).kind;
+        assert_eq!(kind(404), FailureKind::NotFound);
+        assert_eq!(kind(410), FailureKind::Gone);
+        assert_eq!(kind(403), FailureKind::Forbidden);
+        assert_eq!(kind(429), FailureKind::RateLimited);
+        assert_eq!(kind(503), FailureKind::ServerError);
+        assert_eq!(kind(418), FailureKind::HttpError);
+    }
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::RETRY_AFTER, HeaderValue::from_static("3"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(3)));
+        headers.insert(
+            header::RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2026 07:28:00 GMT"),
+        );
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(60)));
+    }
+}

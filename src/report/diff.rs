@@ -1,0 +1,397 @@
+//! Sentence-level diff of two canonical texts, and change classification.
+//!
+//! Canonical text has one sentence per line, so a line diff is a sentence diff. On top
+//! of it, a removed and an added sentence that say nearly the same thing are paired as
+//! one *changed* sentence, and a sentence removed in one place and added verbatim in
+//! another is a *move*: that is how a reader thinks of an edit.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use similar::{Algorithm, DiffOp};
+
+use crate::archive::ChangeKind;
+
+/// Two sentences whose words overlap at least this much (Dice coefficient over word
+/// multisets) are one changed sentence rather than a removal and an addition.
+const PAIRING_THRESHOLD: f64 = 0.5;
+/// How far ahead in a hunk a removed sentence looks for its new form.
+const PAIRING_WINDOW: usize = 40;
+
+/// One changed sentence. Line numbers are 1-based lines of the old and new texts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum SentenceChange {
+    Added {
+        new_line: usize,
+        text: String,
+    },
+    Removed {
+        old_line: usize,
+        text: String,
+    },
+    Changed {
+        old_line: usize,
+        new_line: usize,
+        old: String,
+        new: String,
+    },
+    Moved {
+        old_line: usize,
+        new_line: usize,
+        text: String,
+    },
+}
+
+/// How many sentences a change added, removed, changed and moved.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub added: usize,
+    pub removed: usize,
+    pub changed: usize,
+    pub moved: usize,
+}
+
+impl Counts {
+    pub fn is_empty(&self) -> bool {
+        *self == Counts::default()
+    }
+}
+
+/// The sentence-level difference between two versions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TextDiff {
+    /// In the order of the new text (removals where they stood).
+    pub changes: Vec<SentenceChange>,
+    pub counts: Counts,
+}
+
+/// Diffs two canonical texts sentence by sentence. Blank lines are layout, not content.
+pub fn diff_texts(old: &str, new: &str) -> TextDiff {
+    let old_lines: Vec<(usize, &str)> = content_lines(old);
+    let new_lines: Vec<(usize, &str)> = content_lines(new);
+    let old_keys: Vec<&str> = old_lines.iter().map(|(_, l)| *l).collect();
+    let new_keys: Vec<&str> = new_lines.iter().map(|(_, l)| *l).collect();
+    let ops = similar::capture_diff_slices(Algorithm::Patience, &old_keys, &new_keys);
+
+    let mut changes = Vec::new();
+    for op in ops {
+        match op {
+            DiffOp::Equal { .. } => {}
+            DiffOp::Delete { old_index, old_len, .. } => {
+                pair_hunk(&old_lines[old_index..old_index + old_len], &[], &mut changes);
+            }
+            DiffOp::Insert { new_index, new_len, .. } => {
+                pair_hunk(&[], &new_lines[new_index..new_index + new_len], &mut changes);
+            }
+            DiffOp::Replace {
+                old_index,
+                old_len,
+                new_index,
+                new_len,
+            } => pair_hunk(
+                &old_lines[old_index..old_index + old_len],
+                &new_lines[new_index..new_index + new_len],
+                &mut changes,
+            ),
+        }
+    }
+    detect_moves(&mut changes);
+
+    let mut counts = Counts::default();
+    for change in &changes {
+        match change {
+            SentenceChange::Added { .. } => counts.added += 1,
+            SentenceChange::Removed { .. } => counts.removed += 1,
+            SentenceChange::Changed { .. } => counts.changed += 1,
+            SentenceChange::Moved { .. } => counts.moved += 1,
+        }
+    }
+    TextDiff { changes, counts }
+}
+
+fn content_lines(text: &str) -> Vec<(usize, &str)> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(i, line)| (i + 1, line))
+        .collect()
+}
+
+/// Pairs the removed and added sentences of one hunk, keeping their order.
+fn pair_hunk(removed: &[(usize, &str)], added: &[(usize, &str)], out: &mut Vec<SentenceChange>) {
+    let added_words: Vec<Vec<String>> = added.iter().map(|(_, l)| words(l)).collect();
+    let mut next_added = 0;
+    for (old_line, old) in removed {
+        let old_words = words(old);
+        let window = next_added..added.len().min(next_added + PAIRING_WINDOW);
+        let best = window
+            .map(|j| (j, similarity(&old_words, &added_words[j])))
+            .filter(|(_, score)| *score >= PAIRING_THRESHOLD)
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+        match best {
+            Some((j, _)) => {
+                for (new_line, text) in &added[next_added..j] {
+                    out.push(SentenceChange::Added {
+                        new_line: *new_line,
+                        text: (*text).to_string(),
+                    });
+                }
+                let (new_line, new) = added[j];
+                out.push(SentenceChange::Changed {
+                    old_line: *old_line,
+                    new_line,
+                    old: (*old).to_string(),
+                    new: new.to_string(),
+                });
+                next_added = j + 1;
+            }
+            None => out.push(SentenceChange::Removed {
+                old_line: *old_line,
+                text: (*old).to_string(),
+            }),
+        }
+    }
+    for (new_line, text) in &added[next_added..] {
+        out.push(SentenceChange::Added {
+            new_line: *new_line,
+            text: (*text).to_string(),
+        });
+    }
+}
+
+/// A removal and an addition of the same sentence (ignoring list indentation) are a move.
+fn detect_moves(changes: &mut Vec<SentenceChange>) {
+    let mut removed_at: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, change) in changes.iter().enumerate() {
+        if let SentenceChange::Removed { text, .. } = change {
+            removed_at.entry(text.trim().to_string()).or_default().push(i);
+        }
+    }
+    if removed_at.is_empty() {
+        return;
+    }
+    let mut moved_from: Vec<Option<usize>> = vec![None; changes.len()];
+    let mut consumed = vec![false; changes.len()];
+    for (i, change) in changes.iter().enumerate() {
+        if let SentenceChange::Added { text, .. } = change
+            && let Some(candidates) = removed_at.get_mut(text.trim())
+            && let Some(r) = candidates.pop()
+        {
+            moved_from[i] = Some(r);
+            consumed[r] = true;
+        }
+    }
+    let old = std::mem::take(changes);
+    let old_lines: Vec<usize> = old
+        .iter()
+        .map(|c| {
+            if let SentenceChange::Removed { old_line, .. } = c {
+                *old_line
+            } else {
+                0
+            }
+        })
+        .collect();
+    for (i, change) in old.into_iter().enumerate() {
+        if consumed[i] {
+            continue;
+        }
+        match (moved_from[i], change) {
+            (Some(r), SentenceChange::Added { new_line, text }) => {
+                changes.push(SentenceChange::Moved {
+                    old_line: old_lines[r],
+                    new_line,
+                    text,
+                });
+            }
+            (_, change) => changes.push(change),
+        }
+    }
+}
+
+/// Lower-cased words (runs of letters and digits) of a sentence.
+pub fn words(sentence: &str) -> Vec<String> {
+    sentence
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+fn similarity(a: &[String], b: &[String]) -> f64 {
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    }
+    let mut counts: HashMap<&str, isize> = HashMap::new();
+    for w in a {
+        *counts.entry(w).or_default() += 1;
+    }
+    let mut common = 0;
+    for w in b {
+        if let Some(n) = counts.get_mut(w.as_str())
+            && *n > 0
+        {
+            *n -= 1;
+            common += 1;
+        }
+    }
+    2.0 * f64::from(common) / (a.len() + b.len()) as f64
+}
+
+/// Whether a change between two texts is substantive or only cosmetic: cosmetic when
+/// the words, read in order, are the same once letter case, punctuation, quote and dash
+/// style, whitespace, line breaks and list or section numbering are set aside.
+pub fn classify(old: &str, new: &str) -> ChangeKind {
+    if comparable_words(old) == comparable_words(new) {
+        ChangeKind::Cosmetic
+    } else {
+        ChangeKind::Substantive
+    }
+}
+
+/// The words of a text with Markdown markers and each line's leading enumerator
+/// (`1.`, `4.2`, `(a)`, `iv.`) dropped.
+fn comparable_words(text: &str) -> Vec<String> {
+    text.lines()
+        .flat_map(|line| {
+            let rest = line.trim_start().trim_start_matches('#').trim_start();
+            let rest = rest.strip_prefix("- ").unwrap_or(rest);
+            words(strip_enumerator(rest))
+        })
+        .collect()
+}
+
+/// `4.2 Data` -> `Data`, `(a) We` -> `We`, `iv. We` -> `We`; anything else unchanged.
+fn strip_enumerator(line: &str) -> &str {
+    let (opened, body) = match line.strip_prefix(['(', '[']) {
+        Some(body) => (true, body),
+        None => (false, line),
+    };
+    let label_len = body
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.'))
+        .unwrap_or(body.len());
+    let (label, after) = body.split_at(label_len);
+    let label_core = label.trim_end_matches('.');
+    let numeric = !label_core.is_empty()
+        && label_core
+            .split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let lettered = label_core.len() == 1 && label_core.bytes().all(|b| b.is_ascii_alphabetic())
+        || (!label_core.is_empty()
+            && label_core.len() <= 5
+            && label_core.bytes().all(|b| matches!(b, b'i' | b'v' | b'x')));
+    let closed = after.strip_prefix([')', ']']);
+    let after = match closed {
+        Some(rest) => rest,
+        None if opened => return line,
+        // A bare letter needs its period or bracket: "a. We" yes, "A We" no.
+        None if lettered && !label.ends_with('.') => return line,
+        None => after,
+    };
+    if (numeric || lettered) && after.starts_with(char::is_whitespace) {
+        after.trim_start()
+    } else {
+        line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_added_removed_changed() {
+        let old = "# Terms\n\nWe collect your name.\nWe keep data for 30 days.\nWe never sell data.\n";
+        let new =
+            "# Terms\n\nWe collect your name and email.\nWe keep data for 30 days.\nWe may train AI on your content.\n";
+        let diff = diff_texts(old, new);
+        assert_eq!(
+            diff.counts,
+            Counts {
+                added: 1,
+                removed: 1,
+                changed: 1,
+                moved: 0
+            }
+        );
+        assert_eq!(
+            diff.changes[0],
+            SentenceChange::Changed {
+                old_line: 3,
+                new_line: 3,
+                old: "We collect your name.".into(),
+                new: "We collect your name and email.".into()
+            }
+        );
+        assert!(diff.changes.contains(&SentenceChange::Removed {
+            old_line: 5,
+            text: "We never sell data.".into()
+        }));
+        assert!(diff.changes.contains(&SentenceChange::Added {
+            new_line: 5,
+            text: "We may train AI on your content.".into()
+        }));
+    }
+
+    #[test]
+    fn moves_are_moves() {
+        let old = "Alpha is first.\nBeta is second.\nGamma is third.\n";
+        let new = "Beta is second.\nGamma is third.\nAlpha is first.\n";
+        let diff = diff_texts(old, new);
+        assert_eq!(
+            diff.counts,
+            Counts {
+                moved: 1,
+                ..Counts::default()
+            }
+        );
+        assert_eq!(
+            diff.changes,
+            vec![SentenceChange::Moved {
+                old_line: 1,
+                new_line: 3,
+                text: "Alpha is first.".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn identical_texts_have_no_changes() {
+        assert!(diff_texts("A.\n\nB.\n", "A.\nB.\n").counts.is_empty());
+    }
+
+    #[test]
+    fn cosmetic_changes() {
+        let base = "1. We collect \"data\" - sometimes.\n2. We share it.\n";
+        assert_eq!(
+            classify(base, "1. We collect “data” — sometimes.\n2. We share it.\n"),
+            ChangeKind::Cosmetic
+        );
+        assert_eq!(
+            classify(base, "1. WE COLLECT DATA, sometimes!\n2. We share it.\n"),
+            ChangeKind::Cosmetic
+        );
+        assert_eq!(
+            classify(base, "3. We collect \"data\" - sometimes.\n4. We share it.\n"),
+            ChangeKind::Cosmetic
+        );
+        assert_eq!(
+            classify(base, "1. We collect \"data\" - sometimes. We share it.\n"),
+            ChangeKind::Cosmetic
+        );
+        assert_eq!(classify("(a) We sell.\n", "(b) We sell.\n"), ChangeKind::Cosmetic);
+        assert_eq!(
+            classify(base, "1. We collect \"data\" - always.\n2. We share it.\n"),
+            ChangeKind::Substantive
+        );
+        assert_eq!(
+            classify("We keep it 30 days.\n", "We keep it 90 days.\n"),
+            ChangeKind::Substantive
+        );
+        assert_eq!(
+            classify("A is here.\nB is there.\n", "B is there.\nA is here.\n"),
+            ChangeKind::Substantive
+        );
+    }
+}

@@ -1,0 +1,88 @@
+//! One-line summaries of a change, used as commit subjects and in reports.
+
+use super::diff::Counts;
+use crate::archive::ChangeKind;
+
+/// `TikTok Privacy Policy: 3 sentences added, 1 removed, 2 changed`.
+pub fn subject(title: &str, kind: ChangeKind, counts: &Counts, canonicalizer: u32) -> String {
+    match kind {
+        ChangeKind::First => format!("First record of {title}"),
+        ChangeKind::Reextract => format!("{title}: re-extracted with canonicalizer {canonicalizer}"),
+        ChangeKind::Cosmetic => {
+            let touched = counts.added.max(counts.removed) + counts.changed + counts.moved;
+            format!("{title}: cosmetic changes in {}", sentences(touched))
+        }
+        ChangeKind::Substantive => format!("{title}: {}", describe(counts)),
+    }
+}
+
+/// `3 sentences added, 1 removed, 2 changed, 1 moved`; the noun goes with the first part.
+pub fn describe(counts: &Counts) -> String {
+    let parts: Vec<(usize, &str)> = [
+        (counts.added, "added"),
+        (counts.removed, "removed"),
+        (counts.changed, "changed"),
+        (counts.moved, "moved"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .collect();
+    if parts.is_empty() {
+        return "layout changed".into();
+    }
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, (n, what))| {
+            if i == 0 {
+                format!("{} {what}", sentences(*n))
+            } else {
+                format!("{n} {what}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn sentences(n: usize) -> String {
+    if n == 1 {
+        "1 sentence".into()
+    } else {
+        format!("{n} sentences")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects() {
+        let counts = Counts {
+            added: 3,
+            removed: 1,
+            changed: 2,
+            moved: 0,
+        };
+        assert_eq!(
+            subject("TikTok Privacy Policy", ChangeKind::Substantive, &counts, 1),
+            "TikTok Privacy Policy: 3 sentences added, 1 removed, 2 changed"
+        );
+        let one = Counts {
+            changed: 1,
+            ..Counts::default()
+        };
+        assert_eq!(
+            subject("X Terms", ChangeKind::Substantive, &one, 1),
+            "X Terms: 1 sentence changed"
+        );
+        assert_eq!(
+            subject("X Terms", ChangeKind::Cosmetic, &one, 1),
+            "X Terms: cosmetic changes in 1 sentence"
+        );
+        assert_eq!(
+            subject("X Terms", ChangeKind::First, &one, 1),
+            "First record of X Terms"
+        );
+    }
+}

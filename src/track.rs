@@ -1,0 +1,430 @@
+//! The main job: fetch every declared document, canonicalize it, and record each new
+//! version as one commit.
+//!
+//! Fetching and canonicalizing run concurrently (one request at a time per host, several
+//! hosts at once); the calling thread owns the repository, stores each result's blobs
+//! as it arrives, and commits at the end in (service, type) order, so the same inputs
+//! always give the same commits whatever order the network answered in.
+
+use std::collections::HashMap;
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt as _;
+use git2::{ObjectType, Oid};
+use serde::Serialize;
+use url::Url;
+
+use crate::archive::{Archive, ArchiveError, ChangeKind, Identity, NewVersion, VersionMessage};
+use crate::canon::{self, CANONICALIZER_VERSION, Selection};
+use crate::declaration::{Document, FetcherKind, Service};
+use crate::failure::{Failure, FailureKind};
+use crate::fetch::decode::{self, BodyKind};
+use crate::fetch::{FetchOptions, HttpFetcher};
+use crate::report::{Counts, classify, diff_texts, summary};
+
+/// Options of one `track` run.
+#[derive(Debug, Clone)]
+pub struct TrackOptions {
+    pub fetch: FetchOptions,
+    pub jobs: usize,
+    pub host_delay: Duration,
+    /// Record a text that lost more than half its length instead of refusing it.
+    pub accept_shrink: bool,
+    pub identity: Identity,
+    /// Fetch time and commit time.
+    pub now: DateTime<Utc>,
+}
+
+/// What happened to one document.
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentOutcome {
+    pub service: String,
+    pub document: String,
+    pub url: String,
+    #[serde(flatten)]
+    pub status: Status,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum Status {
+    Recorded {
+        commit: String,
+        change: ChangeKind,
+        counts: Counts,
+        summary: String,
+    },
+    Unchanged,
+    Failed {
+        category: FailureKind,
+        message: String,
+    },
+}
+
+/// The outcome of a run, in (service, type) order.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TrackReport {
+    pub documents: Vec<DocumentOutcome>,
+}
+
+impl TrackReport {
+    pub fn recorded(&self) -> usize {
+        self.documents
+            .iter()
+            .filter(|d| matches!(d.status, Status::Recorded { .. }))
+            .count()
+    }
+    pub fn unchanged(&self) -> usize {
+        self.documents
+            .iter()
+            .filter(|d| matches!(d.status, Status::Unchanged))
+            .count()
+    }
+    pub fn failed(&self) -> usize {
+        self.documents
+            .iter()
+            .filter(|d| matches!(d.status, Status::Failed { .. }))
+            .count()
+    }
+}
+
+/// One document to fetch.
+struct Job {
+    service: String,
+    service_name: String,
+    document: Document,
+    previous_snapshot: Option<Oid>,
+}
+
+/// What a fetch worker hands back to the recording thread.
+struct Fetched {
+    service: String,
+    service_name: String,
+    doc_type: String,
+    urls: Vec<String>,
+    result: Result<Extracted, Failure>,
+}
+
+enum Extracted {
+    /// The bytes are those of the recorded snapshot: the text cannot have changed.
+    SameSnapshot,
+    New {
+        text: String,
+        snapshot: Vec<u8>,
+        ext: &'static str,
+        fetcher: &'static str,
+    },
+}
+
+/// Tracks `services` (already filtered) into `archive`, reporting each document to
+/// `observe` as soon as its outcome is known; commits are made after all fetches.
+pub fn track(
+    archive: &Archive,
+    services: &[Service],
+    options: &TrackOptions,
+    mut observe: impl FnMut(&DocumentOutcome),
+) -> Result<TrackReport, ArchiveError> {
+    let fetcher = HttpFetcher::new(options.fetch.clone()).map_err(|f| ArchiveError::Io {
+        context: "cannot start the HTTP client".into(),
+        source: std::io::Error::other(f.message),
+    })?;
+    let snapshots = archive.snapshot_ids()?;
+    let jobs: Vec<Job> = services
+        .iter()
+        .flat_map(|service| {
+            service.documents.iter().map(|document| Job {
+                service: service.slug.clone(),
+                service_name: service.name.clone(),
+                previous_snapshot: snapshots
+                    .get(&(service.slug.clone(), document.doc_type.clone()))
+                    .copied(),
+                document: document.clone(),
+            })
+        })
+        .collect();
+
+    let (sender, receiver) = mpsc::channel::<Fetched>();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|source| ArchiveError::Io {
+            context: "cannot start the async runtime".into(),
+            source,
+        })?;
+    let fetch_all = runtime.spawn(fetch_all(jobs, fetcher, options.jobs, options.host_delay, sender));
+
+    let mut outcomes: Vec<DocumentOutcome> = Vec::new();
+    let mut pending: Vec<(usize, NewVersion)> = Vec::new();
+    for fetched in receiver {
+        let url = fetched.urls.join(" ");
+        let status = match decide(archive, &fetched, options)? {
+            Decision::Unchanged => Status::Unchanged,
+            Decision::Failed(failure) => Status::Failed {
+                category: failure.kind,
+                message: failure.message,
+            },
+            Decision::Record(version, counts) => {
+                let status = Status::Recorded {
+                    commit: String::new(),
+                    change: version.message.change,
+                    counts,
+                    summary: version.message.subject.clone(),
+                };
+                pending.push((outcomes.len(), *version));
+                status
+            }
+        };
+        let outcome = DocumentOutcome {
+            service: fetched.service,
+            document: fetched.doc_type,
+            url,
+            status,
+        };
+        if !matches!(outcome.status, Status::Recorded { .. }) {
+            observe(&outcome);
+        }
+        outcomes.push(outcome);
+    }
+    // The fetch task only ends after dropping its sender; a panic there is a bug.
+    runtime.block_on(fetch_all).expect("fetch task panicked");
+
+    pending.sort_by(|a, b| (&a.1.service, &a.1.doc_type).cmp(&(&b.1.service, &b.1.doc_type)));
+    for (index, version) in pending {
+        let oid = archive.record(&version, &options.identity, options.now)?;
+        if let Status::Recorded { commit, .. } = &mut outcomes[index].status {
+            *commit = oid.to_string();
+        }
+        observe(&outcomes[index]);
+    }
+
+    outcomes.sort_by(|a, b| (&a.service, &a.document).cmp(&(&b.service, &b.document)));
+    Ok(TrackReport { documents: outcomes })
+}
+
+enum Decision {
+    Unchanged,
+    Failed(Failure),
+    Record(Box<NewVersion>, Counts),
+}
+
+/// Compares a fetch with the recorded version and decides what to do with it.
+fn decide(archive: &Archive, fetched: &Fetched, options: &TrackOptions) -> Result<Decision, ArchiveError> {
+    let (text, snapshot, ext, fetcher) = match &fetched.result {
+        Err(failure) => return Ok(Decision::Failed(failure.clone())),
+        Ok(Extracted::SameSnapshot) => return Ok(Decision::Unchanged),
+        Ok(Extracted::New {
+            text,
+            snapshot,
+            ext,
+            fetcher,
+        }) => (text, snapshot, *ext, *fetcher),
+    };
+    let previous = archive.current_text(&fetched.service, &fetched.doc_type)?;
+    let (change, counts) = match &previous {
+        Some(old) if old == text => return Ok(Decision::Unchanged),
+        Some(old) => {
+            if !options.accept_shrink && text.len() * 2 < old.len() {
+                return Ok(Decision::Failed(Failure::new(
+                    FailureKind::Shrunk,
+                    format!(
+                        "the text shrank from {} to {} bytes (more than half lost); if the change is real, run again with --accept-shrink",
+                        old.len(),
+                        text.len()
+                    ),
+                )));
+            }
+            (classify(old, text), diff_texts(old, text).counts)
+        }
+        None => (
+            ChangeKind::First,
+            Counts {
+                added: text.lines().filter(|l| !l.trim().is_empty()).count(),
+                ..Counts::default()
+            },
+        ),
+    };
+    let title = format!(
+        "{} {}",
+        fetched.service_name,
+        crate::declaration::title_from_slug(&fetched.doc_type)
+    );
+    let message = VersionMessage {
+        subject: summary::subject(&title, change, &counts, CANONICALIZER_VERSION),
+        service: fetched.service.clone(),
+        document: fetched.doc_type.clone(),
+        source_urls: fetched.urls.clone(),
+        fetched_at: options.now,
+        snapshot_sha256: sha256_hex(snapshot),
+        fetcher: fetcher.to_string(),
+        change,
+        provisions: Vec::new(),
+        canonicalizer: CANONICALIZER_VERSION,
+        clausewatch_version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    let version = NewVersion {
+        service: fetched.service.clone(),
+        doc_type: fetched.doc_type.clone(),
+        text_blob: archive.write_blob(text.as_bytes())?,
+        snapshot_blob: archive.write_blob(snapshot)?,
+        snapshot_ext: ext,
+        message,
+    };
+    Ok(Decision::Record(Box::new(version), counts))
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// Fetches every job: hosts in parallel (up to `jobs` documents at once), one request
+/// at a time per host with `host_delay` between them.
+async fn fetch_all(
+    jobs: Vec<Job>,
+    fetcher: HttpFetcher,
+    parallel: usize,
+    host_delay: Duration,
+    sender: mpsc::Sender<Fetched>,
+) {
+    // Group by the host of a document's first page, so one slow host occupies one slot.
+    let mut by_host: Vec<(String, Vec<Job>)> = Vec::new();
+    for job in jobs {
+        let host = job.document.parts.first().map(|p| host_key(&p.url)).unwrap_or_default();
+        match by_host.iter_mut().find(|(h, _)| *h == host) {
+            Some((_, list)) => list.push(job),
+            None => by_host.push((host, vec![job])),
+        }
+    }
+    let gates = Arc::new(HostGates::new(host_delay));
+    futures_util::stream::iter(by_host)
+        .map(|(_, jobs)| {
+            let fetcher = fetcher.clone();
+            let gates = Arc::clone(&gates);
+            let sender = sender.clone();
+            async move {
+                for job in jobs {
+                    let fetched = fetch_document(&fetcher, &gates, job).await;
+                    if sender.send(fetched).is_err() {
+                        return; // the recorder stopped; nothing left to report to
+                    }
+                }
+            }
+        })
+        .buffer_unordered(parallel.max(1))
+        .collect::<()>()
+        .await;
+}
+
+fn host_key(url: &Url) -> String {
+    format!(
+        "{}:{}",
+        url.host_str().unwrap_or_default(),
+        url.port_or_known_default().unwrap_or(0)
+    )
+}
+
+/// One request at a time per host, with a pause between requests.
+struct HostGates {
+    delay: Duration,
+    hosts: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Instant>>>>>,
+}
+
+impl HostGates {
+    fn new(delay: Duration) -> HostGates {
+        HostGates {
+            delay,
+            hosts: std::sync::Mutex::new(HashMap::new()),
+        }
+    }
+
+    async fn fetch(&self, fetcher: &HttpFetcher, url: &Url) -> Result<crate::fetch::FetchedPage, Failure> {
+        let gate = {
+            let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
+            Arc::clone(hosts.entry(host_key(url)).or_default())
+        };
+        let mut last = gate.lock().await;
+        if let Some(last) = *last {
+            tokio::time::sleep_until((last + self.delay).into()).await;
+        }
+        let result = fetcher.fetch(url).await;
+        *last = Some(Instant::now());
+        result
+    }
+}
+
+async fn fetch_document(fetcher: &HttpFetcher, gates: &HostGates, job: Job) -> Fetched {
+    let urls: Vec<String> = job.document.parts.iter().map(|p| p.url.to_string()).collect();
+    let result = extract(fetcher, gates, &job).await;
+    Fetched {
+        service: job.service,
+        service_name: job.service_name,
+        doc_type: job.document.doc_type,
+        urls,
+        result,
+    }
+}
+
+async fn extract(fetcher: &HttpFetcher, gates: &HostGates, job: &Job) -> Result<Extracted, Failure> {
+    if job.document.fetcher == FetcherKind::Browser {
+        return Err(Failure::new(
+            FailureKind::Browser,
+            "this document is declared with fetcher = \"browser\", which this build does not support yet; \
+             use fetcher = \"http\" or \"auto\"",
+        ));
+    }
+    let mut pages = Vec::with_capacity(job.document.parts.len());
+    for part in &job.document.parts {
+        pages.push(gates.fetch(fetcher, &part.url).await?);
+    }
+    let (snapshot, ext) = snapshot_of(&pages);
+    if job.previous_snapshot == Some(Oid::hash_object(ObjectType::Blob, &snapshot).unwrap_or(Oid::ZERO_SHA1)) {
+        return Ok(Extracted::SameSnapshot);
+    }
+    // Canonicalization is CPU work: keep it off the threads that drive the network.
+    let parts = job.document.parts.clone();
+    let text = tokio::task::spawn_blocking(move || -> Result<String, Failure> {
+        let mut texts = Vec::with_capacity(pages.len());
+        for (page, part) in pages.iter().zip(&parts) {
+            let selection = Selection::new(&part.select, &part.remove)?;
+            texts.push(canon::canonicalize(
+                &page.body,
+                page.content_type.as_deref(),
+                &selection,
+            )?);
+        }
+        Ok(canon::join_parts(&texts))
+    })
+    .await
+    .map_err(|e| Failure::new(FailureKind::Empty, format!("canonicalization failed: {e}")))??;
+    Ok(Extracted::New {
+        text,
+        snapshot,
+        ext,
+        fetcher: "http",
+    })
+}
+
+/// The snapshot of a document: the page's bytes, or for a multi-page document the pages
+/// one after another, each introduced by a marker comment naming its URL.
+fn snapshot_of(pages: &[crate::fetch::FetchedPage]) -> (Vec<u8>, &'static str) {
+    let ext = |page: &crate::fetch::FetchedPage| match decode::body_kind(page.content_type.as_deref(), &page.body) {
+        BodyKind::Pdf => "pdf",
+        BodyKind::PlainText => "txt",
+        _ => "html",
+    };
+    match pages {
+        [page] => (page.body.clone(), ext(page)),
+        _ => {
+            let mut bytes = Vec::new();
+            for page in pages {
+                bytes.extend_from_slice(format!("<!-- clausewatch part: {} -->\n", page.final_url).as_bytes());
+                bytes.extend_from_slice(&page.body);
+                bytes.push(b'\n');
+            }
+            (bytes, "html")
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! The canonicalizer on the real pages of `../shared/corpus/` (read there at test time,
+//! never copied into the repository; skipped with a message where absent).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use clausewatch::canon::{self, Selection};
+
+use crate::support::corpus;
+
+/// An extraction or noise pair with the selectors of its Open Terms Archive declaration.
+struct Pair {
+    dir: PathBuf,
+    selection: Selection,
+}
+
+/// The pairs of one kind whose declaration uses plain CSS selectors (no range objects).
+fn pairs(corpus: &Path, noise: bool) -> Vec<Pair> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(corpus.join("pairs"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir() && p.to_string_lossy().ends_with("__noise") == noise)
+        .collect();
+    dirs.sort();
+    dirs.into_iter()
+        .filter_map(|dir| {
+            let meta: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).ok()?).ok()?;
+            let declaration: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(dir.join("declaration.json")).ok()?).ok()?;
+            let terms = declaration.get("terms").or_else(|| declaration.get("documents"))?;
+            let entry = &terms[meta["terms_type"].as_str()?];
+            let select = css_list(entry.get("select"))?;
+            let remove = css_list(entry.get("remove"))?;
+            Some(Pair {
+                selection: Selection::new(&select, &remove).ok()?,
+                dir,
+            })
+        })
+        .collect()
+}
+
+/// A selector or list of selectors; `None` when any is a range object.
+fn css_list(value: Option<&serde_json::Value>) -> Option<Vec<String>> {
+    match value {
+        None => Some(Vec::new()),
+        Some(serde_json::Value::String(s)) => Some(vec![s.clone()]),
+        Some(serde_json::Value::Array(items)) => items.iter().map(|i| i.as_str().map(str::to_string)).collect(),
+        Some(_) => None,
+    }
+}
+
+fn canonical(path: &Path, selection: &Selection) -> String {
+    let bytes = std::fs::read(path).unwrap();
+    canon::canonicalize(&bytes, Some("text/html"), selection).unwrap_or_else(|f| panic!("{}: {f}", path.display()))
+}
+
+#[test]
+fn real_pages_are_deterministic_and_free_of_scripts_and_styles() {
+    let Some(corpus) = corpus() else { return };
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(corpus.join("html"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    pages.sort();
+    assert!(pages.len() >= 50);
+    for page in &pages {
+        let bytes = std::fs::read(page).unwrap();
+        let first = canon::canonicalize(&bytes, Some("text/html"), &Selection::default());
+        let second = canon::canonicalize(&bytes, Some("text/html"), &Selection::default());
+        assert_eq!(first, second, "{}", page.display());
+        let Ok(text) = first else { continue };
+        for needle in [
+            "function(",
+            "self.__next_f",
+            "window.__",
+            "<script",
+            "{display:",
+            "var(--",
+            "=>{",
+        ] {
+            assert!(!text.contains(needle), "{} leaks {needle:?}", page.display());
+        }
+        assert!(text.ends_with('\n') && !text.ends_with("\n\n"), "{}", page.display());
+        for line in text.lines() {
+            assert_eq!(line, line.trim_end(), "trailing space in {}", page.display());
+            assert!(
+                !line.contains('\u{a0}') && !line.contains('\u{200b}') && !line.contains('\u{feff}'),
+                "{}",
+                page.display()
+            );
+        }
+    }
+}
+
+/// Word-level agreement with Open Terms Archive's own extraction, as
+/// `../shared/scripts/wordscore` measures it.
+#[test]
+fn extraction_pairs_agree_with_open_terms_archive() {
+    let Some(corpus) = corpus() else { return };
+    let wordscore = corpus.join("../scripts/wordscore");
+    if Command::new("python3").arg("--version").output().is_err() {
+        eprintln!("skipped: python3 is needed to run ../shared/scripts/wordscore");
+        return;
+    }
+    let pairs = pairs(&corpus, false);
+    assert!(pairs.len() >= 100, "{} extraction pairs", pairs.len());
+    let scratch = tempfile::tempdir().unwrap();
+    let mut scores = Vec::new();
+    for pair in &pairs {
+        let ours = scratch.path().join("ours.md");
+        std::fs::write(&ours, canonical(&pair.dir.join("snapshot.html"), &pair.selection)).unwrap();
+        let out = Command::new("python3")
+            .arg(&wordscore)
+            .arg(&ours)
+            .arg(pair.dir.join("reference.md"))
+            .arg("--json")
+            .output()
+            .unwrap();
+        let score: serde_json::Value = serde_json::from_slice(&out.stdout).expect("wordscore JSON");
+        let f1 = score["f1"].as_f64().unwrap();
+        eprintln!("{f1:.4} {}", pair.dir.file_name().unwrap().to_string_lossy());
+        scores.push(f1);
+    }
+    let mean = scores.iter().sum::<f64>() / scores.len() as f64;
+    let worst = scores.iter().copied().fold(1.0, f64::min);
+    eprintln!(
+        "extraction pairs: {} pairs, mean F1 {mean:.4}, worst {worst:.4}",
+        scores.len()
+    );
+    assert!(mean >= 0.95, "mean F1 {mean:.4} below 0.95");
+}

@@ -1,0 +1,138 @@
+//! `init` and `check`: creating archives and validating declarations.
+
+use std::process::Command;
+
+use crate::support::{TestArchive, git};
+
+#[test]
+fn init_creates_a_repository_and_the_default_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("watch");
+    let out = Command::new(env!("CARGO_BIN_EXE_clausewatch"))
+        .env("CLAUSEWATCH_NOW", crate::support::NOW)
+        .args(["init"])
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("service declarations"), "{stdout}");
+    assert_eq!(git(&target, &["branch", "--show-current"]).trim(), "main");
+    assert!(target.join("README.md").is_file());
+    assert!(target.join("versions").is_dir() && target.join("snapshots").is_dir());
+    let services = std::fs::read_dir(target.join("services")).unwrap().count();
+    assert!(services >= 30, "{services} default services");
+    assert_eq!(
+        git(&target, &["log", "--format=%s"]).trim(),
+        "Initialize the clausewatch archive"
+    );
+    assert_eq!(
+        git(&target, &["status", "--porcelain"]),
+        "",
+        "everything created is committed"
+    );
+
+    // A second init changes nothing and says so.
+    let out = Command::new(env!("CARGO_BIN_EXE_clausewatch"))
+        .arg("init")
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("nothing to create"));
+}
+
+#[test]
+fn init_inside_a_repository_uses_a_folder_of_it() {
+    let archive = TestArchive::new();
+    assert!(archive.archive().join("services").is_dir());
+    assert_eq!(
+        archive.git(&["rev-parse", "--show-toplevel"]).trim(),
+        archive.repo.canonicalize().unwrap().to_str().unwrap()
+    );
+    assert!(archive.git(&["ls-files"]).contains("archive/services/.gitkeep"));
+}
+
+#[test]
+fn the_embedded_default_archive_is_valid() {
+    let archive = TestArchive::new();
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("a");
+    let (code, stdout, stderr) = archive.run(&["init", "--no-commit", target.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("created an archive"));
+    let (code, stdout, _) = archive.run(&["--archive", target.to_str().unwrap(), "check"]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("all declarations are valid"), "{stdout}");
+}
+
+#[test]
+fn check_names_file_line_and_fix() {
+    let archive = TestArchive::new();
+    archive.declare(
+        "good",
+        "name = \"Good\"\n[[documents]]\ntype = \"privacy-policy\"\nurl = \"https://example.com/p\"\n",
+    );
+    archive.declare(
+        "bad",
+        "name = \"Bad\"\n\n[[documents]]\ntype = \"Privacy Policy\"\nurl = \"ftp://example.com/p\"\nselect = [\"div[\"]\n",
+    );
+    archive.declare(
+        "typo",
+        "name = \"Typo\"\n[[documents]]\ntype = \"terms\"\nurl = \"https://example.com/t\"\nfetch = \"http\"\n",
+    );
+    let (code, stdout, _) = archive.run(&["check"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("bad.toml:4: document type \"Privacy Policy\" is not a slug: write type = \"privacy-policy\""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("bad.toml:5: url \"ftp://example.com/p\" uses \"ftp\""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("bad.toml:6: `select` selector \"div[\" is not valid CSS"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("typo.toml:5: unknown field `fetch`"), "{stdout}");
+    assert!(stdout.contains("4 problems found"), "{stdout}");
+
+    // track refuses to run on invalid declarations: a configuration error.
+    let (code, _, stderr) = archive.run(&["track"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("invalid declarations"), "{stderr}");
+}
+
+#[test]
+fn commands_outside_an_archive_say_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_clausewatch"))
+        .current_dir(dir.path())
+        .arg("track")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("run `clausewatch init`"));
+}
+
+#[test]
+fn unknown_service_filter_lists_the_known_ones() {
+    let archive = TestArchive::new();
+    archive.declare(
+        "good",
+        "name = \"Good\"\n[[documents]]\ntype = \"privacy-policy\"\nurl = \"https://example.com/p\"\n",
+    );
+    let (code, _, stderr) = archive.run(&["track", "--service", "nope"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("no service \"nope\" is declared (known: good)"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = archive.run(&["track", "--service", "good/terms"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("good declares no document \"terms\" (it has: privacy-policy)"),
+        "{stderr}"
+    );
+}

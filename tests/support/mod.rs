@@ -1,0 +1,128 @@
+//! Shared test fixtures: a temp archive in a fresh git repository, the command runner
+//! with a fixed clock, and git helpers.
+
+pub mod server;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub use server::{Fault, Response, TestServer};
+
+/// The fixed clock of the suite (DESIGN §6).
+pub const NOW: &str = "2026-03-02T00:00:00Z";
+
+/// A git repository in a temp dir with an empty archive in `archive/`.
+pub struct TestArchive {
+    _dir: tempfile::TempDir,
+    pub repo: PathBuf,
+}
+
+impl TestArchive {
+    pub fn new() -> TestArchive {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let repo = dir.path().to_path_buf();
+        git(&repo, &["init", "-q", "-b", "main"]);
+        let archive = TestArchive { _dir: dir, repo };
+        let out = archive.cmd(&["init", "--empty"]).output().expect("run init");
+        assert!(
+            out.status.success(),
+            "init failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        archive
+    }
+
+    pub fn archive(&self) -> PathBuf {
+        self.repo.join("archive")
+    }
+
+    /// Writes `services/<slug>.toml`.
+    pub fn declare(&self, slug: &str, toml: &str) {
+        std::fs::write(self.archive().join("services").join(format!("{slug}.toml")), toml).expect("write declaration");
+    }
+
+    /// Declares one service with one document per (type, url) pair.
+    pub fn declare_simple(&self, slug: &str, name: &str, documents: &[(&str, &str)]) {
+        let mut toml = format!("name = {name:?}\n");
+        for (doc_type, url) in documents {
+            toml.push_str(&format!(
+                "\n[[documents]]\ntype = {doc_type:?}\nurl = {url:?}\nfetcher = \"http\"\n"
+            ));
+        }
+        self.declare(slug, &toml);
+    }
+
+    /// `clausewatch` with the fixed clock, private addresses allowed, and no waiting.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_clausewatch"));
+        cmd.current_dir(&self.repo)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &self.repo)
+            .env("CLAUSEWATCH_NOW", NOW)
+            .env("CLAUSEWATCH_ALLOW_PRIVATE", "1")
+            .env("CLAUSEWATCH_HOST_DELAY", "0")
+            .env("CLAUSEWATCH_RETRY_DELAY", "0.05")
+            .env("CLAUSEWATCH_TIMEOUT", "5")
+            .args(args);
+        cmd
+    }
+
+    /// Runs a command and returns (exit code, stdout, stderr).
+    pub fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let out = self.cmd(args).output().expect("run clausewatch");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    pub fn git(&self, args: &[&str]) -> String {
+        git(&self.repo, args)
+    }
+
+    /// Commit subjects, newest first.
+    pub fn subjects(&self) -> Vec<String> {
+        self.git(&["log", "--format=%s"]).lines().map(str::to_string).collect()
+    }
+
+    pub fn read(&self, path: &str) -> String {
+        std::fs::read_to_string(self.archive().join(path)).unwrap_or_else(|e| panic!("read {path}: {e}"))
+    }
+}
+
+/// Runs git in `dir`, asserting success.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=Test", "-c", "user.email=test@example.org"])
+        .args(args)
+        .output()
+        .expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `../shared/corpus`, or `None` (with a message) where this checkout has none.
+pub fn corpus() -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if path.is_dir() {
+        Some(path)
+    } else {
+        eprintln!("skipped: ../shared/corpus is absent (real pages are read from there, never copied)");
+        None
+    }
+}
+
+/// A small policy page; `extra` goes into the page chrome (nonces, timestamps).
+pub fn policy_page(body: &str, extra: &str) -> String {
+    format!(
+        "<!doctype html><html><head><title>Policy</title><script>var nonce = \"{extra}\";</script></head>\
+         <body><nav>Home · Help · {extra}</nav><main>{body}</main><footer>Generated at {extra}</footer></body></html>"
+    )
+}

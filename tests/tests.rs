@@ -1,0 +1,9 @@
+//! The integration suite: one binary (it links once), a module per area. Every test
+//! builds its own git repository in a temp dir and serves its pages from 127.0.0.1.
+
+mod support;
+
+mod corpus;
+mod declarations;
+mod extract;
+mod track;

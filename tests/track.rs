@@ -1,0 +1,387 @@
+//! `clausewatch track` against a real HTTP server on 127.0.0.1.
+
+use crate::support::{Fault, NOW, Response, TestArchive, TestServer, policy_page};
+
+const V1: &str = "<h1>Privacy Policy</h1><p>We collect your name. We keep data for 30 days.</p>\
+                  <ul><li>We share data with U.S. partners, e.g. payment providers.</li></ul>";
+const V2: &str = "<h1>Privacy Policy</h1><p>We collect your name and e-mail address. We keep data for 30 days.</p>\
+                  <ul><li>We share data with U.S. partners, e.g. payment providers.</li></ul>\
+                  <p>We may use your content to train our AI models.</p>";
+
+fn setup(server: &TestServer) -> TestArchive {
+    let archive = TestArchive::new();
+    archive.declare_simple("acme", "Acme", &[("privacy-policy", &server.url("/privacy"))]);
+    archive
+}
+
+#[test]
+fn records_first_version_nothing_on_noise_then_a_change() {
+    let server = TestServer::start();
+    server.page("/privacy", &policy_page(V1, "nonce-1"));
+    let archive = setup(&server);
+
+    let (code, stdout, stderr) = archive.run(&["track"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("recorded   acme/privacy-policy  First record of Acme Privacy Policy"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 recorded, 0 unchanged, 0 failed"), "{stdout}");
+    assert_eq!(
+        archive.read("versions/acme/privacy-policy.md"),
+        "# Privacy Policy\n\
+         \n\
+         We collect your name.\n\
+         We keep data for 30 days.\n\
+         \n\
+         - We share data with U.S. partners, e.g. payment providers.\n"
+    );
+    assert_eq!(
+        archive.read("snapshots/acme/privacy-policy.html"),
+        policy_page(V1, "nonce-1")
+    );
+
+    // The page's chrome changes on every load; the text does not: no commit.
+    server.page("/privacy", &policy_page(V1, "nonce-2"));
+    let commits_before = archive.subjects().len();
+    let (code, stdout, _) = archive.run(&["track"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("unchanged  acme/privacy-policy"), "{stdout}");
+    assert_eq!(archive.subjects().len(), commits_before);
+    assert_eq!(
+        archive.read("snapshots/acme/privacy-policy.html"),
+        policy_page(V1, "nonce-1"),
+        "snapshot moves only with its version"
+    );
+
+    server.page("/privacy", &policy_page(V2, "nonce-3"));
+    let (code, stdout, _) = archive.run(&["track"]);
+    assert_eq!(code, 0, "{stdout}");
+    assert_eq!(
+        archive.subjects()[0],
+        "Acme Privacy Policy: 1 sentence added, 1 changed"
+    );
+    let message = archive.git(&["log", "-1", "--format=%B"]);
+    let sha = {
+        use sha2::Digest as _;
+        hex::encode(sha2::Sha256::digest(policy_page(V2, "nonce-3").as_bytes()))
+    };
+    assert_eq!(
+        message.trim_end(),
+        format!(
+            "Acme Privacy Policy: 1 sentence added, 1 changed\n\
+             \n\
+             Service: acme\n\
+             Document: privacy-policy\n\
+             Source-URL: {}\n\
+             Fetched-At: {NOW}\n\
+             Snapshot-SHA256: {sha}\n\
+             Fetcher: http\n\
+             Change: substantive\n\
+             Canonicalizer: 1\n\
+             Clausewatch-Version: {}",
+            server.url("/privacy"),
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+    // Each version commit touches exactly its text and its snapshot.
+    let touched = archive.git(&["show", "--format=", "--name-only", "HEAD"]);
+    assert_eq!(
+        touched,
+        "archive/snapshots/acme/privacy-policy.html\narchive/versions/acme/privacy-policy.md\n"
+    );
+    // Trailers are real git trailers; the author date is the fetch time.
+    let trailer = archive.git(&["log", "-1", "--format=%(trailers:key=Source-URL,valueonly)"]);
+    assert_eq!(trailer.trim(), server.url("/privacy"));
+    assert_eq!(
+        archive.git(&["log", "-1", "--format=%aI"]).trim(),
+        "2026-03-02T00:00:00Z"
+    );
+    // Sentence-level history: the diff names whole sentences.
+    let diff = archive.git(&["log", "-1", "-p", "--format=", "--", "archive/versions/"]);
+    assert!(
+        diff.contains("-We collect your name.\n+We collect your name and e-mail address.\n"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("+We may use your content to train our AI models.\n"),
+        "{diff}"
+    );
+    // The working tree and index match the commit.
+    assert_eq!(
+        archive.git(&["status", "--porcelain", "--", "archive/versions", "archive/snapshots"]),
+        ""
+    );
+}
+
+#[test]
+fn identical_runs_give_identical_commits() {
+    let server = TestServer::start();
+    server.page("/privacy", &policy_page(V1, "x"));
+    let ids: Vec<String> = (0..2)
+        .map(|_| {
+            let archive = setup(&server);
+            assert_eq!(archive.run(&["track"]).0, 0);
+            archive.git(&["log", "-1", "--format=%H"])
+        })
+        .collect();
+    assert_eq!(ids[0], ids[1], "the injected clock makes commit ids reproducible");
+}
+
+#[test]
+fn cosmetic_changes_are_labelled() {
+    let server = TestServer::start();
+    server.page(
+        "/privacy",
+        &policy_page("<p>We \"may\" share data - sometimes.</p>", ""),
+    );
+    let archive = setup(&server);
+    assert_eq!(archive.run(&["track"]).0, 0);
+    server.page("/privacy", &policy_page("<p>We “may” share DATA — sometimes.</p>", ""));
+    assert_eq!(archive.run(&["track"]).0, 0);
+    assert_eq!(
+        archive.subjects()[0],
+        "Acme Privacy Policy: cosmetic changes in 1 sentence"
+    );
+    assert!(
+        archive
+            .git(&["log", "-1", "--format=%B"])
+            .contains("\nChange: cosmetic\n")
+    );
+}
+
+#[test]
+fn failures_are_reported_and_never_recorded() {
+    let server = TestServer::start();
+    server.page("/ok", &policy_page(V1, ""));
+    server.set("/missing", vec![Response::status(404, "<p>Not found</p>")]);
+    server.set(
+        "/flaky",
+        vec![Response::status(500, "oops"), Response::html(&policy_page(V2, ""))],
+    );
+    server.set("/down", vec![Response::status(503, "down")]);
+    server.page("/noselect", &policy_page(V1, ""));
+    let archive = TestArchive::new();
+    archive.declare_simple(
+        "acme",
+        "Acme",
+        &[
+            ("privacy-policy", &server.url("/ok")),
+            ("terms-of-service", &server.url("/missing")),
+        ],
+    );
+    archive.declare_simple("flaky", "Flaky", &[("privacy-policy", &server.url("/flaky"))]);
+    archive.declare_simple("down", "Down", &[("privacy-policy", &server.url("/down"))]);
+    archive.declare(
+        "picky",
+        &format!(
+            "name = \"Picky\"\n[[documents]]\ntype = \"terms-of-service\"\nurl = \"{}\"\nselect = \"#policy\"\n",
+            server.url("/noselect")
+        ),
+    );
+
+    let (code, stdout, _) = archive.run(&["track"]);
+    assert_eq!(code, 1, "some documents failed: {stdout}");
+    assert!(
+        stdout.contains("failed     acme/terms-of-service  not-found:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("failed     down/privacy-policy  server-error:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("failed     picky/terms-of-service  selector-no-match: no element matches select #policy"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("recorded   flaky/privacy-policy"),
+        "a 500 then a success is recovered by retry: {stdout}"
+    );
+    assert!(stdout.contains("2 recorded, 0 unchanged, 3 failed"), "{stdout}");
+    assert_eq!(server.hits("/down"), 3, "one try and two retries");
+    let files = archive.git(&["ls-files", "archive/versions/*.md"]);
+    assert_eq!(
+        files,
+        "archive/versions/acme/privacy-policy.md\narchive/versions/flaky/privacy-policy.md\n"
+    );
+
+    let (code, stdout, _) = archive.run(&["track", "--json", "--service", "acme"]);
+    assert_eq!(code, 1);
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("JSON summary");
+    let docs = json["documents"].as_array().unwrap();
+    assert_eq!(docs.len(), 2);
+    assert_eq!(docs[0]["document"], "privacy-policy");
+    assert_eq!(docs[0]["status"], "unchanged");
+    assert_eq!(docs[1]["status"], "failed");
+    assert_eq!(docs[1]["category"], "not-found");
+}
+
+#[test]
+fn a_text_that_shrank_by_half_needs_accept_shrink() {
+    let server = TestServer::start();
+    let long: String = (1..=20)
+        .map(|i| format!("<p>Clause number {i} applies to every user.</p>"))
+        .collect();
+    server.page("/privacy", &policy_page(&long, ""));
+    let archive = setup(&server);
+    assert_eq!(archive.run(&["track"]).0, 0);
+    server.page(
+        "/privacy",
+        &policy_page(
+            "<p>Clause number 1 applies to every user.</p><p>Clause number 2 applies.</p>",
+            "",
+        ),
+    );
+    let (code, stdout, _) = archive.run(&["track"]);
+    assert_eq!(code, 1);
+    assert!(stdout.contains("shrunk: the text shrank from"), "{stdout}");
+    assert_eq!(archive.subjects().len(), 2, "init and the first version only");
+    let (code, stdout, _) = archive.run(&["track", "--accept-shrink"]);
+    assert_eq!(code, 0, "{stdout}");
+    assert_eq!(
+        archive.subjects()[0],
+        "Acme Privacy Policy: 18 sentences removed, 1 changed"
+    );
+}
+
+#[test]
+fn combined_documents_join_parts_in_order() {
+    let server = TestServer::start();
+    server.page("/part-b", &policy_page("<p>Second part.</p>", ""));
+    server.page(
+        "/part-a",
+        &policy_page("<div id=x><p>First part.</p></div><p>Not selected.</p>", ""),
+    );
+    let archive = TestArchive::new();
+    archive.declare(
+        "acme",
+        &format!(
+            "name = \"Acme\"\n[[documents]]\ntype = \"terms-of-service\"\n\
+             [[documents.combine]]\nurl = \"{}\"\nselect = \"#x\"\n\
+             [[documents.combine]]\nurl = \"{}\"\n",
+            server.url("/part-a"),
+            server.url("/part-b")
+        ),
+    );
+    assert_eq!(archive.run(&["track"]).0, 0);
+    assert_eq!(
+        archive.read("versions/acme/terms-of-service.md"),
+        "First part.\n\nSecond part.\n"
+    );
+    let urls = archive.git(&["log", "-1", "--format=%(trailers:key=Source-URL,valueonly)"]);
+    assert_eq!(
+        urls.trim(),
+        format!("{}\n{}", server.url("/part-a"), server.url("/part-b"))
+    );
+}
+
+#[test]
+fn users_uncommitted_work_is_left_alone() {
+    let server = TestServer::start();
+    server.page("/privacy", &policy_page(V1, ""));
+    let archive = setup(&server);
+    std::fs::write(archive.repo.join("notes.txt"), "draft\n").unwrap();
+    std::fs::write(archive.repo.join("staged.txt"), "staged\n").unwrap();
+    archive.git(&["add", "staged.txt"]);
+    let status_before = archive.git(&["status", "--porcelain"]);
+
+    assert_eq!(archive.run(&["track"]).0, 0);
+    assert_eq!(
+        archive
+            .git(&["show", "--format=", "--name-only", "HEAD"])
+            .lines()
+            .count(),
+        2
+    );
+    let status_after = archive.git(&["status", "--porcelain"]);
+    assert_eq!(
+        status_after, status_before,
+        "staged and unstaged work survive, nothing else shows"
+    );
+    assert_eq!(archive.git(&["diff", "--cached", "--name-only"]), "staged.txt\n");
+}
+
+#[test]
+fn a_second_run_on_the_same_archive_is_refused() {
+    let server = TestServer::start();
+    server.set(
+        "/privacy",
+        vec![Response::html(&policy_page(V1, "")).fault(Fault::Delay(std::time::Duration::from_secs(3)))],
+    );
+    let archive = setup(&server);
+    let mut first = archive
+        .cmd(&["track"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the first run has taken the lock and is waiting on the server.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while server.hits("/privacy") == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let (code, _, stderr) = archive.run(&["track"]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("another clausewatch run holds the archive lock"),
+        "{stderr}"
+    );
+    assert!(first.wait().unwrap().success());
+}
+
+#[test]
+fn sends_a_user_agent_and_accept_language() {
+    let server = TestServer::start();
+    server.page("/privacy", &policy_page(V1, ""));
+    let archive = setup(&server);
+    let (code, _, _) = archive.run(&["track", "--contact", "ops@example.org"]);
+    assert_eq!(code, 0);
+    let request = &server.requests("/privacy")[0];
+    let ua = request.header("user-agent").unwrap();
+    assert!(ua.starts_with("clausewatch/") && ua.contains("ops@example.org"), "{ua}");
+    assert!(request.header("accept-language").is_some());
+}
+
+#[test]
+fn private_addresses_need_an_opt_in() {
+    let server = TestServer::start();
+    server.page("/privacy", &policy_page(V1, ""));
+    let archive = setup(&server);
+    let out = archive
+        .cmd(&["track"])
+        .env_remove("CLAUSEWATCH_ALLOW_PRIVATE")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("private-address:") && stdout.contains("--allow-private"),
+        "{stdout}"
+    );
+    assert_eq!(server.hits("/privacy"), 0, "nothing was sent");
+}
+
+#[test]
+fn oversized_and_bomb_bodies_are_refused() {
+    let server = TestServer::start();
+    server.page("/big", &policy_page(&"<p>Big clause.</p>".repeat(200_000), ""));
+    server.set(
+        "/bomb",
+        vec![Response::html("").fault(Fault::GzipBomb {
+            decompressed: 3 * 1024 * 1024,
+        })],
+    );
+    let archive = TestArchive::new();
+    archive.declare_simple(
+        "acme",
+        "Acme",
+        &[
+            ("privacy-policy", &server.url("/big")),
+            ("terms-of-service", &server.url("/bomb")),
+        ],
+    );
+    let (code, stdout, _) = archive.run(&["track", "--max-body-mb", "2"]);
+    assert_eq!(code, 1);
+    assert!(stdout.contains("acme/privacy-policy  too-large"), "{stdout}");
+    assert!(stdout.contains("acme/terms-of-service  too-large"), "{stdout}");
+}
