@@ -203,6 +203,59 @@ fn is_hidden(element: &ElementRef) -> bool {
     })
 }
 
+/// The deepest nesting accepted; Chromium itself stops nesting at 512.
+pub const MAX_NESTING: usize = 5_000;
+
+/// An estimate of how deep a page nests its elements, from a scan of its tags: raw-text
+/// elements are skipped, and void, self-closing and end-tag-optional elements (`p`,
+/// `li`, `option`, which pages rarely close) are not counted.
+pub fn nesting_depth(html: &str) -> usize {
+    let bytes = html.as_bytes();
+    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
+    while let Some(offset) = memchr(b'<', &bytes[i..]) {
+        i += offset + 1;
+        let closing = bytes.get(i) == Some(&b'/');
+        let start = if closing { i + 1 } else { i };
+        let name_len = bytes[start..].iter().take_while(|b| b.is_ascii_alphanumeric()).count();
+        if name_len == 0 || !bytes[start].is_ascii_alphabetic() {
+            continue;
+        }
+        let name = html[start..start + name_len].to_ascii_lowercase();
+        let end = memchr(b'>', &bytes[start..]).map_or(bytes.len(), |e| start + e);
+        if closing {
+            if !is_void(&name) {
+                depth = depth.saturating_sub(1);
+            }
+        } else if matches!(name.as_str(), "script" | "style" | "textarea" | "title" | "xmp" | "noscript" | "template") {
+            // Raw text: jump to its end tag so `a<b` in a script is not a tag.
+            let close = format!("</{name}");
+            i = find_ignore_case(&bytes[end..], close.as_bytes()).map_or(bytes.len(), |p| end + p + close.len());
+            continue;
+        } else if !is_void(&name) && bytes.get(end.wrapping_sub(1)) != Some(&b'/') {
+            depth += 1;
+            deepest = deepest.max(depth);
+        }
+        i = end.min(bytes.len());
+    }
+    deepest
+}
+
+/// Elements that never nest in the depth estimate.
+fn is_void(name: &str) -> bool {
+    matches!(
+        name,
+        "area" | "base" | "br" | "col" | "embed" | "hr" | "img" | "input" | "link" | "meta" | "source" | "track" | "wbr" | "p" | "li" | "option"
+    )
+}
+
+fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
+    haystack.iter().position(|&b| b == needle)
+}
+
+fn find_ignore_case(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w.eq_ignore_ascii_case(needle))
+}
+
 /// Walks a parsed page into blocks. Returns `SelectorNoMatch` when a `select` is given
 /// and none of its selectors matches.
 pub fn html_to_blocks(document: &Html, selection: &Selection) -> Result<Vec<Block>, Failure> {
