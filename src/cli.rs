@@ -458,7 +458,7 @@ fn check(archive_dir: &Path) -> Result<ExitCode, CliError> {
 }
 
 fn extract(allow_private: bool, args: ExtractArgs) -> Result<ExitCode, CliError> {
-    let selection = Selection::new(&args.select, &args.remove).map_err(|f| usage(anyhow::anyhow!(f.message)))?;
+    let selection = Selection::css(&args.select, &args.remove).map_err(|f| usage(anyhow::anyhow!(f.message)))?;
     let (body, content_type) = if args.source.starts_with("http://") || args.source.starts_with("https://") {
         let url = url::Url::parse(&args.source)
             .with_context(|| format!("{:?} is not a valid URL", args.source))

@@ -10,19 +10,31 @@ use ego_tree::{NodeId, NodeRef};
 use scraper::{ElementRef, Html, Node, Selector};
 
 use super::blocks::{Block, BlockSink};
+use crate::declaration::{Edge, Target};
 use crate::failure::{Failure, FailureKind};
 
-/// Compiled `select`/`remove` selectors of one page.
+/// Compiled `select`/`remove` targets of one page.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
-    select: Vec<(String, Selector)>,
-    remove: Vec<Selector>,
+    select: Vec<(String, Compiled)>,
+    remove: Vec<Compiled>,
+}
+
+#[derive(Debug, Clone)]
+enum Compiled {
+    Css(Selector),
+    Range {
+        start: Selector,
+        start_edge: Edge,
+        end: Selector,
+        end_edge: Edge,
+    },
 }
 
 impl Selection {
-    /// Compiles selectors; declarations were validated, so an error here names the culprit.
-    pub fn new(select: &[String], remove: &[String]) -> Result<Selection, Failure> {
-        let compile = |s: &String| {
+    /// Compiles targets; declarations were validated, so an error here names the culprit.
+    pub fn new(select: &[Target], remove: &[Target]) -> Result<Selection, Failure> {
+        let css = |s: &str| {
             Selector::parse(s).map_err(|e| {
                 Failure::new(
                     FailureKind::SelectorNoMatch,
@@ -30,17 +42,30 @@ impl Selection {
                 )
             })
         };
+        let compile = |target: &Target| -> Result<Compiled, Failure> {
+            Ok(match target {
+                Target::Css(s) => Compiled::Css(css(s)?),
+                Target::Range(r) => Compiled::Range {
+                    start: css(&r.start)?,
+                    start_edge: r.start_edge,
+                    end: css(&r.end)?,
+                    end_edge: r.end_edge,
+                },
+            })
+        };
         Ok(Selection {
             select: select
                 .iter()
-                .map(|s| compile(s).map(|c| (s.clone(), c)))
+                .map(|t| compile(t).map(|c| (t.to_string(), c)))
                 .collect::<Result<_, _>>()?,
             remove: remove.iter().map(compile).collect::<Result<_, _>>()?,
         })
     }
 
-    pub fn is_select_empty(&self) -> bool {
-        self.select.is_empty()
+    /// Shorthand for CSS-only selections (tests, `extract`).
+    pub fn css(select: &[String], remove: &[String]) -> Result<Selection, Failure> {
+        let targets = |list: &[String]| list.iter().map(|s| Target::Css(s.clone())).collect::<Vec<_>>();
+        Selection::new(&targets(select), &targets(remove))
     }
 }
 
@@ -226,7 +251,10 @@ pub fn nesting_depth(html: &str) -> usize {
             if !is_void(&name) {
                 depth = depth.saturating_sub(1);
             }
-        } else if matches!(name.as_str(), "script" | "style" | "textarea" | "title" | "xmp" | "noscript" | "template") {
+        } else if matches!(
+            name.as_str(),
+            "script" | "style" | "textarea" | "title" | "xmp" | "noscript" | "template"
+        ) {
             // Raw text: jump to its end tag so `a<b` in a script is not a tag.
             let close = format!("</{name}");
             i = find_ignore_case(&bytes[end..], close.as_bytes()).map_or(bytes.len(), |p| end + p + close.len());
@@ -244,7 +272,22 @@ pub fn nesting_depth(html: &str) -> usize {
 fn is_void(name: &str) -> bool {
     matches!(
         name,
-        "area" | "base" | "br" | "col" | "embed" | "hr" | "img" | "input" | "link" | "meta" | "source" | "track" | "wbr" | "p" | "li" | "option"
+        "area"
+            | "base"
+            | "br"
+            | "col"
+            | "embed"
+            | "hr"
+            | "img"
+            | "input"
+            | "link"
+            | "meta"
+            | "source"
+            | "track"
+            | "wbr"
+            | "p"
+            | "li"
+            | "option"
     )
 }
 
@@ -253,58 +296,126 @@ fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
 }
 
 fn find_ignore_case(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w.eq_ignore_ascii_case(needle))
+    haystack
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// Walks a parsed page into blocks. Returns `SelectorNoMatch` when a `select` is given
-/// and none of its selectors matches.
+/// and none of its targets matches.
 pub fn html_to_blocks(document: &Html, selection: &Selection) -> Result<Vec<Block>, Failure> {
-    let removed: HashSet<NodeId> = selection
-        .remove
-        .iter()
-        .flat_map(|sel| document.select(sel).map(|e| e.id()))
-        .collect();
+    let mut removed: HashSet<NodeId> = HashSet::new();
+    for target in &selection.remove {
+        match target {
+            Compiled::Css(sel) => removed.extend(document.select(sel).map(|e| e.id())),
+            Compiled::Range { .. } => removed.extend(range_nodes(document, target).unwrap_or_default()),
+        }
+    }
 
     let mut sink = BlockSink::default();
     if selection.select.is_empty() {
         let root = content_root(document, &removed);
-        walk(root, &removed, true, &mut sink);
-    } else {
-        let mut matched_any = false;
-        for root in selected_roots(document, selection, &removed) {
-            matched_any = true;
-            walk(root, &removed, false, &mut sink);
-            sink.break_block();
-        }
-        if !matched_any {
-            let names: Vec<&str> = selection.select.iter().map(|(s, _)| s.as_str()).collect();
-            return Err(Failure::new(
-                FailureKind::SelectorNoMatch,
-                format!("no element matches select {}", names.join(", ")),
-            ));
+        walk(
+            root,
+            &Walk {
+                removed: &removed,
+                drop_chrome: true,
+                gate: None,
+            },
+            &mut sink,
+        );
+        return Ok(sink.finish());
+    }
+
+    let mut css = Vec::new();
+    let mut kept = HashSet::new();
+    let mut matched_any = false;
+    for (_, target) in &selection.select {
+        match target {
+            Compiled::Css(sel) => {
+                matched_any |= document.select(sel).next().is_some();
+                css.push(sel);
+            }
+            Compiled::Range { .. } => {
+                if let Some(nodes) = range_nodes(document, target) {
+                    matched_any = true;
+                    kept.extend(nodes);
+                }
+            }
         }
     }
+    if !matched_any {
+        let names: Vec<&str> = selection.select.iter().map(|(s, _)| s.as_str()).collect();
+        return Err(Failure::new(
+            FailureKind::SelectorNoMatch,
+            format!("no element matches select {}", names.join(", ")),
+        ));
+    }
+    let gate = Gate { css, kept };
+    walk(
+        document.tree.root(),
+        &Walk {
+            removed: &removed,
+            drop_chrome: false,
+            gate: Some(gate),
+        },
+        &mut sink,
+    );
     Ok(sink.finish())
 }
 
-/// The elements matched by any `select` selector, in document order, outermost only,
-/// skipping removed subtrees.
-fn selected_roots<'a>(document: &'a Html, selection: &Selection, removed: &HashSet<NodeId>) -> Vec<NodeRef<'a, Node>> {
-    let mut roots = Vec::new();
-    let mut stack = vec![document.tree.root()];
-    while let Some(node) = stack.pop() {
-        if removed.contains(&node.id()) {
-            continue;
+/// The nodes a range covers: text nodes between its boundaries, and elements that lie
+/// wholly between them. `None` when a boundary matches nothing.
+fn range_nodes(document: &Html, range: &Compiled) -> Option<HashSet<NodeId>> {
+    let Compiled::Range {
+        start,
+        start_edge,
+        end,
+        end_edge,
+    } = range
+    else {
+        return None;
+    };
+    let start = document.select(start).next()?.id();
+    let end = document.select(end).next()?.id();
+    let mut nodes = HashSet::new();
+    let mut entered = HashSet::new();
+    let mut active = false;
+    for edge in document.tree.root().traverse() {
+        match edge {
+            ego_tree::iter::Edge::Open(node) => {
+                if node.id() == end && *end_edge == Edge::Before {
+                    break;
+                }
+                if node.id() == start && *start_edge == Edge::Before {
+                    active = true;
+                }
+                if active {
+                    match node.value() {
+                        Node::Text(_) => {
+                            nodes.insert(node.id());
+                        }
+                        Node::Element(_) => {
+                            entered.insert(node.id());
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            ego_tree::iter::Edge::Close(node) => {
+                if active && entered.contains(&node.id()) {
+                    nodes.insert(node.id());
+                }
+                if node.id() == end && *end_edge == Edge::After {
+                    break;
+                }
+                if node.id() == start && *start_edge == Edge::After {
+                    active = true;
+                }
+            }
         }
-        if let Some(element) = ElementRef::wrap(node)
-            && selection.select.iter().any(|(_, sel)| sel.matches(&element))
-        {
-            roots.push(node);
-            continue;
-        }
-        stack.extend(node.children().rev());
     }
-    roots
+    Some(nodes)
 }
 
 /// Without `select`: the `<main>` element (or `role=main`) when the page has exactly one
@@ -329,24 +440,58 @@ enum Step<'a> {
     Exit(NodeRef<'a, Node>),
 }
 
-fn walk(root: NodeRef<'_, Node>, removed: &HashSet<NodeId>, drop_chrome: bool, sink: &mut BlockSink) {
+/// What a walk skips and, with a `select`, what it keeps.
+struct Walk<'a> {
+    removed: &'a HashSet<NodeId>,
+    drop_chrome: bool,
+    /// `None` keeps everything under the root.
+    gate: Option<Gate<'a>>,
+}
+
+/// Kept content: subtrees matched by CSS selectors, and nodes covered by ranges.
+struct Gate<'a> {
+    css: Vec<&'a Selector>,
+    kept: HashSet<NodeId>,
+}
+
+fn walk(root: NodeRef<'_, Node>, how: &Walk, sink: &mut BlockSink) {
+    // The CSS-selected element the walk is inside, if any.
+    let mut selected_root: Option<NodeId> = None;
+    let keeps = |node: NodeRef<'_, Node>, selected_root: Option<NodeId>| match &how.gate {
+        None => true,
+        Some(gate) => selected_root.is_some() || gate.kept.contains(&node.id()),
+    };
     let mut stack = vec![Step::Enter(root)];
     while let Some(step) = stack.pop() {
         match step {
             Step::Enter(node) => match node.value() {
-                Node::Text(text) => sink.push_text(&text.text),
+                Node::Text(text) if keeps(node, selected_root) && !how.removed.contains(&node.id()) => {
+                    sink.push_text(&text.text);
+                }
                 Node::Element(el) => {
                     let element = ElementRef::wrap(node).expect("element node");
                     let name = el.name();
-                    if removed.contains(&node.id())
+                    if how.removed.contains(&node.id())
                         || is_never_text(name)
                         || is_hidden(&element)
-                        || (drop_chrome && is_chrome(&element))
+                        || (how.drop_chrome && is_chrome(&element))
                     {
                         continue;
                     }
+                    if selected_root.is_none()
+                        && let Some(gate) = &how.gate
+                        && gate.css.iter().any(|sel| sel.matches(&element))
+                    {
+                        selected_root = Some(node.id());
+                        sink.break_block();
+                    }
                     if name == "table" && is_data_table(node) {
-                        sink.push_table(table_rows(node, removed));
+                        if keeps(node, selected_root) {
+                            sink.push_table(table_rows(node, how.removed));
+                        }
+                        if selected_root == Some(node.id()) {
+                            selected_root = None;
+                        }
                         continue;
                     }
                     open(name, &element, sink);
@@ -359,6 +504,10 @@ fn walk(root: NodeRef<'_, Node>, removed: &HashSet<NodeId>, drop_chrome: bool, s
             Step::Exit(node) => {
                 if let Node::Element(el) = node.value() {
                     close(el.name(), sink);
+                }
+                if selected_root == Some(node.id()) {
+                    selected_root = None;
+                    sink.break_block();
                 }
             }
         }
@@ -449,7 +598,7 @@ fn flat_text(root: NodeRef<'_, Node>, removed: &HashSet<NodeId>) -> String {
     let mut stack = vec![root];
     while let Some(node) = stack.pop() {
         match node.value() {
-            Node::Text(text) => out.push_str(&text.text),
+            Node::Text(text) if !removed.contains(&node.id()) => out.push_str(&text.text),
             Node::Element(el) => {
                 if removed.contains(&node.id())
                     || is_never_text(el.name())

@@ -53,7 +53,10 @@ pub fn canonicalize_html(html: &str, selection: &Selection) -> Result<String, Fa
     if depth > html::MAX_NESTING {
         return Err(Failure::new(
             FailureKind::UnsupportedContent,
-            format!("the page nests elements {depth} deep (at most {} accepted): broken or hostile HTML", html::MAX_NESTING),
+            format!(
+                "the page nests elements {depth} deep (at most {} accepted): broken or hostile HTML",
+                html::MAX_NESTING
+            ),
         ));
     }
     let document = Html::parse_document(html);
@@ -105,7 +108,7 @@ mod tests {
     fn canon(html: &str, select: &[&str], remove: &[&str]) -> Result<String, Failure> {
         let select: Vec<String> = select.iter().map(|s| s.to_string()).collect();
         let remove: Vec<String> = remove.iter().map(|s| s.to_string()).collect();
-        canonicalize_html(html, &Selection::new(&select, &remove).unwrap())
+        canonicalize_html(html, &Selection::css(&select, &remove).unwrap())
     }
 
     #[test]
@@ -150,6 +153,31 @@ mod tests {
     }
 
     #[test]
+    fn range_targets_keep_and_drop_what_lies_between_their_boundaries() {
+        use crate::declaration::{Edge, RangeTarget, Target};
+        let html = "<h1 id=t>Title</h1><p id=a>Intro.</p><div><p>Kept one.</p><p id=x>Dropped.</p><p>Kept two.</p></div>\
+                    <p id=end>End.</p><p>After.</p>";
+        let range = |start: &str, start_edge, end: &str, end_edge| {
+            Target::Range(RangeTarget {
+                start: start.into(),
+                start_edge,
+                end: end.into(),
+                end_edge,
+            })
+        };
+        let select = [Target::from("#t"), range("#a", Edge::After, "#end", Edge::Before)];
+        let remove = [range("#x", Edge::Before, "#x", Edge::After)];
+        let text = canonicalize_html(html, &Selection::new(&select, &remove).unwrap()).unwrap();
+        assert_eq!(text, "# Title\n\nKept one.\n\nKept two.\n");
+        let select = [range("#a", Edge::Before, "#end", Edge::After)];
+        let text = canonicalize_html(html, &Selection::new(&select, &[]).unwrap()).unwrap();
+        assert_eq!(text, "Intro.\n\nKept one.\n\nDropped.\n\nKept two.\n\nEnd.\n");
+        let select = [range("#a", Edge::Before, "#missing", Edge::After)];
+        let err = canonicalize_html(html, &Selection::new(&select, &[]).unwrap()).unwrap_err();
+        assert_eq!(err.kind, FailureKind::SelectorNoMatch);
+    }
+
+    #[test]
     fn chrome_and_hidden_text_never_reach_the_text() {
         let html = r#"<body><div id="onetrust-banner-sdk">We use cookies. Accept all</div>
             <div role="navigation">Menu</div><p>Policy text.</p><p hidden>Hidden.</p>
@@ -191,12 +219,20 @@ mod tests {
     fn deep_nesting_is_walked_or_refused_fast() {
         let html = format!("{}deep text{}", "<div>".repeat(4_000), "</div>".repeat(4_000));
         assert_eq!(canon(&html, &[], &[]).unwrap(), "deep text\n");
-        let html = format!("{}deep text{}", "<div><span>".repeat(50_000), "</span></div>".repeat(50_000));
+        let html = format!(
+            "{}deep text{}",
+            "<div><span>".repeat(50_000),
+            "</span></div>".repeat(50_000)
+        );
         let err = canon(&html, &[], &[]).unwrap_err();
         assert_eq!(err.kind, FailureKind::UnsupportedContent);
         assert!(err.message.contains("100000 deep"), "{}", err.message);
         // Void elements, self-closing tags and script text do not count as nesting.
-        let flat = format!("<p>{}</p><script>{}</script>", "<br><img src=x><input/>".repeat(10_000), "if (a<b) {}".repeat(10_000));
+        let flat = format!(
+            "<p>{}</p><script>{}</script>",
+            "<br><img src=x><input/>".repeat(10_000),
+            "if (a<b) {}".repeat(10_000)
+        );
         assert!(html::nesting_depth(&flat) < 5, "{}", html::nesting_depth(&flat));
     }
 

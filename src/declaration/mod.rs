@@ -42,10 +42,59 @@ pub struct Document {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Part {
     pub url: Url,
-    /// CSS selectors whose content is kept; empty means "the page minus its chrome".
-    pub select: Vec<String>,
-    /// CSS selectors removed before selection.
-    pub remove: Vec<String>,
+    /// What is kept, in document order; empty means "the page minus its chrome".
+    pub select: Vec<Target>,
+    /// What is removed before selection.
+    pub remove: Vec<Target>,
+}
+
+/// A `select` or `remove` entry: the elements a CSS selector matches, or the content
+/// between two elements (Open Terms Archive's range selectors).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Css(String),
+    Range(RangeTarget),
+}
+
+/// From the first match of `start` (before or after it) to the first match of `end`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RangeTarget {
+    pub start: String,
+    pub start_edge: Edge,
+    pub end: String,
+    pub end_edge: Edge,
+}
+
+/// Which side of a range boundary element the range begins or ends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edge {
+    Before,
+    After,
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Css(css) => f.write_str(css),
+            Target::Range(r) => {
+                let edge = |e: Edge| if e == Edge::Before { "before" } else { "after" };
+                write!(
+                    f,
+                    "{{ start_{} = {:?}, end_{} = {:?} }}",
+                    edge(r.start_edge),
+                    r.start,
+                    edge(r.end_edge),
+                    r.end
+                )
+            }
+        }
+    }
+}
+
+impl From<&str> for Target {
+    fn from(css: &str) -> Target {
+        Target::Css(css.to_string())
+    }
 }
 
 /// How a document is fetched.
@@ -177,12 +226,30 @@ struct Selectors(Option<Spanned<OneOrMany>>);
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum OneOrMany {
-    One(String),
-    Many(Vec<String>),
+    // `Many` first: serde can read a struct from a sequence, so an array of four
+    // selectors would otherwise be taken for one range.
+    Many(Vec<RawTarget>),
+    One(RawTarget),
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawTarget {
+    Css(String),
+    Range(RawRange),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRange {
+    start_before: Option<String>,
+    start_after: Option<String>,
+    end_before: Option<String>,
+    end_after: Option<String>,
 }
 
 impl Selectors {
-    fn items(&self) -> (Option<Range<usize>>, &[String]) {
+    fn items(&self) -> (Option<Range<usize>>, &[RawTarget]) {
         match &self.0 {
             None => (None, &[]),
             Some(spanned) => (
@@ -447,36 +514,75 @@ fn check_url(raw: &Spanned<String>, errors: &mut Vec<SpannedMessage>) -> Option<
     }
 }
 
-fn check_selectors(raw: &Selectors, key: &str, errors: &mut Vec<SpannedMessage>) -> Vec<String> {
-    let (span, selectors) = raw.items();
-    if selectors.len() > MAX_SELECTORS {
+fn check_selectors(raw: &Selectors, key: &str, errors: &mut Vec<SpannedMessage>) -> Vec<Target> {
+    let (span, entries) = raw.items();
+    if entries.len() > MAX_SELECTORS {
         errors.push((
             span,
-            format!("{} selectors in `{key}`; at most {MAX_SELECTORS}", selectors.len()),
+            format!("{} selectors in `{key}`; at most {MAX_SELECTORS}", entries.len()),
         ));
         return Vec::new();
     }
     let mut out = Vec::new();
-    for selector in selectors {
-        let text = selector.trim();
-        if text.len() > MAX_SELECTOR_LEN {
-            errors.push((
-                span.clone(),
-                format!(
-                    "a `{key}` selector is {} bytes long; at most {MAX_SELECTOR_LEN}",
-                    text.len()
-                ),
-            ));
-        } else if let Err(e) = scraper::Selector::parse(text) {
-            errors.push((
-                span.clone(),
-                format!("`{key}` selector {text:?} is not valid CSS ({e}): use a standard CSS selector such as \"main\", \"#content\" or \".policy-body\""),
-            ));
-        } else {
-            out.push(text.to_string());
+    for entry in entries {
+        match entry {
+            RawTarget::Css(css) => out.extend(check_css(css, key, &span, errors).map(Target::Css)),
+            RawTarget::Range(range) => {
+                let start = match (&range.start_before, &range.start_after) {
+                    (Some(css), None) => Some((css, Edge::Before)),
+                    (None, Some(css)) => Some((css, Edge::After)),
+                    _ => None,
+                };
+                let end = match (&range.end_before, &range.end_after) {
+                    (Some(css), None) => Some((css, Edge::Before)),
+                    (None, Some(css)) => Some((css, Edge::After)),
+                    _ => None,
+                };
+                let (Some((start, start_edge)), Some((end, end_edge))) = (start, end) else {
+                    errors.push((
+                        span.clone(),
+                        format!("a `{key}` range needs exactly one of start_before/start_after and one of end_before/end_after"),
+                    ));
+                    continue;
+                };
+                if let (Some(start), Some(end)) =
+                    (check_css(start, key, &span, errors), check_css(end, key, &span, errors))
+                {
+                    out.push(Target::Range(RangeTarget {
+                        start,
+                        start_edge,
+                        end,
+                        end_edge,
+                    }));
+                }
+            }
         }
     }
     out
+}
+
+fn check_css(css: &str, key: &str, span: &Option<Range<usize>>, errors: &mut Vec<SpannedMessage>) -> Option<String> {
+    let css = css.trim();
+    if css.len() > MAX_SELECTOR_LEN {
+        errors.push((
+            span.clone(),
+            format!(
+                "a `{key}` selector is {} bytes long; at most {MAX_SELECTOR_LEN}",
+                css.len()
+            ),
+        ));
+        None
+    } else if let Err(e) = scraper::Selector::parse(css) {
+        errors.push((
+            span.clone(),
+            format!(
+                "`{key}` selector {css:?} is not valid CSS ({e}): use a standard CSS selector such as \"main\", \"#content\" or \".policy-body\""
+            ),
+        ));
+        None
+    } else {
+        Some(css.to_string())
+    }
 }
 
 /// Turns toml's error into one line that says what to do.
@@ -523,9 +629,12 @@ select = "article"
         assert_eq!(service.documents.len(), 2);
         let privacy = &service.documents[0];
         assert_eq!(privacy.doc_type, "privacy-policy");
-        assert_eq!(privacy.parts[0].select, vec!["main"]);
-        assert_eq!(privacy.parts[0].remove, vec![".cookie-banner", "nav"]);
-        assert_eq!(service.documents[1].parts[0].select, vec!["article"]);
+        assert_eq!(privacy.parts[0].select, vec![Target::from("main")]);
+        assert_eq!(
+            privacy.parts[0].remove,
+            vec![Target::from(".cookie-banner"), Target::from("nav")]
+        );
+        assert_eq!(service.documents[1].parts[0].select, vec![Target::from("article")]);
         assert_eq!(service.documents[1].fetcher, FetcherKind::Auto);
     }
 
@@ -545,9 +654,9 @@ select = ["#b"]
         let service = parse("x", source).unwrap();
         let parts = &service.documents[0].parts;
         assert_eq!(parts[0].url.as_str(), "https://x.com/a");
-        assert_eq!(parts[0].select, vec!["main"]);
+        assert_eq!(parts[0].select, vec![Target::from("main")]);
         assert_eq!(parts[1].url.as_str(), "https://x.com/b");
-        assert_eq!(parts[1].select, vec!["#b"]);
+        assert_eq!(parts[1].select, vec![Target::from("#b")]);
     }
 
     #[test]
@@ -589,6 +698,30 @@ select = ["#b"]
         assert!(errs[1].1.contains("declared twice"));
         assert_eq!(errs[2].0, 8);
         assert!(errs[2].1.contains("not valid CSS"));
+    }
+
+    #[test]
+    fn range_selectors() {
+        let source = "name = \"X\"\n[[documents]]\ntype = \"a\"\nurl = \"https://x.com\"\n\
+            select = [\"h1\", { start_after = \"#intro\", end_before = \"footer\" }]\n";
+        let service = parse("x", source).unwrap();
+        assert_eq!(
+            service.documents[0].parts[0].select[1],
+            Target::Range(RangeTarget {
+                start: "#intro".into(),
+                start_edge: Edge::After,
+                end: "footer".into(),
+                end_edge: Edge::Before
+            })
+        );
+        let errs = errors(
+            "x",
+            "name = \"X\"\n[[documents]]\ntype = \"a\"\nurl = \"https://x.com\"\nselect = { start_after = \"#a\" }\n",
+        );
+        assert!(
+            errs[0].1.contains("exactly one of start_before/start_after"),
+            "{errs:?}"
+        );
     }
 
     #[test]
