@@ -21,7 +21,7 @@ use crate::canon::{self, CANONICALIZER_VERSION, Selection};
 use crate::declaration::{Document, FetcherKind, Service};
 use crate::failure::{Failure, FailureKind};
 use crate::fetch::decode::{self, BodyKind};
-use crate::fetch::{FetchOptions, HttpFetcher};
+use crate::fetch::{FetchOptions, HttpFetcher, wall};
 use crate::report::{Counts, classify, diff_texts, summary};
 
 /// Options of one `track` run.
@@ -377,7 +377,14 @@ async fn extract(fetcher: &HttpFetcher, gates: &HostGates, job: &Job) -> Result<
     }
     let mut pages = Vec::with_capacity(job.document.parts.len());
     for part in &job.document.parts {
-        pages.push(gates.fetch(fetcher, &part.url).await?);
+        let page = gates.fetch(fetcher, &part.url).await?;
+        if decode::body_kind(page.content_type.as_deref(), &page.body) == BodyKind::Html {
+            let html = decode::decode(&page.body, page.content_type.as_deref(), BodyKind::Html);
+            if let Some(verdict) = wall::inspect(&html) {
+                return Err(verdict.into_failure(page.final_url.as_str()));
+            }
+        }
+        pages.push(page);
     }
     let (snapshot, ext) = snapshot_of(&pages);
     if job.previous_snapshot == Some(Oid::hash_object(ObjectType::Blob, &snapshot).unwrap_or(Oid::ZERO_SHA1)) {

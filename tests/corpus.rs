@@ -182,3 +182,30 @@ fn noise_pairs_canonicalize_to_identical_text() {
         differing.join("\n")
     );
 }
+
+/// No real policy page of the corpus is taken for a bot wall, a soft 404 or a script shell.
+#[test]
+fn real_pages_are_not_mistaken_for_walls() {
+    let Some(corpus) = corpus() else { return };
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(corpus.join("html"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    for dir in std::fs::read_dir(corpus.join("pairs"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+    {
+        for name in ["snapshot.html", "before.html", "after.html"] {
+            if dir.join(name).is_file() {
+                pages.push(dir.join(name));
+            }
+        }
+    }
+    assert!(pages.len() > 200);
+    for page in pages {
+        let bytes = std::fs::read(&page).unwrap();
+        let html =
+            clausewatch::fetch::decode::decode(&bytes, Some("text/html"), clausewatch::fetch::decode::BodyKind::Html);
+        assert_eq!(clausewatch::fetch::wall::inspect(&html), None, "{}", page.display());
+    }
+}

@@ -385,3 +385,107 @@ fn oversized_and_bomb_bodies_are_refused() {
     assert!(stdout.contains("acme/privacy-policy  too-large"), "{stdout}");
     assert!(stdout.contains("acme/terms-of-service  too-large"), "{stdout}");
 }
+
+#[test]
+fn challenge_and_soft_404_pages_are_never_versions() {
+    let challenge = "<html><head><title>Just a moment...</title></head><body>\
+                     <script src=\"/cdn-cgi/challenge-platform/h/b/orchestrate/jsch/v1\"></script>\
+                     Checking your browser before accessing the site.</body></html>";
+    let server = TestServer::start();
+    server.page("/challenge", challenge);
+    server.set("/denied", vec![Response::status(403, challenge)]);
+    server.page(
+        "/gone",
+        "<html><head><title>Page not found</title></head><body><h1>Sorry</h1></body></html>",
+    );
+    server.page("/ok", &policy_page(V1, ""));
+    let archive = TestArchive::new();
+    archive.declare_simple(
+        "acme",
+        "Acme",
+        &[
+            ("privacy-policy", &server.url("/challenge")),
+            ("terms-of-service", &server.url("/denied")),
+            ("cookie-policy", &server.url("/gone")),
+            ("community-guidelines", &server.url("/ok")),
+        ],
+    );
+    let (code, stdout, _) = archive.run(&["track"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("acme/privacy-policy  bot-wall:") && stdout.contains("Cloudflare challenge"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("acme/terms-of-service  bot-wall:"), "{stdout}");
+    assert!(stdout.contains("acme/cookie-policy  not-found:"), "{stdout}");
+    assert!(stdout.contains("recorded   acme/community-guidelines"), "{stdout}");
+    assert_eq!(server.hits("/denied"), 1, "a challenge is not retried");
+    assert_eq!(
+        archive.git(&["ls-files", "archive/versions/*.md"]),
+        "archive/versions/acme/community-guidelines.md\n"
+    );
+}
+
+#[test]
+fn transport_faults_get_their_categories() {
+    use std::time::Duration;
+    let server = TestServer::start();
+    server.set("/loop-a", vec![Response::redirect(302, "/loop-b")]);
+    server.set("/loop-b", vec![Response::redirect(302, "/loop-a")]);
+    server.set("/ftp", vec![Response::redirect(301, "ftp://example.com/terms")]);
+    server.set(
+        "/reset",
+        vec![Response::html(&policy_page(V1, "")).fault(Fault::ResetMidBody)],
+    );
+    server.set("/silent", vec![Response::html("").fault(Fault::NeverAnswer)]);
+    server.set(
+        "/drip",
+        vec![Response::html(&policy_page(V1, "")).fault(Fault::SlowDrip {
+            chunk: 10,
+            every: Duration::from_millis(200),
+        })],
+    );
+    server.set(
+        "/busy",
+        vec![
+            Response::status(429, "slow down").header("Retry-After", "1"),
+            Response::html(&policy_page(V2, "")),
+        ],
+    );
+    let refused = crate::support::server::refused_url();
+    let archive = TestArchive::new();
+    archive.declare_simple(
+        "faults",
+        "Faults",
+        &[
+            ("loop", &server.url("/loop-a")),
+            ("ftp", &server.url("/ftp")),
+            ("reset", &server.url("/reset")),
+            ("silent", &server.url("/silent")),
+            ("drip", &server.url("/drip")),
+            ("busy", &server.url("/busy")),
+            ("refused", &refused),
+        ],
+    );
+    let started = std::time::Instant::now();
+    let (code, stdout, _) = archive.run(&["track", "--timeout", "1", "--retries", "1"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("faults/loop  redirect:") && stdout.contains("redirect loop"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("faults/ftp  redirect:") && stdout.contains("ftp"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("faults/reset  connection:"), "{stdout}");
+    assert!(stdout.contains("faults/silent  timeout:"), "{stdout}");
+    assert!(stdout.contains("faults/drip  timeout:"), "{stdout}");
+    assert!(stdout.contains("faults/refused  connection:"), "{stdout}");
+    assert!(
+        stdout.contains("recorded   faults/busy"),
+        "429 with Retry-After is waited out: {stdout}"
+    );
+    assert_eq!(server.hits("/busy"), 2);
+    assert!(started.elapsed() < Duration::from_secs(30), "every fault is bounded");
+}

@@ -5,6 +5,7 @@
 
 pub mod decode;
 mod guard;
+pub mod wall;
 
 use std::sync::{Arc, Once};
 use std::time::Duration;
@@ -182,6 +183,13 @@ impl HttpFetcher {
         if !status.is_success() {
             let retry_after = retry_after(response.headers());
             let failure = status_failure(status, &final_url);
+            // A refusal page may be a challenge: say so, it calls for a browser, not a retry.
+            if matches!(status.as_u16(), 401 | 403 | 406 | 429 | 503)
+                && let Some(verdict) = refusal_page(&mut response).await
+                && matches!(verdict, wall::Verdict::BotWall(_))
+            {
+                return Err(Retry::never(verdict.into_failure(final_url.as_str())));
+            }
             if matches!(status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE)
                 && let Some(wait) = retry_after
             {
@@ -228,6 +236,18 @@ impl HttpFetcher {
             body,
         })
     }
+}
+
+/// Reads the start of an error response and judges it.
+async fn refusal_page(response: &mut reqwest::Response) -> Option<wall::Verdict> {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        body.extend_from_slice(&chunk);
+        if body.len() > 256 * 1024 {
+            break;
+        }
+    }
+    wall::inspect(&String::from_utf8_lossy(&body))
 }
 
 /// A failed attempt: why, and whether and when to try again.
