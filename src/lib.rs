@@ -12,6 +12,8 @@ pub mod config;
 pub mod declaration;
 pub mod failure;
 pub mod fetch;
+pub mod provision;
+pub mod reextract;
 pub mod report;
 pub mod track;
 

@@ -16,13 +16,14 @@ use git2::{ObjectType, Oid};
 use serde::Serialize;
 use url::Url;
 
-use crate::archive::{Archive, ArchiveError, ChangeKind, Identity, NewVersion, VersionMessage};
+use crate::archive::{Archive, ArchiveError, ChangeKind, Identity, NewVersion, VersionMessage, snapshot};
 use crate::canon::{self, CANONICALIZER_VERSION, Selection};
 use crate::declaration::{Document, FetcherKind, Service};
 use crate::failure::{Failure, FailureKind};
 use crate::fetch::decode::{self, BodyKind};
 use crate::fetch::{FetchOptions, HttpFetcher, wall};
-use crate::report::{Counts, classify, diff_texts, summary};
+use crate::provision::Taxonomy;
+use crate::report::{Counts, SentenceChange, classify, diff_texts, summary};
 
 /// Options of one `track` run.
 #[derive(Debug, Clone)]
@@ -35,6 +36,8 @@ pub struct TrackOptions {
     pub identity: Identity,
     /// Fetch time and commit time.
     pub now: DateTime<Utc>,
+    /// Tags the sentences a version changes, for its `Provisions:` trailer.
+    pub taxonomy: Taxonomy,
 }
 
 /// What happened to one document.
@@ -126,35 +129,11 @@ pub fn track(
     options: &TrackOptions,
     mut observe: impl FnMut(&DocumentOutcome),
 ) -> Result<TrackReport, ArchiveError> {
-    let fetcher = HttpFetcher::new(options.fetch.clone()).map_err(|f| ArchiveError::Io {
-        context: "cannot start the HTTP client".into(),
-        source: std::io::Error::other(f.message),
-    })?;
     let snapshots = archive.snapshot_ids()?;
-    let jobs: Vec<Job> = services
-        .iter()
-        .flat_map(|service| {
-            service.documents.iter().map(|document| Job {
-                service: service.slug.clone(),
-                service_name: service.name.clone(),
-                previous_snapshot: snapshots
-                    .get(&(service.slug.clone(), document.doc_type.clone()))
-                    .copied(),
-                document: document.clone(),
-            })
-        })
-        .collect();
-
-    let (sender, receiver) = mpsc::channel::<Fetched>();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|source| ArchiveError::Io {
-            context: "cannot start the async runtime".into(),
-            source,
-        })?;
-    let fetch_all = runtime.spawn(fetch_all(jobs, fetcher, options.jobs, options.host_delay, sender));
+    let jobs = jobs_of(services, |service, doc_type| {
+        snapshots.get(&(service.to_string(), doc_type.to_string())).copied()
+    });
+    let (runtime, receiver, fetch_all) = start_fetching(jobs, options)?;
 
     let mut outcomes: Vec<DocumentOutcome> = Vec::new();
     let mut pending: Vec<(usize, NewVersion)> = Vec::new();
@@ -188,8 +167,7 @@ pub fn track(
         }
         outcomes.push(outcome);
     }
-    // The fetch task only ends after dropping its sender; a panic there is a bug.
-    runtime.block_on(fetch_all).expect("fetch task panicked");
+    finish_fetching(&runtime, fetch_all)?;
 
     pending.sort_by(|a, b| (&a.1.service, &a.1.doc_type).cmp(&(&b.1.service, &b.1.doc_type)));
     for (index, version) in pending {
@@ -202,6 +180,142 @@ pub fn track(
 
     outcomes.sort_by(|a, b| (&a.service, &a.document).cmp(&(&b.service, &b.document)));
     Ok(TrackReport { documents: outcomes })
+}
+
+/// One job per declared document; `previous` gives the recorded snapshot's blob id.
+fn jobs_of(services: &[Service], previous: impl Fn(&str, &str) -> Option<Oid>) -> Vec<Job> {
+    services
+        .iter()
+        .flat_map(|service| {
+            service.documents.iter().map(|document| Job {
+                service: service.slug.clone(),
+                service_name: service.name.clone(),
+                previous_snapshot: previous(&service.slug, &document.doc_type),
+                document: document.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Starts fetching `jobs` on a runtime of its own; results arrive on the channel as
+/// they complete, and the channel closes when every job is done.
+fn start_fetching(
+    jobs: Vec<Job>,
+    options: &TrackOptions,
+) -> Result<
+    (
+        tokio::runtime::Runtime,
+        mpsc::Receiver<Fetched>,
+        tokio::task::JoinHandle<()>,
+    ),
+    ArchiveError,
+> {
+    let fetcher = HttpFetcher::new(options.fetch.clone()).map_err(|f| ArchiveError::Io {
+        context: "cannot start the HTTP client".into(),
+        source: std::io::Error::other(f.message),
+    })?;
+    let (sender, receiver) = mpsc::channel::<Fetched>();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|source| ArchiveError::Io {
+            context: "cannot start the async runtime".into(),
+            source,
+        })?;
+    let handle = runtime.spawn(fetch_all(jobs, fetcher, options.jobs, options.host_delay, sender));
+    Ok((runtime, receiver, handle))
+}
+
+fn finish_fetching(runtime: &tokio::runtime::Runtime, handle: tokio::task::JoinHandle<()>) -> Result<(), ArchiveError> {
+    runtime.block_on(handle).map_err(|e| ArchiveError::Io {
+        context: "the fetch task failed".into(),
+        source: std::io::Error::other(e.to_string()),
+    })
+}
+
+/// How stable a document's text is between two fetches.
+#[derive(Debug, Clone, Serialize)]
+pub struct StabilityOutcome {
+    pub service: String,
+    pub document: String,
+    #[serde(flatten)]
+    pub status: Stability,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum Stability {
+    Stable,
+    /// The two fetches gave different texts: the lines only the first and only the
+    /// second had.
+    Unstable {
+        first_only: Vec<String>,
+        second_only: Vec<String>,
+    },
+    Failed {
+        category: FailureKind,
+        message: String,
+    },
+}
+
+/// Fetches every document twice and compares the texts: a declaration whose text moves
+/// between two loads (dates, rotating content, A/B tests) would record noise.
+pub fn check_stability(services: &[Service], options: &TrackOptions) -> Result<Vec<StabilityOutcome>, ArchiveError> {
+    let mut rounds: Vec<HashMap<(String, String), Result<String, Failure>>> = Vec::new();
+    for _ in 0..2 {
+        let (runtime, receiver, handle) = start_fetching(jobs_of(services, |_, _| None), options)?;
+        let texts = receiver
+            .into_iter()
+            .map(|f| {
+                let text = f.result.map(|e| match e {
+                    Extracted::New { text, .. } => text,
+                    Extracted::SameSnapshot => String::new(),
+                });
+                ((f.service, f.doc_type), text)
+            })
+            .collect();
+        finish_fetching(&runtime, handle)?;
+        rounds.push(texts);
+    }
+    let (mut first, mut second) = (rounds.remove(0), rounds.remove(0));
+    let mut outcomes: Vec<StabilityOutcome> = first
+        .drain()
+        .map(|((service, document), a)| {
+            let b = second.remove(&(service.clone(), document.clone()));
+            let status = match (a, b) {
+                (Err(f), _) | (_, Some(Err(f))) => Stability::Failed {
+                    category: f.kind,
+                    message: f.message,
+                },
+                (Ok(a), Some(Ok(b))) if a == b => Stability::Stable,
+                (Ok(a), Some(Ok(b))) => {
+                    let only = |x: &str, y: &str| -> Vec<String> {
+                        let others: std::collections::HashSet<&str> = y.lines().collect();
+                        x.lines()
+                            .filter(|l| !l.trim().is_empty() && !others.contains(l))
+                            .map(str::to_string)
+                            .collect()
+                    };
+                    Stability::Unstable {
+                        first_only: only(&a, &b),
+                        second_only: only(&b, &a),
+                    }
+                }
+                (Ok(_), None) => Stability::Failed {
+                    category: FailureKind::Empty,
+                    message: "the second fetch did not finish".into(),
+                },
+            };
+            StabilityOutcome {
+                service,
+                document,
+                status,
+            }
+        })
+        .collect();
+    outcomes.sort_by(|a, b| (&a.service, &a.document).cmp(&(&b.service, &b.document)));
+    Ok(outcomes)
 }
 
 enum Decision {
@@ -223,7 +337,7 @@ fn decide(archive: &Archive, fetched: &Fetched, options: &TrackOptions) -> Resul
         }) => (text, snapshot, *ext, *fetcher),
     };
     let previous = archive.current_text(&fetched.service, &fetched.doc_type)?;
-    let (change, counts) = match &previous {
+    let (change, diff) = match &previous {
         Some(old) if old == text => return Ok(Decision::Unchanged),
         Some(old) => {
             if !options.accept_shrink && text.len() * 2 < old.len() {
@@ -236,16 +350,12 @@ fn decide(archive: &Archive, fetched: &Fetched, options: &TrackOptions) -> Resul
                     ),
                 )));
             }
-            (classify(old, text), diff_texts(old, text).counts)
+            (classify(old, text), diff_texts(old, text))
         }
-        None => (
-            ChangeKind::First,
-            Counts {
-                added: text.lines().filter(|l| !l.trim().is_empty()).count(),
-                ..Counts::default()
-            },
-        ),
+        None => (ChangeKind::First, diff_texts("", text)),
     };
+    let provisions = options.taxonomy.ids_in(changed_sentences(&diff));
+    let counts = diff.counts;
     let title = format!(
         "{} {}",
         fetched.service_name,
@@ -260,7 +370,8 @@ fn decide(archive: &Archive, fetched: &Fetched, options: &TrackOptions) -> Resul
         snapshot_sha256: sha256_hex(snapshot),
         fetcher: fetcher.to_string(),
         change,
-        provisions: Vec::new(),
+        provisions,
+        declared_date: crate::report::dates::declared_date(text),
         canonicalizer: CANONICALIZER_VERSION,
         clausewatch_version: env!("CARGO_PKG_VERSION").to_string(),
     };
@@ -273,6 +384,18 @@ fn decide(archive: &Archive, fetched: &Fetched, options: &TrackOptions) -> Resul
         message,
     };
     Ok(Decision::Record(Box::new(version), counts))
+}
+
+/// Every sentence a diff touches, in its old and its new form.
+pub fn changed_sentences(diff: &crate::report::TextDiff) -> impl Iterator<Item = &str> {
+    diff.changes
+        .iter()
+        .flat_map(|change| match change {
+            SentenceChange::Added { text, .. } | SentenceChange::Removed { text, .. } => [Some(text.as_str()), None],
+            SentenceChange::Changed { old, new, .. } => [Some(old.as_str()), Some(new.as_str())],
+            SentenceChange::Moved { .. } => [None, None],
+        })
+        .flatten()
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -414,24 +537,19 @@ async fn extract(fetcher: &HttpFetcher, gates: &HostGates, job: &Job) -> Result<
     })
 }
 
-/// The snapshot of a document: the page's bytes, or for a multi-page document the pages
-/// one after another, each introduced by a marker comment naming its URL.
+/// The snapshot of a document and its extension (see [`snapshot::join`]).
 fn snapshot_of(pages: &[crate::fetch::FetchedPage]) -> (Vec<u8>, &'static str) {
-    let ext = |page: &crate::fetch::FetchedPage| match decode::body_kind(page.content_type.as_deref(), &page.body) {
-        BodyKind::Pdf => "pdf",
-        BodyKind::PlainText => "txt",
+    let ext = match pages {
+        [page] => match decode::body_kind(page.content_type.as_deref(), &page.body) {
+            BodyKind::Pdf => "pdf",
+            BodyKind::PlainText => "txt",
+            _ => "html",
+        },
         _ => "html",
     };
-    match pages {
-        [page] => (page.body.clone(), ext(page)),
-        _ => {
-            let mut bytes = Vec::new();
-            for page in pages {
-                bytes.extend_from_slice(format!("<!-- clausewatch part: {} -->\n", page.final_url).as_bytes());
-                bytes.extend_from_slice(&page.body);
-                bytes.push(b'\n');
-            }
-            (bytes, "html")
-        }
-    }
+    let parts: Vec<(&str, &[u8])> = pages
+        .iter()
+        .map(|p| (p.final_url.as_str(), p.body.as_slice()))
+        .collect();
+    (snapshot::join(&parts), ext)
 }

@@ -136,3 +136,47 @@ fn unknown_service_filter_lists_the_known_ones() {
         "{stderr}"
     );
 }
+
+#[test]
+fn check_fetch_reports_texts_that_move_between_loads() {
+    use crate::support::{Response, TestServer, policy_page};
+    let server = TestServer::start();
+    server.page("/stable", &policy_page("<p>We keep data for 30 days.</p>", "nonce-a"));
+    server.set(
+        "/moving",
+        vec![
+            Response::html(&policy_page(
+                "<p>We keep data.</p><p>Page generated at 10:00:01.</p>",
+                "",
+            )),
+            Response::html(&policy_page(
+                "<p>We keep data.</p><p>Page generated at 10:00:02.</p>",
+                "",
+            )),
+        ],
+    );
+    let archive = TestArchive::new();
+    archive.declare_simple(
+        "acme",
+        "Acme",
+        &[
+            ("privacy-policy", &server.url("/stable")),
+            ("terms-of-service", &server.url("/moving")),
+        ],
+    );
+    let (code, stdout, _) = archive.run(&["check", "--fetch"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("stable     acme/privacy-policy\n"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "unstable   acme/terms-of-service\n    first fetch only:  Page generated at 10:00:01.\n    second fetch only: Page generated at 10:00:02.\n"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("1 stable, 1 unstable, 0 failed\n"), "{stdout}");
+    let (code, stdout, _) = archive.run(&["check", "--fetch", "acme/privacy-policy", "--json"]);
+    assert_eq!(code, 0);
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json[0]["status"], "stable");
+    assert_eq!(archive.subjects().len(), 1, "check records nothing");
+}

@@ -6,4 +6,5 @@ mod support;
 mod corpus;
 mod declarations;
 mod extract;
+mod history;
 mod track;

@@ -71,6 +71,8 @@ fn records_first_version_nothing_on_noise_then_a_change() {
         format!(
             "Acme Privacy Policy: 1 sentence added, 1 changed\n\
              \n\
+             Provisions touched: ai-training\n\
+             \n\
              Service: acme\n\
              Document: privacy-policy\n\
              Source-URL: {}\n\
@@ -78,6 +80,7 @@ fn records_first_version_nothing_on_noise_then_a_change() {
              Snapshot-SHA256: {sha}\n\
              Fetcher: http\n\
              Change: substantive\n\
+             Provisions: ai-training\n\
              Canonicalizer: 1\n\
              Clausewatch-Version: {}",
             server.url("/privacy"),
@@ -488,4 +491,67 @@ fn transport_faults_get_their_categories() {
     );
     assert_eq!(server.hits("/busy"), 2);
     assert!(started.elapsed() < Duration::from_secs(30), "every fault is bounded");
+}
+
+/// Every failure category a server can provoke, each on its own document of one run.
+#[test]
+fn each_failure_category_is_reported() {
+    let server = TestServer::start();
+    server.set("/gone", vec![Response::status(410, "<p>Gone</p>")]);
+    server.set("/forbidden", vec![Response::status(403, "<p>No.</p>")]);
+    server.set("/limited", vec![Response::status(429, "slow down")]);
+    server.set(
+        "/binary",
+        vec![Response::new(200, vec![0u8, 159, 146, 150, 0, 1, 2, 3]).header("Content-Type", "text/html")],
+    );
+    server.set(
+        "/empty",
+        vec![Response::new(200, "").header("Content-Type", "text/html")],
+    );
+    server.page("/ok", &policy_page(V1, ""));
+    // A "TLS" server that answers the handshake with plain text.
+    let plain = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let tls = format!("https://127.0.0.1:{}/terms", plain.local_addr().unwrap().port());
+    std::thread::spawn(move || {
+        use std::io::Write as _;
+        for mut stream in plain.incoming().flatten() {
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    let archive = TestArchive::new();
+    archive.declare_simple(
+        "acme",
+        "Acme",
+        &[
+            ("gone", &server.url("/gone")),
+            ("forbidden", &server.url("/forbidden")),
+            ("limited", &server.url("/limited")),
+            ("binary", &server.url("/binary")),
+            ("empty", &server.url("/empty")),
+            ("tls", &tls),
+            ("ok", &server.url("/ok")),
+        ],
+    );
+    let (code, stdout, _) = archive.run(&["track", "--retries", "0", "--json"]);
+    assert_eq!(code, 1);
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let category = |doc: &str| -> String {
+        let d = json["documents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["document"] == doc)
+            .unwrap();
+        d["category"]
+            .as_str()
+            .unwrap_or(d["status"].as_str().unwrap())
+            .to_string()
+    };
+    assert_eq!(category("gone"), "gone");
+    assert_eq!(category("forbidden"), "forbidden");
+    assert_eq!(category("limited"), "rate-limited");
+    assert_eq!(category("binary"), "unsupported-content");
+    assert_eq!(category("empty"), "empty");
+    assert_eq!(category("tls"), "tls");
+    assert_eq!(category("ok"), "recorded");
 }

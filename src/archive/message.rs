@@ -5,7 +5,7 @@
 
 use std::fmt::{self, Write as _};
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::Serialize;
 
 /// What kind of change a version is.
@@ -65,6 +65,8 @@ pub struct VersionMessage {
     pub change: ChangeKind,
     /// Provision ids the change touched, sorted.
     pub provisions: Vec<String>,
+    /// The date the document gives itself ("Last updated: ..."), when it gives one.
+    pub declared_date: Option<NaiveDate>,
     pub canonicalizer: u32,
     pub clausewatch_version: String,
 }
@@ -93,6 +95,9 @@ impl VersionMessage {
         let _ = writeln!(out, "Change: {}", self.change);
         if !self.provisions.is_empty() {
             let _ = writeln!(out, "Provisions: {}", self.provisions.join(", "));
+        }
+        if let Some(date) = self.declared_date {
+            let _ = writeln!(out, "Declared-Date: {date}");
         }
         let _ = writeln!(out, "Canonicalizer: {}", self.canonicalizer);
         let _ = writeln!(out, "Clausewatch-Version: {}", self.clausewatch_version);
@@ -131,6 +136,7 @@ impl VersionMessage {
             fetcher: get("Fetcher").unwrap_or_default(),
             change: ChangeKind::parse(&get("Change")?)?,
             provisions: list("Provisions"),
+            declared_date: get("Declared-Date").and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
             canonicalizer: get("Canonicalizer").and_then(|v| v.parse().ok()).unwrap_or(0),
             clausewatch_version: get("Clausewatch-Version").unwrap_or_default(),
         })
@@ -167,6 +173,7 @@ mod tests {
             fetcher: "http".into(),
             change: ChangeKind::Substantive,
             provisions: vec!["ai-training".into(), "data-sharing".into()],
+            declared_date: None,
             canonicalizer: 1,
             clausewatch_version: "0.1.0".into(),
         }
@@ -199,8 +206,14 @@ mod tests {
         assert_eq!(VersionMessage::parse(&message.render()), Some(message.clone()));
         let plain = VersionMessage {
             provisions: vec![],
+            declared_date: NaiveDate::from_ymd_opt(2026, 1, 31),
             ..message
         };
+        assert!(
+            plain
+                .render()
+                .contains("\nDeclared-Date: 2026-01-31\nCanonicalizer: 1\n")
+        );
         assert_eq!(VersionMessage::parse(&plain.render()), Some(plain));
         assert_eq!(VersionMessage::parse("Initial commit\n"), None);
     }

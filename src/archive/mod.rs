@@ -5,8 +5,10 @@
 //! staged or changed elsewhere in the repository is neither committed nor lost; only the
 //! recorded paths are then updated in the index and the working tree.
 
+pub mod history;
 mod lock;
 pub mod message;
+pub mod snapshot;
 
 use std::fs;
 use std::io::Write as _;
@@ -234,6 +236,30 @@ impl Archive {
         }
     }
 
+    /// The snapshot of a document at HEAD: its bytes and file extension.
+    pub fn head_snapshot(&self, service: &str, doc_type: &str) -> Result<Option<(Vec<u8>, String)>, ArchiveError> {
+        let Some(commit) = self.head_commit()? else {
+            return Ok(None);
+        };
+        let tree = commit.tree()?;
+        let Ok(entry) = tree.get_path(Path::new(&self.snapshot_dir(service))) else {
+            return Ok(None);
+        };
+        let Ok(dir) = self.repo.find_tree(entry.id()) else {
+            return Ok(None);
+        };
+        for file in dir.iter() {
+            if let Ok(name) = file.name()
+                && let Some((stem, ext)) = name.rsplit_once('.')
+                && stem == doc_type
+            {
+                let blob = self.repo.find_blob(file.id())?;
+                return Ok(Some((blob.content().to_vec(), ext.to_string())));
+            }
+        }
+        Ok(None)
+    }
+
     /// The recorded text of a document at HEAD.
     pub fn current_text(&self, service: &str, doc_type: &str) -> Result<Option<String>, ArchiveError> {
         Ok(self
@@ -277,6 +303,17 @@ impl Archive {
     /// Records one version as one commit on the current branch and brings the index and
     /// working tree of its two paths up to date.
     pub fn record(&self, version: &NewVersion, identity: &Identity, now: DateTime<Utc>) -> Result<Oid, ArchiveError> {
+        self.record_at(version, identity, version.message.fetched_at, now)
+    }
+
+    /// [`record`](Self::record) with an explicit author date (a rebuild's is its own time).
+    pub fn record_at(
+        &self,
+        version: &NewVersion,
+        identity: &Identity,
+        authored: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Oid, ArchiveError> {
         let version_path = self.version_path(&version.service, &version.doc_type);
         let snapshot_dir = self.snapshot_dir(&version.service);
         let snapshot_path = format!("{snapshot_dir}/{}.{}", version.doc_type, version.snapshot_ext);
@@ -290,13 +327,7 @@ impl Archive {
             tree.remove(path.as_str());
         }
 
-        let oid = self.commit_tree(
-            &mut tree,
-            &version.message.render(),
-            identity,
-            version.message.fetched_at,
-            now,
-        )?;
+        let oid = self.commit_tree(&mut tree, &version.message.render(), identity, authored, now)?;
 
         self.write_worktree_file(&version_path, self.repo.find_blob(version.text_blob)?.content())?;
         self.write_worktree_file(&snapshot_path, self.repo.find_blob(version.snapshot_blob)?.content())?;

@@ -316,6 +316,10 @@ fn classify(url: &Url, error: &reqwest::Error) -> Failure {
             return Failure::new(FailureKind::Tls, format!("{url}: TLS failed: {cause}"));
         }
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            // tokio-rustls reports handshake failures as I/O errors wrapping rustls's.
+            if wraps_tls_error(io) {
+                return Failure::new(FailureKind::Tls, format!("{url}: TLS failed: {io}"));
+            }
             use std::io::ErrorKind::*;
             match io.kind() {
                 ConnectionRefused | ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => {
@@ -356,9 +360,32 @@ fn classify(url: &Url, error: &reqwest::Error) -> Failure {
     Failure::new(FailureKind::Connection, format!("{url}: {detail}"))
 }
 
+/// Whether an I/O error wraps, at any depth of I/O errors, a rustls error (hyper and
+/// tokio-rustls each add a layer).
+fn wraps_tls_error(mut io: &std::io::Error) -> bool {
+    loop {
+        match io.get_ref() {
+            Some(inner) if inner.downcast_ref::<rustls::Error>().is_some() => return true,
+            Some(inner) => match inner.downcast_ref::<std::io::Error>() {
+                Some(next) => io = next,
+                None => return false,
+            },
+            None => return false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tls_errors_are_found_inside_io_errors() {
+        let tls = rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType);
+        let wrapped = std::io::Error::other(std::io::Error::new(std::io::ErrorKind::InvalidData, tls));
+        assert!(wraps_tls_error(&wrapped));
+        assert!(!wraps_tls_error(&std::io::Error::other("plain")));
+    }
 
     #[test]
     fn user_agent_names_tool_and_contact() {

@@ -44,6 +44,29 @@ pub fn describe(counts: &Counts) -> String {
         .join(", ")
 }
 
+/// Reads the counts back from a subject written by [`subject`]; `None` for first
+/// records, re-extractions and subjects written by something else.
+pub fn parse_counts(subject: &str) -> Option<Counts> {
+    let (_, tail) = subject.rsplit_once(": ")?;
+    let tail = tail.strip_prefix("cosmetic changes in ").unwrap_or(tail);
+    let mut counts = Counts::default();
+    let mut any = false;
+    for part in tail.split(", ") {
+        let mut words = part.split(' ');
+        let n: usize = words.next()?.parse().ok()?;
+        let what = words.rfind(|w| !w.starts_with("sentence")).unwrap_or("changed");
+        match what {
+            "added" => counts.added = n,
+            "removed" => counts.removed = n,
+            "changed" => counts.changed = n,
+            "moved" => counts.moved = n,
+            _ => return None,
+        }
+        any = true;
+    }
+    any.then_some(counts)
+}
+
 fn sentences(n: usize) -> String {
     if n == 1 {
         "1 sentence".into()

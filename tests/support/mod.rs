@@ -78,6 +78,20 @@ impl TestArchive {
         )
     }
 
+    /// Runs a command with the clock at `now` (RFC 3339).
+    pub fn run_at(&self, now: &str, args: &[&str]) -> (i32, String, String) {
+        let out = self
+            .cmd(args)
+            .env("CLAUSEWATCH_NOW", now)
+            .output()
+            .expect("run clausewatch");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
     pub fn git(&self, args: &[&str]) -> String {
         git(&self.repo, args)
     }

@@ -13,12 +13,15 @@ use std::time::Instant;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
+mod history;
+
 use crate::archive::{Archive, ArchiveError};
 use crate::canon::{self, Selection};
 use crate::clock::Clock;
 use crate::config::{FileConfig, Overrides, Settings};
 use crate::declaration::{self, Service};
 use crate::fetch::HttpFetcher;
+use crate::provision::Taxonomy;
 use crate::track::{self, DocumentOutcome, Status, TrackOptions};
 
 const AFTER_HELP: &str = "\
@@ -69,12 +72,54 @@ pub enum Command {
     /// error, selector without a match, a text that shrank by more than half) is
     /// reported and never recorded; the others still are. Exit code 1 when any failed.
     Track(TrackArgs),
-    /// Validate every declaration without fetching.
+    /// Validate every declaration; with --fetch, also fetch each document twice and
+    /// report those whose text differs between the two fetches.
+    ///
+    /// An unstable text (a date that moves, rotating content, an A/B test) would record
+    /// noise as versions: fix the declaration's select/remove before tracking it.
     Check(CheckArgs),
     /// Print the canonical text of one page, to write and debug declarations.
     ///
     /// A file is read as fetched bytes (charset rules included); a URL is fetched.
     Extract(ExtractArgs),
+    /// The versions, newest first: date, commit, document, change kind, counts
+    /// (+added -removed ~changed >moved) and summary.
+    Log(history::LogArgs),
+    /// Sentence-level diff between two versions, with word-level detail.
+    ///
+    /// Sentences added (+), removed (-), changed (~, with [-old-]{+new+} words) and moved
+    /// (>), grouped under their section headings.
+    Diff(history::DiffArgs),
+    /// Every substantive change in a period: Markdown, HTML, JSON or Atom.
+    ///
+    /// Cosmetic changes and re-extractions are left out; first records are included.
+    Report(history::ReportArgs),
+    /// An Atom feed of the substantive changes of one document, a service, or all.
+    Feed(history::FeedArgs),
+    /// Each sentence of a version with the date and commit it first appeared, and its age.
+    ///
+    /// Re-extraction commits are looked through: a sentence is as old as the version
+    /// that introduced its wording.
+    Blame(history::BlameArgs),
+    /// Rebuild texts from the stored snapshots with the current canonicalizer and
+    /// declarations; each rebuilt text is a commit marked `Change: reextract`.
+    Reextract(ReextractArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReextractArgs {
+    /// Only this service or SERVICE/TYPE (repeatable).
+    #[arg(long = "service", short = 's', value_name = "SERVICE[/TYPE]")]
+    pub services: Vec<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Commit author name [default: clausewatch].
+    #[arg(long, env = "CLAUSEWATCH_AUTHOR_NAME")]
+    pub author_name: Option<String>,
+    /// Commit author e-mail.
+    #[arg(long, env = "CLAUSEWATCH_AUTHOR_EMAIL")]
+    pub author_email: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -108,7 +153,7 @@ pub struct TrackArgs {
 }
 
 /// Fetch settings; each also reads the environment and `clausewatch.toml`.
-#[derive(Debug, Args, Clone)]
+#[derive(Debug, Args, Clone, Default)]
 pub struct NetArgs {
     /// Documents fetched at once (one request at a time per host) [default: 8].
     #[arg(long, short = 'j', env = "CLAUSEWATCH_JOBS")]
@@ -140,7 +185,19 @@ pub struct NetArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct CheckArgs {}
+pub struct CheckArgs {
+    /// Fetch each document twice and compare the texts.
+    #[arg(long)]
+    pub fetch: bool,
+    /// With --fetch: only these services or SERVICE/TYPE documents.
+    #[arg(value_name = "SERVICE[/TYPE]", requires = "fetch")]
+    pub services: Vec<String>,
+    /// With --fetch: print JSON.
+    #[arg(long, requires = "fetch")]
+    pub json: bool,
+    #[command(flatten)]
+    pub net: NetArgs,
+}
 
 #[derive(Debug, Args)]
 pub struct ExtractArgs {
@@ -237,8 +294,15 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Init(args) => init(&cli.archive, args, clock),
         Command::Track(args) => track(&cli.archive, cli.allow_private, args, clock),
+        Command::Check(args) if args.fetch => check_fetch(&cli.archive, cli.allow_private, args, clock),
         Command::Check(_) => check(&cli.archive),
         Command::Extract(args) => extract(cli.allow_private, args),
+        Command::Log(args) => history::log(&cli.archive, args, clock),
+        Command::Diff(args) => history::diff(&cli.archive, args, clock),
+        Command::Report(args) => history::report(&cli.archive, args, clock),
+        Command::Feed(args) => history::feed(&cli.archive, args, clock),
+        Command::Blame(args) => history::blame_cmd(&cli.archive, args, clock),
+        Command::Reextract(args) => reextract(&cli.archive, args, clock),
     }
 }
 
@@ -374,6 +438,7 @@ fn track(archive_dir: &Path, allow_private: bool, args: TrackArgs, clock: Clock)
         accept_shrink: args.accept_shrink,
         identity: settings.identity,
         now: clock.now(),
+        taxonomy: Taxonomy::load(archive.root()).map_err(usage)?,
     };
     let started = Instant::now();
     let mut write_error: Option<io::Error> = None;
@@ -427,6 +492,100 @@ fn outcome_line(outcome: &DocumentOutcome) -> String {
         Status::Unchanged => format!("unchanged  {name}"),
         Status::Failed { category, message } => format!("failed     {name}  {category}: {message}"),
     }
+}
+
+fn reextract(archive_dir: &Path, args: ReextractArgs, clock: Clock) -> Result<ExitCode, CliError> {
+    use crate::reextract::ReextractStatus;
+    let archive = Archive::open(archive_dir)?;
+    let services = filter_services(load_services(&archive)?, &args.services)?;
+    let net = NetArgs {
+        author_name: args.author_name,
+        author_email: args.author_email,
+        ..NetArgs::default()
+    };
+    let settings = settings(archive.root(), &net, false)?;
+    let _lock = archive.lock()?;
+    let taxonomy = Taxonomy::load(archive.root()).map_err(usage)?;
+    let outcomes = crate::reextract::reextract(&archive, &services, &settings.identity, clock.now(), &taxonomy)?;
+    let mut out = io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &outcomes).map_err(runtime)?;
+        writeln!(out)?;
+    } else {
+        for o in &outcomes {
+            let name = format!("{}/{}", o.service, o.document);
+            match &o.status {
+                ReextractStatus::Rebuilt { commit, summary } => {
+                    writeln!(out, "rebuilt    {name}  {summary} ({})", &commit[..12])?
+                }
+                ReextractStatus::Unchanged => writeln!(out, "unchanged  {name}")?,
+                ReextractStatus::NoSnapshot => writeln!(out, "skipped    {name}  no recorded snapshot")?,
+                ReextractStatus::Failed { category, message } => {
+                    writeln!(out, "failed     {name}  {category}: {message}")?
+                }
+            }
+        }
+    }
+    let failed = outcomes
+        .iter()
+        .any(|o| matches!(o.status, ReextractStatus::Failed { .. }));
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn check_fetch(archive_dir: &Path, allow_private: bool, args: CheckArgs, clock: Clock) -> Result<ExitCode, CliError> {
+    use crate::track::Stability;
+    let archive = Archive::open(archive_dir)?;
+    let services = filter_services(load_services(&archive)?, &args.services)?;
+    let settings = settings(archive.root(), &args.net, allow_private)?;
+    let options = TrackOptions {
+        fetch: settings.fetch,
+        jobs: settings.jobs,
+        host_delay: settings.host_delay,
+        accept_shrink: false,
+        identity: settings.identity,
+        now: clock.now(),
+        taxonomy: Taxonomy::load(archive.root()).map_err(usage)?,
+    };
+    let outcomes = track::check_stability(&services, &options)?;
+    let mut out = io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &outcomes).map_err(runtime)?;
+        writeln!(out)?;
+    } else {
+        for o in &outcomes {
+            let name = format!("{}/{}", o.service, o.document);
+            match &o.status {
+                Stability::Stable => writeln!(out, "stable     {name}")?,
+                Stability::Unstable {
+                    first_only,
+                    second_only,
+                } => {
+                    writeln!(out, "unstable   {name}")?;
+                    for line in first_only {
+                        writeln!(out, "    first fetch only:  {line}")?;
+                    }
+                    for line in second_only {
+                        writeln!(out, "    second fetch only: {line}")?;
+                    }
+                }
+                Stability::Failed { category, message } => writeln!(out, "failed     {name}  {category}: {message}")?,
+            }
+        }
+        let count = |f: fn(&Stability) -> bool| outcomes.iter().filter(|o| f(&o.status)).count();
+        writeln!(
+            out,
+            "{} stable, {} unstable, {} failed",
+            count(|s| matches!(s, Stability::Stable)),
+            count(|s| matches!(s, Stability::Unstable { .. })),
+            count(|s| matches!(s, Stability::Failed { .. }))
+        )?;
+    }
+    let all_stable = outcomes.iter().all(|o| matches!(o.status, Stability::Stable));
+    Ok(if all_stable {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn check(archive_dir: &Path) -> Result<ExitCode, CliError> {

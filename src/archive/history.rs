@@ -1,0 +1,183 @@
+//! Reading the archive's history: the versions of documents, newest first, and the text
+//! of a version at any commit.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use git2::{Oid, Sort};
+
+use super::{Archive, ArchiveError, VersionMessage};
+
+/// One recorded version, as its commit describes it.
+#[derive(Debug, Clone)]
+pub struct VersionRecord {
+    pub commit: Oid,
+    /// The author date: when the version was fetched (or captured).
+    pub date: DateTime<Utc>,
+    pub message: VersionMessage,
+}
+
+impl VersionRecord {
+    pub fn short_id(&self) -> String {
+        self.commit.to_string()[..12].to_string()
+    }
+}
+
+/// Which documents a history query is about.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DocumentFilter {
+    pub service: Option<String>,
+    pub doc_type: Option<String>,
+}
+
+impl DocumentFilter {
+    /// `SERVICE` or `SERVICE/TYPE`; an empty filter matches everything.
+    pub fn parse(spec: Option<&str>) -> DocumentFilter {
+        match spec.map(|s| s.trim_matches('/')) {
+            None | Some("") => DocumentFilter::default(),
+            Some(spec) => match spec.split_once('/') {
+                Some((s, t)) => DocumentFilter {
+                    service: Some(s.to_string()),
+                    doc_type: Some(t.to_string()),
+                },
+                None => DocumentFilter {
+                    service: Some(spec.to_string()),
+                    doc_type: None,
+                },
+            },
+        }
+    }
+
+    pub fn matches(&self, service: &str, doc_type: &str) -> bool {
+        self.service.as_deref().is_none_or(|s| s == service) && self.doc_type.as_deref().is_none_or(|t| t == doc_type)
+    }
+}
+
+impl Archive {
+    /// Versions matching `filter`, newest first, with author dates in `[since, until)`.
+    ///
+    /// Commits are walked newest first by commit time and the walk stops at the first
+    /// commit older than `since`, so a report over last week reads last week's commits,
+    /// not the whole history.
+    pub fn versions(
+        &self,
+        filter: &DocumentFilter,
+        since: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<Vec<VersionRecord>, ArchiveError> {
+        let mut out = Vec::new();
+        if self.head_commit()?.is_none() {
+            return Ok(out);
+        }
+        let mut walk = self.repo.revwalk()?;
+        walk.set_sorting(Sort::TIME)?;
+        walk.push_head()?;
+        // Only version commits that touch this archive's folder count: a repository
+        // may hold other archives or other work.
+        let versions_prefix = self.repo_path("versions/");
+        for oid in walk {
+            let commit = self.repo.find_commit(oid?)?;
+            let committed = DateTime::from_timestamp(commit.time().seconds(), 0).unwrap_or_default();
+            if since.is_some_and(|since| committed < since) {
+                break;
+            }
+            let Some(message) = commit.message().ok().and_then(VersionMessage::parse) else {
+                continue;
+            };
+            if !filter.matches(&message.service, &message.document) {
+                continue;
+            }
+            let date = DateTime::from_timestamp(commit.author().when().seconds(), 0).unwrap_or_default();
+            if since.is_some_and(|s| date < s) || until.is_some_and(|u| date >= u) {
+                continue;
+            }
+            if !self.touches(
+                &commit,
+                &format!("{versions_prefix}{}/{}.md", message.service, message.document),
+            )? {
+                continue;
+            }
+            out.push(VersionRecord {
+                commit: commit.id(),
+                date,
+                message,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Whether a commit changed a path against its first parent.
+    fn touches(&self, commit: &git2::Commit, path: &str) -> Result<bool, ArchiveError> {
+        let now = commit.tree()?.get_path(Path::new(path)).ok().map(|e| e.id());
+        let before = match commit.parent(0) {
+            Ok(parent) => parent.tree()?.get_path(Path::new(path)).ok().map(|e| e.id()),
+            Err(_) => None,
+        };
+        Ok(now.is_some() && now != before)
+    }
+
+    /// The text of a document's version file at a commit.
+    pub fn text_at(&self, commit: Oid, service: &str, doc_type: &str) -> Result<Option<String>, ArchiveError> {
+        let tree = self.repo.find_commit(commit)?.tree()?;
+        match tree.get_path(Path::new(&self.version_path(service, doc_type))) {
+            Ok(entry) => {
+                let blob = self.repo.find_blob(entry.id())?;
+                Ok(Some(String::from_utf8_lossy(blob.content()).into_owned()))
+            }
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The text a version replaced: the document at the commit's first parent.
+    pub fn text_before(&self, commit: Oid, service: &str, doc_type: &str) -> Result<Option<String>, ArchiveError> {
+        match self.repo.find_commit(commit)?.parent_id(0) {
+            Ok(parent) => self.text_at(parent, service, doc_type),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// A web URL for a commit when the repository's `origin` is on GitHub.
+    pub fn commit_url_base(&self) -> Option<String> {
+        let remote = self.repo.find_remote("origin").ok()?;
+        github_web_url(remote.url().ok()?).map(|base| format!("{base}/commit/"))
+    }
+}
+
+/// `git@github.com:owner/repo.git` or `https://github.com/owner/repo(.git)` ->
+/// `https://github.com/owner/repo`.
+pub fn github_web_url(remote: &str) -> Option<String> {
+    let path = remote
+        .strip_prefix("git@github.com:")
+        .or_else(|| remote.strip_prefix("https://github.com/"))
+        .or_else(|| remote.strip_prefix("ssh://git@github.com/"))?;
+    let path = path.trim_end_matches('/').trim_end_matches(".git");
+    (path.split('/').count() == 2).then(|| format!("https://github.com/{path}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn github_urls() {
+        assert_eq!(
+            github_web_url("git@github.com:acme/archive.git").as_deref(),
+            Some("https://github.com/acme/archive")
+        );
+        assert_eq!(
+            github_web_url("https://github.com/acme/archive").as_deref(),
+            Some("https://github.com/acme/archive")
+        );
+        assert_eq!(github_web_url("https://gitlab.com/acme/archive"), None);
+    }
+
+    #[test]
+    fn filters() {
+        let f = DocumentFilter::parse(Some("tiktok/privacy-policy"));
+        assert!(f.matches("tiktok", "privacy-policy"));
+        assert!(!f.matches("tiktok", "terms-of-service"));
+        assert!(DocumentFilter::parse(Some("tiktok")).matches("tiktok", "x"));
+        assert!(DocumentFilter::parse(None).matches("a", "b"));
+    }
+}

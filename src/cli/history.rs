@@ -1,0 +1,470 @@
+//! Reading commands: `log`, `diff`, `report`, `feed` and `blame`, all from git history.
+
+use std::io::{self, IsTerminal as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, anyhow};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+
+use super::{CliError, runtime, usage};
+use crate::archive::history::{DocumentFilter, VersionRecord};
+use crate::archive::{Archive, ChangeKind};
+use crate::clock::Clock;
+use crate::report::model::{self, Change};
+use crate::report::summary::parse_counts;
+use crate::report::words::WordPiece;
+use crate::report::{Counts, atom, blame, markdown};
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// SERVICE or SERVICE/TYPE (default: every document).
+    pub document: Option<String>,
+    /// Only versions fetched on or after DATE (YYYY-MM-DD, RFC 3339, or 7d / 2w ago).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Only versions fetched before the end of DATE.
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// SERVICE/TYPE.
+    pub document: String,
+    /// The older version: a commit id (or prefix), a date (the version in force at its
+    /// end), or ~N (N versions before the latest) [default: the one before NEW].
+    pub old: Option<String>,
+    /// The newer version, in the same forms [default: the latest].
+    pub new: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Colour: auto (on a terminal, unless NO_COLOR), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Markdown,
+    Json,
+    Atom,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The first day of the period (YYYY-MM-DD, RFC 3339, or 7d / 2w ago).
+    #[arg(long, value_name = "DATE")]
+    pub since: String,
+    /// The last day of the period, included [default: now].
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// Only this SERVICE or SERVICE/TYPE.
+    #[arg(long, value_name = "SERVICE[/TYPE]")]
+    pub document: Option<String>,
+    /// Only changes that touch this provision (repeatable).
+    #[arg(long, value_name = "ID")]
+    pub provision: Vec<String>,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
+    pub format: ReportFormat,
+    /// Write to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct FeedArgs {
+    /// SERVICE or SERVICE/TYPE (default: every document).
+    pub document: Option<String>,
+    /// Write to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// How many changes, newest first.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct BlameArgs {
+    /// SERVICE/TYPE.
+    pub document: String,
+    /// Blame the version in force at the end of DATE instead of the latest.
+    #[arg(long, value_name = "DATE")]
+    pub at: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A point in time from the command line. A bare date means its start (UTC) — or, with
+/// `end_of_day`, the start of the next day, so `--until 2026-03-02` includes that day.
+pub fn parse_when(text: &str, now: DateTime<Utc>, end_of_day: bool) -> Result<DateTime<Utc>, CliError> {
+    let text = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        let day = if end_of_day { day.succ_opt().unwrap_or(day) } else { day };
+        return Ok(day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
+    }
+    let (number, unit) = text.split_at(text.len().saturating_sub(1));
+    if let Ok(n) = number.parse::<i64>() {
+        let span = match unit {
+            "d" => Some(Duration::days(n)),
+            "w" => Some(Duration::weeks(n)),
+            "h" => Some(Duration::hours(n)),
+            _ => None,
+        };
+        if let Some(span) = span {
+            return Ok(now - span);
+        }
+    }
+    Err(usage(anyhow!(
+        "{text:?} is not a date: use YYYY-MM-DD, an RFC 3339 time, or 7d / 2w / 12h ago"
+    )))
+}
+
+fn document_spec(spec: &str) -> Result<(String, String), CliError> {
+    match spec.split_once('/') {
+        Some((s, t)) if !s.is_empty() && !t.is_empty() => Ok((s.to_string(), t.to_string())),
+        _ => Err(usage(anyhow!(
+            "{spec:?} names no document: write SERVICE/TYPE, e.g. tiktok/privacy-policy"
+        ))),
+    }
+}
+
+fn write_output(out: Option<&Path>, text: &str) -> Result<(), CliError> {
+    match out {
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("cannot write {}", path.display()))
+            .map_err(runtime),
+        None => Ok(io::stdout().lock().write_all(text.as_bytes())?),
+    }
+}
+
+#[derive(Serialize)]
+struct LogEntry<'a> {
+    commit: String,
+    date: DateTime<Utc>,
+    service: &'a str,
+    document: &'a str,
+    change: ChangeKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    counts: Option<Counts>,
+    summary: &'a str,
+    provisions: &'a [String],
+    source_urls: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    declared_date: Option<NaiveDate>,
+}
+
+pub fn log(archive_dir: &Path, args: LogArgs, clock: Clock) -> Result<ExitCode, CliError> {
+    let archive = Archive::open(archive_dir)?;
+    let now = clock.now();
+    let since = args.since.as_deref().map(|s| parse_when(s, now, false)).transpose()?;
+    let until = args.until.as_deref().map(|s| parse_when(s, now, true)).transpose()?;
+    let versions = archive.versions(&DocumentFilter::parse(args.document.as_deref()), since, until)?;
+    let entries: Vec<LogEntry> = versions
+        .iter()
+        .map(|v| LogEntry {
+            commit: v.commit.to_string(),
+            date: v.date,
+            service: &v.message.service,
+            document: &v.message.document,
+            change: v.message.change,
+            counts: parse_counts(&v.message.subject),
+            summary: &v.message.subject,
+            provisions: &v.message.provisions,
+            source_urls: &v.message.source_urls,
+            declared_date: v.message.declared_date,
+        })
+        .collect();
+    let mut out = io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &entries).map_err(runtime)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    for entry in &entries {
+        let counts = entry.counts.map_or_else(String::new, |c| {
+            format!(
+                "+{} -{} ~{}{}",
+                c.added,
+                c.removed,
+                c.changed,
+                if c.moved > 0 {
+                    format!(" >{}", c.moved)
+                } else {
+                    String::new()
+                }
+            )
+        });
+        let provisions = if entry.provisions.is_empty() {
+            String::new()
+        } else {
+            format!("  [{}]", entry.provisions.join(", "))
+        };
+        writeln!(
+            out,
+            "{}  {}  {}/{}  {:<11}  {:<14}  {}{provisions}",
+            entry.date.format("%Y-%m-%d %H:%M"),
+            &entry.commit[..12],
+            entry.service,
+            entry.document,
+            entry.change.as_str(),
+            counts,
+            entry.summary
+        )?;
+    }
+    if entries.is_empty() {
+        writeln!(
+            out,
+            "no versions recorded{}",
+            args.document.map(|d| format!(" for {d}")).unwrap_or_default()
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Finds the version a diff endpoint names among a document's versions (newest first).
+fn resolve<'a>(versions: &'a [VersionRecord], spec: &str, now: DateTime<Utc>) -> Result<&'a VersionRecord, CliError> {
+    if let Some(n) = spec.strip_prefix('~') {
+        let n: usize = n
+            .parse()
+            .map_err(|_| usage(anyhow!("{spec:?}: write ~N with N a number, e.g. ~1")))?;
+        return versions
+            .get(n)
+            .ok_or_else(|| usage(anyhow!("{spec}: the document has only {} versions", versions.len())));
+    }
+    let lower = spec.to_ascii_lowercase();
+    if lower.len() >= 4 && lower.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let found: Vec<&VersionRecord> = versions
+            .iter()
+            .filter(|v| v.commit.to_string().starts_with(&lower))
+            .collect();
+        match found.as_slice() {
+            [one] => return Ok(one),
+            [] => {}
+            _ => {
+                return Err(usage(anyhow!(
+                    "{spec} matches several versions: give more of the commit id"
+                )));
+            }
+        }
+    }
+    if let Ok(when) = parse_when(spec, now, true) {
+        return versions
+            .iter()
+            .find(|v| v.date < when)
+            .ok_or_else(|| usage(anyhow!("the document has no version before the end of {spec}")));
+    }
+    Err(usage(anyhow!(
+        "{spec:?} is neither a version's commit id, a date, nor ~N"
+    )))
+}
+
+pub fn diff(archive_dir: &Path, args: DiffArgs, clock: Clock) -> Result<ExitCode, CliError> {
+    let archive = Archive::open(archive_dir)?;
+    let (service, doc_type) = document_spec(&args.document)?;
+    let filter = DocumentFilter {
+        service: Some(service.clone()),
+        doc_type: Some(doc_type.clone()),
+    };
+    let versions = archive.versions(&filter, None, None)?;
+    if versions.is_empty() {
+        return Err(usage(anyhow!("{} has no recorded versions", args.document)));
+    }
+    let now = clock.now();
+    let new = match &args.new {
+        Some(spec) => resolve(&versions, spec, now)?,
+        None => &versions[0],
+    };
+    let old_text = match &args.old {
+        Some(spec) => {
+            let old = resolve(&versions, spec, now)?;
+            archive.text_at(old.commit, &service, &doc_type)?
+        }
+        None => archive.text_before(new.commit, &service, &doc_type)?,
+    }
+    .unwrap_or_default();
+    let new_text = archive.text_at(new.commit, &service, &doc_type)?.unwrap_or_default();
+    let change = model::change_between(new, &old_text, &new_text, archive.commit_url_base().as_deref());
+
+    let mut out = io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &change).map_err(runtime)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    write!(out, "{}", render_diff(&args.document, &change, color))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The terminal rendering of a diff: grouped under section headings, `+` added, `-`
+/// removed, `~` changed with `[-old-]{+new+}` words, `>` moved.
+pub fn render_diff(document: &str, change: &Change, color: bool) -> String {
+    let paint = |code: &str, text: &str| {
+        if color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    };
+    let mut out = format!(
+        "{document} at {} ({})\n{}\n",
+        change.date.format("%Y-%m-%d %H:%M"),
+        &change.commit[..12],
+        crate::report::summary::describe(&change.counts)
+    );
+    let mut lines: Vec<(usize, Option<&str>, String)> = Vec::new();
+    for s in &change.removed {
+        lines.push((s.position, s.heading.as_deref(), paint("31", &format!("- {}", s.text))));
+    }
+    for s in &change.added {
+        lines.push((s.position, s.heading.as_deref(), paint("32", &format!("+ {}", s.text))));
+    }
+    for c in &change.changed {
+        let words: String = c
+            .words
+            .iter()
+            .map(|p| match p {
+                WordPiece::Same(t) => t.clone(),
+                WordPiece::Removed(t) if color => paint("31;9", t),
+                WordPiece::Added(t) if color => paint("32;4", t),
+                WordPiece::Removed(t) => format!("[-{t}-]"),
+                WordPiece::Added(t) => format!("{{+{t}+}}"),
+            })
+            .collect();
+        lines.push((
+            c.position,
+            c.heading.as_deref(),
+            format!("{} {words}", paint("33", "~")),
+        ));
+    }
+    for s in &change.moved {
+        lines.push((s.position, s.heading.as_deref(), paint("36", &format!("> {}", s.text))));
+    }
+    // Document order, with a section heading printed where the section changes.
+    lines.sort_by_key(|(position, _, _)| *position);
+    let mut section: Option<Option<&str>> = None;
+    for (_, heading, line) in &lines {
+        if section != Some(*heading) {
+            out.push('\n');
+            if let Some(h) = heading {
+                out.push_str(&paint("1", &format!("## {h}")));
+                out.push('\n');
+            }
+            section = Some(*heading);
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+pub fn report(archive_dir: &Path, args: ReportArgs, clock: Clock) -> Result<ExitCode, CliError> {
+    let archive = Archive::open(archive_dir)?;
+    let now = clock.now();
+    let since = parse_when(&args.since, now, false)?;
+    let until = args.until.as_deref().map_or(Ok(now), |u| parse_when(u, now, true))?;
+    if until <= since {
+        return Err(usage(anyhow!("--until must come after --since")));
+    }
+    let mut report = model::build_report(
+        &archive,
+        &DocumentFilter::parse(args.document.as_deref()),
+        since,
+        until,
+        now,
+    )?;
+    if !args.provision.is_empty() {
+        for doc in &mut report.documents {
+            doc.changes
+                .retain(|c| c.provisions.iter().any(|p| args.provision.contains(p)));
+        }
+        report.documents.retain(|d| !d.changes.is_empty());
+    }
+    let text = match args.format {
+        ReportFormat::Markdown => markdown::render(&report),
+        ReportFormat::Json => serde_json::to_string_pretty(&report).map_err(runtime)? + "\n",
+        ReportFormat::Atom => {
+            let changes: Vec<&Change> = report.documents.iter().flat_map(|d| &d.changes).collect();
+            let mut changes = changes;
+            changes.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.commit.cmp(&b.commit)));
+            atom::render("Policy changes", "tag:clausewatch,2026:report", now, &changes)
+        }
+    };
+    write_output(args.out.as_deref(), &text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn feed(archive_dir: &Path, args: FeedArgs, clock: Clock) -> Result<ExitCode, CliError> {
+    let archive = Archive::open(archive_dir)?;
+    let filter = DocumentFilter::parse(args.document.as_deref());
+    let url_base = archive.commit_url_base();
+    let versions = archive.versions(&filter, None, None)?;
+    let changes: Vec<Change> = versions
+        .iter()
+        .filter(|v| matches!(v.message.change, ChangeKind::Substantive | ChangeKind::First))
+        .take(args.limit)
+        .map(|v| model::describe_change(&archive, v, url_base.as_deref()))
+        .collect::<Result<_, _>>()?;
+    let scope = args.document.as_deref().unwrap_or("all documents");
+    let id = format!(
+        "tag:clausewatch,2026:feed/{}",
+        args.document.as_deref().unwrap_or("all")
+    );
+    let refs: Vec<&Change> = changes.iter().collect();
+    let text = atom::render(&format!("Policy changes: {scope}"), &id, clock.now(), &refs);
+    write_output(args.out.as_deref(), &text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn blame_cmd(archive_dir: &Path, args: BlameArgs, clock: Clock) -> Result<ExitCode, CliError> {
+    let archive = Archive::open(archive_dir)?;
+    let (service, doc_type) = document_spec(&args.document)?;
+    let now = clock.now();
+    let at = args.at.as_deref().map(|a| parse_when(a, now, true)).transpose()?;
+    let Some(lines) = blame::blame(&archive, &service, &doc_type, at, now)? else {
+        return Err(usage(anyhow!(
+            "{} has no recorded version{}",
+            args.document,
+            args.at.map(|a| format!(" at {a}")).unwrap_or_default()
+        )));
+    };
+    let mut out = io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &lines).map_err(runtime)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    for line in &lines {
+        writeln!(
+            out,
+            "{}  {}  {:>5}d  {}",
+            line.date.format("%Y-%m-%d"),
+            &line.commit[..12],
+            line.age_days,
+            line.text
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

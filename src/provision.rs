@@ -1,0 +1,522 @@
+//! Provisions (DESIGN §5): a taxonomy of clauses, and tagging sentences with the clauses
+//! they express and the stance they take.
+//!
+//! A rule says which terms must occur together within one sentence (an action such as
+//! "train" near an object such as "machine learning"), which must not, and how close
+//! together. The stance tells a sentence that grants the platform something ("we may
+//! use your content to train our models") from one that restricts it ("we do not use
+//! your content to train models") or makes it conditional ("unless you opt out").
+//! Tagging is a pure function of the text, so it can be re-run over history.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// The taxonomy: `provisions.toml`, with its terms compiled for matching.
+#[derive(Debug, Clone)]
+pub struct Taxonomy {
+    pub provisions: Vec<Provision>,
+    rules: Vec<Rule>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TaxonomyFile {
+    #[serde(rename = "provision", default)]
+    provisions: Vec<Provision>,
+}
+
+/// A provision's terms, tokenized once.
+#[derive(Debug, Clone)]
+struct Rule {
+    all: Vec<Vec<Term>>,
+    none: Vec<Term>,
+}
+
+#[derive(Debug, Clone)]
+struct Term {
+    text: String,
+    parts: Vec<String>,
+    /// A trailing `*`: the last word matches by prefix ("share*" matches "sharing").
+    prefix: bool,
+}
+
+impl Term {
+    fn new(text: &str) -> Term {
+        let trimmed = text.trim();
+        Term {
+            text: trimmed.to_string(),
+            parts: Words::new(trimmed.trim_end_matches('*')).tokens,
+            prefix: trimmed.ends_with('*'),
+        }
+    }
+}
+
+/// One category of clause.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provision {
+    pub id: String,
+    pub title: String,
+    /// What the clause means for people, in plain language.
+    pub description: String,
+    /// The regulations it relates to ("GDPR Art. 22", "CCPA § 1798.120", ...).
+    #[serde(default)]
+    pub regulations: Vec<String>,
+    /// Groups of terms; a sentence matches when it has a term of every group.
+    pub all: Vec<Vec<String>>,
+    /// Terms any of which rules the sentence out.
+    #[serde(default)]
+    pub none: Vec<String>,
+    /// How many words apart the first terms of the groups may be at most.
+    #[serde(default = "default_window")]
+    pub window: usize,
+}
+
+fn default_window() -> usize {
+    20
+}
+
+/// What a sentence does with a provision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stance {
+    /// The platform may do it.
+    Grants,
+    /// The platform does not or may not do it.
+    Restricts,
+    /// It depends on the user: consent, opt-in or opt-out.
+    Conditional,
+    /// The sentence talks about it without granting or restricting.
+    Neutral,
+}
+
+impl Stance {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stance::Grants => "grants",
+            Stance::Restricts => "restricts",
+            Stance::Conditional => "conditional",
+            Stance::Neutral => "neutral",
+        }
+    }
+}
+
+impl fmt::Display for Stance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A sentence tagged with a provision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tag {
+    pub provision: String,
+    pub stance: Stance,
+    /// The terms that matched, one per group, as they were written in the taxonomy.
+    pub matched: Vec<String>,
+}
+
+/// A taxonomy that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct TaxonomyError {
+    pub path: String,
+    pub message: String,
+}
+
+impl Taxonomy {
+    /// Parses and checks a taxonomy: unique slug ids, at least one group of terms each.
+    pub fn parse(source: &str, path: &str) -> Result<Taxonomy, TaxonomyError> {
+        let error = |message: String| TaxonomyError {
+            path: path.to_string(),
+            message,
+        };
+        let file: TaxonomyFile = toml::from_str(source).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| source[..s.start.min(source.len())].lines().count().max(1));
+            error(format!(
+                "{}{}",
+                line.map(|l| format!("line {l}: ")).unwrap_or_default(),
+                e.message().trim()
+            ))
+        })?;
+        let mut seen = BTreeSet::new();
+        for p in &file.provisions {
+            if !crate::declaration::is_slug(&p.id) {
+                return Err(error(format!(
+                    "provision id {:?} is not a slug (lowercase letters, digits, '-')",
+                    p.id
+                )));
+            }
+            if !seen.insert(p.id.as_str()) {
+                return Err(error(format!("provision {:?} is defined twice", p.id)));
+            }
+            if p.all.is_empty() || p.all.iter().any(|g| g.is_empty()) {
+                return Err(error(format!(
+                    "provision {:?} needs `all` groups of at least one term each",
+                    p.id
+                )));
+            }
+        }
+        let rules = file
+            .provisions
+            .iter()
+            .map(|p| Rule {
+                all: p
+                    .all
+                    .iter()
+                    .map(|group| group.iter().map(|t| Term::new(t)).collect())
+                    .collect(),
+                none: p.none.iter().map(|t| Term::new(t)).collect(),
+            })
+            .collect();
+        Ok(Taxonomy {
+            provisions: file.provisions,
+            rules,
+        })
+    }
+
+    /// The archive's `provisions.toml`, or the built-in taxonomy when it has none.
+    pub fn load(archive_root: &Path) -> Result<Taxonomy, TaxonomyError> {
+        let path = archive_root.join("provisions.toml");
+        match std::fs::read_to_string(&path) {
+            Ok(source) => Taxonomy::parse(&source, &path.display().to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Taxonomy::builtin(),
+            Err(e) => Err(TaxonomyError {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    /// The default taxonomy shipped with clausewatch.
+    pub fn builtin() -> Result<Taxonomy, TaxonomyError> {
+        Taxonomy::parse(include_str!("../archive/provisions.toml"), "provisions.toml (built in)")
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Provision> {
+        self.provisions.iter().find(|p| p.id == id)
+    }
+
+    /// The provisions a sentence expresses, with its stance on each.
+    pub fn tag(&self, sentence: &str) -> Vec<Tag> {
+        let words = Words::new(sentence);
+        if words.tokens.is_empty() {
+            return Vec::new();
+        }
+        self.provisions
+            .iter()
+            .zip(&self.rules)
+            .filter_map(|(p, rule)| rule.tag(p, &words))
+            .collect()
+    }
+
+    /// Ids of the provisions any of `sentences` expresses, sorted.
+    pub fn ids_in<'a>(&self, sentences: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+        let ids: BTreeSet<String> = sentences
+            .into_iter()
+            .flat_map(|s| self.tag(s))
+            .map(|t| t.provision)
+            .collect();
+        ids.into_iter().collect()
+    }
+}
+
+impl Rule {
+    fn tag(&self, provision: &Provision, words: &Words) -> Option<Tag> {
+        if self.none.iter().any(|term| words.find(term).next().is_some()) {
+            return None;
+        }
+        // For each group, every position where one of its terms occurs.
+        let mut hits: Vec<Vec<(usize, &str)>> = Vec::with_capacity(self.all.len());
+        for group in &self.all {
+            let positions: Vec<(usize, &str)> = group
+                .iter()
+                .flat_map(|term| words.find(term).map(move |at| (at, term.text.as_str())))
+                .collect();
+            if positions.is_empty() {
+                return None;
+            }
+            hits.push(positions);
+        }
+        let (span_start, matched) = closest(&hits, provision.window)?;
+        let stance = stance(words, span_start);
+        Some(Tag {
+            provision: provision.id.clone(),
+            stance,
+            matched,
+        })
+    }
+}
+
+/// Picks one hit per group so that all lie within `window` words; returns the first
+/// position and the terms. Greedy from each hit of the first group: enough for the few
+/// hits a sentence has.
+fn closest(hits: &[Vec<(usize, &str)>], window: usize) -> Option<(usize, Vec<String>)> {
+    let mut best: Option<(usize, usize, Vec<String>)> = None;
+    for &(anchor, term) in &hits[0] {
+        let mut chosen = vec![term.to_string()];
+        let (mut low, mut high) = (anchor, anchor);
+        for group in &hits[1..] {
+            let &(at, t) = group.iter().min_by_key(|(at, _)| at.abs_diff(anchor))?;
+            low = low.min(at);
+            high = high.max(at);
+            chosen.push(t.to_string());
+        }
+        let spread = high - low;
+        if spread <= window && best.as_ref().is_none_or(|(s, _, _)| spread < *s) {
+            best = Some((spread, low, chosen));
+        }
+    }
+    best.map(|(_, low, chosen)| (low, chosen))
+}
+
+const NEGATIONS: &[&str] = &[
+    "not",
+    "never",
+    "no",
+    "don't",
+    "doesn't",
+    "won't",
+    "cannot",
+    "can't",
+    "neither",
+    "nor",
+    "without",
+    "prohibit",
+    "prohibits",
+    "prohibited",
+    "refrain",
+];
+const CONDITIONS: &[&str] = &[
+    "opt out",
+    "opt-out",
+    "opt in",
+    "opt-in",
+    "your consent",
+    "your permission",
+    "you consent",
+    "you choose",
+    "you allow",
+    "you enable",
+    "you turn on",
+    "you agree to",
+    "if you",
+    "unless you",
+    "with consent",
+    "your settings",
+    "you can disable",
+    "you may disable",
+    "you can turn off",
+    "object to",
+];
+const GRANTS: &[&str] = &[
+    "we may",
+    "we can",
+    "we will",
+    "we use",
+    "we collect",
+    "we share",
+    "we disclose",
+    "we sell",
+    "we retain",
+    "we keep",
+    "we process",
+    "we store",
+    "we transfer",
+    "we reserve",
+    "we might",
+    "we also",
+    "you grant",
+    "you give us",
+    "you agree that",
+    "you authorize",
+    "you acknowledge",
+    "you waive",
+    "we have the right",
+    "may be used",
+    "may be shared",
+    "may use",
+    "may share",
+    "may disclose",
+    "may collect",
+    "may retain",
+    "is used",
+    "are used",
+    "will be used",
+    "we and our",
+    "our partners may",
+    "may access",
+    "may terminate",
+    "may suspend",
+    "may change",
+    "may modify",
+    "may update",
+    "may remove",
+];
+
+/// Phrases compiled once: they are matched against every tagged sentence.
+struct Cues {
+    negations: Vec<Term>,
+    conditions: Vec<Term>,
+    grants: Vec<Term>,
+}
+
+static CUES: std::sync::LazyLock<Cues> = std::sync::LazyLock::new(|| Cues {
+    negations: NEGATIONS.iter().map(|t| Term::new(t)).collect(),
+    conditions: CONDITIONS.iter().map(|t| Term::new(t)).collect(),
+    grants: GRANTS.iter().map(|t| Term::new(t)).collect(),
+});
+
+/// The stance of a sentence: a condition on the user wins (a grant "unless you opt out"
+/// is conditional), then a negation shortly before the matched terms, then a grant.
+fn stance(words: &Words, span_start: usize) -> Stance {
+    let cues = &*CUES;
+    if cues.conditions.iter().any(|c| words.find(c).next().is_some()) {
+        return Stance::Conditional;
+    }
+    let negated = cues.negations.iter().any(|n| {
+        words
+            .find(n)
+            .any(|at| at <= span_start + 3 && span_start.saturating_sub(at) <= 8)
+    });
+    if negated {
+        return Stance::Restricts;
+    }
+    if cues.grants.iter().any(|g| words.find(g).next().is_some()) {
+        return Stance::Grants;
+    }
+    Stance::Neutral
+}
+
+/// A sentence as lower-case word tokens, for phrase search. Apostrophes stay inside
+/// words ("don't"), hyphens split ("opt-out" is "opt out").
+struct Words {
+    tokens: Vec<String>,
+}
+
+impl Words {
+    fn new(sentence: &str) -> Words {
+        let tokens = sentence
+            .to_lowercase()
+            .replace(['’', '‘'], "'")
+            .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+            .map(|w| w.trim_matches('\''))
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect();
+        Words { tokens }
+    }
+
+    /// Positions where a term starts.
+    fn find<'a>(&'a self, term: &'a Term) -> impl Iterator<Item = usize> + 'a {
+        let n = term.parts.len();
+        (0..(self.tokens.len() + 1).saturating_sub(n)).filter(move |&i| {
+            n > 0
+                && term.parts.iter().enumerate().all(|(k, part)| {
+                    let token = &self.tokens[i + k];
+                    if term.prefix && k == n - 1 {
+                        token.starts_with(part.as_str())
+                    } else {
+                        token == part
+                    }
+                })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn taxonomy() -> Taxonomy {
+        Taxonomy::parse(
+            r#"
+[[provision]]
+id = "ai-training"
+title = "AI training on user content"
+description = "The platform may use what users post or provide to train AI models."
+regulations = ["GDPR Art. 6", "EU AI Act Art. 10"]
+all = [["train*", "improve", "develop*", "fine-tun*"], ["machine learning", "artificial intelligence", "ai", "model*"], ["content", "data", "information", "conversations", "input*"]]
+none = ["cookie*"]
+window = 15
+"#,
+            "test",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn grants_restricts_and_conditions() {
+        let t = taxonomy();
+        let tag = |s: &str| t.tag(s).first().map(|t| t.stance);
+        assert_eq!(
+            tag("We may use your content to train our AI models."),
+            Some(Stance::Grants)
+        );
+        assert_eq!(
+            tag("We do not use your content to train models."),
+            Some(Stance::Restricts)
+        );
+        assert_eq!(
+            tag("We never train artificial intelligence on your private messages or data."),
+            Some(Stance::Restricts)
+        );
+        assert_eq!(
+            tag("Your data may be used to improve our models unless you opt out."),
+            Some(Stance::Conditional)
+        );
+        assert_eq!(
+            tag("Training data for machine learning includes public information."),
+            Some(Stance::Neutral)
+        );
+        assert_eq!(
+            tag("We use cookies to train our models on your data."),
+            None,
+            "exclusions rule out"
+        );
+        assert_eq!(
+            tag("We train our staff and keep your content safe."),
+            None,
+            "every group must match"
+        );
+    }
+
+    #[test]
+    fn tags_carry_matched_terms_and_respect_the_window() {
+        let t = taxonomy();
+        let tags = t.tag("We may use your content to train our AI models.");
+        assert_eq!(tags[0].matched, vec!["train*", "ai", "content"]);
+        let far = format!("We may train {} models with your data.", "very ".repeat(30));
+        assert!(t.tag(&far).is_empty(), "terms too far apart");
+    }
+
+    #[test]
+    fn taxonomy_errors() {
+        assert!(
+            Taxonomy::parse(
+                "[[provision]]\nid = \"Bad Id\"\ntitle = \"t\"\ndescription = \"d\"\nall = [[\"a\"]]\n",
+                "x"
+            )
+            .is_err()
+        );
+        assert!(
+            Taxonomy::parse(
+                "[[provision]]\nid = \"a\"\ntitle = \"t\"\ndescription = \"d\"\nall = []\n",
+                "x"
+            )
+            .is_err()
+        );
+        assert!(
+            Taxonomy::parse(
+                "[[provision]]\nid = \"a\"\ntitle = \"t\"\ndescription = \"d\"\nall = [[\"a\"]]\nextra = 1\n",
+                "x"
+            )
+            .is_err()
+        );
+    }
+}

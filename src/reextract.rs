@@ -1,0 +1,150 @@
+//! Rebuilding texts from the stored snapshots, after a canonicalizer change or a fix to a
+//! declaration's selectors (DESIGN §3). Each rebuilt text is one commit marked
+//! `Change: reextract`, so reports and blame can tell rebuilds from real changes.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::archive::history::DocumentFilter;
+use crate::archive::{Archive, ArchiveError, ChangeKind, Identity, NewVersion, VersionMessage, snapshot};
+use crate::canon::{self, CANONICALIZER_VERSION, Selection};
+use crate::declaration::{Document, Service, title_from_slug};
+use crate::failure::{Failure, FailureKind};
+use crate::provision::Taxonomy;
+use crate::report::{diff_texts, summary};
+
+/// What happened to one document.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReextractOutcome {
+    pub service: String,
+    pub document: String,
+    #[serde(flatten)]
+    pub status: ReextractStatus,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum ReextractStatus {
+    Rebuilt { commit: String, summary: String },
+    Unchanged,
+    NoSnapshot,
+    Failed { category: FailureKind, message: String },
+}
+
+/// Rebuilds every declared document of `services` that has a snapshot.
+pub fn reextract(
+    archive: &Archive,
+    services: &[Service],
+    identity: &Identity,
+    now: DateTime<Utc>,
+    taxonomy: &Taxonomy,
+) -> Result<Vec<ReextractOutcome>, ArchiveError> {
+    let mut outcomes = Vec::new();
+    for service in services {
+        for document in &service.documents {
+            let status = rebuild(archive, service, document, identity, now, taxonomy)?;
+            outcomes.push(ReextractOutcome {
+                service: service.slug.clone(),
+                document: document.doc_type.clone(),
+                status,
+            });
+        }
+    }
+    Ok(outcomes)
+}
+
+fn rebuild(
+    archive: &Archive,
+    service: &Service,
+    document: &Document,
+    identity: &Identity,
+    now: DateTime<Utc>,
+    taxonomy: &Taxonomy,
+) -> Result<ReextractStatus, ArchiveError> {
+    let doc_type = &document.doc_type;
+    let Some((bytes, ext)) = archive.head_snapshot(&service.slug, doc_type)? else {
+        return Ok(ReextractStatus::NoSnapshot);
+    };
+    let current = archive.current_text(&service.slug, doc_type)?.unwrap_or_default();
+    let text = match canonicalize_snapshot(&bytes, &ext, document) {
+        Ok(text) => text,
+        Err(failure) => {
+            return Ok(ReextractStatus::Failed {
+                category: failure.kind,
+                message: failure.message,
+            });
+        }
+    };
+    if text == current {
+        return Ok(ReextractStatus::Unchanged);
+    }
+    // Provenance stays that of the version whose snapshot was rebuilt.
+    let filter = DocumentFilter {
+        service: Some(service.slug.clone()),
+        doc_type: Some(doc_type.clone()),
+    };
+    let Some(last) = archive.versions(&filter, None, None)?.into_iter().next() else {
+        return Ok(ReextractStatus::NoSnapshot);
+    };
+    let title = format!("{} {}", service.name, title_from_slug(doc_type));
+    let diff = diff_texts(&current, &text);
+    let counts = diff.counts;
+    let message = VersionMessage {
+        subject: summary::subject(&title, ChangeKind::Reextract, &counts, CANONICALIZER_VERSION),
+        change: ChangeKind::Reextract,
+        provisions: taxonomy.ids_in(crate::track::changed_sentences(&diff)),
+        declared_date: crate::report::dates::declared_date(&text),
+        canonicalizer: CANONICALIZER_VERSION,
+        clausewatch_version: env!("CARGO_PKG_VERSION").to_string(),
+        ..last.message
+    };
+    let version = NewVersion {
+        service: service.slug.clone(),
+        doc_type: doc_type.clone(),
+        text_blob: archive.write_blob(text.as_bytes())?,
+        snapshot_blob: archive.write_blob(&bytes)?,
+        snapshot_ext: match ext.as_str() {
+            "pdf" => "pdf",
+            "txt" => "txt",
+            _ => "html",
+        },
+        message,
+    };
+    // The rebuild happens now, so that is its author date; Fetched-At keeps the
+    // snapshot's own fetch time.
+    let commit = archive.record_at(&version, identity, now, now)?;
+    Ok(ReextractStatus::Rebuilt {
+        commit: commit.to_string(),
+        summary: version.message.subject,
+    })
+}
+
+/// The canonical text of a stored snapshot under the document's current declaration.
+pub fn canonicalize_snapshot(bytes: &[u8], ext: &str, document: &Document) -> Result<String, Failure> {
+    let content_type = match ext {
+        "pdf" => "application/pdf",
+        "txt" => "text/plain",
+        _ => "text/html",
+    };
+    let pages = if document.parts.len() > 1 {
+        snapshot::split(bytes)
+    } else {
+        vec![bytes]
+    };
+    if pages.len() != document.parts.len() {
+        return Err(Failure::new(
+            FailureKind::Empty,
+            format!(
+                "the snapshot holds {} pages but the declaration now has {}; track the document again instead",
+                pages.len(),
+                document.parts.len()
+            ),
+        ));
+    }
+    let mut texts = Vec::with_capacity(pages.len());
+    for (page, part) in pages.iter().zip(&document.parts) {
+        let selection = Selection::new(&part.select, &part.remove)?;
+        texts.push(canon::canonicalize(page, Some(content_type), &selection)?);
+    }
+    Ok(canon::join_parts(&texts))
+}

@@ -1,0 +1,109 @@
+//! Atom feeds (RFC 4287): one entry per change, with stable ids, so a feed reader shows
+//! each change once.
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use super::model::{Change, ChangedSentence, Sentence};
+use super::words::WordPiece;
+
+/// A feed of `changes` (newest first). `id` is the feed's stable identity (a tag URI).
+pub fn render(title: &str, id: &str, updated: DateTime<Utc>, changes: &[&Change]) -> String {
+    let mut out =
+        String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
+    let _ = writeln!(out, "  <title>{}</title>", xml(title));
+    let _ = writeln!(out, "  <id>{}</id>", xml(id));
+    let newest = changes.iter().map(|c| c.date).max().unwrap_or(updated);
+    let _ = writeln!(out, "  <updated>{}</updated>", rfc3339(newest));
+    let _ = writeln!(out, "  <author><name>clausewatch</name></author>");
+    let _ = writeln!(
+        out,
+        "  <generator uri=\"https://github.com/clausewatch/clausewatch\">clausewatch</generator>"
+    );
+    for change in changes {
+        out.push_str("  <entry>\n");
+        let _ = writeln!(out, "    <title>{}</title>", xml(&change.summary));
+        let _ = writeln!(out, "    <id>tag:clausewatch,2026:{}</id>", change.commit);
+        let _ = writeln!(out, "    <updated>{}</updated>", rfc3339(change.date));
+        if let Some(url) = change.commit_url.as_ref().or(change.source_urls.first()) {
+            let _ = writeln!(out, "    <link rel=\"alternate\" href=\"{}\"/>", xml(url));
+        }
+        let _ = writeln!(
+            out,
+            "    <category term=\"{}/{}\"/>",
+            xml(&change.service),
+            xml(&change.document)
+        );
+        for provision in &change.provisions {
+            let _ = writeln!(out, "    <category term=\"{}\" scheme=\"provision\"/>", xml(provision));
+        }
+        let _ = writeln!(out, "    <summary>{}</summary>", xml(&change.summary));
+        let _ = writeln!(out, "    <content type=\"html\">{}</content>", xml(&content(change)));
+        out.push_str("  </entry>\n");
+    }
+    out.push_str("</feed>\n");
+    out
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The entry's HTML: the sentences added, removed, changed and moved.
+fn content(change: &Change) -> String {
+    let mut html = String::new();
+    let list = |html: &mut String, title: &str, items: &[Sentence]| {
+        if !items.is_empty() {
+            let _ = write!(html, "<p><strong>{title}</strong></p><ul>");
+            for s in items {
+                let _ = write!(html, "<li>{}</li>", xml(&s.text));
+            }
+            html.push_str("</ul>");
+        }
+    };
+    list(&mut html, "Added", &change.added);
+    list(&mut html, "Removed", &change.removed);
+    if !change.changed.is_empty() {
+        html.push_str("<p><strong>Changed</strong></p><ul>");
+        for c in &change.changed {
+            let _ = write!(html, "<li>{}</li>", changed(c));
+        }
+        html.push_str("</ul>");
+    }
+    list(&mut html, "Moved", &change.moved);
+    if html.is_empty() {
+        html = format!("<p>{}</p>", xml(&change.summary));
+    }
+    html
+}
+
+fn changed(sentence: &ChangedSentence) -> String {
+    sentence
+        .words
+        .iter()
+        .map(|p| match p {
+            WordPiece::Same(t) => xml(t),
+            WordPiece::Removed(t) => format!("<del>{}</del>", xml(t)),
+            WordPiece::Added(t) => format!("<ins>{}</ins>", xml(t)),
+        })
+        .collect()
+}
+
+/// Escapes text for XML content and attributes.
+pub fn xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Characters XML 1.0 forbids are dropped rather than breaking the feed.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}

@@ -1,0 +1,301 @@
+//! Reading history: `log`, `diff`, `report`, `feed` and `blame` over archives whose
+//! history is scripted through `track` with an injected clock.
+
+use crate::support::{TestArchive, TestServer, policy_page};
+
+const DAY1: &str = "2026-03-01T06:00:00Z";
+const DAY2: &str = "2026-03-02T06:00:00Z";
+const DAY3: &str = "2026-03-03T06:00:00Z";
+const DAY4: &str = "2026-03-04T06:00:00Z";
+
+const V1: &str = "<h1>Privacy Policy</h1><p>Last updated: January 1, 2026</p>\
+    <h2>Data</h2><p>We collect your name. We keep data for 30 days.</p>\
+    <h2>Sharing</h2><p>Alpha partners receive reports. Beta partners receive nothing. We never sell data.</p>\
+    <p class=promo>Download our app today.</p>";
+/// Only quote style and letter case differ from V1.
+const V2: &str = "<h1>Privacy Policy</h1><p>Last updated: January 1, 2026</p>\
+    <h2>Data</h2><p>We collect your NAME. We keep data for 30 days.</p>\
+    <h2>Sharing</h2><p>Alpha partners receive “reports”. Beta partners receive nothing. We never sell data.</p>\
+    <p class=promo>Download our app today.</p>";
+/// One changed, one added, one removed, one moved sentence; the declared date stayed.
+const V3: &str = "<h1>Privacy Policy</h1><p>Last updated: January 1, 2026</p>\
+    <h2>Data</h2><p>We collect your NAME. We keep data for 90 days. We may use your content to train our AI models.</p>\
+    <h2>Sharing</h2><p>Beta partners receive nothing. Alpha partners receive “reports”.</p>\
+    <p class=promo>Download our app today.</p>";
+
+/// Day 1 first record, day 2 cosmetic, day 3 substantive, day 4 a re-extraction after
+/// the declaration learns to drop the promo paragraph.
+fn scripted() -> (TestServer, TestArchive) {
+    let server = TestServer::start();
+    let archive = TestArchive::new();
+    archive.declare_simple("acme", "Acme", &[("privacy-policy", &server.url("/privacy"))]);
+    for (now, body) in [(DAY1, V1), (DAY2, V2), (DAY3, V3)] {
+        server.page("/privacy", &policy_page(body, now));
+        let (code, stdout, stderr) = archive.run_at(now, &["track"]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+    }
+    archive.declare(
+        "acme",
+        &format!(
+            "name = \"Acme\"\n[[documents]]\ntype = \"privacy-policy\"\nurl = \"{}\"\nremove = [\".promo\"]\nfetcher = \"http\"\n",
+            server.url("/privacy")
+        ),
+    );
+    let (code, stdout, stderr) = archive.run_at(DAY4, &["reextract"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("rebuilt    acme/privacy-policy  Acme Privacy Policy: re-extracted with canonicalizer 1"),
+        "{stdout}"
+    );
+    (server, archive)
+}
+
+#[test]
+fn log_lists_versions_newest_first_with_kinds_and_counts() {
+    let (_server, archive) = scripted();
+    let (code, stdout, _) = archive.run_at(DAY4, &["log"]);
+    assert_eq!(code, 0);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{stdout}");
+    assert!(
+        lines[0].starts_with("2026-03-04 06:00") && lines[0].contains("acme/privacy-policy  reextract"),
+        "{stdout}"
+    );
+    assert!(
+        lines[1].starts_with("2026-03-03 06:00") && lines[1].contains("substantive  +1 -1 ~1 >1"),
+        "{stdout}"
+    );
+    assert!(
+        lines[1].ends_with("Acme Privacy Policy: 1 sentence added, 1 removed, 1 changed, 1 moved  [ai-training]"),
+        "{stdout}"
+    );
+    assert!(
+        lines[0].ends_with("re-extracted with canonicalizer 1"),
+        "the rebuild touched no provision: {stdout}"
+    );
+    assert!(lines[2].contains("cosmetic     +0 -0 ~2"), "{stdout}");
+    assert!(
+        lines[3].contains("first") && lines[3].ends_with("First record of Acme Privacy Policy"),
+        "{stdout}"
+    );
+
+    let (_, stdout, _) = archive.run_at(
+        DAY4,
+        &[
+            "log",
+            "acme/privacy-policy",
+            "--since",
+            "2026-03-02",
+            "--until",
+            "2026-03-03",
+            "--json",
+        ],
+    );
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let kinds: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["change"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["substantive", "cosmetic"]);
+    assert_eq!(json[0]["counts"]["added"], 1);
+    assert_eq!(json[0]["declared_date"], "2026-01-01");
+    assert_eq!(
+        archive.run_at(DAY4, &["log", "nobody"]).1,
+        "no versions recorded for nobody\n"
+    );
+}
+
+#[test]
+fn diff_shows_sentences_words_moves_and_headings() {
+    let (_server, archive) = scripted();
+    // ~1 is the substantive version (the latest is the re-extraction), ~2 the cosmetic one.
+    let (code, stdout, stderr) = archive.run_at(DAY4, &["diff", "acme/privacy-policy", "~2", "~1"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("1 sentence added, 1 removed, 1 changed, 1 moved"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with(
+            "\n## Data\n~ We keep data for [-30-]{+90+} days.\n+ We may use your content to train our AI models.\n\
+             \n## Sharing\n- We never sell data.\n> Alpha partners receive “reports”.\n"
+        ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("\x1b["), "no colour off a terminal");
+
+    let (_, stdout, _) = archive.run_at(
+        DAY4,
+        &["diff", "acme/privacy-policy", "2026-03-02", "2026-03-03", "--json"],
+    );
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["changed"][0]["old"], "We keep data for 30 days.");
+    assert_eq!(
+        json["changed"][0]["words"][1],
+        serde_json::json!({"op": "removed", "text": "30"})
+    );
+    assert_eq!(json["removed"][0]["text"], "We never sell data.");
+    assert_eq!(json["moved"][0]["heading"], "Sharing");
+
+    let (_, coloured, _) = archive.run_at(DAY4, &["diff", "acme/privacy-policy", "~2", "~1", "--color", "always"]);
+    assert!(
+        coloured.contains("\x1b[31;9m30\x1b[0m") && coloured.contains("\x1b[32;4m90\x1b[0m"),
+        "{coloured}"
+    );
+
+    let (code, _, stderr) = archive.run_at(DAY4, &["diff", "acme/privacy-policy", "~9"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("only 4 versions"), "{stderr}");
+}
+
+#[test]
+fn report_lists_substantive_changes_only_in_every_format() {
+    let (_server, archive) = scripted();
+    let (code, markdown, _) = archive.run_at(DAY4, &["report", "--since", "2026-03-02"]);
+    assert_eq!(code, 0);
+    assert!(
+        markdown.starts_with("# Policy changes, 2026-03-02 to 2026-03-04\n"),
+        "until now, day 4: {markdown}"
+    );
+    assert!(markdown.contains("1 changes in 1 documents."), "{markdown}");
+    assert!(
+        markdown.contains("### 2026-03-03 — Acme Privacy Policy: 1 sentence added, 1 removed, 1 changed, 1 moved"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("- We keep data for ~~30~~ **90** days."),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("**Removed**\n\n- We never sell data.\n"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("the text changed but its declared date did not"),
+        "{markdown}"
+    );
+    assert!(
+        !markdown.contains("cosmetic") && !markdown.contains("re-extracted"),
+        "{markdown}"
+    );
+
+    let (_, until, _) = archive.run_at(DAY4, &["report", "--since", "2026-03-02", "--until", "2026-03-02"]);
+    assert!(
+        until.starts_with("# Policy changes, 2026-03-02 to 2026-03-02\n"),
+        "{until}"
+    );
+    assert!(
+        until.contains("No substantive changes"),
+        "the cosmetic change of day 2 is not listed: {until}"
+    );
+    let (_, json, _) = archive.run_at(DAY4, &["report", "--since", "2026-03-01", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["schema"], 1);
+    let changes = json["documents"][0]["changes"].as_array().unwrap();
+    let kinds: Vec<&str> = changes.iter().map(|c| c["change"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["substantive", "first"]);
+    assert_eq!(changes[0]["flags"], serde_json::json!(["declared-date-unchanged"]));
+
+    let (_, empty, _) = archive.run_at(DAY4, &["report", "--since", "2026-03-04"]);
+    assert!(empty.contains("No substantive changes in this period."), "{empty}");
+    let (code, _, stderr) = archive.run_at(DAY4, &["report", "--since", "yesterday-ish"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("is not a date"), "{stderr}");
+}
+
+#[test]
+fn blame_dates_sentences_through_the_reextraction() {
+    let (_server, archive) = scripted();
+    let (code, stdout, stderr) = archive.run_at(DAY4, &["blame", "acme/privacy-policy", "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
+    let date_of = |needle: &str| -> String {
+        let line = lines
+            .iter()
+            .find(|l| l["text"].as_str().unwrap().contains(needle))
+            .unwrap_or_else(|| panic!("{needle} in {stdout}"));
+        line["date"].as_str().unwrap()[..10].to_string()
+    };
+    assert_eq!(date_of("We keep data for 90 days."), "2026-03-03");
+    assert_eq!(date_of("train our AI models"), "2026-03-03");
+    assert_eq!(
+        date_of("Beta partners receive nothing."),
+        "2026-03-01",
+        "unchanged since the first record"
+    );
+    assert_eq!(
+        date_of("We collect your NAME."),
+        "2026-03-02",
+        "the cosmetic version changed its letters"
+    );
+    assert!(
+        !stdout.contains("Download our app"),
+        "the re-extraction dropped the promo"
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| !l["date"].as_str().unwrap().starts_with("2026-03-04")),
+        "the rebuild is looked through"
+    );
+    let first = lines
+        .iter()
+        .find(|l| l["text"] == "Beta partners receive nothing.")
+        .unwrap();
+    assert_eq!(first["age_days"], 3);
+
+    let (_, stdout, _) = archive.run_at(DAY4, &["blame", "acme/privacy-policy", "--at", "2026-03-01"]);
+    assert!(stdout.contains("We never sell data."), "{stdout}");
+    assert!(stdout.lines().all(|l| l.starts_with("2026-03-01")), "{stdout}");
+}
+
+#[test]
+fn feed_is_valid_atom_with_stable_ids() {
+    let (_server, archive) = scripted();
+    let (code, feed, _) = archive.run_at(DAY4, &["feed", "acme/privacy-policy"]);
+    assert_eq!(code, 0);
+    let parsed = atom_syndication::Feed::read_from(feed.as_bytes()).expect("a valid Atom feed");
+    assert_eq!(parsed.entries().len(), 2, "substantive change and first record");
+    let entry = &parsed.entries()[0];
+    assert_eq!(
+        entry.title().as_str(),
+        "Acme Privacy Policy: 1 sentence added, 1 removed, 1 changed, 1 moved"
+    );
+    assert!(entry.id().starts_with("tag:clausewatch,2026:"));
+    assert_eq!(entry.updated().to_rfc3339(), "2026-03-03T06:00:00+00:00");
+    let content = entry.content().and_then(|c| c.value()).unwrap();
+    assert!(
+        content.contains("<del>30</del>") && content.contains("<ins>90</ins>"),
+        "{content}"
+    );
+    let (_, again, _) = archive.run_at("2026-04-01T00:00:00Z", &["feed", "acme/privacy-policy"]);
+    let again = atom_syndication::Feed::read_from(again.as_bytes()).unwrap();
+    assert_eq!(again.entries()[0].id(), entry.id(), "entry ids are stable across runs");
+    assert_eq!(
+        again.updated(),
+        parsed.updated(),
+        "the feed is as new as its newest entry"
+    );
+
+    let out = archive.repo.join("feed.xml");
+    assert_eq!(archive.run_at(DAY4, &["feed", "--out", out.to_str().unwrap()]).0, 0);
+    assert!(
+        std::fs::read_to_string(out)
+            .unwrap()
+            .contains("<feed xmlns=\"http://www.w3.org/2005/Atom\">")
+    );
+}
+
+#[test]
+fn declared_dates_become_trailers() {
+    let (_server, archive) = scripted();
+    let trailers = archive.git(&[
+        "log",
+        "--format=%(trailers:key=Declared-Date,valueonly)",
+        "-1",
+        "HEAD~1",
+    ]);
+    assert_eq!(trailers.trim(), "2026-01-01");
+}
