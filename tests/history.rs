@@ -25,7 +25,7 @@ const V3: &str = "<h1>Privacy Policy</h1><p>Last updated: January 1, 2026</p>\
 
 /// Day 1 first record, day 2 cosmetic, day 3 substantive, day 4 a re-extraction after
 /// the declaration learns to drop the promo paragraph.
-fn scripted() -> (TestServer, TestArchive) {
+pub fn scripted() -> (TestServer, TestArchive) {
     let server = TestServer::start();
     let archive = TestArchive::new();
     archive.declare_simple("acme", "Acme", &[("privacy-policy", &server.url("/privacy"))]);

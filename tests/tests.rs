@@ -7,4 +7,6 @@ mod corpus;
 mod declarations;
 mod extract;
 mod history;
+mod provision_history;
+mod render;
 mod track;

@@ -60,6 +60,7 @@ pub enum ColorChoice {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
     Markdown,
+    Html,
     Json,
     Atom,
 }
@@ -95,6 +96,9 @@ pub struct FeedArgs {
     /// How many changes, newest first.
     #[arg(long, default_value_t = 50)]
     pub limit: usize,
+    /// Only changes that touch this provision ("the AI-training clause changed anywhere").
+    #[arg(long, value_name = "ID")]
+    pub provision: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -111,7 +115,7 @@ pub struct BlameArgs {
 
 /// A point in time from the command line. A bare date means its start (UTC) — or, with
 /// `end_of_day`, the start of the next day, so `--until 2026-03-02` includes that day.
-pub fn parse_when(text: &str, now: DateTime<Utc>, end_of_day: bool) -> Result<DateTime<Utc>, CliError> {
+pub(super) fn parse_when(text: &str, now: DateTime<Utc>, end_of_day: bool) -> Result<DateTime<Utc>, CliError> {
     let text = text.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.with_timezone(&Utc));
@@ -137,7 +141,7 @@ pub fn parse_when(text: &str, now: DateTime<Utc>, end_of_day: bool) -> Result<Da
     )))
 }
 
-fn document_spec(spec: &str) -> Result<(String, String), CliError> {
+pub(super) fn document_spec(spec: &str) -> Result<(String, String), CliError> {
     match spec.split_once('/') {
         Some((s, t)) if !s.is_empty() && !t.is_empty() => Ok((s.to_string(), t.to_string())),
         _ => Err(usage(anyhow!(
@@ -146,7 +150,7 @@ fn document_spec(spec: &str) -> Result<(String, String), CliError> {
     }
 }
 
-fn write_output(out: Option<&Path>, text: &str) -> Result<(), CliError> {
+pub(super) fn write_output(out: Option<&Path>, text: &str) -> Result<(), CliError> {
     match out {
         Some(path) => std::fs::write(path, text)
             .with_context(|| format!("cannot write {}", path.display()))
@@ -404,6 +408,7 @@ pub fn report(archive_dir: &Path, args: ReportArgs, clock: Clock) -> Result<Exit
     }
     let text = match args.format {
         ReportFormat::Markdown => markdown::render(&report),
+        ReportFormat::Html => crate::report::html::render(&report),
         ReportFormat::Json => serde_json::to_string_pretty(&report).map_err(runtime)? + "\n",
         ReportFormat::Atom => {
             let changes: Vec<&Change> = report.documents.iter().flat_map(|d| &d.changes).collect();
@@ -424,14 +429,23 @@ pub fn feed(archive_dir: &Path, args: FeedArgs, clock: Clock) -> Result<ExitCode
     let changes: Vec<Change> = versions
         .iter()
         .filter(|v| matches!(v.message.change, ChangeKind::Substantive | ChangeKind::First))
+        .filter(|v| {
+            args.provision
+                .as_ref()
+                .is_none_or(|id| v.message.provisions.contains(id))
+        })
         .take(args.limit)
         .map(|v| model::describe_change(&archive, v, url_base.as_deref()))
         .collect::<Result<_, _>>()?;
-    let scope = args.document.as_deref().unwrap_or("all documents");
-    let id = format!(
+    let mut scope = args.document.clone().unwrap_or_else(|| "all documents".into());
+    let mut id = format!(
         "tag:clausewatch,2026:feed/{}",
         args.document.as_deref().unwrap_or("all")
     );
+    if let Some(provision) = &args.provision {
+        scope = format!("{scope}, provision {provision}");
+        id = format!("{id}/provision/{provision}");
+    }
     let refs: Vec<&Change> = changes.iter().collect();
     let text = atom::render(&format!("Policy changes: {scope}"), &id, clock.now(), &refs);
     write_output(args.out.as_deref(), &text)?;

@@ -14,6 +14,7 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
 mod history;
+mod provisions;
 
 use crate::archive::{Archive, ArchiveError};
 use crate::canon::{self, Selection};
@@ -104,6 +105,15 @@ pub enum Command {
     /// Rebuild texts from the stored snapshots with the current canonicalizer and
     /// declarations; each rebuilt text is a commit marked `Change: reextract`.
     Reextract(ReextractArgs),
+    /// The sentences of a version tagged with the provisions they express, and the
+    /// stance each takes (grants, restricts, conditional, neutral).
+    Provisions(provisions::ProvisionsArgs),
+    /// For each provision of a document: when it appeared, each version in which its
+    /// sentences changed (old and new wording), and when it disappeared.
+    Timeline(provisions::TimelineArgs),
+    /// How every platform states a provision, and since when; several ids or --all
+    /// give a provision × platform matrix.
+    Compare(provisions::CompareArgs),
 }
 
 #[derive(Debug, Args)]
@@ -303,6 +313,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Feed(args) => history::feed(&cli.archive, args, clock),
         Command::Blame(args) => history::blame_cmd(&cli.archive, args, clock),
         Command::Reextract(args) => reextract(&cli.archive, args, clock),
+        Command::Provisions(args) => provisions::provisions(&cli.archive, args, clock),
+        Command::Timeline(args) => provisions::timeline(&cli.archive, args),
+        Command::Compare(args) => provisions::compare(&cli.archive, args, clock),
     }
 }
 

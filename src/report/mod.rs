@@ -4,8 +4,11 @@ pub mod atom;
 pub mod blame;
 pub mod dates;
 pub mod diff;
+pub mod html;
 pub mod markdown;
 pub mod model;
+pub mod provisions;
+pub mod provisions_html;
 pub mod summary;
 pub mod words;
 

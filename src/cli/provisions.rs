@@ -1,0 +1,294 @@
+//! Provision commands: `provisions`, `timeline` and `compare`.
+
+use std::fmt::Write as _;
+use std::io::{self, Write as _};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::anyhow;
+use clap::{Args, ValueEnum};
+
+use super::history::{document_spec, parse_when, write_output};
+use super::{CliError, runtime, usage};
+use crate::archive::Archive;
+use crate::archive::history::DocumentFilter;
+use crate::clock::Clock;
+use crate::provision::{Stance, Taxonomy};
+use crate::report::markdown::escape;
+use crate::report::provisions::{self, Comparison, Matrix, TimelineEvent, Wording};
+use crate::report::provisions_html as html;
+
+#[derive(Debug, Args)]
+pub struct ProvisionsArgs {
+    /// SERVICE/TYPE.
+    pub document: String,
+    /// The version in force at the end of DATE instead of the latest.
+    #[arg(long, value_name = "DATE")]
+    pub at: Option<String>,
+    /// Only this provision id.
+    #[arg(long, value_name = "ID")]
+    pub provision: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TimelineArgs {
+    /// SERVICE/TYPE.
+    pub document: String,
+    /// Only this provision id.
+    #[arg(long, value_name = "ID")]
+    pub provision: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompareFormat {
+    Markdown,
+    Html,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Provision ids (see archive/provisions.toml); with --all, every provision.
+    #[arg(required_unless_present = "all")]
+    pub provisions: Vec<String>,
+    /// A provision × platform matrix of every provision.
+    #[arg(long)]
+    pub all: bool,
+    /// Compare the texts in force at the end of DATE [default: now].
+    #[arg(long, value_name = "DATE")]
+    pub at: Option<String>,
+    #[arg(long, value_enum, default_value_t = CompareFormat::Markdown)]
+    pub format: CompareFormat,
+    /// Write to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
+}
+
+fn taxonomy(archive: &Archive) -> Result<Taxonomy, CliError> {
+    Taxonomy::load(archive.root()).map_err(usage)
+}
+
+fn check_id(taxonomy: &Taxonomy, id: &str) -> Result<(), CliError> {
+    if taxonomy.get(id).is_some() {
+        return Ok(());
+    }
+    let known: Vec<&str> = taxonomy.provisions.iter().map(|p| p.id.as_str()).collect();
+    Err(usage(anyhow!(
+        "no provision {id:?} in the taxonomy (known: {})",
+        known.join(", ")
+    )))
+}
+
+pub fn provisions(archive_dir: &Path, args: ProvisionsArgs, clock: Clock) -> Result<ExitCode, CliError> {
+    let archive = Archive::open(archive_dir)?;
+    let taxonomy = taxonomy(&archive)?;
+    if let Some(id) = &args.provision {
+        check_id(&taxonomy, id)?;
+    }
+    let (service, doc_type) = document_spec(&args.document)?;
+    let now = clock.now();
+    let until = args.at.as_deref().map(|a| parse_when(a, now, true)).transpose()?;
+    let filter = DocumentFilter {
+        service: Some(service.clone()),
+        doc_type: Some(doc_type.clone()),
+    };
+    let Some(version) = archive.versions(&filter, None, until)?.into_iter().next() else {
+        return Err(usage(anyhow!("{} has no recorded version", args.document)));
+    };
+    let text = archive
+        .text_at(version.commit, &service, &doc_type)?
+        .unwrap_or_default();
+    let tagged: Vec<_> = provisions::tag_text(&text, &taxonomy)
+        .into_iter()
+        .filter(|t| args.provision.as_ref().is_none_or(|id| *id == t.provision))
+        .collect();
+    let mut out = io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &tagged).map_err(runtime)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    writeln!(
+        out,
+        "{} at {} ({}): {} tagged sentences",
+        args.document,
+        version.date.format("%Y-%m-%d"),
+        version.short_id(),
+        tagged.len()
+    )?;
+    for t in &tagged {
+        writeln!(
+            out,
+            "{:>5}  {:<24} {:<11} {}",
+            t.line,
+            t.provision,
+            t.stance.as_str(),
+            t.text
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn timeline(archive_dir: &Path, args: TimelineArgs) -> Result<ExitCode, CliError> {
+    let archive = Archive::open(archive_dir)?;
+    let taxonomy = taxonomy(&archive)?;
+    if let Some(id) = &args.provision {
+        check_id(&taxonomy, id)?;
+    }
+    let (service, doc_type) = document_spec(&args.document)?;
+    let timelines = provisions::timelines(&archive, &service, &doc_type, &taxonomy, args.provision.as_deref())?;
+    let mut out = io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &timelines).map_err(runtime)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if timelines.is_empty() {
+        writeln!(out, "no provision appears in the history of {}", args.document)?;
+    }
+    let wording = |w: &Wording| format!("[{}] {}", w.stance, w.text);
+    for timeline in &timelines {
+        writeln!(out, "{}", timeline.provision)?;
+        for event in &timeline.events {
+            match event {
+                TimelineEvent::Appeared {
+                    date,
+                    commit,
+                    sentences,
+                } => {
+                    writeln!(out, "  {}  {}  appeared", date.format("%Y-%m-%d"), &commit[..12])?;
+                    for s in sentences {
+                        writeln!(out, "      + {}", wording(s))?;
+                    }
+                }
+                TimelineEvent::Changed {
+                    date,
+                    commit,
+                    before,
+                    after,
+                } => {
+                    writeln!(out, "  {}  {}  changed", date.format("%Y-%m-%d"), &commit[..12])?;
+                    for s in before {
+                        writeln!(out, "      - {}", wording(s))?;
+                    }
+                    for s in after {
+                        writeln!(out, "      + {}", wording(s))?;
+                    }
+                }
+                TimelineEvent::Disappeared {
+                    date,
+                    commit,
+                    sentences,
+                } => {
+                    writeln!(out, "  {}  {}  disappeared", date.format("%Y-%m-%d"), &commit[..12])?;
+                    for s in sentences {
+                        writeln!(out, "      - {}", wording(s))?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn compare(archive_dir: &Path, args: CompareArgs, clock: Clock) -> Result<ExitCode, CliError> {
+    let archive = Archive::open(archive_dir)?;
+    let taxonomy = taxonomy(&archive)?;
+    let now = clock.now();
+    let at = args.at.as_deref().map_or(Ok(now), |a| parse_when(a, now, true))?;
+    let ids: Vec<String> = if args.all {
+        taxonomy.provisions.iter().map(|p| p.id.clone()).collect()
+    } else {
+        args.provisions.clone()
+    };
+    for id in &ids {
+        check_id(&taxonomy, id)?;
+    }
+    let text = if args.all || ids.len() > 1 {
+        let matrix = provisions::matrix(&archive, &taxonomy, &ids, at)?;
+        match args.format {
+            CompareFormat::Json => serde_json::to_string_pretty(&matrix).map_err(runtime)? + "\n",
+            CompareFormat::Markdown => matrix_markdown(&matrix, &taxonomy),
+            CompareFormat::Html => html::matrix(&matrix, &taxonomy),
+        }
+    } else {
+        let comparison = provisions::compare(&archive, &taxonomy, &ids[0], at)?;
+        match args.format {
+            CompareFormat::Json => serde_json::to_string_pretty(&comparison).map_err(runtime)? + "\n",
+            CompareFormat::Markdown => comparison_markdown(&comparison),
+            CompareFormat::Html => html::comparison(&comparison),
+        }
+    };
+    write_output(args.out.as_deref(), &text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn stances(list: &[Stance]) -> String {
+    if list.is_empty() {
+        "—".to_string()
+    } else {
+        list.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// One provision across platforms: a table of the sentences and since when they stand.
+pub fn comparison_markdown(c: &Comparison) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# {} (`{}`)\n", escape(&c.title), c.provision);
+    if !c.description.is_empty() {
+        let _ = writeln!(out, "{}\n", escape(&c.description));
+    }
+    if !c.regulations.is_empty() {
+        let _ = writeln!(out, "Regulations: {}\n", c.regulations.join("; "));
+    }
+    let _ = writeln!(out, "Texts in force at {}.\n", c.at.format("%Y-%m-%d %H:%M UTC"));
+    if c.statements.is_empty() {
+        out.push_str("No tracked document states this provision.\n");
+    } else {
+        out.push_str("| service | document | stance | since | sentence |\n| --- | --- | --- | --- | --- |\n");
+        for s in &c.statements {
+            for sentence in &s.sentences {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} |",
+                    s.service,
+                    s.document,
+                    sentence.stance,
+                    sentence.since.format("%Y-%m-%d"),
+                    escape(&sentence.text)
+                );
+            }
+        }
+    }
+    if !c.silent.is_empty() {
+        let _ = writeln!(out, "\nNo sentence about it in: {}.", c.silent.join(", "));
+    }
+    out
+}
+
+/// The provision × platform matrix: each cell lists the stances the service's
+/// documents take, `—` where they say nothing.
+pub fn matrix_markdown(m: &Matrix, taxonomy: &Taxonomy) -> String {
+    let mut out = format!("# Provisions by platform, {}\n\n| provision |", m.at.format("%Y-%m-%d"));
+    for s in &m.services {
+        let _ = write!(out, " {s} |");
+    }
+    out.push_str("\n| --- |");
+    out.push_str(&" --- |".repeat(m.services.len()));
+    out.push('\n');
+    for (id, row) in m.provisions.iter().zip(&m.cells) {
+        let title = taxonomy.get(id).map_or(id.as_str(), |p| p.title.as_str());
+        let _ = write!(out, "| {} (`{id}`) |", escape(title));
+        for cell in row {
+            let _ = write!(out, " {} |", stances(cell));
+        }
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,331 @@
+//! Provisions over history: the tagged sentences of a version, a provision's timeline in
+//! one document, and how every platform states a provision at a date.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::blame::blame;
+use crate::archive::history::{DocumentFilter, VersionRecord};
+use crate::archive::{Archive, ArchiveError, ChangeKind};
+use crate::provision::{Stance, Tag, Taxonomy};
+
+/// A sentence of a version that expresses a provision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TaggedSentence {
+    pub line: usize,
+    pub text: String,
+    pub provision: String,
+    pub stance: Stance,
+    pub matched: Vec<String>,
+}
+
+/// Every tagged sentence of a text, in order.
+pub fn tag_text(text: &str, taxonomy: &Taxonomy) -> Vec<TaggedSentence> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let sentence = sentence_of(line);
+        if sentence.is_empty() {
+            continue;
+        }
+        for Tag {
+            provision,
+            stance,
+            matched,
+        } in taxonomy.tag(sentence)
+        {
+            out.push(TaggedSentence {
+                line: i + 1,
+                text: sentence.to_string(),
+                provision,
+                stance,
+                matched,
+            });
+        }
+    }
+    out
+}
+
+/// A line without its Markdown list or heading marker.
+fn sentence_of(line: &str) -> &str {
+    let trimmed = line.trim();
+    let trimmed = trimmed.trim_start_matches('#').trim_start();
+    let trimmed = trimmed.strip_prefix("- ").unwrap_or(trimmed);
+    match trimmed.split_once(". ") {
+        Some((number, rest)) if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) => rest,
+        _ => trimmed,
+    }
+}
+
+/// A sentence with its stance, in a timeline event.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Wording {
+    pub text: String,
+    pub stance: Stance,
+}
+
+/// What happened to a provision in one version.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "lowercase")]
+pub enum TimelineEvent {
+    Appeared {
+        date: DateTime<Utc>,
+        commit: String,
+        sentences: Vec<Wording>,
+    },
+    Changed {
+        date: DateTime<Utc>,
+        commit: String,
+        before: Vec<Wording>,
+        after: Vec<Wording>,
+    },
+    Disappeared {
+        date: DateTime<Utc>,
+        commit: String,
+        sentences: Vec<Wording>,
+    },
+}
+
+/// A provision's history in one document.
+#[derive(Debug, Clone, Serialize)]
+pub struct Timeline {
+    pub provision: String,
+    pub events: Vec<TimelineEvent>,
+}
+
+/// The timelines of a document's provisions (of `only`, when given), oldest event first.
+/// Re-extractions are looked through: they change how text is cut, not what it says.
+pub fn timelines(
+    archive: &Archive,
+    service: &str,
+    doc_type: &str,
+    taxonomy: &Taxonomy,
+    only: Option<&str>,
+) -> Result<Vec<Timeline>, ArchiveError> {
+    let filter = DocumentFilter {
+        service: Some(service.into()),
+        doc_type: Some(doc_type.into()),
+    };
+    let mut versions: Vec<VersionRecord> = archive.versions(&filter, None, None)?;
+    versions.reverse();
+    let mut previous: BTreeMap<String, BTreeSet<Wording>> = BTreeMap::new();
+    let mut events: BTreeMap<String, Vec<TimelineEvent>> = BTreeMap::new();
+    for version in versions {
+        let text = archive.text_at(version.commit, service, doc_type)?.unwrap_or_default();
+        let mut current: BTreeMap<String, BTreeSet<Wording>> = BTreeMap::new();
+        for tagged in tag_text(&text, taxonomy) {
+            if only.is_none_or(|id| id == tagged.provision) {
+                current.entry(tagged.provision).or_default().insert(Wording {
+                    text: tagged.text,
+                    stance: tagged.stance,
+                });
+            }
+        }
+        if version.message.change == ChangeKind::Reextract {
+            previous = current;
+            continue;
+        }
+        let (date, commit) = (version.date, version.commit.to_string());
+        let ids: BTreeSet<String> = previous.keys().chain(current.keys()).cloned().collect();
+        for id in ids {
+            let event = match (previous.get(&id), current.get(&id)) {
+                (None, Some(now)) => TimelineEvent::Appeared {
+                    date,
+                    commit: commit.clone(),
+                    sentences: now.iter().cloned().collect(),
+                },
+                (Some(before), None) => TimelineEvent::Disappeared {
+                    date,
+                    commit: commit.clone(),
+                    sentences: before.iter().cloned().collect(),
+                },
+                (Some(before), Some(after)) if before != after => TimelineEvent::Changed {
+                    date,
+                    commit: commit.clone(),
+                    before: before.difference(after).cloned().collect(),
+                    after: after.difference(before).cloned().collect(),
+                },
+                _ => continue,
+            };
+            events.entry(id).or_default().push(event);
+        }
+        previous = current;
+    }
+    Ok(events
+        .into_iter()
+        .map(|(provision, events)| Timeline { provision, events })
+        .collect())
+}
+
+/// How one document states a provision at a date.
+#[derive(Debug, Clone, Serialize)]
+pub struct Statement {
+    pub service: String,
+    pub document: String,
+    /// Every stance its sentences take, sorted.
+    pub stances: Vec<Stance>,
+    pub sentences: Vec<DatedSentence>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DatedSentence {
+    pub text: String,
+    pub stance: Stance,
+    /// When the sentence first appeared in the document (from blame).
+    pub since: DateTime<Utc>,
+    pub commit: String,
+}
+
+/// A provision across every tracked document.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    pub provision: String,
+    pub title: String,
+    pub description: String,
+    pub regulations: Vec<String>,
+    pub at: DateTime<Utc>,
+    /// Documents that state it.
+    pub statements: Vec<Statement>,
+    /// Services with versions at that date whose documents do not state it.
+    pub silent: Vec<String>,
+}
+
+/// Every document with a version before `at`, as (service, type), sorted.
+fn documents_at(archive: &Archive, at: DateTime<Utc>) -> Result<Vec<(String, String)>, ArchiveError> {
+    let mut docs: BTreeSet<(String, String)> = BTreeSet::new();
+    for v in archive.versions(&DocumentFilter::default(), None, Some(at))? {
+        docs.insert((v.message.service, v.message.document));
+    }
+    Ok(docs.into_iter().collect())
+}
+
+/// How each platform states `provision` at `at`, with the date each sentence appeared.
+pub fn compare(
+    archive: &Archive,
+    taxonomy: &Taxonomy,
+    provision: &str,
+    at: DateTime<Utc>,
+) -> Result<Comparison, ArchiveError> {
+    let definition = taxonomy.get(provision);
+    let mut statements = Vec::new();
+    let mut stating: BTreeSet<String> = BTreeSet::new();
+    let mut services: BTreeSet<String> = BTreeSet::new();
+    for (service, doc_type) in documents_at(archive, at)? {
+        services.insert(service.clone());
+        let Some(lines) = blame(archive, &service, &doc_type, Some(at), at)? else {
+            continue;
+        };
+        let mut sentences = Vec::new();
+        for line in &lines {
+            for tag in taxonomy.tag(sentence_of(&line.text)) {
+                if tag.provision == provision {
+                    sentences.push(DatedSentence {
+                        text: sentence_of(&line.text).to_string(),
+                        stance: tag.stance,
+                        since: line.date,
+                        commit: line.commit.clone(),
+                    });
+                }
+            }
+        }
+        if sentences.is_empty() {
+            continue;
+        }
+        let stances: BTreeSet<Stance> = sentences.iter().map(|s| s.stance).collect();
+        stating.insert(service.clone());
+        statements.push(Statement {
+            service,
+            document: doc_type,
+            stances: stances.into_iter().collect(),
+            sentences,
+        });
+    }
+    Ok(Comparison {
+        provision: provision.to_string(),
+        title: definition.map(|d| d.title.clone()).unwrap_or_default(),
+        description: definition.map(|d| d.description.clone()).unwrap_or_default(),
+        regulations: definition.map(|d| d.regulations.clone()).unwrap_or_default(),
+        at,
+        statements,
+        silent: services.difference(&stating).cloned().collect(),
+    })
+}
+
+/// The stances each service takes on each provision: `matrix[provision][service]`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Matrix {
+    pub at: DateTime<Utc>,
+    pub provisions: Vec<String>,
+    pub services: Vec<String>,
+    /// Rows in `provisions` order, cells in `services` order; an empty cell means the
+    /// service's documents do not state the provision.
+    pub cells: Vec<Vec<Vec<Stance>>>,
+}
+
+/// The provision × platform matrix at a date, from the current texts (no blame needed).
+pub fn matrix(
+    archive: &Archive,
+    taxonomy: &Taxonomy,
+    ids: &[String],
+    at: DateTime<Utc>,
+) -> Result<Matrix, ArchiveError> {
+    let docs = documents_at(archive, at)?;
+    let services: Vec<String> = docs
+        .iter()
+        .map(|(s, _)| s.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut stances: BTreeMap<(String, String), BTreeSet<Stance>> = BTreeMap::new();
+    for (service, doc_type) in &docs {
+        let filter = DocumentFilter {
+            service: Some(service.clone()),
+            doc_type: Some(doc_type.clone()),
+        };
+        // The newest version before `at`: versions come newest first.
+        let Some(version) = archive.versions(&filter, None, Some(at))?.into_iter().next() else {
+            continue;
+        };
+        let text = archive.text_at(version.commit, service, doc_type)?.unwrap_or_default();
+        for tagged in tag_text(&text, taxonomy) {
+            stances
+                .entry((tagged.provision, service.clone()))
+                .or_default()
+                .insert(tagged.stance);
+        }
+    }
+    let cells = ids
+        .iter()
+        .map(|id| {
+            services
+                .iter()
+                .map(|s| {
+                    stances
+                        .get(&(id.clone(), s.clone()))
+                        .map(|set| set.iter().copied().collect())
+                        .unwrap_or_default()
+                })
+                .collect()
+        })
+        .collect();
+    Ok(Matrix {
+        at,
+        provisions: ids.to_vec(),
+        services,
+        cells,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_are_not_part_of_the_sentence() {
+        assert_eq!(sentence_of("- We may train models."), "We may train models.");
+        assert_eq!(sentence_of("  3. We sell data."), "We sell data.");
+        assert_eq!(sentence_of("## AI training"), "AI training");
+        assert_eq!(sentence_of("1.5 million users."), "1.5 million users.");
+    }
+}

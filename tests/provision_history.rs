@@ -1,0 +1,205 @@
+//! Provisions over scripted histories: tagging, timelines and cross-platform comparison.
+
+use crate::support::{TestArchive, TestServer, policy_page};
+
+const BASE: &str = "<h1>Privacy Policy</h1><p>We collect your name and e-mail address.</p>";
+
+fn version(extra: &str) -> String {
+    policy_page(&format!("{BASE}<p>{extra}</p><p>We keep logs for 30 days.</p>"), "")
+}
+
+/// acme: the AI-training clause appears, changes wording, flips stance, disappears.
+/// bcorp: restricts it from the start. ccorp: never mentions it.
+pub fn scripted() -> (TestServer, TestArchive) {
+    let server = TestServer::start();
+    let archive = TestArchive::new();
+    archive.declare_simple("acme", "Acme", &[("privacy-policy", &server.url("/acme"))]);
+    archive.declare_simple("bcorp", "BCorp", &[("privacy-policy", &server.url("/bcorp"))]);
+    archive.declare_simple("ccorp", "CCorp", &[("terms-of-service", &server.url("/ccorp"))]);
+    server.page(
+        "/bcorp",
+        &version("We do not use your content to train artificial intelligence models."),
+    );
+    server.page("/ccorp", &version("You must be 18 or older to use the service."));
+    let steps = [
+        ("2026-03-01T00:00:00Z", "We send newsletters when you ask for them."),
+        (
+            "2026-03-02T00:00:00Z",
+            "We may use your content to train our AI models.",
+        ),
+        (
+            "2026-03-03T00:00:00Z",
+            "We may use your posts and messages to train and improve our AI models.",
+        ),
+        (
+            "2026-03-04T00:00:00Z",
+            "We do not use your posts and messages to train our AI models.",
+        ),
+        ("2026-03-05T00:00:00Z", "We send newsletters when you ask for them."),
+    ];
+    for (now, sentence) in steps {
+        server.page("/acme", &version(sentence));
+        let (code, stdout, stderr) = archive.run_at(now, &["track"]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+    }
+    (server, archive)
+}
+
+#[test]
+fn commits_name_the_provisions_their_changes_touch() {
+    let (_server, archive) = scripted();
+    let provisions = archive.git(&[
+        "log",
+        "--format=%(trailers:key=Provisions,valueonly)%x00",
+        "--",
+        "archive/versions/acme",
+    ]);
+    let per_commit: Vec<&str> = provisions.split('\0').map(str::trim).collect();
+    // Newest first: disappeared, flipped, reworded, appeared, first record (no clause).
+    assert_eq!(
+        &per_commit[..5],
+        &["ai-training", "ai-training", "ai-training", "ai-training", ""],
+        "{provisions:?}"
+    );
+    let (_, log, _) = archive.run_at("2026-03-06T00:00:00Z", &["log", "acme"]);
+    assert!(log.lines().next().unwrap().ends_with("[ai-training]"), "{log}");
+}
+
+#[test]
+fn provisions_lists_tagged_sentences_with_stance() {
+    let (_server, archive) = scripted();
+    let (code, stdout, stderr) = archive.run_at(
+        "2026-03-06T00:00:00Z",
+        &["provisions", "acme/privacy-policy", "--at", "2026-03-03"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("acme/privacy-policy at 2026-03-03"), "{stdout}");
+    assert!(stdout.contains("ai-training              grants      We may use your posts and messages to train and improve our AI models."), "{stdout}");
+    let (_, json, _) = archive.run_at(
+        "2026-03-06T00:00:00Z",
+        &["provisions", "bcorp/privacy-policy", "--json"],
+    );
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json[0]["provision"], "ai-training");
+    assert_eq!(json[0]["stance"], "restricts");
+    assert!(json[0]["matched"].as_array().unwrap().len() >= 3);
+    let (code, _, stderr) = archive.run_at(
+        "2026-03-06T00:00:00Z",
+        &["provisions", "acme/privacy-policy", "--provision", "nope"],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("no provision \"nope\" in the taxonomy (known: ai-training"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn timeline_shows_appearance_rewording_stance_flip_and_disappearance() {
+    let (_server, archive) = scripted();
+    let (code, stdout, stderr) = archive.run_at(
+        "2026-03-06T00:00:00Z",
+        &["timeline", "acme/privacy-policy", "--provision", "ai-training"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "ai-training");
+    assert!(
+        lines[1].starts_with("  2026-03-02") && lines[1].ends_with("appeared"),
+        "{stdout}"
+    );
+    assert_eq!(
+        lines[2],
+        "      + [grants] We may use your content to train our AI models."
+    );
+    assert!(
+        lines[3].starts_with("  2026-03-03") && lines[3].ends_with("changed"),
+        "{stdout}"
+    );
+    assert_eq!(
+        lines[4],
+        "      - [grants] We may use your content to train our AI models."
+    );
+    assert_eq!(
+        lines[5],
+        "      + [grants] We may use your posts and messages to train and improve our AI models."
+    );
+    assert!(
+        lines[6].starts_with("  2026-03-04") && lines[6].ends_with("changed"),
+        "{stdout}"
+    );
+    assert_eq!(
+        lines[8],
+        "      + [restricts] We do not use your posts and messages to train our AI models."
+    );
+    assert!(
+        lines[9].starts_with("  2026-03-05") && lines[9].ends_with("disappeared"),
+        "{stdout}"
+    );
+    assert_eq!(lines.len(), 11, "{stdout}");
+}
+
+#[test]
+fn compare_states_each_platform_and_since_when() {
+    let (_server, archive) = scripted();
+    let now = "2026-03-06T00:00:00Z";
+    let (code, md, stderr) = archive.run_at(now, &["compare", "ai-training", "--at", "2026-03-03"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        md.starts_with("# AI training on user content or data (`ai-training`)\n"),
+        "{md}"
+    );
+    assert!(md.contains("| acme | privacy-policy | grants | 2026-03-03 | We may use your posts and messages to train and improve our AI models. |"), "{md}");
+    assert!(md.contains("| bcorp | privacy-policy | restricts | 2026-03-01 | We do not use your content to train artificial intelligence models. |"), "{md}");
+    assert!(md.contains("No sentence about it in: ccorp."), "{md}");
+
+    let (_, json, _) = archive.run_at(now, &["compare", "ai-training", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let services: Vec<&str> = json["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["service"].as_str().unwrap())
+        .collect();
+    assert_eq!(services, ["bcorp"], "acme dropped the clause on day 5");
+    assert_eq!(json["silent"], serde_json::json!(["acme", "ccorp"]));
+
+    let (_, matrix, _) = archive.run_at(now, &["compare", "--all", "--at", "2026-03-04"]);
+    assert!(matrix.contains("| provision | acme | bcorp | ccorp |"), "{matrix}");
+    assert!(
+        matrix.contains("| AI training on user content or data (`ai-training`) | restricts | restricts | — |"),
+        "{matrix}"
+    );
+}
+
+#[test]
+fn reports_and_feeds_filter_by_provision() {
+    let (_server, archive) = scripted();
+    let now = "2026-03-06T00:00:00Z";
+    let (_, json, _) = archive.run_at(
+        now,
+        &[
+            "report",
+            "--since",
+            "2026-03-01",
+            "--provision",
+            "ai-training",
+            "--format",
+            "json",
+        ],
+    );
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let docs: Vec<&str> = json["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["service"].as_str().unwrap())
+        .collect();
+    assert_eq!(docs, ["acme", "bcorp"]);
+    assert_eq!(json["documents"][0]["changes"].as_array().unwrap().len(), 4);
+
+    let (_, feed, _) = archive.run_at(now, &["feed", "--provision", "ai-training"]);
+    let feed = atom_syndication::Feed::read_from(feed.as_bytes()).unwrap();
+    assert_eq!(feed.entries().len(), 5, "four acme changes and bcorp's first record");
+    assert!(feed.id().ends_with("/provision/ai-training"));
+}
