@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use super::{CliError, runtime, usage};
+use super::{CliError, runtime, usage, write_json};
 use crate::archive::history::{DocumentFilter, VersionRecord};
 use crate::archive::{Archive, ChangeKind};
 use crate::clock::Clock;
@@ -198,8 +198,7 @@ pub fn log(archive_dir: &Path, args: LogArgs, clock: Clock) -> Result<ExitCode, 
         .collect();
     let mut out = io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &entries).map_err(runtime)?;
-        writeln!(out)?;
+        write_json(&mut out, &entries)?;
         return Ok(ExitCode::SUCCESS);
     }
     for entry in &entries {
@@ -309,8 +308,7 @@ pub fn diff(archive_dir: &Path, args: DiffArgs, clock: Clock) -> Result<ExitCode
 
     let mut out = io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &change).map_err(runtime)?;
-        writeln!(out)?;
+        write_json(&mut out, &change)?;
         return Ok(ExitCode::SUCCESS);
     }
     let color = match args.color {
@@ -466,8 +464,7 @@ pub fn blame_cmd(archive_dir: &Path, args: BlameArgs, clock: Clock) -> Result<Ex
     };
     let mut out = io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &lines).map_err(runtime)?;
-        writeln!(out)?;
+        write_json(&mut out, &lines)?;
         return Ok(ExitCode::SUCCESS);
     }
     for line in &lines {

@@ -474,10 +474,7 @@ fn track(archive_dir: &Path, allow_private: bool, args: TrackArgs, clock: Clock)
 
     let mut out = io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &report)
-            .context("cannot write JSON")
-            .map_err(runtime)?;
-        writeln!(out)?;
+        write_json(&mut out, &report)?;
     } else {
         writeln!(
             out,
@@ -494,6 +491,15 @@ fn track(archive_dir: &Path, allow_private: bool, args: TrackArgs, clock: Clock)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Pretty JSON and a final newline: what every `--json` prints.
+fn write_json(out: &mut impl io::Write, value: &impl serde::Serialize) -> Result<(), CliError> {
+    serde_json::to_writer_pretty(&mut *out, value)
+        .context("cannot write JSON")
+        .map_err(runtime)?;
+    writeln!(out)?;
+    Ok(())
 }
 
 fn outcome_line(outcome: &DocumentOutcome) -> String {
@@ -522,8 +528,7 @@ fn reextract(archive_dir: &Path, args: ReextractArgs, clock: Clock) -> Result<Ex
     let outcomes = crate::reextract::reextract(&archive, &services, &settings.identity, clock.now(), &taxonomy)?;
     let mut out = io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &outcomes).map_err(runtime)?;
-        writeln!(out)?;
+        write_json(&mut out, &outcomes)?;
     } else {
         for o in &outcomes {
             let name = format!("{}/{}", o.service, o.document);
@@ -562,8 +567,7 @@ fn check_fetch(archive_dir: &Path, allow_private: bool, args: CheckArgs, clock: 
     let outcomes = track::check_stability(&services, &options)?;
     let mut out = io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &outcomes).map_err(runtime)?;
-        writeln!(out)?;
+        write_json(&mut out, &outcomes)?;
     } else {
         for o in &outcomes {
             let name = format!("{}/{}", o.service, o.document);

@@ -9,7 +9,7 @@ use anyhow::anyhow;
 use clap::{Args, ValueEnum};
 
 use super::history::{document_spec, parse_when, write_output};
-use super::{CliError, runtime, usage};
+use super::{CliError, runtime, usage, write_json};
 use crate::archive::Archive;
 use crate::archive::history::DocumentFilter;
 use crate::clock::Clock;
@@ -110,8 +110,7 @@ pub fn provisions(archive_dir: &Path, args: ProvisionsArgs, clock: Clock) -> Res
         .collect();
     let mut out = io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &tagged).map_err(runtime)?;
-        writeln!(out)?;
+        write_json(&mut out, &tagged)?;
         return Ok(ExitCode::SUCCESS);
     }
     writeln!(
@@ -145,8 +144,7 @@ pub fn timeline(archive_dir: &Path, args: TimelineArgs) -> Result<ExitCode, CliE
     let timelines = provisions::timelines(&archive, &service, &doc_type, &taxonomy, args.provision.as_deref())?;
     let mut out = io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &timelines).map_err(runtime)?;
-        writeln!(out)?;
+        write_json(&mut out, &timelines)?;
         return Ok(ExitCode::SUCCESS);
     }
     if timelines.is_empty() {

@@ -90,20 +90,12 @@ fn changed(sentence: &ChangedSentence) -> String {
         .collect()
 }
 
-/// Escapes text for XML content and attributes.
+/// Escapes text for XML content and attributes. XML 1.0 forbids most control
+/// characters: they are dropped rather than breaking the feed.
 pub fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Characters XML 1.0 forbids are dropped rather than breaking the feed.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
-            c => out.push(c),
-        }
-    }
-    out
+    let allowed: String = text
+        .chars()
+        .filter(|c| *c >= ' ' || matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    super::html::escape(&allowed)
 }
