@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::archive::Identity;
+use crate::fetch::browser::BrowserOptions;
 use crate::fetch::{FetchOptions, default_user_agent};
 
 /// The resolved settings of a run.
@@ -19,6 +20,7 @@ pub struct Settings {
     /// The pause between two requests to the same host.
     pub host_delay: Duration,
     pub identity: Identity,
+    pub browser: BrowserOptions,
 }
 
 /// The archive's `clausewatch.toml`; every key is optional.
@@ -29,6 +31,19 @@ pub struct FileConfig {
     pub fetch: FetchSection,
     #[serde(default)]
     pub commit: CommitSection,
+    #[serde(default)]
+    pub browser: BrowserSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrowserSection {
+    /// Chromium or Chrome; found on PATH (or from CLAUSEWATCH_CHROMIUM) when absent.
+    pub executable: Option<std::path::PathBuf>,
+    /// Seconds a page may take to render.
+    pub timeout: Option<f64>,
+    /// Seconds the DOM must stay unchanged before it is captured.
+    pub settle: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -141,7 +156,17 @@ impl Settings {
             allow_private: over.allow_private,
         };
         let default_identity = Identity::default();
+        let browser_defaults = BrowserOptions::default();
+        let browser = BrowserOptions {
+            executable: file.browser.executable.clone(),
+            user_agent: fetch.user_agent.clone(),
+            accept_language: fetch.accept_language.clone(),
+            timeout: seconds("browser.timeout", file.browser.timeout, browser_defaults.timeout)?,
+            settle: seconds("browser.settle", file.browser.settle, browser_defaults.settle)?,
+            allow_private: over.allow_private,
+        };
         Ok(Settings {
+            browser,
             fetch,
             jobs,
             host_delay: seconds("host_delay", over.host_delay.or(f.host_delay), Duration::from_secs(1))?,

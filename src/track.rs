@@ -20,6 +20,7 @@ use crate::archive::{Archive, ArchiveError, ChangeKind, Identity, NewVersion, Ve
 use crate::canon::{self, CANONICALIZER_VERSION, Selection};
 use crate::declaration::{Document, FetcherKind, Service};
 use crate::failure::{Failure, FailureKind};
+use crate::fetch::browser::{Browser, BrowserOptions, RenderedPage};
 use crate::fetch::decode::{self, BodyKind};
 use crate::fetch::{FetchOptions, HttpFetcher, wall};
 use crate::provision::Taxonomy;
@@ -38,6 +39,8 @@ pub struct TrackOptions {
     pub now: DateTime<Utc>,
     /// Tags the sentences a version changes, for its `Provisions:` trailer.
     pub taxonomy: Taxonomy,
+    /// For documents declared `fetcher = "browser"`, and `auto` ones HTTP cannot get.
+    pub browser: BrowserOptions,
 }
 
 /// What happened to one document.
@@ -223,7 +226,15 @@ fn start_fetching(
             context: "cannot start the async runtime".into(),
             source,
         })?;
-    let handle = runtime.spawn(fetch_all(jobs, fetcher, options.jobs, options.host_delay, sender));
+    let fetchers = Fetchers {
+        http: fetcher,
+        browser: BrowserSlot {
+            options: options.browser.clone(),
+            browser: std::sync::OnceLock::new(),
+        },
+        gates: HostGates::new(options.host_delay),
+    };
+    let handle = runtime.spawn(fetch_all(jobs, fetchers, options.jobs, sender));
     Ok((runtime, receiver, handle))
 }
 
@@ -405,13 +416,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Fetches every job: hosts in parallel (up to `jobs` documents at once), one request
 /// at a time per host with `host_delay` between them.
-async fn fetch_all(
-    jobs: Vec<Job>,
-    fetcher: HttpFetcher,
-    parallel: usize,
-    host_delay: Duration,
-    sender: mpsc::Sender<Fetched>,
-) {
+async fn fetch_all(jobs: Vec<Job>, fetchers: Fetchers, parallel: usize, sender: mpsc::Sender<Fetched>) {
     // Group by the host of a document's first page, so one slow host occupies one slot.
     let mut by_host: Vec<(String, Vec<Job>)> = Vec::new();
     for job in jobs {
@@ -421,15 +426,14 @@ async fn fetch_all(
             None => by_host.push((host, vec![job])),
         }
     }
-    let gates = Arc::new(HostGates::new(host_delay));
+    let fetchers = Arc::new(fetchers);
     futures_util::stream::iter(by_host)
         .map(|(_, jobs)| {
-            let fetcher = fetcher.clone();
-            let gates = Arc::clone(&gates);
+            let fetchers = Arc::clone(&fetchers);
             let sender = sender.clone();
             async move {
                 for job in jobs {
-                    let fetched = fetch_document(&fetcher, &gates, job).await;
+                    let fetched = fetch_document(&fetchers, job).await;
                     if sender.send(fetched).is_err() {
                         return; // the recorder stopped; nothing left to report to
                     }
@@ -449,6 +453,13 @@ fn host_key(url: &Url) -> String {
     )
 }
 
+/// What a run fetches with: HTTP, a browser started on first need, and per-host gates.
+struct Fetchers {
+    http: HttpFetcher,
+    browser: BrowserSlot,
+    gates: HostGates,
+}
+
 /// One request at a time per host, with a pause between requests.
 struct HostGates {
     delay: Duration,
@@ -463,7 +474,8 @@ impl HostGates {
         }
     }
 
-    async fn fetch(&self, fetcher: &HttpFetcher, url: &Url) -> Result<crate::fetch::FetchedPage, Failure> {
+    /// Runs `request` when the host of `url` is free and has rested.
+    async fn pass<T>(&self, url: &Url, request: impl Future<Output = T>) -> T {
         let gate = {
             let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
             Arc::clone(hosts.entry(host_key(url)).or_default())
@@ -472,15 +484,35 @@ impl HostGates {
         if let Some(last) = *last {
             tokio::time::sleep_until((last + self.delay).into()).await;
         }
-        let result = fetcher.fetch(url).await;
+        let result = request.await;
         *last = Some(Instant::now());
         result
     }
 }
 
-async fn fetch_document(fetcher: &HttpFetcher, gates: &HostGates, job: Job) -> Fetched {
+/// The run's browser: launched the first time a document needs one, then shared.
+struct BrowserSlot {
+    options: BrowserOptions,
+    browser: std::sync::OnceLock<Result<Arc<Browser>, Failure>>,
+}
+
+impl BrowserSlot {
+    /// Whether a browser can be used at all, without launching one.
+    fn installed(&self) -> bool {
+        Browser::find_executable(self.options.executable.as_deref()).is_some()
+    }
+
+    /// The browser, launched on first use (a blocking call: run it off the async threads).
+    fn get(&self) -> Result<Arc<Browser>, Failure> {
+        self.browser
+            .get_or_init(|| Browser::launch(self.options.clone()).map(Arc::new))
+            .clone()
+    }
+}
+
+async fn fetch_document(fetchers: &Fetchers, job: Job) -> Fetched {
     let urls: Vec<String> = job.document.parts.iter().map(|p| p.url.to_string()).collect();
-    let result = extract(fetcher, gates, &job).await;
+    let result = extract(fetchers, &job).await;
     Fetched {
         service: job.service,
         service_name: job.service_name,
@@ -490,25 +522,114 @@ async fn fetch_document(fetcher: &HttpFetcher, gates: &HostGates, job: Job) -> F
     }
 }
 
-async fn extract(fetcher: &HttpFetcher, gates: &HostGates, job: &Job) -> Result<Extracted, Failure> {
-    if job.document.fetcher == FetcherKind::Browser {
-        return Err(Failure::new(
-            FailureKind::Browser,
-            "this document is declared with fetcher = \"browser\", which this build does not support yet; \
-             use fetcher = \"http\" or \"auto\"",
-        ));
+/// Whether an HTTP failure is worth a browser's try under `fetcher = "auto"`: a bot wall,
+/// a refusal, or a page whose content plainly needs scripts.
+fn wants_browser(failure: &Failure) -> bool {
+    matches!(
+        failure.kind,
+        FailureKind::BotWall
+            | FailureKind::Forbidden
+            | FailureKind::RateLimited
+            | FailureKind::SelectorNoMatch
+            | FailureKind::Empty
+    )
+}
+
+async fn extract(fetchers: &Fetchers, job: &Job) -> Result<Extracted, Failure> {
+    match job.document.fetcher {
+        FetcherKind::Http => extract_http(fetchers, job).await,
+        FetcherKind::Browser => extract_browser(fetchers, job).await,
+        FetcherKind::Auto => match extract_http(fetchers, job).await {
+            Err(failure) if wants_browser(&failure) => {
+                if fetchers.browser.installed() {
+                    tracing::info!(service = %job.service, document = %job.document.doc_type, reason = %failure, "retrying with the browser");
+                    extract_browser(fetchers, job).await
+                } else {
+                    Err(Failure::new(
+                        failure.kind,
+                        format!(
+                            "{}; no browser is installed to render it (install Chromium, or set CLAUSEWATCH_CHROMIUM)",
+                            failure.message
+                        ),
+                    ))
+                }
+            }
+            other => other,
+        },
     }
+}
+
+async fn extract_http(fetchers: &Fetchers, job: &Job) -> Result<Extracted, Failure> {
     let mut pages = Vec::with_capacity(job.document.parts.len());
     for part in &job.document.parts {
-        let page = gates.fetch(fetcher, &part.url).await?;
-        if decode::body_kind(page.content_type.as_deref(), &page.body) == BodyKind::Html {
-            let html = decode::decode(&page.body, page.content_type.as_deref(), BodyKind::Html);
-            if let Some(verdict) = wall::inspect(&html) {
-                return Err(verdict.into_failure(page.final_url.as_str()));
-            }
-        }
+        let page = fetchers.gates.pass(&part.url, fetchers.http.fetch(&part.url)).await?;
+        refuse_walls(&page, false)?;
         pages.push(page);
     }
+    finish(pages, job, "http").await
+}
+
+async fn extract_browser(fetchers: &Fetchers, job: &Job) -> Result<Extracted, Failure> {
+    let mut pages = Vec::with_capacity(job.document.parts.len());
+    for part in &job.document.parts {
+        // Wait for the CSS selectors only: a range boundary may have no text of its own.
+        let wait_for: Vec<String> = part
+            .select
+            .iter()
+            .filter_map(|t| match t {
+                crate::declaration::Target::Css(css) => Some(css.clone()),
+                crate::declaration::Target::Range(_) => None,
+            })
+            .collect();
+        let rendered = render_page(fetchers, &part.url, wait_for).await?;
+        if let Some(status) = rendered.status.filter(|s| *s >= 400) {
+            let status = reqwest::StatusCode::from_u16(status).unwrap_or(reqwest::StatusCode::BAD_GATEWAY);
+            return Err(crate::fetch::status_failure(status, &rendered.final_url));
+        }
+        let page = crate::fetch::FetchedPage {
+            final_url: rendered.final_url,
+            status: rendered.status.unwrap_or(200),
+            // The browser serializes its DOM as UTF-8, whatever the page declared.
+            content_type: Some("text/html; charset=utf-8".into()),
+            body: rendered.html.into_bytes(),
+        };
+        refuse_walls(&page, true)?;
+        pages.push(page);
+    }
+    finish(pages, job, "browser").await
+}
+
+/// Renders a page in the run's browser, launching it on first need.
+async fn render_page(fetchers: &Fetchers, url: &Url, wait_for: Vec<String>) -> Result<RenderedPage, Failure> {
+    // Launching blocks once, for a moment; block_in_place keeps the other tasks running.
+    let browser = tokio::task::block_in_place(|| fetchers.browser.get())?;
+    let target = url.clone();
+    fetchers
+        .gates
+        .pass(
+            url,
+            tokio::task::spawn_blocking(move || browser.render(&target, &wait_for)),
+        )
+        .await
+        .map_err(|e| Failure::new(FailureKind::Browser, format!("the browser task failed: {e}")))?
+}
+
+/// A challenge or error page is never the document. A page the browser already ran
+/// cannot be a script shell waiting to run, so `rendered` skips that verdict.
+fn refuse_walls(page: &crate::fetch::FetchedPage, rendered: bool) -> Result<(), Failure> {
+    if decode::body_kind(page.content_type.as_deref(), &page.body) == BodyKind::Html {
+        let html = decode::decode(&page.body, page.content_type.as_deref(), BodyKind::Html);
+        match wall::inspect(&html) {
+            Some(wall::Verdict::NeedsScripts) if rendered => {}
+            Some(verdict) => return Err(verdict.into_failure(page.final_url.as_str())),
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+/// Snapshot and canonical text of a document's fetched pages.
+async fn finish(pages: Vec<crate::fetch::FetchedPage>, job: &Job, fetcher: &'static str) -> Result<Extracted, Failure> {
     let (snapshot, ext) = snapshot_of(&pages);
     if job.previous_snapshot == Some(Oid::hash_object(ObjectType::Blob, &snapshot).unwrap_or(Oid::ZERO_SHA1)) {
         return Ok(Extracted::SameSnapshot);
@@ -533,7 +654,7 @@ async fn extract(fetcher: &HttpFetcher, gates: &HostGates, job: &Job) -> Result<
         text,
         snapshot,
         ext,
-        fetcher: "http",
+        fetcher,
     })
 }
 

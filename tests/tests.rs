@@ -3,6 +3,7 @@
 
 mod support;
 
+mod browser;
 mod corpus;
 mod declarations;
 mod extract;

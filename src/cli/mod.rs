@@ -379,6 +379,24 @@ fn settings(archive_root: &Path, net: &NetArgs, allow_private: bool) -> Result<S
     Settings::resolve(&file, &overrides).map_err(usage)
 }
 
+fn track_options(
+    settings: Settings,
+    accept_shrink: bool,
+    clock: Clock,
+    archive: &Archive,
+) -> Result<TrackOptions, CliError> {
+    Ok(TrackOptions {
+        fetch: settings.fetch,
+        jobs: settings.jobs,
+        host_delay: settings.host_delay,
+        accept_shrink,
+        identity: settings.identity,
+        now: clock.now(),
+        taxonomy: Taxonomy::load(archive.root()).map_err(usage)?,
+        browser: settings.browser,
+    })
+}
+
 /// Keeps the services and documents named by `--service` filters.
 fn filter_services(services: Vec<Service>, filters: &[String]) -> Result<Vec<Service>, CliError> {
     if filters.is_empty() {
@@ -444,15 +462,7 @@ fn track(archive_dir: &Path, allow_private: bool, args: TrackArgs, clock: Clock)
         );
         bar
     };
-    let options = TrackOptions {
-        fetch: settings.fetch,
-        jobs: settings.jobs,
-        host_delay: settings.host_delay,
-        accept_shrink: args.accept_shrink,
-        identity: settings.identity,
-        now: clock.now(),
-        taxonomy: Taxonomy::load(archive.root()).map_err(usage)?,
-    };
+    let options = track_options(settings, args.accept_shrink, clock, &archive)?;
     let started = Instant::now();
     let mut write_error: Option<io::Error> = None;
     let report = track::track(&archive, &services, &options, |outcome| {
@@ -555,15 +565,7 @@ fn check_fetch(archive_dir: &Path, allow_private: bool, args: CheckArgs, clock: 
     let archive = Archive::open(archive_dir)?;
     let services = filter_services(load_services(&archive)?, &args.services)?;
     let settings = settings(archive.root(), &args.net, allow_private)?;
-    let options = TrackOptions {
-        fetch: settings.fetch,
-        jobs: settings.jobs,
-        host_delay: settings.host_delay,
-        accept_shrink: false,
-        identity: settings.identity,
-        now: clock.now(),
-        taxonomy: Taxonomy::load(archive.root()).map_err(usage)?,
-    };
+    let options = track_options(settings, false, clock, &archive)?;
     let outcomes = track::check_stability(&services, &options)?;
     let mut out = io::stdout().lock();
     if args.json {

@@ -3,6 +3,7 @@
 //! Everything that can go wrong on the network becomes a [`Failure`] with a category,
 //! because "the site is down" and "the site blocks us" call for different actions.
 
+pub mod browser;
 pub mod decode;
 mod guard;
 pub mod wall;
@@ -279,7 +280,8 @@ fn too_large(url: &Url, cap: u64) -> Failure {
     Failure::new(FailureKind::TooLarge, format!("{url}: body larger than {} bytes", cap))
 }
 
-fn status_failure(status: StatusCode, url: &Url) -> Failure {
+/// The failure an HTTP error status stands for.
+pub fn status_failure(status: StatusCode, url: &Url) -> Failure {
     let kind = match status.as_u16() {
         404 => FailureKind::NotFound,
         410 => FailureKind::Gone,

@@ -1,0 +1,1721 @@
+//! Rendering pages in a headless Chromium, for policy pages that JavaScript builds.
+//!
+//! Chromium is driven over the DevTools protocol (CDP) by a small client of our own: one
+//! WebSocket, JSON commands `{id, method, params, sessionId}`, replies matched by id, events
+//! handled as they arrive. A heavier CDP crate would cost minutes of compile time on CI for
+//! the dozen commands used here. One Chromium serves a whole run; each page gets a fresh
+//! browser context (no cookies, storage or cache from another page), disposed afterwards.
+//!
+//! Private addresses: without `allow_private`, a URL whose host is a loopback or private IP
+//! literal (or `localhost`) is refused before navigating, and every request the page makes
+//! (subresources, redirects, navigations by script) is intercepted and failed when its host
+//! is such a literal. Host *names* that resolve to private addresses are not caught inside
+//! the browser: Chromium resolves them itself, out of our sight. WebSocket connections
+//! opened by a page's scripts are not intercepted either.
+//!
+//! Chromium dies with us: it is spawned in its own process group with `PR_SET_PDEATHSIG`
+//! (Linux), and dropping the [`Browser`] closes it, kills the group, reaps it and removes
+//! the temporary folder that holds its profile, temporary files and crash database.
+
+use std::collections::{HashSet, VecDeque};
+use std::ffi::OsString;
+use std::io::{self, BufRead, BufReader};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStderr, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError, mpsc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tungstenite::protocol::WebSocketConfig;
+use tungstenite::{Message, WebSocket};
+use url::Url;
+
+use super::guard;
+use crate::failure::{Failure, FailureKind};
+
+/// Looked up on `PATH`, in this order, when no executable is configured.
+const CANDIDATES: &[&str] = &[
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+    "chrome",
+];
+
+/// Flags for every launch. The profile folder, user agent and language are added per launch.
+const FLAGS: &[&str] = &[
+    "--headless",
+    // Chromium's sandbox does not run as root, and Ubuntu 24.04 runners restrict the user
+    // namespaces it needs.
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--mute-audio",
+    "--hide-scrollbars",
+    // Containers give /dev/shm 64 MB, too little for Chromium; it uses TMPDIR (our folder) instead.
+    "--disable-dev-shm-usage",
+    // Like the HTTP fetcher: no proxy taken from the environment.
+    "--no-proxy-server",
+    // A desktop layout: narrow viewports tuck text away behind toggles.
+    "--window-size=1280,1024",
+    "--remote-debugging-port=0",
+];
+
+/// How long Chromium may take to start and open its DevTools endpoint (slow on a cold CI disk).
+const LAUNCH_TIMEOUT: Duration = Duration::from_secs(30);
+/// Bounds each clean-up command (disposing a context, closing the browser).
+const CLEANUP_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often the page is asked whether its selectors match or its DOM still changes.
+const POLL: Duration = Duration::from_millis(100);
+/// The least time a script gets to answer, even when the page's deadline has passed, so a
+/// slow page that is still responsive is returned rather than failed.
+const EVAL_GRACE: Duration = Duration::from_secs(1);
+/// Timeouts and settle periods are capped at this, so deadline arithmetic cannot overflow.
+const MAX_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
+/// The largest protocol message accepted: a serialized page travels in one message.
+const MAX_MESSAGE: usize = 256 << 20;
+
+/// True once every selector matches an element with visible text. An invalid selector
+/// counts as matched: waiting cannot fix it, and the canonicalizer reports it.
+const SELECTORS_MATCH: &str = r#"(selectors) => selectors.every((selector) => {
+  try {
+    return Array.from(document.querySelectorAll(selector))
+      .some((element) => (element.innerText || element.textContent || '').trim() !== '');
+  } catch (error) {
+    return true;
+  }
+})"#;
+
+/// Installs a mutation counter in the current document if it has none, and reads it. A new
+/// document (a script redirect) starts a new counter, which reads as a change too.
+/// Attributes are not watched: animations churn them forever, and text does not live there.
+const MUTATIONS: &str = r#"(() => {
+  const key = '__clausewatchMutations';
+  if (typeof window[key] !== 'number') {
+    window[key] = 0;
+    new MutationObserver((records) => { window[key] += records.length; })
+      .observe(document, { subtree: true, childList: true, characterData: true });
+  }
+  return window[key];
+})()"#;
+
+/// The rendered DOM, the page's own idea of its URL, and its navigation status (0 if unknown).
+const SERIALIZE: &str = r#"(() => {
+  const doctype = document.doctype ? new XMLSerializer().serializeToString(document.doctype) + '\n' : '';
+  const root = document.documentElement;
+  const navigation = performance.getEntriesByType('navigation')[0];
+  return {
+    url: location.href,
+    status: (navigation && navigation.responseStatus) || 0,
+    html: doctype + (root ? root.outerHTML : ''),
+  };
+})()"#;
+
+/// How the browser behaves. The defaults suit a scheduled run against real sites.
+#[derive(Debug, Clone)]
+pub struct BrowserOptions {
+    /// The Chrome or Chromium binary; `None` finds one (see [`Browser::find_executable`]).
+    pub executable: Option<PathBuf>,
+    pub user_agent: String,
+    /// Sent as `Accept-Language`; its first tag is also the browser's UI language.
+    pub accept_language: String,
+    /// Bounds navigating, loading and waiting for selectors, per page.
+    pub timeout: Duration,
+    /// How long the DOM must stay unchanged before the page is taken.
+    pub settle: Duration,
+    /// Whether loopback and private-network addresses may be fetched.
+    pub allow_private: bool,
+}
+
+impl Default for BrowserOptions {
+    fn default() -> BrowserOptions {
+        BrowserOptions {
+            executable: None,
+            user_agent: super::default_user_agent(None),
+            accept_language: "en-US,en;q=0.9".into(),
+            timeout: Duration::from_secs(30),
+            settle: Duration::from_millis(500),
+            allow_private: false,
+        }
+    }
+}
+
+/// A page as the browser rendered it.
+#[derive(Debug, Clone)]
+pub struct RenderedPage {
+    /// The URL of the document shown, after redirects (HTTP or by script).
+    pub final_url: Url,
+    /// The HTTP status of that document, when the browser told us.
+    pub status: Option<u16>,
+    /// Doctype and `document.documentElement.outerHTML`, UTF-8 whatever the page declared.
+    /// Empty when Chromium showed its own error page (an error status with an empty body).
+    pub html: String,
+}
+
+/// A running headless Chromium. `Send + Sync`: share it (e.g. in an `Arc`) between threads.
+///
+/// Every method blocks; from async code, call them inside `spawn_blocking`. Any thread may
+/// launch it: Chromium lives until the `Browser` is dropped, not until that thread ends.
+pub struct Browser {
+    // Fields drop in order: the connection closes, then Chromium is killed and reaped, then
+    // its folder is removed (only once nothing can write there any more).
+    /// Renders are serialized on this one connection: pages are fetched one at a time
+    /// anyway (politeness, and memory on a 2-core runner), and it keeps the protocol simple.
+    cdp: Mutex<Cdp>,
+    options: BrowserOptions,
+    #[cfg_attr(not(test), expect(dead_code, reason = "held for its Drop"))]
+    process: Process,
+    #[cfg_attr(not(test), expect(dead_code, reason = "held for its Drop"))]
+    profile: Profile,
+}
+
+impl Browser {
+    /// The executable to use, or None when no browser is installed.
+    ///
+    /// A configured path wins, then `CLAUSEWATCH_CHROMIUM`, then the usual names on `PATH`.
+    /// A configured or environment value that is not an executable gives `None` rather than
+    /// a silent fallback to another browser. A bare name (no `/`) is looked up on `PATH`.
+    pub fn find_executable(configured: Option<&Path>) -> Option<PathBuf> {
+        if let Some(path) = configured {
+            return resolve_executable(path);
+        }
+        if let Some(path) = std::env::var_os("CLAUSEWATCH_CHROMIUM").filter(|v| !v.is_empty()) {
+            return resolve_executable(Path::new(&path));
+        }
+        CANDIDATES
+            .iter()
+            .find_map(|name| search_path(Path::new(name)))
+            .or_else(|| MAC_APPS.iter().map(PathBuf::from).find(|p| is_executable(p)))
+    }
+
+    /// Starts Chromium and connects to it.
+    pub fn launch(options: BrowserOptions) -> Result<Browser, Failure> {
+        Browser::launch_with_args(options, &[])
+    }
+
+    /// [`Browser::launch`] with extra command-line flags (tests map host names with them).
+    fn launch_with_args(mut options: BrowserOptions, extra_args: &[&str]) -> Result<Browser, Failure> {
+        options.timeout = options.timeout.min(MAX_WAIT);
+        options.settle = options.settle.min(MAX_WAIT);
+        let executable = Browser::find_executable(options.executable.as_deref()).ok_or_else(|| not_found(&options))?;
+        let failed = |what: String| Failure::new(FailureKind::Browser, format!("{}: {what}", executable.display()));
+        let profile = Profile::create().map_err(|e| failed(format!("cannot create a profile folder: {e}")))?;
+
+        let mut command = Command::new(&executable);
+        command
+            .args(FLAGS)
+            .arg(prefixed("--user-data-dir=", &profile.user_data()))
+            .arg(format!("--user-agent={}", options.user_agent))
+            .args(extra_args)
+            // Chromium's temporary files and crash database land in our folder, so they go
+            // when it goes (a crash handler otherwise writes to ~/.config/chromium).
+            .env("TMPDIR", profile.tmp())
+            .env("XDG_CONFIG_HOME", profile.config())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(lang) = language_tags(&options.accept_language).first() {
+            command.arg(format!("--lang={lang}"));
+        }
+        die_with_us(&mut command);
+        let (process, stderr) = Process::spawn(command, profile.root.clone())
+            .map_err(|e| failed(format!("cannot start the browser: {e}")))?;
+
+        let endpoint = devtools_endpoint(stderr).map_err(|e| failed(format!("cannot start the browser: {e}")))?;
+        let endpoint = match endpoint.recv_timeout(LAUNCH_TIMEOUT) {
+            Ok(Ok(endpoint)) => endpoint,
+            Ok(Err(last_words)) => return Err(failed(format!("the browser exited at start: {last_words}"))),
+            Err(mpsc::RecvTimeoutError::Disconnected) => return Err(failed("the browser exited at start".into())),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                return Err(failed(format!(
+                    "the browser did not open its DevTools endpoint within {LAUNCH_TIMEOUT:?}"
+                )));
+            }
+        };
+        let cdp = Cdp::connect(&endpoint, Instant::now() + LAUNCH_TIMEOUT)
+            .map_err(|e| failed(format!("cannot connect to the browser: {}", e.message())))?;
+        Ok(Browser {
+            cdp: Mutex::new(cdp),
+            options,
+            process,
+            profile,
+        })
+    }
+
+    /// Renders a page: navigates, waits for the load event, for every selector in `wait_for`
+    /// to match an element with text, and for the DOM to stop changing, then serializes it.
+    ///
+    /// Loading and waiting are bounded by the timeout; settling and serializing may add up
+    /// to the settle period and a second. Selectors that never match are not an error here:
+    /// the page is returned as it is and the canonicalizer reports the missing match. Other
+    /// renders queued on this browser are waited for first, outside the timeout.
+    pub fn render(&self, url: &Url, wait_for: &[String]) -> Result<RenderedPage, Failure> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(Failure::new(
+                FailureKind::UnsupportedContent,
+                format!("{url}: only http and https are fetched"),
+            ));
+        }
+        if !self.options.allow_private && guard::is_private_host(url) {
+            return Err(guard::refused(url.as_str()));
+        }
+        // A panic while holding the lock leaves the connection usable: replies are matched by id.
+        let mut cdp = self.cdp.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(why) = &cdp.lost {
+            return Err(Failure::new(
+                FailureKind::Browser,
+                format!("{url}: the browser is gone ({why})"),
+            ));
+        }
+        let deadline = Instant::now() + self.options.timeout;
+        let failure = |e: CdpError| cdp_failure(url, self.options.timeout, e);
+        let context = cdp
+            .call("Target.createBrowserContext", json!({}), None, deadline)
+            .map_err(failure)?;
+        let context = string_at(&context, "/browserContextId")
+            .ok_or_else(|| Failure::new(FailureKind::Browser, format!("{url}: the browser gave no context id")))?;
+        let outcome = self.render_in(&mut cdp, &context, url, wait_for, deadline);
+        // Also after a timeout: disposing closes the page, stops a hung one, and frees memory.
+        let _ = cdp.call(
+            "Target.disposeBrowserContext",
+            json!({ "browserContextId": context }),
+            None,
+            Instant::now() + CLEANUP_TIMEOUT,
+        );
+        outcome
+    }
+
+    fn render_in(
+        &self,
+        cdp: &mut Cdp,
+        context: &str,
+        url: &Url,
+        wait_for: &[String],
+        deadline: Instant,
+    ) -> Result<RenderedPage, Failure> {
+        let failure = |e: CdpError| cdp_failure(url, self.options.timeout, e);
+        let missing = |what: &str| Failure::new(FailureKind::Browser, format!("{url}: the browser gave no {what}"));
+        // Downloads would otherwise be written to the user's Downloads folder.
+        cdp.call(
+            "Browser.setDownloadBehavior",
+            json!({ "behavior": "deny", "browserContextId": context }),
+            None,
+            deadline,
+        )
+        .map_err(failure)?;
+        let target = cdp
+            .call(
+                "Target.createTarget",
+                json!({ "url": "about:blank", "browserContextId": context }),
+                None,
+                deadline,
+            )
+            .map_err(failure)?;
+        let target = string_at(&target, "/targetId").ok_or_else(|| missing("target id"))?;
+        let attached = cdp
+            .call(
+                "Target.attachToTarget",
+                json!({ "targetId": target, "flatten": true }),
+                None,
+                deadline,
+            )
+            .map_err(failure)?;
+        let session = string_at(&attached, "/sessionId").ok_or_else(|| missing("session id"))?;
+        let tree = cdp
+            .call("Page.getFrameTree", json!({}), Some(&session), deadline)
+            .map_err(failure)?;
+        let main_frame = string_at(&tree, "/frameTree/frame/id").ok_or_else(|| missing("frame id"))?;
+        let mut page = PageRun {
+            cdp,
+            session,
+            url,
+            options: &self.options,
+            deadline,
+            main_frame,
+            response: None,
+            loaded: HashSet::new(),
+            blocked_navigation: None,
+        };
+        page.run(wait_for)
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let cdp = self.cdp.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if cdp.lost.is_none() {
+            // A clean exit lets Chromium tidy up; the process group is killed right after anyway.
+            let _ = cdp.call("Browser.close", json!({}), None, Instant::now() + CLEANUP_TIMEOUT);
+        }
+    }
+}
+
+/// One page being rendered: its session, and what its events have told so far.
+struct PageRun<'a> {
+    cdp: &'a mut Cdp,
+    session: String,
+    url: &'a Url,
+    options: &'a BrowserOptions,
+    deadline: Instant,
+    main_frame: String,
+    /// Status and URL of the latest main-frame document response.
+    response: Option<(u16, String)>,
+    /// Loader ids of the main-frame documents that fired `load`.
+    loaded: HashSet<String>,
+    /// A main-frame request failed because it went to a private address (a redirect).
+    blocked_navigation: Option<String>,
+}
+
+impl PageRun<'_> {
+    fn run(&mut self, wait_for: &[String]) -> Result<RenderedPage, Failure> {
+        self.call("Page.enable", json!({}))?;
+        self.call("Page.setLifecycleEventsEnabled", json!({ "enabled": true }))?;
+        self.call("Inspector.enable", json!({}))?;
+        self.call("Network.enable", json!({}))?;
+        let languages = language_tags(&self.options.accept_language).join(",");
+        self.call(
+            "Emulation.setUserAgentOverride",
+            json!({ "userAgent": self.options.user_agent, "acceptLanguage": languages }),
+        )?;
+        if !self.options.allow_private {
+            // Every request pauses until we let it go (see `on_event`).
+            self.call("Fetch.enable", json!({ "patterns": [{ "urlPattern": "*" }] }))?;
+        }
+
+        let navigation = self.call("Page.navigate", json!({ "url": self.url.as_str() }))?;
+        if let Some(error) = string_at(&navigation, "/errorText").filter(|e| !e.is_empty()) {
+            if let Some(target) = self.blocked_navigation.take() {
+                return Err(guard::refused(&target));
+            }
+            // An error status with an empty body: Chromium shows its own error page, and the
+            // status is what the caller needs.
+            if error == "net::ERR_HTTP_RESPONSE_CODE_FAILURE"
+                && let Some((status, url)) = self.response.clone()
+            {
+                return Ok(RenderedPage {
+                    final_url: Url::parse(&url).unwrap_or_else(|_| self.url.clone()),
+                    status: Some(status),
+                    html: String::new(),
+                });
+            }
+            return Err(net_failure(self.url, &error));
+        }
+        // A page whose load event never comes (a request that hangs) is still taken once
+        // the deadline passes: its text is usually there.
+        if let Some(loader) = string_at(&navigation, "/loaderId") {
+            while !self.loaded.contains(&loader) && self.pump(self.deadline)? {}
+        }
+        self.wait_for_selectors(wait_for)?;
+        self.settle()?;
+        // A script or meta refresh sent the page to a private address, and Chromium now
+        // shows its error page instead.
+        if let Some(target) = self.blocked_navigation.take() {
+            return Err(guard::refused(&target));
+        }
+        self.serialize()
+    }
+
+    /// Polls until every selector matches or the deadline passes.
+    fn wait_for_selectors(&mut self, selectors: &[String]) -> Result<(), Failure> {
+        if selectors.is_empty() {
+            return Ok(());
+        }
+        // JSON is a valid JavaScript literal, so the selectors need no other escaping.
+        let expression = format!("({SELECTORS_MATCH})({})", Value::from(selectors));
+        loop {
+            if self.evaluate(&expression)?.and_then(|v| v.as_bool()) == Some(true) {
+                return Ok(());
+            }
+            let next = Instant::now() + POLL;
+            if next >= self.deadline {
+                return Ok(());
+            }
+            self.pump_until(next)?;
+        }
+    }
+
+    /// Waits until the DOM has not changed for the settle period, or the deadline (at least
+    /// one settle period from now) passes: a page that never stops changing is taken as is.
+    fn settle(&mut self) -> Result<(), Failure> {
+        let until = self.deadline.max(Instant::now() + self.options.settle);
+        let mut count = self.evaluate(MUTATIONS)?;
+        let mut quiet_since = Instant::now();
+        loop {
+            let now = Instant::now();
+            if now.duration_since(quiet_since) >= self.options.settle || now >= until {
+                return Ok(());
+            }
+            self.pump_until((now + POLL).min(until))?;
+            let next = self.evaluate(MUTATIONS)?;
+            // `None` (a document being replaced) counts as a change too.
+            if next.is_none() || next != count {
+                count = next;
+                quiet_since = Instant::now();
+            }
+        }
+    }
+
+    fn serialize(&mut self) -> Result<RenderedPage, Failure> {
+        let until = self.deadline.max(Instant::now() + EVAL_GRACE);
+        let value = loop {
+            if let Some(value) = self.evaluate(SERIALIZE)? {
+                break value;
+            }
+            // The document was being replaced; ask the next one.
+            if Instant::now() + POLL >= until {
+                return Err(Failure::new(
+                    FailureKind::Browser,
+                    format!("{}: the page could not be serialized", self.url),
+                ));
+            }
+            self.pump_until(Instant::now() + POLL)?;
+        };
+        let Some(html) = value.get("html").and_then(Value::as_str) else {
+            return Err(Failure::new(
+                FailureKind::Browser,
+                format!("{}: the page could not be serialized", self.url),
+            ));
+        };
+        let page_status = value
+            .get("status")
+            .and_then(Value::as_u64)
+            .and_then(|s| u16::try_from(s).ok())
+            .filter(|&s| s > 0);
+        let page_url = value
+            .get("url")
+            .and_then(Value::as_str)
+            .and_then(|u| Url::parse(u).ok());
+        let (status, final_url) = match &self.response {
+            Some((status, url)) => (Some(*status), Url::parse(url).ok()),
+            None => (page_status, None),
+        };
+        Ok(RenderedPage {
+            final_url: final_url.or(page_url).unwrap_or_else(|| self.url.clone()),
+            status,
+            html: html.to_string(),
+        })
+    }
+
+    /// Evaluates an expression in the page. `None` when the page could not answer (its
+    /// document was being replaced, or the script threw); an error when it did not answer
+    /// in time (a page busy in a script) or the browser is gone.
+    fn evaluate(&mut self, expression: &str) -> Result<Option<Value>, Failure> {
+        let deadline = self.deadline.max(Instant::now() + EVAL_GRACE);
+        let params = json!({ "expression": expression, "returnByValue": true });
+        match self.call_until("Runtime.evaluate", params, deadline) {
+            Ok(reply) if reply.get("exceptionDetails").is_none() => Ok(reply.pointer("/result/value").cloned()),
+            Ok(_) | Err(CdpError::Protocol(_)) => Ok(None),
+            Err(e) => Err(cdp_failure(self.url, self.options.timeout, e)),
+        }
+    }
+
+    fn call(&mut self, method: &str, params: Value) -> Result<Value, Failure> {
+        self.call_until(method, params, self.deadline)
+            .map_err(|e| cdp_failure(self.url, self.options.timeout, e))
+    }
+
+    /// Sends a command to the page and waits for its reply, handling events meanwhile
+    /// (paused requests must be answered, or the reply may never come).
+    fn call_until(&mut self, method: &str, params: Value, deadline: Instant) -> Result<Value, CdpError> {
+        let id = self.cdp.send(method, params, Some(&self.session))?;
+        loop {
+            match self.cdp.recv(deadline)? {
+                Some(Incoming::Reply { id: got, result }) if got == id => {
+                    return result.map_err(|e| CdpError::Protocol(format!("{method}: {e}")));
+                }
+                Some(Incoming::Event {
+                    method,
+                    params,
+                    session,
+                }) if session.as_deref() == Some(&self.session) => {
+                    self.on_event(&method, &params)?;
+                }
+                Some(_) => {}
+                None => return Err(CdpError::Timeout),
+            }
+        }
+    }
+
+    /// Handles events until `until`.
+    fn pump_until(&mut self, until: Instant) -> Result<(), Failure> {
+        while self.pump(until)? {}
+        Ok(())
+    }
+
+    /// Handles the next message; false once `until` has passed.
+    fn pump(&mut self, until: Instant) -> Result<bool, Failure> {
+        match self.cdp.recv(until) {
+            Ok(Some(Incoming::Event {
+                method,
+                params,
+                session,
+            })) if session.as_deref() == Some(&self.session) => {
+                self.on_event(&method, &params)
+                    .map_err(|e| cdp_failure(self.url, self.options.timeout, e))?;
+                Ok(true)
+            }
+            Ok(Some(_)) => Ok(true),
+            Ok(None) => Ok(false),
+            Err(e) => Err(cdp_failure(self.url, self.options.timeout, e)),
+        }
+    }
+
+    fn on_event(&mut self, method: &str, params: &Value) -> Result<(), CdpError> {
+        let in_main_frame = || params.get("frameId").and_then(Value::as_str) == Some(&self.main_frame);
+        match method {
+            "Fetch.requestPaused" => {
+                let Some(request) = string_at(params, "/requestId") else {
+                    return Ok(());
+                };
+                let target = string_at(params, "/request/url").unwrap_or_default();
+                let private = Url::parse(&target).is_ok_and(|u| guard::is_private_host(&u));
+                if private {
+                    if string_at(params, "/resourceType").as_deref() == Some("Document") && in_main_frame() {
+                        self.blocked_navigation = Some(target);
+                    }
+                    let params = json!({ "requestId": request, "errorReason": "BlockedByClient" });
+                    self.cdp.send("Fetch.failRequest", params, Some(&self.session))?;
+                } else {
+                    let params = json!({ "requestId": request });
+                    self.cdp.send("Fetch.continueRequest", params, Some(&self.session))?;
+                }
+            }
+            "Network.responseReceived"
+                if string_at(params, "/type").as_deref() == Some("Document") && in_main_frame() =>
+            {
+                let status = params.pointer("/response/status").and_then(Value::as_u64);
+                if let (Some(status), Some(url)) = (
+                    status.and_then(|s| u16::try_from(s).ok()),
+                    string_at(params, "/response/url"),
+                ) {
+                    self.response = Some((status, url));
+                }
+            }
+            "Page.lifecycleEvent" if string_at(params, "/name").as_deref() == Some("load") && in_main_frame() => {
+                if let Some(loader) = string_at(params, "/loaderId") {
+                    self.loaded.insert(loader);
+                }
+            }
+            "Inspector.targetCrashed" => {
+                return Err(CdpError::Crashed);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// A DevTools protocol connection: commands out, replies and events in.
+struct Cdp {
+    socket: WebSocket<TcpStream>,
+    next_id: u64,
+    /// Why the connection is unusable, once it is: Chromium exited or crashed.
+    lost: Option<String>,
+}
+
+/// A message from the browser.
+enum Incoming {
+    Reply {
+        id: u64,
+        result: Result<Value, String>,
+    },
+    Event {
+        method: String,
+        params: Value,
+        session: Option<String>,
+    },
+}
+
+#[derive(Debug)]
+enum CdpError {
+    /// No answer before the deadline; the connection is still usable.
+    Timeout,
+    /// The browser answered with an error.
+    Protocol(String),
+    /// The connection is gone.
+    Lost(String),
+    /// The page's renderer crashed; the browser goes on.
+    Crashed,
+}
+
+impl CdpError {
+    fn message(&self) -> String {
+        match self {
+            CdpError::Timeout => "no answer in time".into(),
+            CdpError::Crashed => "the page crashed".into(),
+            CdpError::Protocol(message) | CdpError::Lost(message) => message.clone(),
+        }
+    }
+}
+
+/// The wire form of every message; which fields are set tells replies from events.
+#[derive(Deserialize)]
+struct RawMessage {
+    id: Option<u64>,
+    result: Option<Value>,
+    error: Option<RawError>,
+    method: Option<String>,
+    params: Option<Value>,
+    #[serde(rename = "sessionId")]
+    session_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawError {
+    message: String,
+}
+
+impl Cdp {
+    fn connect(endpoint: &str, deadline: Instant) -> Result<Cdp, CdpError> {
+        let lost = |e: &dyn std::fmt::Display| CdpError::Lost(format!("{endpoint}: {e}"));
+        let url = Url::parse(endpoint).map_err(|e| lost(&e))?;
+        let address = url
+            .socket_addrs(|| None)
+            .map_err(|e| lost(&e))?
+            .into_iter()
+            .next()
+            .ok_or_else(|| lost(&"no address"))?;
+        let stream = TcpStream::connect_timeout(&address, remaining(deadline)).map_err(|e| lost(&e))?;
+        stream.set_nodelay(true).map_err(|e| lost(&e))?;
+        // Bounds the handshake; `recv` sets it anew for every read. Writes are small and
+        // Chromium reads them at once, unless it hangs: then this ends the wait.
+        stream
+            .set_read_timeout(Some(remaining(deadline)))
+            .map_err(|e| lost(&e))?;
+        stream.set_write_timeout(Some(CLEANUP_TIMEOUT)).map_err(|e| lost(&e))?;
+        let config = WebSocketConfig::default()
+            .max_message_size(Some(MAX_MESSAGE))
+            .max_frame_size(Some(MAX_MESSAGE));
+        let (socket, _) =
+            tungstenite::client::client_with_config(endpoint, stream, Some(config)).map_err(|e| lost(&e))?;
+        Ok(Cdp {
+            socket,
+            next_id: 0,
+            lost: None,
+        })
+    }
+
+    /// Sends a command without waiting; its reply comes through [`Cdp::recv`].
+    fn send(&mut self, method: &str, params: Value, session: Option<&str>) -> Result<u64, CdpError> {
+        self.check()?;
+        self.next_id += 1;
+        let id = self.next_id;
+        let mut message = serde_json::Map::new();
+        message.insert("id".into(), id.into());
+        message.insert("method".into(), method.into());
+        message.insert("params".into(), params);
+        if let Some(session) = session {
+            message.insert("sessionId".into(), session.into());
+        }
+        let text = Value::Object(message).to_string();
+        self.socket
+            .send(Message::text(text))
+            .map_err(|e| self.lose(format!("sending {method} failed: {e}")))?;
+        Ok(id)
+    }
+
+    /// The next message, or `None` once `deadline` has passed.
+    fn recv(&mut self, deadline: Instant) -> Result<Option<Incoming>, CdpError> {
+        self.check()?;
+        loop {
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(None);
+            }
+            // A read timeout makes the blocking read a bounded wait; tungstenite keeps a
+            // partly read frame and goes on with it on the next call.
+            if let Err(e) = self.socket.get_mut().set_read_timeout(Some(deadline - now)) {
+                return Err(self.lose(format!("the DevTools connection failed: {e}")));
+            }
+            let message = match self.socket.read() {
+                Ok(Message::Text(text)) => parse_message(text.as_bytes()),
+                Ok(Message::Binary(bytes)) => parse_message(&bytes),
+                Ok(Message::Close(_)) => return Err(self.lose("the browser closed the DevTools connection".into())),
+                Ok(_) => None,
+                Err(tungstenite::Error::Io(e))
+                    if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) =>
+                {
+                    None
+                }
+                Err(e) => return Err(self.lose(format!("the DevTools connection failed: {e}"))),
+            };
+            // A message that is not CDP is skipped; whoever waited for it times out.
+            if message.is_some() {
+                return Ok(message);
+            }
+        }
+    }
+
+    /// Sends a command and waits for its reply. Events meanwhile are dropped: this is for
+    /// browser-level commands, while no page needs answers.
+    fn call(
+        &mut self,
+        method: &str,
+        params: Value,
+        session: Option<&str>,
+        deadline: Instant,
+    ) -> Result<Value, CdpError> {
+        let id = self.send(method, params, session)?;
+        loop {
+            match self.recv(deadline)? {
+                Some(Incoming::Reply { id: got, result }) if got == id => {
+                    return result.map_err(|e| CdpError::Protocol(format!("{method}: {e}")));
+                }
+                Some(_) => {}
+                None => return Err(CdpError::Timeout),
+            }
+        }
+    }
+
+    fn check(&self) -> Result<(), CdpError> {
+        match &self.lost {
+            Some(why) => Err(CdpError::Lost(why.clone())),
+            None => Ok(()),
+        }
+    }
+
+    fn lose(&mut self, why: String) -> CdpError {
+        self.lost = Some(why.clone());
+        CdpError::Lost(why)
+    }
+}
+
+fn parse_message(bytes: &[u8]) -> Option<Incoming> {
+    let raw: RawMessage = serde_json::from_slice(bytes).ok()?;
+    if let Some(id) = raw.id {
+        let result = match raw.error {
+            Some(error) => Err(error.message),
+            None => Ok(raw.result.unwrap_or(Value::Null)),
+        };
+        return Some(Incoming::Reply { id, result });
+    }
+    Some(Incoming::Event {
+        method: raw.method?,
+        params: raw.params.unwrap_or(Value::Null),
+        session: raw.session_id,
+    })
+}
+
+/// Time left until `deadline`, at least a millisecond (a zero timeout means "none" to std).
+fn remaining(deadline: Instant) -> Duration {
+    deadline
+        .saturating_duration_since(Instant::now())
+        .max(Duration::from_millis(1))
+}
+
+fn string_at(value: &Value, pointer: &str) -> Option<String> {
+    value.pointer(pointer).and_then(Value::as_str).map(str::to_string)
+}
+
+fn cdp_failure(url: &Url, timeout: Duration, error: CdpError) -> Failure {
+    match error {
+        CdpError::Timeout => Failure::new(
+            FailureKind::Timeout,
+            format!("{url}: the page did not render within {timeout:?}"),
+        ),
+        CdpError::Crashed => Failure::new(
+            FailureKind::Browser,
+            format!("{url}: the page crashed (out of memory?)"),
+        ),
+        CdpError::Protocol(message) | CdpError::Lost(message) => {
+            Failure::new(FailureKind::Browser, format!("{url}: {message}"))
+        }
+    }
+}
+
+/// Maps Chromium's network error (`net::ERR_...`) onto the category the HTTP fetcher uses.
+fn net_failure(url: &Url, error: &str) -> Failure {
+    let code = error.trim_start_matches("net::");
+    let kind = match code {
+        "ERR_NAME_NOT_RESOLVED" | "ERR_NAME_RESOLUTION_FAILED" => FailureKind::Dns,
+        _ if code.starts_with("ERR_DNS_") => FailureKind::Dns,
+        _ if code.starts_with("ERR_CERT_") || code.starts_with("ERR_SSL_") => FailureKind::Tls,
+        "ERR_BAD_SSL_CLIENT_AUTH_CERT" => FailureKind::Tls,
+        "ERR_TIMED_OUT" | "ERR_CONNECTION_TIMED_OUT" => FailureKind::Timeout,
+        "ERR_TOO_MANY_REDIRECTS" | "ERR_UNSAFE_REDIRECT" | "ERR_INVALID_REDIRECT" => FailureKind::Redirect,
+        "ERR_CONNECTION_REFUSED"
+        | "ERR_CONNECTION_RESET"
+        | "ERR_CONNECTION_CLOSED"
+        | "ERR_CONNECTION_ABORTED"
+        | "ERR_CONNECTION_FAILED"
+        | "ERR_EMPTY_RESPONSE"
+        | "ERR_ADDRESS_UNREACHABLE"
+        | "ERR_NETWORK_CHANGED"
+        | "ERR_INTERNET_DISCONNECTED"
+        | "ERR_SOCKET_NOT_CONNECTED"
+        | "ERR_INVALID_HTTP_RESPONSE"
+        | "ERR_INCOMPLETE_CHUNKED_ENCODING"
+        | "ERR_CONTENT_LENGTH_MISMATCH" => FailureKind::Connection,
+        _ if code.starts_with("ERR_PROXY_") || code.starts_with("ERR_HTTP2_") => FailureKind::Connection,
+        _ => FailureKind::Browser,
+    };
+    let hint = if code == "ERR_ABORTED" {
+        " (a download, or a document the browser does not show?)"
+    } else {
+        ""
+    };
+    Failure::new(kind, format!("{url}: {error}{hint}"))
+}
+
+fn not_found(options: &BrowserOptions) -> Failure {
+    let what = match (&options.executable, std::env::var_os("CLAUSEWATCH_CHROMIUM")) {
+        (Some(path), _) => format!("the configured browser {} is not an executable", path.display()),
+        (None, Some(value)) if !value.is_empty() => {
+            format!("CLAUSEWATCH_CHROMIUM={} is not an executable", value.to_string_lossy())
+        }
+        _ => format!(
+            "no Chrome or Chromium found on PATH (looked for {})",
+            CANDIDATES.join(", ")
+        ),
+    };
+    Failure::new(
+        FailureKind::Browser,
+        format!(
+            "{what}; install Chromium: apt-get install chromium, or set CLAUSEWATCH_CHROMIUM to a Chrome/Chromium binary"
+        ),
+    )
+}
+
+/// Where macOS keeps the browsers, for developers' machines.
+#[cfg(target_os = "macos")]
+const MAC_APPS: &[&str] = &[
+    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+    "/Applications/Chromium.app/Contents/MacOS/Chromium",
+];
+#[cfg(not(target_os = "macos"))]
+const MAC_APPS: &[&str] = &[];
+
+/// A bare name is looked up on `PATH`, as a shell would; a path is taken as it is.
+fn resolve_executable(path: &Path) -> Option<PathBuf> {
+    if path.components().count() == 1 && path.is_relative() {
+        search_path(path)
+    } else {
+        is_executable(path).then(|| path.to_path_buf())
+    }
+}
+
+fn search_path(name: &Path) -> Option<PathBuf> {
+    let paths = std::env::var_os("PATH")?;
+    std::env::split_paths(&paths)
+        .map(|dir| dir.join(name))
+        .find(|candidate| is_executable(candidate))
+}
+
+fn is_executable(path: &Path) -> bool {
+    let Ok(metadata) = std::fs::metadata(path) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        metadata.is_file() && metadata.permissions().mode() & 0o111 != 0
+    }
+    #[cfg(not(unix))]
+    {
+        metadata.is_file()
+    }
+}
+
+/// `["en-US", "en"]` from `en-US,en;q=0.9`: Chromium takes the tags and adds q-values itself.
+fn language_tags(accept_language: &str) -> Vec<&str> {
+    accept_language
+        .split(',')
+        .filter_map(|item| item.split(';').next())
+        .map(str::trim)
+        .filter(|tag| !tag.is_empty() && *tag != "*")
+        .collect()
+}
+
+fn prefixed(prefix: &str, path: &Path) -> OsString {
+    let mut arg = OsString::from(prefix);
+    arg.push(path);
+    arg
+}
+
+/// Makes the child lead its own process group (so its helpers can be killed with it) and,
+/// on Linux, get SIGKILL when the thread that spawned it ends, even if we are killed.
+fn die_with_us(command: &mut Command) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        command.process_group(0);
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        let parent = std::process::id();
+        // SAFETY: the closure runs between fork and exec, where only async-signal-safe calls
+        // are allowed: prctl and getppid are, and nothing here allocates.
+        unsafe {
+            command.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                    return Err(io::Error::last_os_error());
+                }
+                // We may have died between fork and prctl; then no signal would ever come.
+                if u32::try_from(libc::getppid()).ok() != Some(parent) {
+                    return Err(io::Error::from_raw_os_error(libc::ESRCH));
+                }
+                Ok(())
+            });
+        }
+    }
+}
+
+/// Reads Chromium's stderr for the `DevTools listening on ws://...` line and sends it, or
+/// Chromium's last words if it exits first. Goes on draining stderr afterwards: a full pipe
+/// would stall Chromium.
+fn devtools_endpoint(stderr: ChildStderr) -> io::Result<mpsc::Receiver<Result<String, String>>> {
+    let (sender, receiver) = mpsc::channel();
+    thread::Builder::new().name("chromium-stderr".into()).spawn(move || {
+        let mut reader = BufReader::new(stderr);
+        let mut last_words = VecDeque::new();
+        let mut line = Vec::new();
+        let mut found = false;
+        while matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+            if !found {
+                let text = String::from_utf8_lossy(&line).trim().to_string();
+                if let Some(endpoint) = text.strip_prefix("DevTools listening on ") {
+                    found = true;
+                    let _ = sender.send(Ok(endpoint.trim().to_string()));
+                } else if !text.is_empty() {
+                    if last_words.len() == 5 {
+                        last_words.pop_front();
+                    }
+                    last_words.push_back(text);
+                }
+            }
+            line.clear();
+        }
+        if !found {
+            let _ = sender.send(Err(Vec::from(last_words).join(" | ")));
+        }
+    })?;
+    Ok(receiver)
+}
+
+/// The Chromium process, spawned and kept by a thread of its own.
+///
+/// `PR_SET_PDEATHSIG` fires when the *thread* that spawned the child ends, not the process.
+/// Spawned from the caller's thread, Chromium would be killed when that thread ends, such
+/// as a tokio blocking-pool thread retiring after 10 idle seconds; the keeper thread lives
+/// exactly as long as this value.
+struct Process {
+    #[cfg_attr(not(test), expect(dead_code, reason = "tests look for its process group"))]
+    pid: u32,
+    /// Dropping this tells the keeper to kill and reap Chromium.
+    stop: Option<mpsc::Sender<()>>,
+    keeper: Option<thread::JoinHandle<()>>,
+}
+
+impl Process {
+    fn spawn(mut command: Command, folder: PathBuf) -> io::Result<(Process, ChildStderr)> {
+        let (ready, started) = mpsc::channel();
+        let (stop, stopped) = mpsc::channel::<()>();
+        let keeper = thread::Builder::new().name("chromium".into()).spawn(move || {
+            let mut child = match command.spawn() {
+                Ok(child) => child,
+                Err(e) => {
+                    let _ = ready.send(Err(e));
+                    return;
+                }
+            };
+            let stderr = child.stderr.take();
+            let _ = ready.send(Ok((child.id(), stderr)));
+            // Returns when the sender is dropped.
+            let _ = stopped.recv();
+            terminate(&mut child, &folder);
+        })?;
+        let (pid, stderr) = match started.recv() {
+            Ok(Ok(started)) => started,
+            Ok(Err(e)) => {
+                let _ = keeper.join();
+                return Err(e);
+            }
+            Err(_) => {
+                let _ = keeper.join();
+                return Err(io::Error::other("the keeper thread ended early"));
+            }
+        };
+        let process = Process {
+            pid,
+            stop: Some(stop),
+            keeper: Some(keeper),
+        };
+        // Always there (stderr is piped); if not, dropping `process` kills Chromium.
+        let stderr = stderr.ok_or_else(|| io::Error::other("no stderr pipe"))?;
+        Ok((process, stderr))
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(keeper) = self.keeper.take() {
+            let _ = keeper.join();
+        }
+    }
+}
+
+/// Kills Chromium's process group and its crash handlers, and reaps Chromium.
+fn terminate(child: &mut Child, folder: &Path) {
+    #[cfg(unix)]
+    if let Ok(group) = libc::pid_t::try_from(child.id()) {
+        // Crash handlers leave the group (they daemonize) but name our folder in their
+        // arguments; unkilled they linger a few seconds after Chromium.
+        let strays = leftovers(group, folder);
+        // SAFETY: plain syscalls on ids we own: the group Chromium leads (it cannot be reused
+        // while its leader is unreaped) and processes naming our private folder.
+        unsafe {
+            libc::killpg(group, libc::SIGKILL);
+            for &pid in &strays {
+                libc::kill(pid, libc::SIGKILL);
+            }
+        }
+        let _ = child.wait();
+        // The helpers are not our children; wait briefly until they are gone, so nothing of
+        // ours runs once the browser is dropped.
+        let give_up = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < give_up && !leftovers(group, folder).is_empty() {
+            thread::sleep(Duration::from_millis(10));
+        }
+        return;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Running processes (not zombies) in Chromium's process group or naming our folder on
+/// their command line (Linux; elsewhere none are found).
+#[cfg(target_os = "linux")]
+fn leftovers(group: libc::pid_t, folder: &Path) -> Vec<libc::pid_t> {
+    // With the slash, `...-1/` does not also match a sibling browser's `...-10/`.
+    let needle = folder.to_str().filter(|s| !s.is_empty()).map(|s| format!("{s}/"));
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let ours = std::process::id();
+    entries
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let pid: libc::pid_t = entry.file_name().to_str()?.parse().ok()?;
+            let stat = proc_stat(pid)?;
+            if stat.state == 'Z' || u32::try_from(pid).ok() == Some(ours) {
+                return None;
+            }
+            let names_folder = || {
+                let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+                needle
+                    .as_ref()
+                    .is_some_and(|n| String::from_utf8_lossy(&cmdline).contains(n.as_str()))
+            };
+            (stat.group == group || names_folder()).then_some(pid)
+        })
+        .collect()
+}
+
+#[cfg(all(unix, not(target_os = "linux")))]
+fn leftovers(_group: libc::pid_t, _folder: &Path) -> Vec<libc::pid_t> {
+    Vec::new()
+}
+
+/// The fields of `/proc/PID/stat` we need.
+#[cfg(target_os = "linux")]
+struct ProcStat {
+    state: char,
+    #[cfg_attr(not(test), expect(dead_code, reason = "tests look for zombies of ours"))]
+    parent: libc::pid_t,
+    group: libc::pid_t,
+}
+
+#[cfg(target_os = "linux")]
+fn proc_stat(pid: libc::pid_t) -> Option<ProcStat> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // `pid (comm) state ppid pgrp ...`; comm may hold spaces and parentheses.
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let parent = fields.next()?.parse().ok()?;
+    let group = fields.next()?.parse().ok()?;
+    Some(ProcStat { state, parent, group })
+}
+
+/// Names our folders in the temporary directory: the prefix, our pid, a counter.
+const PROFILE_PREFIX: &str = "clausewatch-chromium-";
+
+/// Whether a process with this id exists (on other systems than Unix: assumed so).
+fn process_exists(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return true;
+        };
+        // SAFETY: signal 0 sends nothing; it only checks that the process exists. EPERM
+        // means it exists but is someone else's.
+        unsafe { libc::kill(pid, 0) == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM) }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
+}
+
+/// A fresh private folder for one Chromium: `profile/` (its user data), `tmp/` (its TMPDIR)
+/// and `config/` (its XDG_CONFIG_HOME, where the crash database goes). Removed on drop.
+struct Profile {
+    root: PathBuf,
+}
+
+impl Profile {
+    fn create() -> io::Result<Profile> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        if NEXT.load(Ordering::Relaxed) == 0 {
+            Profile::remove_stale();
+        }
+        let mut builder = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        let mut attempts = 0;
+        loop {
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let root = std::env::temp_dir().join(format!("{PROFILE_PREFIX}{}-{n}", std::process::id()));
+            // `create` fails on an existing folder (left by a dead process with our pid):
+            // try the next name rather than share it.
+            match builder.create(&root) {
+                Ok(()) => {
+                    let profile = Profile { root };
+                    for sub in [profile.user_data(), profile.tmp(), profile.config()] {
+                        builder.create(sub)?;
+                    }
+                    return Ok(profile);
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempts < 100 => attempts += 1,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Removes the folders of runs that were killed before they could (`PROFILE_PREFIX`,
+    /// then the pid of a process that no longer exists).
+    fn remove_stale() {
+        let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(pid) = name
+                .to_str()
+                .and_then(|n| n.strip_prefix(PROFILE_PREFIX))
+                .and_then(|rest| rest.split('-').next())
+                .and_then(|pid| pid.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if pid != std::process::id() && !process_exists(pid) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+
+    fn user_data(&self) -> PathBuf {
+        self.root.join("profile")
+    }
+
+    fn tmp(&self) -> PathBuf {
+        self.root.join("tmp")
+    }
+
+    fn config(&self) -> PathBuf {
+        self.root.join("config")
+    }
+}
+
+impl Drop for Profile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+
+    use super::*;
+
+    /// A response of the test server.
+    struct Reply {
+        status: u16,
+        headers: Vec<(&'static str, String)>,
+        body: String,
+    }
+
+    fn html(body: &str) -> Reply {
+        Reply {
+            status: 200,
+            headers: vec![("Content-Type", "text/html; charset=utf-8".into())],
+            body: body.into(),
+        }
+    }
+
+    /// A request as the test server saw it: path and lowercase header names.
+    #[derive(Debug, Clone)]
+    struct Seen {
+        path: String,
+        headers: Vec<(String, String)>,
+    }
+
+    /// A tiny HTTP/1.1 server on 127.0.0.1 (one thread per connection, `Connection: close`).
+    struct TestServer {
+        port: u16,
+        seen: Arc<Mutex<Vec<Seen>>>,
+        stop: Arc<AtomicBool>,
+    }
+
+    impl TestServer {
+        fn start(handler: impl Fn(&str, u16) -> Reply + Send + Sync + 'static) -> TestServer {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let seen = Arc::new(Mutex::new(Vec::new()));
+            let stop = Arc::new(AtomicBool::new(false));
+            let handler = Arc::new(handler);
+            let (seen2, stop2) = (seen.clone(), stop.clone());
+            thread::spawn(move || {
+                for stream in listener.incoming() {
+                    if stop2.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(stream) = stream else { continue };
+                    let (handler, seen) = (handler.clone(), seen2.clone());
+                    // Chromium opens spare connections that never send a request: one
+                    // thread each, so they cannot hold up the others.
+                    thread::spawn(move || serve(stream, port, &*handler, &seen));
+                }
+            });
+            TestServer { port, seen, stop }
+        }
+
+        fn url(&self, path: &str) -> Url {
+            Url::parse(&format!("http://127.0.0.1:{}{path}", self.port)).unwrap()
+        }
+
+        fn seen(&self) -> Vec<Seen> {
+            self.seen.lock().unwrap().clone()
+        }
+    }
+
+    impl Drop for TestServer {
+        fn drop(&mut self) {
+            self.stop.store(true, Ordering::SeqCst);
+            // Wakes the accept loop so it sees the flag.
+            let _ = TcpStream::connect(("127.0.0.1", self.port));
+        }
+    }
+
+    fn serve(mut stream: TcpStream, port: u16, handler: &dyn Fn(&str, u16) -> Reply, seen: &Mutex<Vec<Seen>>) {
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+        let mut request = Vec::new();
+        let mut buffer = [0u8; 4096];
+        while !request.windows(4).any(|w| w == b"\r\n\r\n") && request.len() < 65536 {
+            match stream.read(&mut buffer) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => request.extend_from_slice(&buffer[..n]),
+            }
+        }
+        let request = String::from_utf8_lossy(&request);
+        let mut lines = request.lines();
+        let Some(path) = lines.next().and_then(|line| line.split(' ').nth(1)) else {
+            return;
+        };
+        let headers = lines
+            .filter_map(|line| line.split_once(':'))
+            .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_string()))
+            .collect();
+        seen.lock().unwrap().push(Seen {
+            path: path.to_string(),
+            headers,
+        });
+        let reply = handler(path, port);
+        let mut head = format!(
+            "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",
+            reply.status,
+            reply.body.len()
+        );
+        for (name, value) in &reply.headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        let _ = stream.write_all(head.as_bytes());
+        let _ = stream.write_all(reply.body.as_bytes());
+    }
+
+    fn test_options() -> BrowserOptions {
+        BrowserOptions {
+            allow_private: true,
+            timeout: Duration::from_secs(10),
+            settle: Duration::from_millis(200),
+            ..BrowserOptions::default()
+        }
+    }
+
+    /// A launched browser, or `None` (with a note) where none is installed.
+    fn launch(options: BrowserOptions, extra_args: &[&str]) -> Option<Browser> {
+        if Browser::find_executable(options.executable.as_deref()).is_none() {
+            eprintln!("skipped: no Chrome/Chromium installed (apt-get install chromium, or set CLAUSEWATCH_CHROMIUM)");
+            return None;
+        }
+        Some(Browser::launch_with_args(options, extra_args).expect("Chromium is installed but does not launch"))
+    }
+
+    #[test]
+    fn browser_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Browser>();
+    }
+
+    #[test]
+    fn text_inserted_by_script_is_captured_whole() {
+        let server = TestServer::start(|_, _| {
+            html(
+                r#"<!DOCTYPE html><html><head><title>Privacy</title></head><body>
+                <main id="policy"></main>
+                <script>
+                  const main = document.getElementById('policy');
+                  setTimeout(() => { main.innerHTML = '<h1>Privacy Policy</h1><p>We collect your data.</p>'; }, 700);
+                  setTimeout(() => { main.insertAdjacentHTML('beforeend', '<p>We share it with partners.</p>'); }, 900);
+                  setTimeout(() => { main.insertAdjacentHTML('beforeend', '<p>We train models on it.</p>'); }, 1100);
+                </script></body></html>"#,
+            )
+        });
+        let options = BrowserOptions {
+            settle: Duration::from_millis(500),
+            ..test_options()
+        };
+        let (user_agent, accept_language) = (options.user_agent.clone(), options.accept_language.clone());
+        let Some(browser) = launch(options, &[]) else { return };
+        let url = server.url("/privacy");
+        let page = browser.render(&url, &["#policy".to_string()]).unwrap();
+        assert!(page.html.starts_with("<!DOCTYPE html>\n<html>"), "{}", page.html);
+        for text in [
+            "We collect your data.",
+            "We share it with partners.",
+            "We train models on it.",
+        ] {
+            assert!(page.html.contains(text), "{text} missing from {}", page.html);
+        }
+        assert_eq!(page.status, Some(200));
+        assert_eq!(page.final_url, url);
+        let seen = server.seen();
+        let request = seen.iter().find(|s| s.path == "/privacy").unwrap();
+        let header = |name: &str| request.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+        assert_eq!(header("user-agent"), Some(user_agent));
+        assert_eq!(header("accept-language"), Some(accept_language));
+
+        // An invalid selector is not waited for (the timeout is 10 s).
+        let started = Instant::now();
+        let page = browser.render(&url, &["main[".to_string()]).unwrap();
+        assert!(page.html.contains("<main"));
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn a_page_that_keeps_changing_is_taken_once_it_settles() {
+        let server = TestServer::start(|_, _| {
+            html(
+                r#"<!DOCTYPE html><html><body><ul id="list"></ul><script>
+                let n = 0;
+                const timer = setInterval(() => {
+                  n += 1;
+                  document.getElementById('list').insertAdjacentHTML('beforeend', '<li>clause ' + n + '</li>');
+                  if (n === 25) { clearInterval(timer); document.body.insertAdjacentHTML('beforeend', '<p>the end</p>'); }
+                }, 50);
+                </script></body></html>"#,
+            )
+        });
+        let Some(browser) = launch(test_options(), &[]) else {
+            return;
+        };
+        let page = browser.render(&server.url("/"), &[]).unwrap();
+        assert!(page.html.contains("<li>clause 25</li>"), "{}", page.html);
+        assert!(page.html.contains("<p>the end</p>"), "{}", page.html);
+    }
+
+    #[test]
+    fn a_selector_that_never_matches_returns_the_page_after_the_timeout() {
+        let server =
+            TestServer::start(|_, _| html("<html><body><p>Terms of service.</p><div id='empty'> </div></body></html>"));
+        let options = BrowserOptions {
+            timeout: Duration::from_secs(2),
+            ..test_options()
+        };
+        let Some(browser) = launch(options, &[]) else { return };
+        let started = Instant::now();
+        let selectors = ["#missing".to_string(), "#empty".to_string()];
+        let page = browser.render(&server.url("/"), &selectors).unwrap();
+        let took = started.elapsed();
+        assert!(page.html.contains("Terms of service."));
+        // The timeout, plus at most the settle period and the grace for scripts.
+        assert!(
+            took >= Duration::from_millis(1900) && took < Duration::from_secs(6),
+            "{took:?}"
+        );
+    }
+
+    #[test]
+    fn status_404_is_reported() {
+        let server = TestServer::start(|path, _| Reply {
+            status: 404,
+            headers: vec![("Content-Type", "text/html".into())],
+            body: if path == "/empty" {
+                String::new()
+            } else {
+                "<h1>No such page</h1>".into()
+            },
+        });
+        let Some(browser) = launch(test_options(), &[]) else {
+            return;
+        };
+        let page = browser.render(&server.url("/gone"), &[]).unwrap();
+        assert_eq!(page.status, Some(404));
+        assert!(page.html.contains("No such page"));
+        let page = browser.render(&server.url("/empty"), &[]).unwrap();
+        assert_eq!(page.status, Some(404));
+        assert_eq!(page.final_url, server.url("/empty"));
+    }
+
+    #[test]
+    fn connection_refused_is_a_connection_failure() {
+        let port = {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let Some(browser) = launch(test_options(), &[]) else {
+            return;
+        };
+        let url = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
+        let failure = browser.render(&url, &[]).unwrap_err();
+        assert_eq!(failure.kind, FailureKind::Connection, "{failure}");
+        assert!(failure.message.contains("ERR_CONNECTION_REFUSED"), "{failure}");
+    }
+
+    /// Makes `public.test` stand for a public site: no private literal, yet Chromium
+    /// resolves it to our server.
+    const RESOLVE_PUBLIC: &str = "--host-resolver-rules=MAP public.test 127.0.0.1";
+
+    /// A page that reaches for private addresses, and a redirect to one.
+    fn reaching_for_private(path: &str, port: u16) -> Reply {
+        match path {
+            "/page" => html(&format!(
+                r#"<html><body><p>Public page.</p>
+                <img src="http://127.0.0.1:{port}/pixel">
+                <script>fetch('http://127.0.0.1:{port}/secret').catch(() => {{}});</script></body></html>"#
+            )),
+            "/redirect" => Reply {
+                status: 302,
+                headers: vec![("Location", format!("http://127.0.0.1:{port}/page"))],
+                body: String::new(),
+            },
+            _ => html("<p>private</p>"),
+        }
+    }
+
+    #[test]
+    fn private_addresses_are_refused_without_allow_private() {
+        let server = TestServer::start(reaching_for_private);
+        let options = BrowserOptions {
+            allow_private: false,
+            ..test_options()
+        };
+        let Some(browser) = launch(options, &[RESOLVE_PUBLIC]) else {
+            return;
+        };
+        for url in [server.url("/page"), Url::parse("http://localhost:1/").unwrap()] {
+            let failure = browser.render(&url, &[]).unwrap_err();
+            assert_eq!(failure.kind, FailureKind::PrivateAddress, "{failure}");
+        }
+        let public = |path: &str| Url::parse(&format!("http://public.test:{}{path}", server.port)).unwrap();
+        let page = browser.render(&public("/page"), &[]).unwrap();
+        assert!(page.html.contains("Public page."));
+        let failure = browser.render(&public("/redirect"), &[]).unwrap_err();
+        assert_eq!(failure.kind, FailureKind::PrivateAddress, "{failure}");
+        assert!(failure.message.contains("127.0.0.1"), "{failure}");
+        let paths = |server: &TestServer| -> Vec<String> {
+            let seen = server.seen().into_iter().map(|s| s.path);
+            seen.filter(|p| p != "/favicon.ico").collect()
+        };
+        assert_eq!(
+            paths(&server),
+            ["/page", "/redirect"],
+            "only the public requests reach the server"
+        );
+
+        // The same page with private addresses allowed does reach them: the blocking above
+        // is ours, not Chromium's.
+        drop(browser);
+        let server = TestServer::start(reaching_for_private);
+        let Some(browser) = launch(test_options(), &[RESOLVE_PUBLIC]) else {
+            return;
+        };
+        let public = |path: &str| Url::parse(&format!("http://public.test:{}{path}", server.port)).unwrap();
+        browser.render(&public("/page"), &[]).unwrap();
+        let mut seen = paths(&server);
+        seen.sort();
+        assert_eq!(seen, ["/page", "/pixel", "/secret"]);
+    }
+
+    #[test]
+    fn a_hung_page_times_out_and_the_browser_goes_on() {
+        let server = TestServer::start(|path, _| match path {
+            "/busy" => html("<html><body><p>Busy.</p><script>while (true) {}</script></body></html>"),
+            "/silent" => {
+                thread::sleep(Duration::from_secs(4));
+                html("<p>Too late.</p>")
+            }
+            _ => html("<html><body><p>Fine.</p></body></html>"),
+        });
+        let options = BrowserOptions {
+            timeout: Duration::from_secs(2),
+            settle: Duration::from_millis(200),
+            ..test_options()
+        };
+        let Some(browser) = launch(options, &[]) else { return };
+        // A script that never yields, and a server that does not answer in time.
+        for path in ["/busy", "/silent"] {
+            let started = Instant::now();
+            let failure = browser.render(&server.url(path), &[]).unwrap_err();
+            assert_eq!(failure.kind, FailureKind::Timeout, "{path}: {failure}");
+            // The timeout, plus at most the grace a script gets to answer.
+            assert!(
+                started.elapsed() < Duration::from_secs(6),
+                "{path}: {:?}",
+                started.elapsed()
+            );
+        }
+        let page = browser.render(&server.url("/fine"), &[]).unwrap();
+        assert!(page.html.contains("Fine."));
+    }
+
+    #[test]
+    fn renders_from_several_threads() {
+        let server = TestServer::start(|path, _| html(&format!("<html><body><p>Page {path}</p></body></html>")));
+        let options = BrowserOptions {
+            settle: Duration::from_millis(100),
+            ..test_options()
+        };
+        if Browser::find_executable(None).is_none() {
+            eprintln!("skipped: no Chrome/Chromium installed");
+            return;
+        }
+        // Launched from a thread that ends at once, as a tokio blocking thread may: Chromium
+        // must outlive it (PR_SET_PDEATHSIG follows the spawning thread).
+        let browser = thread::spawn(move || launch(options, &[])).join().unwrap().unwrap();
+        thread::sleep(Duration::from_millis(200));
+        thread::scope(|scope| {
+            let handles: Vec<_> = (0..3)
+                .map(|i| {
+                    let (browser, url) = (&browser, server.url(&format!("/{i}")));
+                    scope.spawn(move || browser.render(&url, &[]).unwrap())
+                })
+                .collect();
+            for (i, handle) in handles.into_iter().enumerate() {
+                assert!(handle.join().unwrap().html.contains(&format!("Page /{i}")));
+            }
+        });
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn nothing_of_ours_remains_after_drop() {
+        let server = TestServer::start(|_, _| html("<p>Hello.</p>"));
+        let Some(browser) = launch(test_options(), &[]) else {
+            return;
+        };
+        browser.render(&server.url("/"), &[]).unwrap();
+        let group = libc::pid_t::try_from(browser.process.pid).unwrap();
+        let folder = browser.profile.root.clone();
+        assert!(leftovers(group, &folder).len() > 1, "Chromium runs helpers");
+        drop(browser);
+        assert_eq!(leftovers(group, &folder), Vec::<libc::pid_t>::new());
+        // Killed helpers may remain a moment as zombies for init to reap, but none is ours.
+        let ours = libc::pid_t::try_from(std::process::id()).unwrap();
+        let zombies_of_ours: Vec<_> = (std::fs::read_dir("/proc").unwrap())
+            .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<libc::pid_t>().ok())
+            .filter(|&pid| proc_stat(pid).is_some_and(|s| s.group == group && s.parent == ours))
+            .collect();
+        assert_eq!(zombies_of_ours, Vec::<libc::pid_t>::new());
+        assert!(!folder.exists(), "{} is left behind", folder.display());
+    }
+
+    #[test]
+    fn a_missing_executable_says_how_to_install_one() {
+        let options = BrowserOptions {
+            executable: Some("/nonexistent/chromium".into()),
+            ..BrowserOptions::default()
+        };
+        let Err(failure) = Browser::launch(options) else {
+            panic!("launched a browser that does not exist");
+        };
+        assert_eq!(failure.kind, FailureKind::Browser);
+        assert!(failure.message.contains("/nonexistent/chromium"), "{failure}");
+        assert!(failure.message.contains("apt-get install chromium"), "{failure}");
+    }
+
+    #[test]
+    fn executables_are_resolved() {
+        assert_eq!(Browser::find_executable(Some(Path::new("/nonexistent/chromium"))), None);
+        let plain = std::env::temp_dir().join(format!("clausewatch-not-executable-{}", std::process::id()));
+        std::fs::write(&plain, "").unwrap();
+        let found = Browser::find_executable(Some(&plain));
+        std::fs::remove_file(&plain).unwrap();
+        assert_eq!(found, None, "a file without execute bits");
+        assert_eq!(
+            Browser::find_executable(Some(Path::new("/bin/sh"))),
+            Some(PathBuf::from("/bin/sh"))
+        );
+        assert!(Browser::find_executable(Some(Path::new("sh"))).is_some_and(|p| p.ends_with("sh")));
+    }
+
+    #[test]
+    fn net_errors_map_to_categories() {
+        let url = Url::parse("https://example.com/").unwrap();
+        let kind = |error: &str| net_failure(&url, error).kind;
+        assert_eq!(kind("net::ERR_CONNECTION_REFUSED"), FailureKind::Connection);
+        assert_eq!(kind("net::ERR_NAME_NOT_RESOLVED"), FailureKind::Dns);
+        assert_eq!(kind("net::ERR_CERT_AUTHORITY_INVALID"), FailureKind::Tls);
+        assert_eq!(kind("net::ERR_SSL_PROTOCOL_ERROR"), FailureKind::Tls);
+        assert_eq!(kind("net::ERR_CONNECTION_TIMED_OUT"), FailureKind::Timeout);
+        assert_eq!(kind("net::ERR_TOO_MANY_REDIRECTS"), FailureKind::Redirect);
+        assert_eq!(kind("net::ERR_ABORTED"), FailureKind::Browser);
+    }
+
+    #[test]
+    fn protocol_messages_are_told_apart() {
+        let reply = parse_message(br#"{"id":7,"result":{"x":1}}"#);
+        assert!(matches!(reply, Some(Incoming::Reply { id: 7, result: Ok(v) }) if v["x"] == 1));
+        let error = parse_message(br#"{"id":8,"error":{"code":-32000,"message":"No target"}}"#);
+        assert!(matches!(error, Some(Incoming::Reply { id: 8, result: Err(m) }) if m == "No target"));
+        let event = parse_message(br#"{"method":"Page.loadEventFired","params":{},"sessionId":"S"}"#);
+        assert!(
+            matches!(event, Some(Incoming::Event { method, session: Some(s), .. }) if method == "Page.loadEventFired" && s == "S")
+        );
+        assert!(parse_message(b"not json").is_none());
+    }
+
+    #[test]
+    fn language_tags_drop_weights() {
+        assert_eq!(language_tags("en-US,en;q=0.9"), ["en-US", "en"]);
+        assert_eq!(language_tags("de;q=1, *;q=0.1"), ["de"]);
+        assert!(language_tags("").is_empty());
+    }
+}
