@@ -299,3 +299,59 @@ fn declared_dates_become_trailers() {
     ]);
     assert_eq!(trailers.trim(), "2026-01-01");
 }
+
+/// The Markdown report read back by a CommonMark parser: the structure a reader (or
+/// GitHub) sees, not just the characters.
+#[test]
+fn the_markdown_report_parses_into_the_expected_structure() {
+    use pulldown_cmark::{Event, HeadingLevel, Parser, Tag, TagEnd};
+    let (_server, archive) = scripted();
+    let (_, markdown, _) = archive.run_at(DAY4, &["report", "--since", "2026-03-01"]);
+    let mut headings: Vec<(HeadingLevel, String)> = Vec::new();
+    let mut current: Option<(HeadingLevel, String)> = None;
+    let (mut items, mut struck, mut strong) = (0, Vec::new(), Vec::new());
+    let (mut in_strike, mut in_strong) = (false, false);
+    for event in Parser::new_ext(&markdown, pulldown_cmark::Options::ENABLE_STRIKETHROUGH) {
+        match event {
+            Event::Start(Tag::Heading { level, .. }) => current = Some((level, String::new())),
+            Event::End(TagEnd::Heading(_)) => headings.extend(current.take()),
+            Event::Start(Tag::Item) => items += 1,
+            Event::Start(Tag::Strikethrough) => in_strike = true,
+            Event::End(TagEnd::Strikethrough) => in_strike = false,
+            Event::Start(Tag::Strong) => in_strong = true,
+            Event::End(TagEnd::Strong) => in_strong = false,
+            Event::Text(text) | Event::Code(text) => {
+                if let Some((_, h)) = current.as_mut() {
+                    h.push_str(&text);
+                }
+                if in_strike {
+                    struck.push(text.to_string());
+                }
+                if in_strong {
+                    strong.push(text.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    let titles: Vec<&str> = headings.iter().map(|(_, t)| t.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Policy changes, 2026-03-01 to 2026-03-04",
+            "acme/privacy-policy",
+            "2026-03-03 — Acme Privacy Policy: 1 sentence added, 1 removed, 1 changed, 1 moved",
+            "2026-03-01 — First record of Acme Privacy Policy",
+        ]
+    );
+    assert_eq!(headings[0].0, HeadingLevel::H1);
+    assert_eq!(struck, ["30"]);
+    assert!(
+        strong.contains(&"90".to_string()) && strong.contains(&"Removed".to_string()),
+        "{strong:?}"
+    );
+    assert!(
+        items >= 4 + 8,
+        "the changes' sentences and the first record's sentences are list items: {items}"
+    );
+}
