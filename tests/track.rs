@@ -555,3 +555,60 @@ fn each_failure_category_is_reported() {
     assert_eq!(category("tls"), "tls");
     assert_eq!(category("ok"), "recorded");
 }
+
+#[test]
+fn inside_github_actions_track_writes_a_summary_annotations_and_outputs() {
+    let server = TestServer::start();
+    server.page("/ok", &policy_page(V1, ""));
+    server.set("/missing", vec![Response::status(404, "<p>Not found</p>")]);
+    server.set("/down", vec![Response::status(503, "down")]);
+    let archive = TestArchive::new();
+    archive.declare_simple(
+        "acme",
+        "Acme",
+        &[
+            ("privacy-policy", &server.url("/ok")),
+            ("terms-of-service", &server.url("/missing")),
+            ("cookie-policy", &server.url("/down")),
+        ],
+    );
+    let summary = archive.repo.join("summary.md");
+    let outputs = archive.repo.join("outputs.txt");
+    std::fs::write(&summary, "earlier step\n").unwrap();
+    let out = archive
+        .cmd(&["track", "--retries", "0"])
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("GITHUB_OUTPUT", &outputs)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("::error title=clausewatch acme/terms-of-service (not-found)::"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("::warning title=clausewatch acme/cookie-policy (server-error)::"),
+        "{stdout}"
+    );
+    let summary = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        summary.starts_with("earlier step\n## clausewatch track\n\n1 recorded, 0 unchanged, 2 failed (3 documents)"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("| acme/privacy-policy | first | First record of Acme Privacy Policy |"),
+        "{summary}"
+    );
+    assert!(summary.contains("| acme/terms-of-service | not-found |"), "{summary}");
+    let outputs = std::fs::read_to_string(&outputs).unwrap();
+    assert_eq!(
+        outputs,
+        "recorded=1\nunchanged=0\nfailed=2\nchanged<<CLAUSEWATCH_EOF\nacme/privacy-policy\nCLAUSEWATCH_EOF\n"
+    );
+
+    // Outside GitHub Actions none of it happens.
+    let (_, stdout, _) = archive.run(&["track", "--retries", "0"]);
+    assert!(!stdout.contains("::error"), "{stdout}");
+}

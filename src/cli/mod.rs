@@ -13,6 +13,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
+mod github;
 mod history;
 mod provisions;
 
@@ -483,6 +484,9 @@ fn track(archive_dir: &Path, allow_private: bool, args: TrackArgs, clock: Clock)
     }
 
     let mut out = io::stdout().lock();
+    for annotation in github::report(&report)? {
+        writeln!(out, "{annotation}")?;
+    }
     if args.json {
         write_json(&mut out, &report)?;
     } else {
