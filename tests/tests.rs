@@ -5,6 +5,7 @@ mod support;
 
 mod browser;
 mod corpus;
+mod corpus_archive;
 mod declarations;
 mod extract;
 mod history;

@@ -199,7 +199,8 @@ pub fn compare(archive_dir: &Path, args: CompareArgs, clock: Clock) -> Result<Ex
     let archive = Archive::open(archive_dir)?;
     let taxonomy = taxonomy(&archive)?;
     let now = clock.now();
-    let at = args.at.as_deref().map_or(Ok(now), |a| parse_when(a, now, true))?;
+    let until = args.at.as_deref().map(|a| parse_when(a, now, true)).transpose()?;
+    let at = until.unwrap_or(now);
     let ids: Vec<String> = if args.all {
         taxonomy.provisions.iter().map(|p| p.id.clone()).collect()
     } else {
@@ -209,14 +210,14 @@ pub fn compare(archive_dir: &Path, args: CompareArgs, clock: Clock) -> Result<Ex
         check_id(&taxonomy, id)?;
     }
     let text = if args.all || ids.len() > 1 {
-        let matrix = provisions::matrix(&archive, &taxonomy, &ids, at)?;
+        let matrix = provisions::matrix(&archive, &taxonomy, &ids, at, until)?;
         match args.format {
             CompareFormat::Json => serde_json::to_string_pretty(&matrix).map_err(runtime)? + "\n",
             CompareFormat::Markdown => matrix_markdown(&matrix, &taxonomy),
             CompareFormat::Html => html::matrix(&matrix, &taxonomy),
         }
     } else {
-        let comparison = provisions::compare(&archive, &taxonomy, &ids[0], at)?;
+        let comparison = provisions::compare(&archive, &taxonomy, &ids[0], at, until)?;
         match args.format {
             CompareFormat::Json => serde_json::to_string_pretty(&comparison).map_err(runtime)? + "\n",
             CompareFormat::Markdown => comparison_markdown(&comparison),

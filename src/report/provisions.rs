@@ -191,29 +191,31 @@ pub struct Comparison {
     pub silent: Vec<String>,
 }
 
-/// Every document with a version before `at`, as (service, type), sorted.
-fn documents_at(archive: &Archive, at: DateTime<Utc>) -> Result<Vec<(String, String)>, ArchiveError> {
+/// Every document with a version before `until` (all when `None`), as (service, type).
+fn documents_at(archive: &Archive, until: Option<DateTime<Utc>>) -> Result<Vec<(String, String)>, ArchiveError> {
     let mut docs: BTreeSet<(String, String)> = BTreeSet::new();
-    for v in archive.versions(&DocumentFilter::default(), None, Some(at))? {
+    for v in archive.versions(&DocumentFilter::default(), None, until)? {
         docs.insert((v.message.service, v.message.document));
     }
     Ok(docs.into_iter().collect())
 }
 
-/// How each platform states `provision` at `at`, with the date each sentence appeared.
+/// How each platform states `provision` in the texts in force before `until` (the
+/// latest when `None`; `at` is the moment shown), with the date each sentence appeared.
 pub fn compare(
     archive: &Archive,
     taxonomy: &Taxonomy,
     provision: &str,
     at: DateTime<Utc>,
+    until: Option<DateTime<Utc>>,
 ) -> Result<Comparison, ArchiveError> {
     let definition = taxonomy.get(provision);
     let mut statements = Vec::new();
     let mut stating: BTreeSet<String> = BTreeSet::new();
     let mut services: BTreeSet<String> = BTreeSet::new();
-    for (service, doc_type) in documents_at(archive, at)? {
+    for (service, doc_type) in documents_at(archive, until)? {
         services.insert(service.clone());
-        let Some(lines) = blame(archive, &service, &doc_type, Some(at), at)? else {
+        let Some(lines) = blame(archive, &service, &doc_type, until, at)? else {
             continue;
         };
         let mut sentences = Vec::new();
@@ -263,14 +265,16 @@ pub struct Matrix {
     pub cells: Vec<Vec<Vec<Stance>>>,
 }
 
-/// The provision × platform matrix at a date, from the current texts (no blame needed).
+/// The provision × platform matrix of the texts in force before `until` (the latest
+/// when `None`), from the texts themselves (no blame needed).
 pub fn matrix(
     archive: &Archive,
     taxonomy: &Taxonomy,
     ids: &[String],
     at: DateTime<Utc>,
+    until: Option<DateTime<Utc>>,
 ) -> Result<Matrix, ArchiveError> {
-    let docs = documents_at(archive, at)?;
+    let docs = documents_at(archive, until)?;
     let services: Vec<String> = docs
         .iter()
         .map(|(s, _)| s.clone())
@@ -284,7 +288,7 @@ pub fn matrix(
             doc_type: Some(doc_type.clone()),
         };
         // The newest version before `at`: versions come newest first.
-        let Some(version) = archive.versions(&filter, None, Some(at))?.into_iter().next() else {
+        let Some(version) = archive.versions(&filter, None, until)?.into_iter().next() else {
             continue;
         };
         let text = archive.text_at(version.commit, service, doc_type)?.unwrap_or_default();
