@@ -269,7 +269,17 @@ impl From<ArchiveError> for CliError {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
-    match run(cli) {
+    // A panic is a bug, but the user still gets one clear line and exit code 3, not a
+    // backtrace (RUST_BACKTRACE=1 shows it for a bug report).
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("error: internal error, please report it: {info}");
+        if std::env::var_os("RUST_BACKTRACE").is_some() {
+            eprintln!("{}", std::backtrace::Backtrace::force_capture());
+        }
+    }));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(cli)));
+    let Ok(outcome) = outcome else { return ExitCode::from(3) };
+    match outcome {
         Ok(code) => code,
         Err(CliError { code, error }) => {
             // A closed pipe (`clausewatch log | head`) is the reader's choice, not an error.
