@@ -180,3 +180,45 @@ fn check_fetch_reports_texts_that_move_between_loads() {
     assert_eq!(json[0]["status"], "stable");
     assert_eq!(archive.subjects().len(), 1, "check records nothing");
 }
+
+#[test]
+fn open_terms_archive_declarations_all_import_or_are_reported() {
+    let Some(corpus) = crate::support::corpus() else { return };
+    let archive = TestArchive::new();
+    let source = corpus.join("declarations");
+    let (code, stdout, stderr) = archive.run(&["import", "ota-declarations", source.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let files = std::fs::read_dir(&source).unwrap().count();
+    let reported = stdout
+        .lines()
+        .filter(|l| l.starts_with("converted") || l.starts_with("skipped"))
+        .count();
+    assert_eq!(reported, files, "every file is converted or reported: {stdout}");
+    assert!(stdout.contains("skipped    tiktok.pga.history.json:"), "{stdout}");
+    assert!(
+        stdout.contains("converted  tiktok.json -> services/tiktok.toml"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("skipped    tiktok.pga.json: services/tiktok.toml comes from tiktok.json"),
+        "{stdout}"
+    );
+    let tiktok = archive.read("services/tiktok.toml");
+    assert!(
+        tiktok.contains("fetcher = \"browser\""),
+        "executeClientScripts maps to the browser: {tiktok}"
+    );
+    // Whatever was imported is a valid declaration.
+    let (code, stdout, _) = archive.run(&["check"]);
+    assert_eq!(code, 0, "{stdout}");
+    // A second import leaves existing files alone.
+    let (_, again, _) = archive.run(&[
+        "import",
+        "ota-declarations",
+        source.join("tiktok.json").to_str().unwrap(),
+    ]);
+    assert!(
+        again.contains("services/tiktok.toml exists (--force overwrites it)"),
+        "{again}"
+    );
+}

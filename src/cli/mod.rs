@@ -115,6 +115,31 @@ pub enum Command {
     /// How every platform states a provision, and since when; several ids or --all
     /// give a provision × platform matrix.
     Compare(provisions::CompareArgs),
+    /// Bring declarations or history in from elsewhere.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Convert Open Terms Archive JSON declarations (a file or a folder of them) into
+    /// services/*.toml, saying what could not be converted (named JavaScript filters).
+    ///
+    /// History files (*.history.json) are skipped. Where several files declare the same
+    /// service (tiktok.json, tiktok.pga.json), the first in name order is kept.
+    OtaDeclarations(ImportOtaArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportOtaArgs {
+    /// An OTA declaration file, or a folder of them.
+    pub source: PathBuf,
+    /// Overwrite declarations that already exist.
+    #[arg(long)]
+    pub force: bool,
+    /// Show what would be written without writing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -327,6 +352,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Provisions(args) => provisions::provisions(&cli.archive, args, clock),
         Command::Timeline(args) => provisions::timeline(&cli.archive, args),
         Command::Compare(args) => provisions::compare(&cli.archive, args, clock),
+        Command::Import(ImportCommand::OtaDeclarations(args)) => import_ota(&cli.archive, args),
     }
 }
 
@@ -618,6 +644,100 @@ fn check_fetch(archive_dir: &Path, allow_private: bool, args: CheckArgs, clock: 
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    })
+}
+
+fn import_ota(archive_dir: &Path, args: ImportOtaArgs) -> Result<ExitCode, CliError> {
+    use crate::declaration::ota::{Outcome, convert};
+    let archive = Archive::open(archive_dir)?;
+    let files: Vec<PathBuf> = if args.source.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&args.source)
+            .with_context(|| format!("cannot read {}", args.source.display()))
+            .map_err(usage)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        files.sort();
+        files
+    } else {
+        vec![args.source.clone()]
+    };
+    let mut out = io::stdout().lock();
+    let (mut written, mut skipped, mut failed) = (0, 0, 0);
+    let mut claimed: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    for file in &files {
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let json = match std::fs::read_to_string(file) {
+            Ok(json) => json,
+            Err(e) => {
+                writeln!(out, "failed     {name}: cannot read: {e}")?;
+                failed += 1;
+                continue;
+            }
+        };
+        match convert(&name, &json) {
+            Err(message) => {
+                writeln!(out, "failed     {name}: {message}")?;
+                failed += 1;
+            }
+            Ok(Outcome::Skipped { reason }) => {
+                writeln!(out, "skipped    {name}: {reason}")?;
+                skipped += 1;
+            }
+            Ok(Outcome::Converted(converted)) => {
+                let target = archive.services_dir().join(format!("{}.toml", converted.slug));
+                if let Some(first) = claimed.get(&converted.slug) {
+                    writeln!(
+                        out,
+                        "skipped    {name}: services/{}.toml comes from {first} in this import",
+                        converted.slug
+                    )?;
+                    skipped += 1;
+                    continue;
+                }
+                if target.exists() && !args.force {
+                    writeln!(
+                        out,
+                        "skipped    {name}: services/{}.toml exists (--force overwrites it)",
+                        converted.slug
+                    )?;
+                    skipped += 1;
+                    continue;
+                }
+                claimed.insert(converted.slug.clone(), name.clone());
+                if !args.dry_run {
+                    std::fs::write(&target, &converted.toml)
+                        .with_context(|| format!("cannot write {}", target.display()))
+                        .map_err(runtime)?;
+                }
+                writeln!(
+                    out,
+                    "converted  {name} -> services/{}.toml ({} documents)",
+                    converted.slug, converted.documents
+                )?;
+                for warning in &converted.warnings {
+                    writeln!(out, "    warning: {warning}")?;
+                }
+                written += 1;
+            }
+        }
+    }
+    writeln!(
+        out,
+        "{written} converted, {skipped} skipped, {failed} failed{}",
+        if args.dry_run {
+            " (dry run: nothing written)"
+        } else {
+            ""
+        }
+    )?;
+    Ok(if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     })
 }
 

@@ -3,6 +3,8 @@
 //! Parsing is strict (unknown keys are errors) and every validation error names the
 //! file, the line and what to do, because declarations are written by hand.
 
+pub mod ota;
+
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
