@@ -29,11 +29,31 @@ impl TestArchive {
             "init failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        archive.use_test_taxonomy();
         archive
     }
 
     pub fn archive(&self) -> PathBuf {
         self.repo.join("archive")
+    }
+
+    /// Gives the archive a taxonomy of its own, so tests do not move when the default
+    /// taxonomy grows: just the AI-training provision.
+    pub fn use_test_taxonomy(&self) {
+        let taxonomy = r#"[[provision]]
+id = "ai-training"
+title = "AI training on user content or data"
+description = "The platform may use what people post, upload or provide, or data about them, to train AI models."
+regulations = ["GDPR Art. 6(1)(f)", "EU AI Act Art. 10"]
+all = [
+  ["train*", "improv*", "develop*", "fine-tun*", "build*"],
+  ["machine learning", "artificial intelligence", "ai", "model*", "generative", "llm*", "algorithm*"],
+  ["content", "data", "information", "posts", "inputs", "input", "uploads", "conversations", "chats", "prompts"],
+]
+none = ["cookie*"]
+window = 20
+"#;
+        std::fs::write(self.archive().join("provisions.toml"), taxonomy).expect("write provisions.toml");
     }
 
     /// Writes `services/<slug>.toml`.
