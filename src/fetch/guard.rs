@@ -26,6 +26,21 @@ pub(super) fn refused(target: &str) -> Failure {
     )
 }
 
+/// What every fetcher checks before sending anything: only http and https, and no
+/// private address unless allowed.
+pub(super) fn check_url(url: &Url, allow_private: bool) -> Result<(), Failure> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Failure::new(
+            FailureKind::UnsupportedContent,
+            format!("{url}: only http and https are fetched"),
+        ));
+    }
+    if !allow_private && is_private_host(url) {
+        return Err(refused(url.as_str()));
+    }
+    Ok(())
+}
+
 /// Loopback, private (RFC 1918, unique-local), link-local, unspecified, CGNAT,
 /// broadcast and documentation ranges.
 pub fn is_private_address(ip: IpAddr) -> bool {

@@ -148,15 +148,7 @@ impl HttpFetcher {
     /// Fetches a URL, retrying transient failures with backoff. A non-success status is
     /// a failure; the body of a failed response is not kept.
     pub async fn fetch(&self, url: &Url) -> Result<FetchedPage, Failure> {
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(Failure::new(
-                FailureKind::UnsupportedContent,
-                format!("{url}: only http and https are fetched"),
-            ));
-        }
-        if !self.options.allow_private && guard::is_private_host(url) {
-            return Err(guard::refused(url.as_str()));
-        }
+        guard::check_url(url, self.options.allow_private)?;
         let mut attempt = 0;
         loop {
             let outcome = self.fetch_once(url).await;
