@@ -100,7 +100,10 @@ fn main() {
     order.sort_by(|&a, &b| gap(b).partial_cmp(&gap(a)).unwrap());
     for &i in order.iter().take(10) {
         let (a, b) = (scores[0][i], scores[1][i]);
-        println!("| {} | {:.4} | {:.4} | {:.4} | {:.4} |", cases[i].name, a.0, b.0, a.1, b.1);
+        println!(
+            "| {} | {:.4} | {:.4} | {:.4} | {:.4} |",
+            cases[i].name, a.0, b.0, a.1, b.1
+        );
     }
 }
 
@@ -119,7 +122,9 @@ fn load(pairs: &Path) -> (Vec<Case>, usize) {
         let kind = json(dir.join("meta.json"))["terms_type"].as_str().unwrap().to_owned();
         let declaration = json(dir.join("declaration.json"));
         // Current declarations say `terms`, older ones `documents`.
-        let terms = &declaration["terms"].get(&kind).unwrap_or(&declaration["documents"][&kind]);
+        let terms = &declaration["terms"]
+            .get(&kind)
+            .unwrap_or(&declaration["documents"][&kind]);
         let (Some(select), Some(remove)) = (strings(&terms["select"]), strings(&terms["remove"])) else {
             continue;
         };
@@ -157,22 +162,25 @@ fn html2text(case: &Case) -> String {
     let mut page = Html::parse_document(&case.html);
     let matches = |page: &Html, selectors: &[String]| -> HashSet<_> {
         let parsed = selectors.iter().map(|s| Selector::parse(s).unwrap());
-        parsed.flat_map(|s| page.select(&s).map(|e| e.id()).collect::<Vec<_>>()).collect()
+        parsed
+            .flat_map(|s| page.select(&s).map(|e| e.id()).collect::<Vec<_>>())
+            .collect()
     };
     let selected = matches(&page, &case.select);
     for id in matches(&page, &case.remove) {
         page.tree.get_mut(id).unwrap().detach();
     }
-    let mut kept = String::from("<html><body>");
-    if case.select.is_empty() {
-        kept = page.html();
+    let kept = if case.select.is_empty() {
+        page.html()
     } else {
-        for node in page.tree.root().descendants() {
-            if selected.contains(&node.id()) && !node.ancestors().any(|a| selected.contains(&a.id())) {
-                kept.push_str(&ElementRef::wrap(node).unwrap().html());
-            }
-        }
-    }
+        let outermost = page
+            .tree
+            .root()
+            .descendants()
+            .filter(|node| selected.contains(&node.id()) && !node.ancestors().any(|a| selected.contains(&a.id())));
+        let parts = outermost.map(|node| ElementRef::wrap(node).unwrap().html());
+        format!("<html><body>{}</body></html>", parts.collect::<String>())
+    };
     // Raw mode puts each table cell on its own line (html2text cannot give one row per
     // line without column padding); `rich()` and the padded table layout score no better.
     html2text::config::plain_no_decorate()
@@ -184,7 +192,12 @@ fn html2text(case: &Case) -> String {
 
 /// F1 and order ratio of `text` against `reference`, by the corpus's `wordscore`.
 fn score(wordscore: &Path, text: &Path, reference: &Path) -> (f64, f64) {
-    let output = Command::new(wordscore).arg(text).arg(reference).arg("--json").output().unwrap();
+    let output = Command::new(wordscore)
+        .arg(text)
+        .arg(reference)
+        .arg("--json")
+        .output()
+        .unwrap();
     let result: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     (result["f1"].as_f64().unwrap(), result["order"].as_f64().unwrap())
 }
