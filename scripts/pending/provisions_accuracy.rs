@@ -1,0 +1,369 @@
+//! The provision taxonomy (archive/provisions.toml) measured against hand-labelled
+//! sentences of the real policies in `../shared/corpus/` (read there at test time, never
+//! copied into the repository; skipped with a message where absent).
+//!
+//! `tests/data/provision-labels.tsv` names each sentence by file, line and the hash of its
+//! text, and says which provision it does (`pos`) or does not (`neg`) express, with the
+//! expected stance. Its header comment documents the format and how a sentence is found.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use clausewatch::canon::text::{normalize_inline, split_sentences};
+use clausewatch::provision::Taxonomy;
+use sha2::{Digest, Sha256};
+
+use crate::support::corpus;
+
+/// Every provision with at least this many labelled positives is held to the thresholds.
+const MIN_POSITIVES: usize = 10;
+const MIN_PRECISION: f64 = 0.85;
+const MIN_RECALL: f64 = 0.75;
+const MIN_SENTENCES: usize = 300;
+const MIN_PROVISIONS: usize = 20;
+
+/// One row of the labels file.
+struct Label {
+    path: String,
+    line: usize,
+    hash: String,
+    provision: String,
+    positive: bool,
+    stance: String,
+    /// Line number in the labels file, for messages.
+    row: usize,
+}
+
+fn labels_file() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/provision-labels.tsv")
+}
+
+fn read_labels() -> Vec<Label> {
+    let path = labels_file();
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut labels = Vec::new();
+    for (i, row) in text.lines().enumerate() {
+        if row.starts_with('#') || row.trim().is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = row.split('\t').collect();
+        assert_eq!(fields.len(), 6, "provision-labels.tsv:{}: expected 6 tab-separated fields: {row:?}", i + 1);
+        let positive = match fields[4] {
+            "pos" => true,
+            "neg" => false,
+            other => panic!("provision-labels.tsv:{}: label must be pos or neg, not {other:?}", i + 1),
+        };
+        let stance = fields[5];
+        let valid = if positive {
+            ["grants", "restricts", "conditional", "neutral"].contains(&stance)
+        } else {
+            stance == "-"
+        };
+        assert!(valid, "provision-labels.tsv:{}: bad stance {stance:?} for a {} label", i + 1, fields[4]);
+        labels.push(Label {
+            path: fields[0].to_string(),
+            line: fields[1]
+                .parse()
+                .unwrap_or_else(|_| panic!("provision-labels.tsv:{}: bad line number {:?}", i + 1, fields[1])),
+            hash: fields[2].to_string(),
+            provision: fields[3].to_string(),
+            positive,
+            stance: stance.to_string(),
+            row: i + 1,
+        });
+    }
+    labels
+}
+
+/// A Markdown line of the corpus as plain text, exactly as the labels file's header says:
+/// block markers dropped at the start, links and images reduced to their text, backslash
+/// escapes undone, emphasis markers removed.
+fn markdown_to_text(line: &str) -> String {
+    let mut rest = line.trim_start();
+    loop {
+        let before = rest;
+        let hashes = rest.len() - rest.trim_start_matches('#').len();
+        if hashes > 0 && rest[hashes..].starts_with(' ') {
+            rest = rest[hashes..].trim_start();
+        }
+        if let Some(r) = rest.strip_prefix('>') {
+            rest = r.trim_start();
+        }
+        for bullet in ["* ", "- ", "+ "] {
+            if let Some(r) = rest.strip_prefix(bullet) {
+                rest = r.trim_start();
+            }
+        }
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if digits > 0 {
+            let after = &rest[digits..];
+            for marker in ["\\. ", ". ", ") "] {
+                if let Some(r) = after.strip_prefix(marker) {
+                    rest = r.trim_start();
+                    break;
+                }
+            }
+        }
+        if rest == before {
+            break;
+        }
+    }
+    // Links and images: `[text](url)` and `![alt](url)` become `text` and `alt`.
+    let chars: Vec<char> = rest.chars().collect();
+    let mut linked = String::with_capacity(rest.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let image = chars[i] == '!' && chars.get(i + 1) == Some(&'[');
+        let open = if image { i + 1 } else { i };
+        if chars[open] == '['
+            && let Some((text_end, url_end)) = link_at(&chars, open)
+        {
+            let inner: String = chars[open + 1..text_end].iter().collect();
+            if inner.contains("](") {
+                linked.push_str(&markdown_to_text(&inner));
+            } else {
+                linked.push_str(&inner);
+            }
+            i = url_end + 1;
+            continue;
+        }
+        linked.push(chars[i]);
+        i += 1;
+    }
+    // Backslash escapes, `*`, and `_` that is not inside a word.
+    let chars: Vec<char> = linked.chars().collect();
+    let mut out = String::with_capacity(linked.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\\' && chars.get(i + 1).is_some_and(|n| n.is_ascii_punctuation()) {
+            out.push(chars[i + 1]);
+            i += 2;
+            continue;
+        }
+        let inner_underscore = c == '_'
+            && i > 0
+            && chars[i - 1].is_alphanumeric()
+            && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
+        if !(c == '*' || (c == '_' && !inner_underscore)) {
+            out.push(c);
+        }
+        i += 1;
+    }
+    out
+}
+
+/// For the `[` at `open`: the index of its matching `]`, directly followed by `(`, and of
+/// the `)` that closes the URL (brackets and parentheses balanced).
+fn link_at(chars: &[char], open: usize) -> Option<(usize, usize)> {
+    let mut depth = 0usize;
+    let mut j = open;
+    let text_end = loop {
+        match chars.get(j)? {
+            '[' => depth += 1,
+            ']' => {
+                depth -= 1;
+                if depth == 0 {
+                    break j;
+                }
+            }
+            _ => {}
+        }
+        j += 1;
+    };
+    if chars.get(text_end + 1) != Some(&'(') {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut k = text_end + 1;
+    loop {
+        match chars.get(k)? {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some((text_end, k));
+                }
+            }
+            _ => {}
+        }
+        k += 1;
+    }
+}
+
+fn sentence_hash(sentence: &str) -> String {
+    hex::encode(Sha256::digest(sentence.as_bytes()))[..12].to_string()
+}
+
+/// Finds every labelled sentence in the corpus; panics, listing them, if any is gone.
+fn find_sentences(corpus: &Path, labels: &[Label]) -> HashMap<(String, usize, String), String> {
+    let mut files: HashMap<&str, Vec<String>> = HashMap::new();
+    let mut found = HashMap::new();
+    let mut missing = Vec::new();
+    for label in labels {
+        let key = (label.path.clone(), label.line, label.hash.clone());
+        if found.contains_key(&key) {
+            continue;
+        }
+        let lines = files.entry(label.path.as_str()).or_insert_with(|| {
+            std::fs::read_to_string(corpus.join(&label.path))
+                .map(|text| text.lines().map(str::to_string).collect())
+                .unwrap_or_default()
+        });
+        let sentence = lines.get(label.line.wrapping_sub(1)).and_then(|line| {
+            let text = normalize_inline(&markdown_to_text(line));
+            split_sentences(&text)
+                .into_iter()
+                .find(|s| sentence_hash(s) == label.hash)
+                .map(str::to_string)
+        });
+        match sentence {
+            Some(sentence) => {
+                found.insert(key, sentence);
+            }
+            None => missing.push(format!(
+                "  provision-labels.tsv:{}: {}:{} has no sentence with hash {}",
+                label.row, label.path, label.line, label.hash
+            )),
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "corpus drift: {} labelled sentence(s) no longer found (the corpus file changed, or the \
+         sentence splitter or the Markdown reduction did); re-label them:\n{}",
+        missing.len(),
+        missing.join("\n")
+    );
+    found
+}
+
+#[derive(Default)]
+struct Score {
+    positives: usize,
+    negatives: usize,
+    true_positives: usize,
+    false_positives: usize,
+    stance_right: usize,
+}
+
+impl Score {
+    fn precision(&self) -> f64 {
+        let tagged = self.true_positives + self.false_positives;
+        if tagged == 0 { 1.0 } else { self.true_positives as f64 / tagged as f64 }
+    }
+    fn recall(&self) -> f64 {
+        if self.positives == 0 { 1.0 } else { self.true_positives as f64 / self.positives as f64 }
+    }
+    fn stance(&self) -> f64 {
+        if self.true_positives == 0 { 0.0 } else { self.stance_right as f64 / self.true_positives as f64 }
+    }
+}
+
+#[test]
+fn provisions_meet_precision_and_recall_on_labelled_corpus_sentences() {
+    let Some(corpus) = corpus() else { return };
+    let taxonomy = Taxonomy::builtin().expect("the built-in taxonomy parses");
+    let ids: BTreeSet<&str> = taxonomy.provisions.iter().map(|p| p.id.as_str()).collect();
+    assert!(
+        ids.len() >= MIN_PROVISIONS,
+        "the taxonomy has {} provisions, at least {MIN_PROVISIONS} expected",
+        ids.len()
+    );
+
+    let labels = read_labels();
+    let mut seen = BTreeSet::new();
+    for label in &labels {
+        assert!(
+            ids.contains(label.provision.as_str()),
+            "provision-labels.tsv:{}: unknown provision {:?}",
+            label.row,
+            label.provision
+        );
+        assert!(
+            seen.insert((&label.path, label.line, &label.hash, &label.provision)),
+            "provision-labels.tsv:{}: the same sentence is labelled twice for {}",
+            label.row,
+            label.provision
+        );
+    }
+    let sentences = find_sentences(&corpus, &labels);
+    assert!(
+        sentences.len() >= MIN_SENTENCES,
+        "{} labelled sentences, at least {MIN_SENTENCES} expected",
+        sentences.len()
+    );
+
+    let mut scores: BTreeMap<&str, Score> = ids.iter().map(|id| (*id, Score::default())).collect();
+    let mut errors: Vec<String> = Vec::new();
+    for label in &labels {
+        let sentence = &sentences[&(label.path.clone(), label.line, label.hash.clone())];
+        let tags = taxonomy.tag(sentence);
+        let tag = tags.iter().find(|t| t.provision == label.provision);
+        let score = scores.get_mut(label.provision.as_str()).unwrap();
+        match (label.positive, tag) {
+            (true, Some(tag)) => {
+                score.positives += 1;
+                score.true_positives += 1;
+                if tag.stance.as_str() == label.stance {
+                    score.stance_right += 1;
+                }
+            }
+            (true, None) => {
+                score.positives += 1;
+                errors.push(format!("  missed   {:<27} {}", label.provision, sentence));
+            }
+            (false, Some(tag)) => {
+                score.negatives += 1;
+                score.false_positives += 1;
+                errors.push(format!("  wrongly  {:<27} {} {:?}", label.provision, sentence, tag.matched));
+            }
+            (false, None) => score.negatives += 1,
+        }
+    }
+
+    let mut table = String::from(
+        "| provision | positives | negatives | precision | recall | stance accuracy |\n|---|---:|---:|---:|---:|---:|\n",
+    );
+    let mut failures = Vec::new();
+    let mut missing_examples = Vec::new();
+    for (id, score) in &scores {
+        table.push_str(&format!(
+            "| `{id}` | {} | {} | {:.2} | {:.2} | {:.2} |\n",
+            score.positives,
+            score.negatives,
+            score.precision(),
+            score.recall(),
+            score.stance()
+        ));
+        if score.positives == 0 || score.negatives == 0 {
+            missing_examples.push(*id);
+        }
+        if score.positives >= MIN_POSITIVES
+            && (score.precision() < MIN_PRECISION || score.recall() < MIN_RECALL)
+        {
+            failures.push(format!(
+                "{id}: precision {:.2} (at least {MIN_PRECISION}), recall {:.2} (at least {MIN_RECALL})",
+                score.precision(),
+                score.recall()
+            ));
+        }
+    }
+    let total = |f: fn(&Score) -> usize| scores.values().map(f).sum::<usize>();
+    let (tp, fp, pos) = (total(|s| s.true_positives), total(|s| s.false_positives), total(|s| s.positives));
+    eprintln!(
+        "{table}\n{} labels on {} sentences; overall precision {:.3}, recall {:.3}, stance accuracy {:.3}",
+        labels.len(),
+        sentences.len(),
+        tp as f64 / (tp + fp).max(1) as f64,
+        tp as f64 / pos.max(1) as f64,
+        total(|s| s.stance_right) as f64 / tp.max(1) as f64
+    );
+    if !errors.is_empty() {
+        eprintln!("disagreements with the labels:\n{}", errors.join("\n"));
+    }
+    assert!(
+        missing_examples.is_empty(),
+        "provisions without both labelled positives and negatives: {missing_examples:?}"
+    );
+    assert!(failures.is_empty(), "below the thresholds:\n{}", failures.join("\n"));
+}
