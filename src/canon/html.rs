@@ -594,9 +594,22 @@ fn table_rows(table: NodeRef<'_, Node>, removed: &HashSet<NodeId>) -> Vec<(Vec<S
 
 /// The text of a subtree on one line: block boundaries become spaces.
 fn flat_text(root: NodeRef<'_, Node>, removed: &HashSet<NodeId>) -> String {
+    // A block element separates its text from its neighbours' on both sides, so
+    // `<td><p>A</p>It is X.</td>` reads "A It is X.", not "AIt is X.".
+    enum Step<'a> {
+        Visit(NodeRef<'a, Node>),
+        Space,
+    }
     let mut out = String::new();
-    let mut stack = vec![root];
-    while let Some(node) = stack.pop() {
+    let mut stack = vec![Step::Visit(root)];
+    while let Some(step) = stack.pop() {
+        let node = match step {
+            Step::Space => {
+                out.push(' ');
+                continue;
+            }
+            Step::Visit(node) => node,
+        };
         match node.value() {
             Node::Text(text) if !removed.contains(&node.id()) => out.push_str(&text.text),
             Node::Element(el) => {
@@ -608,8 +621,9 @@ fn flat_text(root: NodeRef<'_, Node>, removed: &HashSet<NodeId>) -> String {
                 }
                 if !is_inline(el.name()) {
                     out.push(' ');
+                    stack.push(Step::Space);
                 }
-                stack.extend(node.children().rev());
+                stack.extend(node.children().rev().map(Step::Visit));
             }
             _ => {}
         }

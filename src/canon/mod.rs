@@ -216,6 +216,16 @@ mod tests {
     }
 
     #[test]
+    fn data_table_cells_keep_blocks_apart_from_their_neighbours() {
+        let html = "<table><tr><th>Data</th><th>Use</th></tr>\
+                    <tr><td><p>Email</p>It is kept.</td><td>Login<div>Support</div>only</td></tr></table>";
+        assert_eq!(
+            canon(html, &[], &[]).unwrap(),
+            "| Data | Use |\n| --- | --- |\n| Email It is kept. | Login Support only |\n"
+        );
+    }
+
+    #[test]
     fn deep_nesting_is_walked_or_refused_fast() {
         let html = format!("{}deep text{}", "<div>".repeat(4_000), "</div>".repeat(4_000));
         assert_eq!(canon(&html, &[], &[]).unwrap(), "deep text\n");

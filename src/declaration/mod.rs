@@ -137,8 +137,11 @@ impl Document {
 pub fn title_from_slug(slug: &str) -> String {
     slug.split('-')
         .filter(|w| !w.is_empty())
-        .map(|word| match word {
+        .enumerate()
+        .map(|(i, word)| match word {
             "ai" | "eu" | "us" | "uk" | "dsa" | "api" | "faq" => word.to_uppercase(),
+            // Title case keeps short function words low after the first word.
+            "of" | "and" | "or" | "the" | "for" | "on" | "in" | "to" | "a" | "an" | "by" if i > 0 => word.to_string(),
             _ => {
                 let mut chars = word.chars();
                 chars
@@ -765,5 +768,7 @@ select = ["#b"]
         }
         assert_eq!(title_from_slug("ai-terms"), "AI Terms");
         assert_eq!(title_from_slug("privacy-policy"), "Privacy Policy");
+        assert_eq!(title_from_slug("terms-of-service"), "Terms of Service");
+        assert_eq!(title_from_slug("the-rules"), "The Rules");
     }
 }
