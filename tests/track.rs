@@ -612,3 +612,59 @@ fn inside_github_actions_track_writes_a_summary_annotations_and_outputs() {
     let (_, stdout, _) = archive.run(&["track", "--retries", "0"]);
     assert!(!stdout.contains("::error"), "{stdout}");
 }
+
+#[test]
+fn pdf_documents_are_recorded_as_text_with_their_pdf_snapshot() {
+    let Some(corpus) = crate::support::corpus() else { return };
+    let first = std::fs::read(corpus.join("pdf/fruitz__privacy-policy__2023-07-25.pdf")).unwrap();
+    let second = std::fs::read(corpus.join("pdf/fruitz__privacy-policy__2024-02-26.pdf")).unwrap();
+    let server = TestServer::start();
+    let pdf = |bytes: &[u8]| vec![Response::new(200, bytes.to_vec()).header("Content-Type", "application/pdf")];
+    server.set("/privacy.pdf", pdf(&first));
+    let archive = TestArchive::new();
+    archive.declare_simple("fruitz", "Fruitz", &[("privacy-policy", &server.url("/privacy.pdf"))]);
+
+    let (code, stdout, stderr) = archive.run(&["track"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let text = archive.read("versions/fruitz/privacy-policy.md");
+    assert!(
+        text.starts_with("PERSONAL DATA PROTECTION POLICY\n\nLast update: 21 July 2023\n"),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l == "The Personal Data collected are processed by FLASHGAP, or on its behalf, under the conditions set out below."),
+        "paragraphs are joined across the PDF's line breaks:\n{text}"
+    );
+    assert_eq!(
+        std::fs::read(archive.archive().join("snapshots/fruitz/privacy-policy.pdf")).unwrap(),
+        first,
+        "the snapshot is the PDF itself"
+    );
+    assert!(stderr.is_empty(), "no library chatter on stderr: {stderr}");
+
+    server.set("/privacy.pdf", pdf(&second));
+    let (code, stdout, _) = archive.run(&["track"]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("recorded   fruitz/privacy-policy"), "{stdout}");
+    let diff = archive.git(&["log", "-1", "-p", "--format=%s", "--", "archive/versions"]);
+    assert!(
+        diff.contains("-Last update: 21 July 2023\n+Last update: 16 February 2024\n"),
+        "{diff}"
+    );
+
+    // A body that claims to be a PDF but is not one fails; nothing is recorded.
+    server.set(
+        "/privacy.pdf",
+        vec![
+            Response::new(200, b"%PDF-1.7 this is not really a PDF".to_vec()).header("Content-Type", "application/pdf"),
+        ],
+    );
+    let commits = archive.subjects().len();
+    let (code, stdout, _) = archive.run(&["track"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("failed     fruitz/privacy-policy  unsupported-content"),
+        "{stdout}"
+    );
+    assert_eq!(archive.subjects().len(), commits);
+}

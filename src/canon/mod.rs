@@ -8,6 +8,7 @@
 
 mod blocks;
 mod html;
+mod pdf;
 pub mod text;
 
 use scraper::Html;
@@ -31,10 +32,8 @@ pub fn canonicalize(body: &[u8], content_type: Option<&str>, selection: &Selecti
             content_type,
             BodyKind::PlainText,
         ))),
-        BodyKind::Pdf => Err(Failure::new(
-            FailureKind::UnsupportedContent,
-            "the page is a PDF document, which this version cannot extract text from",
-        )),
+        // A PDF has no DOM: `select` and `remove` do not apply to it.
+        BodyKind::Pdf => non_empty(canonicalize_pdf(body)?),
         BodyKind::Other => Err(Failure::new(
             FailureKind::UnsupportedContent,
             format!(
@@ -75,6 +74,30 @@ pub fn canonicalize_plain(text: &str) -> String {
         .map(|text| Block::Paragraph { text, list: None })
         .collect();
     render(&blocks)
+}
+
+/// The canonical text of a PDF document: its paragraphs as laid out on the pages, with
+/// running headers, footers and page numbers removed; bulleted paragraphs become list items.
+pub fn canonicalize_pdf(bytes: &[u8]) -> Result<String, Failure> {
+    let text = pdf::pdf_text(bytes)?;
+    let blocks: Vec<Block> = text
+        .split("\n\n")
+        .filter_map(|paragraph| {
+            let (text, list) = match paragraph.strip_prefix("- ") {
+                Some(item) => (
+                    item,
+                    Some(ListPlace {
+                        depth: 1,
+                        marker: Some("- ".to_string()),
+                    }),
+                ),
+                None => (paragraph, None),
+            };
+            let text = text::normalize_inline(text);
+            (!text.is_empty()).then_some(Block::Paragraph { text, list })
+        })
+        .collect();
+    Ok(render(&blocks))
 }
 
 /// Joins the texts of a multi-page document's parts, in declaration order.

@@ -322,7 +322,8 @@ pub fn main() -> ExitCode {
 
 fn init_logging(verbose: u8) {
     let default = match verbose {
-        0 => "warn",
+        // PDF parsing libraries warn about every odd glyph name; a user cannot act on that.
+        0 => "warn,pdf_extract=error,lopdf=error",
         1 => "clausewatch=info",
         _ => "clausewatch=debug",
     };

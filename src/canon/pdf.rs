@@ -28,8 +28,9 @@ pub fn pdf_text(bytes: &[u8]) -> Result<String, Failure> {
     let pages = page_texts(bytes)?;
     let text = paragraphs(&pages);
     if text.is_empty() {
-        return Err(Failure::new(
-            FailureKind::Empty,
+        // Not `Empty`: a browser would not find text in it either, so `auto` must not
+        // escalate, and the fix (OCR, or another source) is not the declaration's.
+        return Err(unsupported(
             "the PDF has no text layer (a scan or images only?): nothing to extract without OCR",
         ));
     }
@@ -1524,9 +1525,9 @@ mod tests {
     }
 
     #[test]
-    fn a_pdf_without_text_is_empty() {
+    fn a_pdf_without_text_is_unsupported() {
         let err = pdf_text(&pdf(&["0 0 m 100 100 l S"])).unwrap_err();
-        assert_eq!(err.kind, FailureKind::Empty, "{err}");
+        assert_eq!(err.kind, FailureKind::UnsupportedContent, "{err}");
         assert!(err.message.contains("no text"), "{err}");
     }
 
