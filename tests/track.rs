@@ -529,6 +529,8 @@ fn each_failure_category_is_reported() {
             ("binary", &server.url("/binary")),
             ("empty", &server.url("/empty")),
             ("tls", &tls),
+            // Answered at once by the resolver (RFC 6761): no query leaves the machine.
+            ("dns", "http://policy.invalid/privacy"),
             ("ok", &server.url("/ok")),
         ],
     );
@@ -553,6 +555,7 @@ fn each_failure_category_is_reported() {
     assert_eq!(category("binary"), "unsupported-content");
     assert_eq!(category("empty"), "empty");
     assert_eq!(category("tls"), "tls");
+    assert_eq!(category("dns"), "dns");
     assert_eq!(category("ok"), "recorded");
 }
 

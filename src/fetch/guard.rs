@@ -79,6 +79,12 @@ pub(super) fn is_private_host(url: &Url) -> bool {
     }
 }
 
+/// Whether a host name lies under the reserved top-level domain "invalid".
+fn is_reserved_invalid(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    host == "invalid" || host.ends_with(".invalid")
+}
+
 /// The system resolver, with private answers refused unless allowed.
 pub(super) struct GuardedResolver {
     pub allow_private: bool,
@@ -89,6 +95,14 @@ impl Resolve for GuardedResolver {
         let allow_private = self.allow_private;
         Box::pin(async move {
             let host = name.as_str().to_string();
+            // RFC 6761: resolvers should answer names under "invalid" negatively at once,
+            // without asking the network. It also gives tests a DNS failure that stays local.
+            if is_reserved_invalid(&host) {
+                return Err(Box::new(std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!("dns error: {host} is a reserved .invalid name (RFC 6761)"),
+                )) as Box<dyn std::error::Error + Send + Sync>);
+            }
             let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             if !allow_private && addrs.iter().any(|a| is_private_address(a.ip())) {
                 return Err(Box::new(PrivateAddressError(host)) as Box<dyn std::error::Error + Send + Sync>);
@@ -101,6 +115,14 @@ impl Resolve for GuardedResolver {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reserved_invalid_names() {
+        assert!(is_reserved_invalid("policy.invalid"));
+        assert!(is_reserved_invalid("A.INVALID."));
+        assert!(!is_reserved_invalid("invalid.example.com"));
+        assert!(!is_reserved_invalid("notinvalid"));
+    }
 
     #[test]
     fn private_ranges() {
