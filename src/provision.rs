@@ -73,6 +73,21 @@ pub struct Provision {
     /// How many words apart the first terms of the groups may be at most.
     #[serde(default = "default_window")]
     pub window: usize,
+    /// Cue kinds that belong to this clause's own wording and so say nothing of its
+    /// stance: a class action waiver is stated with "not as a class", the right to opt
+    /// out is a right affirmed, not a choice that makes it conditional.
+    #[serde(default)]
+    pub stance_ignores: Vec<StanceCue>,
+}
+
+/// A kind of stance cue (see [`Provision::stance_ignores`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StanceCue {
+    /// Denials and bounds ("not", "never", "only"), which otherwise mean `restricts`.
+    Negations,
+    /// The user's choices (consent, opt-out, settings), which otherwise mean `conditional`.
+    Conditions,
 }
 
 fn default_window() -> usize {
@@ -243,8 +258,8 @@ impl Rule {
             }
             hits.push(positions);
         }
-        let (span_start, matched) = closest(&hits, provision.window)?;
-        let stance = stance(words, span_start);
+        let (_, matched) = closest(&hits, provision.window)?;
+        let stance = stance(words, &provision.stance_ignores);
         Some(Tag {
             provision: provision.id.clone(),
             stance,
@@ -254,10 +269,10 @@ impl Rule {
 }
 
 /// Picks one hit per group so that all lie within `window` words; returns the first
-/// position and the terms. Greedy from each hit of the first group: enough for the few
+/// and last positions and the terms. Greedy from each hit of the first group: enough for the few
 /// hits a sentence has.
-fn closest(hits: &[Vec<(usize, &str)>], window: usize) -> Option<(usize, Vec<String>)> {
-    let mut best: Option<(usize, usize, Vec<String>)> = None;
+fn closest(hits: &[Vec<(usize, &str)>], window: usize) -> Option<((usize, usize), Vec<String>)> {
+    let mut best: Option<(usize, (usize, usize), Vec<String>)> = None;
     for &(anchor, term) in &hits[0] {
         let mut chosen = vec![term.to_string()];
         let (mut low, mut high) = (anchor, anchor);
@@ -269,12 +284,13 @@ fn closest(hits: &[Vec<(usize, &str)>], window: usize) -> Option<(usize, Vec<Str
         }
         let spread = high - low;
         if spread <= window && best.as_ref().is_none_or(|(s, _, _)| spread < *s) {
-            best = Some((spread, low, chosen));
+            best = Some((spread, (low, high), chosen));
         }
     }
-    best.map(|(_, low, chosen)| (low, chosen))
+    best.map(|(_, span, chosen)| (span, chosen))
 }
 
+/// Words that deny what follows them ("we do not sell", "never used to train").
 const NEGATIONS: &[&str] = &[
     "not",
     "never",
@@ -286,111 +302,163 @@ const NEGATIONS: &[&str] = &[
     "can't",
     "neither",
     "nor",
-    "without",
-    "prohibit",
-    "prohibits",
-    "prohibited",
+    "prohibit*",
     "refrain",
+    "isn't",
+    "aren't",
+    "wouldn't",
+    "shouldn't",
+    "nothing",
+    "none",
 ];
+/// Phrases whose negation denies nothing ("including but not limited to").
+const IDIOMS: &[&str] = &[
+    "not limited to",
+    "whether or not",
+    "not only",
+    "if not",
+    "or not",
+    "not including",
+    "not a judge",
+    "without limitation",
+    "no later than",
+];
+/// Words that bound what the platform does: only so much, only so long, only so old.
+const LIMITS: &[&str] = &[
+    "only",
+    "solely",
+    "at least",
+    "minimi*",
+    "shortened",
+    "directed to",
+    "no longer than",
+    "as long as necessary",
+    "as long as we need",
+    "for up to",
+];
+/// The user's choice decides: consent, opt-in or opt-out, settings.
 const CONDITIONS: &[&str] = &[
     "opt out",
-    "opt-out",
     "opt in",
-    "opt-in",
+    "opted",
+    "opting",
+    "opts",
     "your consent",
-    "your permission",
+    "with consent",
+    "consent to",
     "you consent",
+    "your permission",
     "you choose",
+    "choose to",
+    "you can choose",
+    "you may choose",
     "you allow",
     "you enable",
-    "you turn on",
-    "you agree to",
-    "if you",
+    "you turn",
+    "turn off",
+    "turn on",
     "unless you",
-    "with consent",
+    "until you",
     "your settings",
+    "privacy settings",
+    "account settings",
+    "preferences",
+    "you can delete",
+    "you can select",
+    "whether or not you",
+    "you control",
+    "control whether",
     "you can disable",
     "you may disable",
-    "you can turn off",
     "object to",
+    "your choice*",
+    "you agree to the use",
+    "explicitly agreed",
+    "you actively delete",
+    "you remove",
+    "when enabled",
+    "is enabled",
+    "are enabled",
 ];
-const GRANTS: &[&str] = &[
-    "we may",
-    "we can",
-    "we will",
-    "we use",
-    "we collect",
-    "we share",
-    "we disclose",
-    "we sell",
-    "we retain",
-    "we keep",
-    "we process",
-    "we store",
-    "we transfer",
-    "we reserve",
-    "we might",
-    "we also",
-    "you grant",
-    "you give us",
-    "you agree that",
-    "you authorize",
-    "you acknowledge",
-    "you waive",
-    "we have the right",
-    "may be used",
-    "may be shared",
-    "may use",
-    "may share",
-    "may disclose",
-    "may collect",
-    "may retain",
-    "is used",
-    "are used",
-    "will be used",
-    "we and our",
-    "our partners may",
-    "may access",
-    "may terminate",
-    "may suspend",
-    "may change",
-    "may modify",
-    "may update",
-    "may remove",
+/// A condition the platform overrides ("even if you opt out, we will use ...") is no choice.
+const OVERRIDES: &[&str] = &["even if", "regardless of"];
+/// Sentences that point elsewhere or describe without taking a position.
+const DESCRIPTIONS: &[&str] = &[
+    "for more information",
+    "for information about",
+    "more information about",
+    "learn more",
+    "explains",
+    "this section",
+    "please read",
+    "please see",
+    "please contact",
+    "please email",
+    "for a copy",
+    "depends on",
+    "varies",
+    "will be different",
+    "take into account",
+    "criteria",
+    "refers to",
+    "means",
+    "is defined",
+    "are defined",
+    "as defined",
+    "do not track",
 ];
 
 /// Phrases compiled once: they are matched against every tagged sentence.
 struct Cues {
     negations: Vec<Term>,
+    idioms: Vec<Term>,
+    limits: Vec<Term>,
     conditions: Vec<Term>,
-    grants: Vec<Term>,
+    overrides: Vec<Term>,
+    descriptions: Vec<Term>,
 }
 
-static CUES: std::sync::LazyLock<Cues> = std::sync::LazyLock::new(|| Cues {
-    negations: NEGATIONS.iter().map(|t| Term::new(t)).collect(),
-    conditions: CONDITIONS.iter().map(|t| Term::new(t)).collect(),
-    grants: GRANTS.iter().map(|t| Term::new(t)).collect(),
+static CUES: std::sync::LazyLock<Cues> = std::sync::LazyLock::new(|| {
+    let terms = |list: &[&str]| list.iter().map(|t| Term::new(t)).collect();
+    Cues {
+        negations: terms(NEGATIONS),
+        idioms: terms(IDIOMS),
+        limits: terms(LIMITS),
+        conditions: terms(CONDITIONS),
+        overrides: terms(OVERRIDES),
+        descriptions: terms(DESCRIPTIONS),
+    }
 });
 
-/// The stance of a sentence: a condition on the user wins (a grant "unless you opt out"
-/// is conditional), then a negation shortly before the matched terms, then a grant.
-fn stance(words: &Words, span_start: usize) -> Stance {
+/// The stance of a sentence on a provision it matched. A policy sentence that matches
+/// a provision most often states it, so a grant is the default; a pointer elsewhere or
+/// a definition is neutral, a choice left to the user is conditional (unless the platform
+/// overrides it), and a denial or a bound is a restriction. Measured against the
+/// labelled corpus sentences by `tests/provisions.rs` (figures in the README).
+fn stance(words: &Words, ignores: &[StanceCue]) -> Stance {
     let cues = &*CUES;
-    if cues.conditions.iter().any(|c| words.find(c).next().is_some()) {
+    let has = |terms: &[Term]| terms.iter().any(|t| words.find(t).next().is_some());
+    if has(&cues.descriptions) {
+        return Stance::Neutral;
+    }
+    if !ignores.contains(&StanceCue::Conditions) && has(&cues.conditions) && !has(&cues.overrides) {
         return Stance::Conditional;
     }
-    let negated = cues.negations.iter().any(|n| {
-        words
-            .find(n)
-            .any(|at| at <= span_start + 3 && span_start.saturating_sub(at) <= 8)
-    });
-    if negated {
-        return Stance::Restricts;
+    if !ignores.contains(&StanceCue::Negations) {
+        let idiomatic: BTreeSet<usize> = cues
+            .idioms
+            .iter()
+            .flat_map(|t| words.find(t).flat_map(move |at| at..at + t.parts.len()))
+            .collect();
+        let denied = cues
+            .negations
+            .iter()
+            .any(|t| words.find(t).any(|at| !idiomatic.contains(&at)));
+        if denied || has(&cues.limits) {
+            return Stance::Restricts;
+        }
     }
-    if cues.grants.iter().any(|g| words.find(g).next().is_some()) {
-        return Stance::Grants;
-    }
-    Stance::Neutral
+    Stance::Grants
 }
 
 /// A sentence as lower-case word tokens, for phrase search. Apostrophes stay inside
@@ -451,6 +519,26 @@ window = 15
     }
 
     #[test]
+    fn stance_ignores_cues_that_are_the_clause_itself() {
+        let source = |ignores: &str| {
+            format!(
+                "[[provision]]\nid = \"class-action-waiver\"\ntitle = \"t\"\ndescription = \"d\"\n\
+                 all = [[\"class action*\"], [\"claims\"]]\nstance_ignores = [{ignores}]\n"
+            )
+        };
+        let sentence = "You may bring claims only individually and not in a class action.";
+        let stance = |ignores: &str| Taxonomy::parse(&source(ignores), "t").unwrap().tag(sentence)[0].stance;
+        assert_eq!(stance(""), Stance::Restricts);
+        assert_eq!(stance("\"negations\""), Stance::Grants);
+        let err = Taxonomy::parse(&source("\"negation\""), "t").unwrap_err();
+        assert!(err.message.starts_with("line 6:"), "{err}");
+        assert!(
+            err.message.contains("negations"),
+            "the error lists the known kinds: {err}"
+        );
+    }
+
+    #[test]
     fn grants_restricts_and_conditions() {
         let t = taxonomy();
         let tag = |s: &str| t.tag(s).first().map(|t| t.stance);
@@ -471,8 +559,23 @@ window = 15
             Some(Stance::Conditional)
         );
         assert_eq!(
-            tag("Training data for machine learning includes public information."),
+            tag("For more information about how we train models on your data, see our AI notice."),
             Some(Stance::Neutral)
+        );
+        assert_eq!(
+            tag("We train our models only on data you made public."),
+            Some(Stance::Restricts),
+            "a bound restricts"
+        );
+        assert_eq!(
+            tag("Even if you opt out, we will train our models on flagged content and data."),
+            Some(Stance::Grants),
+            "an overridden choice is no condition"
+        );
+        assert_eq!(
+            tag("Our models are trained on data, including but not limited to your posts."),
+            Some(Stance::Grants),
+            "\"not limited to\" denies nothing"
         );
         assert_eq!(
             tag("We use cookies to train our models on your data."),

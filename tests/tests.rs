@@ -10,5 +10,6 @@ mod declarations;
 mod extract;
 mod history;
 mod provision_history;
+mod provisions;
 mod render;
 mod track;

@@ -5,6 +5,8 @@
 //! `tests/data/provision-labels.tsv` names each sentence by file, line and the hash of its
 //! text, and says which provision it does (`pos`) or does not (`neg`) express, with the
 //! expected stance. Its header comment documents the format and how a sentence is found.
+//! Run with `-- --nocapture` for the per-provision table and the stance confusion
+//! matrix; with `STANCE_ERRORS=1` also for every stance that disagrees with its label.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -21,6 +23,8 @@ const MIN_PRECISION: f64 = 0.85;
 const MIN_RECALL: f64 = 0.75;
 const MIN_SENTENCES: usize = 300;
 const MIN_PROVISIONS: usize = 20;
+/// The share of tagged positives whose stance agrees with the label, over all provisions.
+const MIN_STANCE_ACCURACY: f64 = 0.70;
 
 /// One row of the labels file.
 struct Label {
@@ -47,11 +51,19 @@ fn read_labels() -> Vec<Label> {
             continue;
         }
         let fields: Vec<&str> = row.split('\t').collect();
-        assert_eq!(fields.len(), 6, "provision-labels.tsv:{}: expected 6 tab-separated fields: {row:?}", i + 1);
+        assert_eq!(
+            fields.len(),
+            6,
+            "provision-labels.tsv:{}: expected 6 tab-separated fields: {row:?}",
+            i + 1
+        );
         let positive = match fields[4] {
             "pos" => true,
             "neg" => false,
-            other => panic!("provision-labels.tsv:{}: label must be pos or neg, not {other:?}", i + 1),
+            other => panic!(
+                "provision-labels.tsv:{}: label must be pos or neg, not {other:?}",
+                i + 1
+            ),
         };
         let stance = fields[5];
         let valid = if positive {
@@ -59,7 +71,12 @@ fn read_labels() -> Vec<Label> {
         } else {
             stance == "-"
         };
-        assert!(valid, "provision-labels.tsv:{}: bad stance {stance:?} for a {} label", i + 1, fields[4]);
+        assert!(
+            valid,
+            "provision-labels.tsv:{}: bad stance {stance:?} for a {} label",
+            i + 1,
+            fields[4]
+        );
         labels.push(Label {
             path: fields[0].to_string(),
             line: fields[1]
@@ -249,13 +266,25 @@ struct Score {
 impl Score {
     fn precision(&self) -> f64 {
         let tagged = self.true_positives + self.false_positives;
-        if tagged == 0 { 1.0 } else { self.true_positives as f64 / tagged as f64 }
+        if tagged == 0 {
+            1.0
+        } else {
+            self.true_positives as f64 / tagged as f64
+        }
     }
     fn recall(&self) -> f64 {
-        if self.positives == 0 { 1.0 } else { self.true_positives as f64 / self.positives as f64 }
+        if self.positives == 0 {
+            1.0
+        } else {
+            self.true_positives as f64 / self.positives as f64
+        }
     }
     fn stance(&self) -> f64 {
-        if self.true_positives == 0 { 0.0 } else { self.stance_right as f64 / self.true_positives as f64 }
+        if self.true_positives == 0 {
+            0.0
+        } else {
+            self.stance_right as f64 / self.true_positives as f64
+        }
     }
 }
 
@@ -294,6 +323,8 @@ fn provisions_meet_precision_and_recall_on_labelled_corpus_sentences() {
     );
 
     let mut scores: BTreeMap<&str, Score> = ids.iter().map(|id| (*id, Score::default())).collect();
+    // Labelled stance (row) against the stance given (column), over the tagged positives.
+    let mut confusion: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut errors: Vec<String> = Vec::new();
     for label in &labels {
         let sentence = &sentences[&(label.path.clone(), label.line, label.hash.clone())];
@@ -304,6 +335,17 @@ fn provisions_meet_precision_and_recall_on_labelled_corpus_sentences() {
             (true, Some(tag)) => {
                 score.positives += 1;
                 score.true_positives += 1;
+                *confusion
+                    .entry((label.stance.clone(), tag.stance.as_str().to_string()))
+                    .or_default() += 1;
+                if std::env::var_os("STANCE_ERRORS").is_some() && tag.stance.as_str() != label.stance {
+                    eprintln!(
+                        "  stance {:>11} as {:<11} {:<27} {sentence}",
+                        label.stance,
+                        tag.stance.as_str(),
+                        label.provision
+                    );
+                }
                 if tag.stance.as_str() == label.stance {
                     score.stance_right += 1;
                 }
@@ -315,7 +357,10 @@ fn provisions_meet_precision_and_recall_on_labelled_corpus_sentences() {
             (false, Some(tag)) => {
                 score.negatives += 1;
                 score.false_positives += 1;
-                errors.push(format!("  wrongly  {:<27} {} {:?}", label.provision, sentence, tag.matched));
+                errors.push(format!(
+                    "  wrongly  {:<27} {} {:?}",
+                    label.provision, sentence, tag.matched
+                ));
             }
             (false, None) => score.negatives += 1,
         }
@@ -338,9 +383,7 @@ fn provisions_meet_precision_and_recall_on_labelled_corpus_sentences() {
         if score.positives == 0 || score.negatives == 0 {
             missing_examples.push(*id);
         }
-        if score.positives >= MIN_POSITIVES
-            && (score.precision() < MIN_PRECISION || score.recall() < MIN_RECALL)
-        {
+        if score.positives >= MIN_POSITIVES && (score.precision() < MIN_PRECISION || score.recall() < MIN_RECALL) {
             failures.push(format!(
                 "{id}: precision {:.2} (at least {MIN_PRECISION}), recall {:.2} (at least {MIN_RECALL})",
                 score.precision(),
@@ -349,7 +392,11 @@ fn provisions_meet_precision_and_recall_on_labelled_corpus_sentences() {
         }
     }
     let total = |f: fn(&Score) -> usize| scores.values().map(f).sum::<usize>();
-    let (tp, fp, pos) = (total(|s| s.true_positives), total(|s| s.false_positives), total(|s| s.positives));
+    let (tp, fp, pos) = (
+        total(|s| s.true_positives),
+        total(|s| s.false_positives),
+        total(|s| s.positives),
+    );
     eprintln!(
         "{table}\n{} labels on {} sentences; overall precision {:.3}, recall {:.3}, stance accuracy {:.3}",
         labels.len(),
@@ -358,6 +405,20 @@ fn provisions_meet_precision_and_recall_on_labelled_corpus_sentences() {
         tp as f64 / pos.max(1) as f64,
         total(|s| s.stance_right) as f64 / tp.max(1) as f64
     );
+    let stances = ["grants", "restricts", "conditional", "neutral"];
+    let mut matrix = String::from("stance labelled \\ given: grants restricts conditional neutral\n");
+    for row in stances {
+        matrix.push_str(&format!("{row:>12}:"));
+        for column in stances {
+            let n = confusion
+                .get(&(row.to_string(), column.to_string()))
+                .copied()
+                .unwrap_or(0);
+            matrix.push_str(&format!(" {n:>6}"));
+        }
+        matrix.push('\n');
+    }
+    eprintln!("{matrix}");
     if !errors.is_empty() {
         eprintln!("disagreements with the labels:\n{}", errors.join("\n"));
     }
@@ -366,4 +427,10 @@ fn provisions_meet_precision_and_recall_on_labelled_corpus_sentences() {
         "provisions without both labelled positives and negatives: {missing_examples:?}"
     );
     assert!(failures.is_empty(), "below the thresholds:\n{}", failures.join("\n"));
+    let stance_accuracy = total(|s| s.stance_right) as f64 / tp.max(1) as f64;
+    assert!(
+        stance_accuracy >= MIN_STANCE_ACCURACY,
+        "stance accuracy {stance_accuracy:.3}, at least {MIN_STANCE_ACCURACY} expected \
+         (STANCE_ERRORS=1 lists the disagreements)"
+    );
 }
