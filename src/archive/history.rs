@@ -15,6 +15,10 @@ pub struct VersionRecord {
     /// The author date: when the version was fetched (or captured).
     pub date: DateTime<Utc>,
     pub message: VersionMessage,
+    /// The version file's blob, and the blob it replaced (None for a first version), so
+    /// readers of many versions need not walk the trees again.
+    pub blob: Oid,
+    pub previous_blob: Option<Oid>,
 }
 
 impl VersionRecord {
@@ -93,50 +97,36 @@ impl Archive {
             if since.is_some_and(|s| date < s) || until.is_some_and(|u| date >= u) {
                 continue;
             }
-            if !self.touches(
-                &commit,
-                &format!("{versions_prefix}{}/{}.md", message.service, message.document),
-            )? {
+            let path = format!("{versions_prefix}{}/{}.md", message.service, message.document);
+            let Some((blob, previous_blob)) = self.change_of(&commit, &path)? else {
                 continue;
-            }
+            };
             out.push(VersionRecord {
                 commit: commit.id(),
                 date,
                 message,
+                blob,
+                previous_blob,
             });
         }
         Ok(out)
     }
 
-    /// Whether a commit changed a path against its first parent.
-    fn touches(&self, commit: &git2::Commit, path: &str) -> Result<bool, ArchiveError> {
-        let now = commit.tree()?.get_path(Path::new(path)).ok().map(|e| e.id());
+    /// The blob of a path at a commit and at its first parent, when the commit changed it.
+    fn change_of(&self, commit: &git2::Commit, path: &str) -> Result<Option<(Oid, Option<Oid>)>, ArchiveError> {
+        let Some(now) = commit.tree()?.get_path(Path::new(path)).ok().map(|e| e.id()) else {
+            return Ok(None);
+        };
         let before = match commit.parent(0) {
             Ok(parent) => parent.tree()?.get_path(Path::new(path)).ok().map(|e| e.id()),
             Err(_) => None,
         };
-        Ok(now.is_some() && now != before)
+        Ok((before != Some(now)).then_some((now, before)))
     }
 
-    /// The text of a document's version file at a commit.
-    pub fn text_at(&self, commit: Oid, service: &str, doc_type: &str) -> Result<Option<String>, ArchiveError> {
-        let tree = self.repo.find_commit(commit)?.tree()?;
-        match tree.get_path(Path::new(&self.version_path(service, doc_type))) {
-            Ok(entry) => {
-                let blob = self.repo.find_blob(entry.id())?;
-                Ok(Some(String::from_utf8_lossy(blob.content()).into_owned()))
-            }
-            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// The text a version replaced: the document at the commit's first parent.
-    pub fn text_before(&self, commit: Oid, service: &str, doc_type: &str) -> Result<Option<String>, ArchiveError> {
-        match self.repo.find_commit(commit)?.parent_id(0) {
-            Ok(parent) => self.text_at(parent, service, doc_type),
-            Err(_) => Ok(None),
-        }
+    /// The text of a version file's blob.
+    pub fn blob_text(&self, blob: Oid) -> Result<String, ArchiveError> {
+        Ok(String::from_utf8_lossy(self.repo.find_blob(blob)?.content()).into_owned())
     }
 
     /// A web URL for a commit when the repository's `origin` is on GitHub.

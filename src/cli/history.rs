@@ -295,15 +295,12 @@ pub fn diff(archive_dir: &Path, args: DiffArgs, clock: Clock) -> Result<ExitCode
         Some(spec) => resolve(&versions, spec, now)?,
         None => &versions[0],
     };
-    let old_text = match &args.old {
-        Some(spec) => {
-            let old = resolve(&versions, spec, now)?;
-            archive.text_at(old.commit, &service, &doc_type)?
-        }
-        None => archive.text_before(new.commit, &service, &doc_type)?,
-    }
-    .unwrap_or_default();
-    let new_text = archive.text_at(new.commit, &service, &doc_type)?.unwrap_or_default();
+    let old_blob = match &args.old {
+        Some(spec) => Some(resolve(&versions, spec, now)?.blob),
+        None => new.previous_blob,
+    };
+    let old_text = old_blob.map(|blob| archive.blob_text(blob)).transpose()?.unwrap_or_default();
+    let new_text = archive.blob_text(new.blob)?;
     let change = model::change_between(new, &old_text, &new_text, archive.commit_url_base().as_deref());
 
     let mut out = io::stdout().lock();

@@ -101,9 +101,7 @@ pub fn provisions(archive_dir: &Path, args: ProvisionsArgs, clock: Clock) -> Res
     let Some(version) = archive.versions(&filter, None, until)?.into_iter().next() else {
         return Err(usage(anyhow!("{} has no recorded version", args.document)));
     };
-    let text = archive
-        .text_at(version.commit, &service, &doc_type)?
-        .unwrap_or_default();
+    let text = archive.blob_text(version.blob)?;
     let tagged: Vec<_> = provisions::tag_text(&text, &taxonomy)
         .into_iter()
         .filter(|t| args.provision.as_ref().is_none_or(|id| *id == t.provision))

@@ -53,7 +53,7 @@ pub fn blame(
     let mut text = String::new();
     let mut origins: Vec<Origin> = Vec::new();
     for version in &versions {
-        let new_text = archive.text_at(version.commit, service, doc_type)?.unwrap_or_default();
+        let new_text = archive.blob_text(version.blob)?;
         let here = Origin {
             commit: version.commit,
             date: version.date,

@@ -130,13 +130,11 @@ pub fn describe_change(
     record: &VersionRecord,
     url_base: Option<&str>,
 ) -> Result<Change, ArchiveError> {
-    let m = &record.message;
-    let new = archive
-        .text_at(record.commit, &m.service, &m.document)?
-        .unwrap_or_default();
-    let old = archive
-        .text_before(record.commit, &m.service, &m.document)?
-        .unwrap_or_default();
+    let new = archive.blob_text(record.blob)?;
+    let old = match record.previous_blob {
+        Some(blob) => archive.blob_text(blob)?,
+        None => String::new(),
+    };
     Ok(change_between(record, &old, &new, url_base))
 }
 
@@ -274,6 +272,8 @@ mod tests {
                 canonicalizer: 1,
                 clausewatch_version: "0.1.0".into(),
             },
+            blob: git2::Oid::zero(),
+            previous_blob: None,
         }
     }
 

@@ -112,7 +112,7 @@ pub fn timelines(
     let mut previous: BTreeMap<String, BTreeSet<Wording>> = BTreeMap::new();
     let mut events: BTreeMap<String, Vec<TimelineEvent>> = BTreeMap::new();
     for version in versions {
-        let text = archive.text_at(version.commit, service, doc_type)?.unwrap_or_default();
+        let text = archive.blob_text(version.blob)?;
         let mut current: BTreeMap<String, BTreeSet<Wording>> = BTreeMap::new();
         for tagged in tag_text(&text, taxonomy) {
             if only.is_none_or(|id| id == tagged.provision) {
@@ -291,7 +291,7 @@ pub fn matrix(
         let Some(version) = archive.versions(&filter, None, until)?.into_iter().next() else {
             continue;
         };
-        let text = archive.text_at(version.commit, service, doc_type)?.unwrap_or_default();
+        let text = archive.blob_text(version.blob)?;
         for tagged in tag_text(&text, taxonomy) {
             stances
                 .entry((tagged.provision, service.clone()))
