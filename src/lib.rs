@@ -15,6 +15,7 @@ pub mod fetch;
 pub mod provision;
 pub mod reextract;
 pub mod report;
+pub mod status;
 pub mod track;
 
 /// Files of the default archive embedded at build time (see `build.rs`).

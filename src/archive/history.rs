@@ -108,6 +108,41 @@ impl Archive {
         Ok(out)
     }
 
+    /// The author date (fetch time) of the newest version of each wanted document, in
+    /// one walk that stops once all are found; documents never recorded are absent.
+    pub fn latest_version_dates(
+        &self,
+        wanted: &[(String, String)],
+    ) -> Result<std::collections::HashMap<(String, String), DateTime<Utc>>, ArchiveError> {
+        let mut found = std::collections::HashMap::new();
+        if wanted.is_empty() || self.head_commit()?.is_none() {
+            return Ok(found);
+        }
+        let mut walk = self.repo.revwalk()?;
+        walk.set_sorting(Sort::NONE)?;
+        walk.push_head()?;
+        let versions_prefix = self.repo_path("versions/");
+        for oid in walk {
+            let commit = self.repo.find_commit(oid?)?;
+            let Some(message) = commit.message().ok().and_then(VersionMessage::parse) else {
+                continue;
+            };
+            let id = (message.service, message.document);
+            if !wanted.contains(&id) || found.contains_key(&id) {
+                continue;
+            }
+            if !self.touches(&commit, &format!("{versions_prefix}{}/{}.md", id.0, id.1))? {
+                continue;
+            }
+            let date = DateTime::from_timestamp(commit.author().when().seconds(), 0).unwrap_or_default();
+            found.insert(id, date);
+            if found.len() == wanted.len() {
+                break;
+            }
+        }
+        Ok(found)
+    }
+
     /// Whether a commit changed a path against its first parent.
     fn touches(&self, commit: &git2::Commit, path: &str) -> Result<bool, ArchiveError> {
         let now = commit.tree()?.get_path(Path::new(path)).ok().map(|e| e.id());
