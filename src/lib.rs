@@ -12,6 +12,7 @@ pub mod config;
 pub mod declaration;
 pub mod failure;
 pub mod fetch;
+pub mod notify;
 pub mod provision;
 pub mod reextract;
 pub mod report;
