@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 
+use super::alerts::FollowUp;
 use crate::notify::Delivery;
 use crate::notify::issues::IssueAction;
 use crate::status::Transition;
@@ -26,21 +27,25 @@ pub fn report(report: &TrackReport) -> std::io::Result<Vec<String>> {
 }
 
 /// Appends failure transitions, GitHub issue actions and undelivered alerts to the job
-/// summary, and returns a `::warning` annotation per undelivered alert. Does nothing
-/// outside GitHub Actions.
-pub fn report_follow_up(
-    transitions: &[Transition],
-    issues: &[IssueAction],
-    deliveries: &[Delivery],
-) -> std::io::Result<Vec<String>> {
+/// summary, says whether `status.json` was committed (`status-changed`, so the workflow
+/// pushes a status-only run too), and returns a `::warning` annotation per undelivered
+/// alert. Does nothing outside GitHub Actions.
+pub fn report_follow_up(follow_up: &FollowUp) -> std::io::Result<Vec<String>> {
     if std::env::var_os("GITHUB_ACTIONS").is_none_or(|v| v != "true") {
         return Ok(Vec::new());
     }
+    let (transitions, issues, deliveries) = (&follow_up.transitions, &follow_up.issues, &follow_up.notifications);
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
         let text = follow_up_summary(transitions, issues, deliveries);
         if !text.is_empty() {
             append(Path::new(&path), &text)?;
         }
+    }
+    if let Some(path) = std::env::var_os("GITHUB_OUTPUT") {
+        append(
+            Path::new(&path),
+            &format!("status-changed={}\n", follow_up.status_commit.is_some()),
+        )?;
     }
     Ok(deliveries
         .iter()

@@ -573,7 +573,7 @@ fn track(archive_dir: &Path, allow_private: bool, args: TrackArgs, clock: Clock)
     for annotation in github::report(&report)? {
         writeln!(out, "{annotation}")?;
     }
-    for annotation in github::report_follow_up(&follow_up.transitions, &follow_up.issues, &follow_up.notifications)? {
+    for annotation in github::report_follow_up(&follow_up)? {
         writeln!(out, "{annotation}")?;
     }
     if args.json {
