@@ -237,6 +237,11 @@ fn an_undeliverable_alert_warns_but_keeps_the_version_and_the_exit_code() {
         "{stderr}"
     );
     assert!(stderr.contains("could not connect (after 3 attempts)"), "{stderr}");
+    assert_eq!(
+        stderr.matches("not delivered").count(),
+        2,
+        "one warning per target: {stderr}"
+    );
     let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let notifications = json["notifications"].as_array().unwrap();
     assert_eq!(notifications.len(), 2);

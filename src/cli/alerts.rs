@@ -65,7 +65,10 @@ pub fn follow_up(context: &Context, report: &TrackReport) -> Result<FollowUp, Cl
         .filter(|d| !previous.failing.contains_key(&status::key(&d.service, &d.document)))
         .map(|d| (d.service.clone(), d.document.clone()))
         .collect();
-    let last_versions = archive.latest_version_dates(&starting)?;
+    let last_versions = archive.latest_version_dates(&starting).unwrap_or_else(|e| {
+        warnings.push(format!("cannot read when failing documents were last recorded: {e}"));
+        Default::default()
+    });
     let declared: HashSet<(&str, &str)> = context
         .declared
         .iter()
@@ -140,17 +143,21 @@ pub fn follow_up(context: &Context, report: &TrackReport) -> Result<FollowUp, Cl
         && !context.alerts.targets.is_empty()
     {
         let commit_url_base = commit_url_base(archive);
-        let mut alerts: Vec<Alert> = notify::change_alerts(
+        // Reading the new versions back can only fail on a broken repository; that
+        // costs the change alerts, not the run's exit code.
+        let changes = notify::change_alerts(
             archive,
             report,
             service_name,
             context.taxonomy,
             commit_url_base.as_deref(),
             context.now,
-        )?
-        .into_iter()
-        .map(Alert::Change)
-        .collect();
+        )
+        .unwrap_or_else(|e| {
+            warnings.push(format!("change alerts are skipped: {e}"));
+            Vec::new()
+        });
+        let mut alerts: Vec<Alert> = changes.into_iter().map(Alert::Change).collect();
         let issue_url = |n: u64| context.issues.map(|g| g.issue_url(n));
         alerts.extend(
             notify::failure_alerts(&transitions, report, service_name, issue_url, context.now)

@@ -324,9 +324,8 @@ pub fn deliver(sender: &Sender, targets: &[Target], alerts: &[Alert]) -> Vec<Del
                 Ok(reply) => (true, reply.attempts, None),
                 Err(e) => (false, e.attempts, Some(e.to_string())),
             };
-            if let Some(error) = &error {
-                tracing::warn!(event = alert.event(), target = %target, %error, "alert not delivered");
-            }
+            // The caller reports failures once; this is for -vv.
+            tracing::debug!(event = alert.event(), %target, ?error, "alert posted");
             deliveries.push(Delivery {
                 event: alert.event(),
                 service: alert.service().to_string(),
