@@ -10,6 +10,8 @@ use serde::Deserialize;
 use crate::archive::Identity;
 use crate::fetch::browser::BrowserOptions;
 use crate::fetch::{FetchOptions, default_user_agent};
+use crate::notify::target::{self, Target};
+use crate::status;
 
 /// The resolved settings of a run.
 #[derive(Debug, Clone)]
@@ -33,6 +35,35 @@ pub struct FileConfig {
     pub commit: CommitSection,
     #[serde(default)]
     pub browser: BrowserSection,
+    #[serde(default)]
+    pub notify: NotifySection,
+    #[serde(default)]
+    pub failures: FailuresSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifySection {
+    /// Webhook URLs, or `env:NAME` to read one from the environment (this file is
+    /// committed; a URL holds a secret).
+    pub urls: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailuresSection {
+    /// `7d`, `36h`, a number of hours, or `never`.
+    pub remind_after: Option<IntervalValue>,
+    /// One GitHub issue per failing document.
+    pub github_issues: Option<bool>,
+}
+
+/// An interval written as text (`7d`) or as a number of hours.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum IntervalValue {
+    Hours(u64),
+    Text(String),
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -186,6 +217,62 @@ impl Settings {
     }
 }
 
+/// Alerts and failure tracking, resolved for `track` only (so an unset `env:NAME`
+/// webhook never stops another command).
+#[derive(Debug, Clone)]
+pub struct AlertSettings {
+    pub targets: Vec<Target>,
+    /// `None`: reminders are off.
+    pub remind_after: Option<chrono::Duration>,
+    pub github_issues: bool,
+}
+
+/// What the environment and the command line say about alerts.
+#[derive(Debug, Clone, Default)]
+pub struct AlertOverrides {
+    /// `--notify` (all of them), else `CLAUSEWATCH_NOTIFY`; replaces the file's list.
+    pub notify: Option<Vec<String>>,
+    pub remind_after: Option<String>,
+    pub github_issues: bool,
+}
+
+impl AlertSettings {
+    /// `env` resolves the `env:NAME` references of the file's webhook list.
+    pub fn resolve(
+        file: &FileConfig,
+        over: &AlertOverrides,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<AlertSettings, ConfigError> {
+        let specs = over
+            .notify
+            .clone()
+            .or_else(|| file.notify.urls.clone())
+            .unwrap_or_default();
+        let targets = target::parse_all(&specs, env).map_err(|e| ConfigError {
+            path: "notify".into(),
+            message: e.to_string(),
+        })?;
+        let interval_error = |e: status::IntervalError| ConfigError {
+            path: "failures.remind_after".into(),
+            message: e.to_string(),
+        };
+        let remind_after = match (&over.remind_after, &file.failures.remind_after) {
+            (Some(text), _) | (None, Some(IntervalValue::Text(text))) => {
+                status::parse_interval(text).map_err(interval_error)?
+            }
+            (None, Some(IntervalValue::Hours(hours))) => {
+                status::parse_interval(&hours.to_string()).map_err(interval_error)?
+            }
+            (None, None) => Some(status::DEFAULT_REMIND_AFTER),
+        };
+        Ok(AlertSettings {
+            targets,
+            remind_after,
+            github_issues: over.github_issues || file.failures.github_issues.unwrap_or(false),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,5 +310,37 @@ mod tests {
         };
         assert!(Settings::resolve(&FileConfig::default(), &over).is_err());
         assert!(toml::from_str::<FileConfig>("[fetch]\nunknown = 1\n").is_err());
+    }
+
+    #[test]
+    fn alert_settings_layer_file_environment_and_flags() {
+        let file: FileConfig =
+            toml::from_str("[notify]\nurls = [\"env:HOOK\"]\n[failures]\nremind_after = 36\ngithub_issues = true\n")
+                .unwrap();
+        let env = |name: &str| (name == "HOOK").then(|| "https://hooks.slack.com/services/x".to_string());
+        let settings = AlertSettings::resolve(&file, &AlertOverrides::default(), env).unwrap();
+        assert_eq!(settings.targets.len(), 1);
+        assert_eq!(settings.remind_after, Some(chrono::Duration::hours(36)));
+        assert!(settings.github_issues);
+
+        let over = AlertOverrides {
+            notify: Some(vec!["https://a.example/1".into(), "https://b.example/2".into()]),
+            remind_after: Some("never".into()),
+            github_issues: false,
+        };
+        let settings = AlertSettings::resolve(&file, &over, env).unwrap();
+        assert_eq!(settings.targets.len(), 2, "the flags replace the file's list");
+        assert_eq!(settings.remind_after, None);
+
+        let defaults = AlertSettings::resolve(&FileConfig::default(), &AlertOverrides::default(), env).unwrap();
+        assert!(defaults.targets.is_empty());
+        assert_eq!(defaults.remind_after, Some(chrono::Duration::days(7)));
+        assert!(!defaults.github_issues);
+
+        let bad: FileConfig = toml::from_str("[failures]\nremind_after = \"soon\"\n").unwrap();
+        assert!(AlertSettings::resolve(&bad, &AlertOverrides::default(), env).is_err());
+        let secret: FileConfig = toml::from_str("[notify]\nurls = [\"ftp://example.org/s3cret\"]\n").unwrap();
+        let error = AlertSettings::resolve(&secret, &AlertOverrides::default(), env).unwrap_err();
+        assert!(!error.to_string().contains("s3cret"), "{error}");
     }
 }

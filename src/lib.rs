@@ -12,9 +12,11 @@ pub mod config;
 pub mod declaration;
 pub mod failure;
 pub mod fetch;
+pub mod notify;
 pub mod provision;
 pub mod reextract;
 pub mod report;
+pub mod status;
 pub mod track;
 
 /// Files of the default archive embedded at build time (see `build.rs`).

@@ -3,11 +3,13 @@
 
 mod support;
 
+mod alerts;
 mod browser;
 mod corpus;
 mod corpus_archive;
 mod declarations;
 mod extract;
+mod failure_tracking;
 mod history;
 mod provision_history;
 mod provisions;

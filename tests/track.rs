@@ -239,12 +239,23 @@ fn a_text_that_shrank_by_half_needs_accept_shrink() {
     let (code, stdout, _) = archive.run(&["track"]);
     assert_eq!(code, 1);
     assert!(stdout.contains("shrunk: the text shrank from"), "{stdout}");
-    assert_eq!(archive.subjects().len(), 2, "init and the first version only");
+    assert_eq!(
+        archive.subjects(),
+        [
+            "status: 1 failing (1 started)",
+            "First record of Acme Privacy Policy",
+            "Initialize the clausewatch archive"
+        ],
+        "no version, only the failure's state"
+    );
     let (code, stdout, _) = archive.run(&["track", "--accept-shrink"]);
     assert_eq!(code, 0, "{stdout}");
     assert_eq!(
-        archive.subjects()[0],
-        "Acme Privacy Policy: 18 sentences removed, 1 changed"
+        archive.subjects()[..2],
+        [
+            "status: none failing, 1 recovered",
+            "Acme Privacy Policy: 18 sentences removed, 1 changed"
+        ]
     );
 }
 
@@ -578,8 +589,9 @@ fn inside_github_actions_track_writes_a_summary_annotations_and_outputs() {
     let summary = archive.repo.join("summary.md");
     let outputs = archive.repo.join("outputs.txt");
     std::fs::write(&summary, "earlier step\n").unwrap();
+    let refused = crate::support::server::refused_url();
     let out = archive
-        .cmd(&["track", "--retries", "0"])
+        .cmd(&["track", "--retries", "0", "--notify", &refused])
         .env("GITHUB_ACTIONS", "true")
         .env("GITHUB_STEP_SUMMARY", &summary)
         .env("GITHUB_OUTPUT", &outputs)
@@ -605,10 +617,24 @@ fn inside_github_actions_track_writes_a_summary_annotations_and_outputs() {
         "{summary}"
     );
     assert!(summary.contains("| acme/terms-of-service | not-found |"), "{summary}");
+    assert!(
+        summary.contains("### Failure tracking\n\n| document | transition | category | failing since |\n| --- | --- | --- | --- |\n| acme/cookie-policy | started | server-error | 2026-03-02 00:00 UTC |\n| acme/terms-of-service | started | not-found |"),
+        "{summary}"
+    );
+    // Two failure-started alerts, none of which could be delivered.
+    assert!(
+        summary.contains("### Alerts\n\n0 delivered, 2 not delivered\n"),
+        "{summary}"
+    );
+    assert!(
+        stdout.contains("::warning title=clausewatch alert not delivered::failure-started alert for acme/cookie-policy to http://127.0.0.1:"),
+        "{stdout}"
+    );
     let outputs = std::fs::read_to_string(&outputs).unwrap();
     assert_eq!(
         outputs,
-        "recorded=1\nunchanged=0\nfailed=2\nchanged<<CLAUSEWATCH_EOF\nacme/privacy-policy\nCLAUSEWATCH_EOF\n"
+        "recorded=1\nunchanged=0\nfailed=2\nchanged<<CLAUSEWATCH_EOF\nacme/privacy-policy\nCLAUSEWATCH_EOF\nstatus-changed=true\n",
+        "a status-only run must be pushed too"
     );
 
     // Outside GitHub Actions none of it happens.

@@ -112,6 +112,41 @@ impl Archive {
         Ok(out)
     }
 
+    /// The author date (fetch time) of the newest version of each wanted document, in
+    /// one walk that stops once all are found; documents never recorded are absent.
+    pub fn latest_version_dates(
+        &self,
+        wanted: &[(String, String)],
+    ) -> Result<std::collections::HashMap<(String, String), DateTime<Utc>>, ArchiveError> {
+        let mut found = std::collections::HashMap::new();
+        if wanted.is_empty() || self.head_commit()?.is_none() {
+            return Ok(found);
+        }
+        let mut walk = self.repo.revwalk()?;
+        walk.set_sorting(Sort::NONE)?;
+        walk.push_head()?;
+        let versions_prefix = self.repo_path("versions/");
+        for oid in walk {
+            let commit = self.repo.find_commit(oid?)?;
+            let Some(message) = commit.message().ok().and_then(VersionMessage::parse) else {
+                continue;
+            };
+            let id = (message.service, message.document);
+            if !wanted.contains(&id) || found.contains_key(&id) {
+                continue;
+            }
+            if self.change_of(&commit, &format!("{versions_prefix}{}/{}.md", id.0, id.1))?.is_none() {
+                continue;
+            }
+            let date = DateTime::from_timestamp(commit.author().when().seconds(), 0).unwrap_or_default();
+            found.insert(id, date);
+            if found.len() == wanted.len() {
+                break;
+            }
+        }
+        Ok(found)
+    }
+
     /// The blob of a path at a commit and at its first parent, when the commit changed it.
     fn change_of(&self, commit: &git2::Commit, path: &str) -> Result<Option<(Oid, Option<Oid>)>, ArchiveError> {
         let Some(now) = commit.tree()?.get_path(Path::new(path)).ok().map(|e| e.id()) else {
@@ -122,6 +157,24 @@ impl Archive {
             Err(_) => None,
         };
         Ok((before != Some(now)).then_some((now, before)))
+    }
+
+    /// The text of a document's version file at a commit.
+    pub fn text_at(&self, commit: Oid, service: &str, doc_type: &str) -> Result<Option<String>, ArchiveError> {
+        let tree = self.repo.find_commit(commit)?.tree()?;
+        match tree.get_path(Path::new(&self.version_path(service, doc_type))) {
+            Ok(entry) => Ok(Some(self.blob_text(entry.id())?)),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The text a version replaced: the document at the commit's first parent.
+    pub fn text_before(&self, commit: Oid, service: &str, doc_type: &str) -> Result<Option<String>, ArchiveError> {
+        match self.repo.find_commit(commit)?.parent_id(0) {
+            Ok(parent) => self.text_at(parent, service, doc_type),
+            Err(_) => Ok(None),
+        }
     }
 
     /// The text of a version file's blob.

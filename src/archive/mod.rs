@@ -236,6 +236,33 @@ impl Archive {
         }
     }
 
+    /// The bytes of a file of the archive (an archive-relative path) in the HEAD commit.
+    pub fn head_file(&self, inside: &str) -> Result<Option<Vec<u8>>, ArchiveError> {
+        self.head_blob(&self.repo_path(inside))
+    }
+
+    /// Commits one archive file (an archive-relative path) with `bytes` as one commit of
+    /// its own, and brings its index entry and working-tree copy up to date. Used for
+    /// `status.json`, which never rides along in a version's commit.
+    pub fn commit_file(
+        &self,
+        inside: &str,
+        bytes: &[u8],
+        message: &str,
+        identity: &Identity,
+        now: DateTime<Utc>,
+    ) -> Result<Oid, ArchiveError> {
+        let repo_path = self.repo_path(inside);
+        let mut tree = git2::build::TreeUpdateBuilder::new();
+        tree.upsert(repo_path.as_str(), self.repo.blob(bytes)?, FileMode::Blob);
+        let oid = self.commit_tree(&mut tree, message, identity, now, now)?;
+        self.write_worktree_file(&repo_path, bytes)?;
+        let mut index = self.repo.index()?;
+        index.add_path(Path::new(&repo_path))?;
+        index.write()?;
+        Ok(oid)
+    }
+
     /// The snapshot of a document at HEAD: its bytes and file extension.
     pub fn head_snapshot(&self, service: &str, doc_type: &str) -> Result<Option<(Vec<u8>, String)>, ArchiveError> {
         let Some(commit) = self.head_commit()? else {

@@ -5,6 +5,10 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 
+use super::alerts::FollowUp;
+use crate::notify::Delivery;
+use crate::notify::issues::IssueAction;
+use crate::status::Transition;
 use crate::track::{Status, TrackReport};
 
 /// Writes the summary (`GITHUB_STEP_SUMMARY`), the outputs (`GITHUB_OUTPUT`) and returns
@@ -20,6 +24,104 @@ pub fn report(report: &TrackReport) -> std::io::Result<Vec<String>> {
         append(Path::new(&path), &outputs(report))?;
     }
     Ok(annotations(report))
+}
+
+/// Appends failure transitions, GitHub issue actions and undelivered alerts to the job
+/// summary, says whether `status.json` was committed (`status-changed`, so the workflow
+/// pushes a status-only run too), and returns a `::warning` annotation per undelivered
+/// alert. Does nothing outside GitHub Actions.
+pub fn report_follow_up(follow_up: &FollowUp) -> std::io::Result<Vec<String>> {
+    if std::env::var_os("GITHUB_ACTIONS").is_none_or(|v| v != "true") {
+        return Ok(Vec::new());
+    }
+    let (transitions, issues, deliveries) = (&follow_up.transitions, &follow_up.issues, &follow_up.notifications);
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+        let text = follow_up_summary(transitions, issues, deliveries);
+        if !text.is_empty() {
+            append(Path::new(&path), &text)?;
+        }
+    }
+    if let Some(path) = std::env::var_os("GITHUB_OUTPUT") {
+        append(
+            Path::new(&path),
+            &format!("status-changed={}\n", follow_up.status_commit.is_some()),
+        )?;
+    }
+    Ok(deliveries
+        .iter()
+        .filter(|d| !d.delivered)
+        .map(|d| {
+            format!(
+                "::warning title=clausewatch alert not delivered::{}",
+                escape_data(&format!(
+                    "{} alert for {}/{} to {}: {}",
+                    d.event,
+                    d.service,
+                    d.document,
+                    d.target,
+                    d.error.as_deref().unwrap_or_default()
+                ))
+            )
+        })
+        .collect())
+}
+
+/// The follow-up sections of the job summary; empty when there is nothing to say.
+pub fn follow_up_summary(transitions: &[Transition], issues: &[IssueAction], deliveries: &[Delivery]) -> String {
+    let mut out = String::new();
+    if !transitions.is_empty() {
+        out.push_str(
+            "### Failure tracking\n\n| document | transition | category | failing since |\n| --- | --- | --- | --- |\n",
+        );
+        for t in transitions {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                t.key(),
+                t.kind.as_str(),
+                cell(&t.category),
+                t.failing_since.format("%Y-%m-%d %H:%M UTC")
+            );
+        }
+        out.push('\n');
+    }
+    if !issues.is_empty() {
+        out.push_str("### GitHub issues\n\n| document | action | issue |\n| --- | --- | --- |\n");
+        for a in issues {
+            let action = match &a.error {
+                Some(error) => format!("failed: {}", cell(error)),
+                None => a.action.to_string(),
+            };
+            let number = a.issue.map(|n| format!("#{n}")).unwrap_or_default();
+            let _ = writeln!(out, "| {}/{} | {action} | {number} |", a.service, a.document);
+        }
+        out.push('\n');
+    }
+    let failed: Vec<&Delivery> = deliveries.iter().filter(|d| !d.delivered).collect();
+    if !deliveries.is_empty() {
+        let _ = writeln!(
+            out,
+            "### Alerts\n\n{} delivered, {} not delivered\n",
+            deliveries.len() - failed.len(),
+            failed.len()
+        );
+    }
+    if !failed.is_empty() {
+        out.push_str("| alert | document | target | error |\n| --- | --- | --- | --- |\n");
+        for d in failed {
+            let _ = writeln!(
+                out,
+                "| {} | {}/{} | {} | {} |",
+                d.event,
+                d.service,
+                d.document,
+                cell(&d.target),
+                cell(d.error.as_deref().unwrap_or_default())
+            );
+        }
+        out.push('\n');
+    }
+    out
 }
 
 fn append(path: &Path, text: &str) -> std::io::Result<()> {

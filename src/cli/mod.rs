@@ -13,6 +13,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
+mod alerts;
 mod github;
 mod history;
 mod provisions;
@@ -20,7 +21,7 @@ mod provisions;
 use crate::archive::{Archive, ArchiveError};
 use crate::canon::{self, Selection};
 use crate::clock::Clock;
-use crate::config::{FileConfig, Overrides, Settings};
+use crate::config::{AlertOverrides, AlertSettings, FileConfig, Overrides, Settings};
 use crate::declaration::{self, Service};
 use crate::fetch::HttpFetcher;
 use crate::provision::Taxonomy;
@@ -31,6 +32,7 @@ Environment:
   CLAUSEWATCH_NOW=2026-03-02T00:00:00Z  replace the clock (fetch times, commit dates)
   CLAUSEWATCH_ALLOW_PRIVATE=1           same as --allow-private
   CLAUSEWATCH_LOG=debug                 log detail on stderr
+  CLAUSEWATCH_NOTIFY=URL[,URL...]       track: webhooks for alerts (same as --notify)
 
 Exit codes: 0 success; 1 some documents failed, or check found problems;
 2 usage or configuration error; 3 the run could not proceed (archive locked, git or I/O).";
@@ -184,6 +186,19 @@ pub struct TrackArgs {
     /// Hide the progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Post an alert for each substantive change and failure transition to this webhook
+    /// (repeatable). Slack and Discord webhook URLs get their own payloads; prefix
+    /// slack+, discord+ or json+ to choose. URLs hold secrets: prefer CLAUSEWATCH_NOTIFY.
+    #[arg(long = "notify", value_name = "URL")]
+    pub notify: Vec<String>,
+    /// Remind of a document that keeps failing after this long: 7d, 36h, 2w, a number
+    /// of hours, or never [default: 7d].
+    #[arg(long, env = "CLAUSEWATCH_REMIND_AFTER", value_name = "INTERVAL")]
+    pub remind_after: Option<String>,
+    /// Open a GitHub issue per failing document, comment on reminders, close it on
+    /// recovery (needs GITHUB_TOKEN and GITHUB_REPOSITORY; GITHUB_API_URL optional).
+    #[arg(long, env = "CLAUSEWATCH_GITHUB_ISSUES", value_parser = clap::builder::FalseyValueParser::new())]
+    pub github_issues: bool,
     #[command(flatten)]
     pub net: NetArgs,
 }
@@ -485,8 +500,16 @@ fn filter_services(services: Vec<Service>, filters: &[String]) -> Result<Vec<Ser
 
 fn track(archive_dir: &Path, allow_private: bool, args: TrackArgs, clock: Clock) -> Result<ExitCode, CliError> {
     let archive = Archive::open(archive_dir)?;
-    let services = filter_services(load_services(&archive)?, &args.services)?;
+    let declared = load_services(&archive)?;
+    let services = filter_services(declared.clone(), &args.services)?;
     let settings = settings(archive.root(), &args.net, allow_private)?;
+    let alert_settings = alert_settings(archive.root(), &args)?;
+    // Checked before fetching: a run that cannot open issues should say so at once.
+    let github_issues = if alert_settings.github_issues {
+        Some(crate::notify::issues::GithubIssues::from_env(|name| std::env::var(name).ok()).map_err(usage)?)
+    } else {
+        None
+    };
     let _lock = archive.lock()?;
 
     let total: usize = services.iter().map(|s| s.documents.len()).sum();
@@ -499,6 +522,12 @@ fn track(archive_dir: &Path, allow_private: bool, args: TrackArgs, clock: Clock)
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         bar
+    };
+    let send = crate::notify::SendOptions {
+        user_agent: settings.fetch.user_agent.clone(),
+        timeout: settings.fetch.timeout,
+        retries: settings.fetch.retries,
+        retry_delay: settings.fetch.retry_delay,
     };
     let options = track_options(settings, args.accept_shrink, clock, &archive)?;
     let started = Instant::now();
@@ -520,13 +549,52 @@ fn track(archive_dir: &Path, allow_private: bool, args: TrackArgs, clock: Clock)
         return Err(e.into());
     }
 
+    // Versions are committed; what follows can report problems but not lose them.
+    let follow_up = alerts::follow_up(
+        &alerts::Context {
+            archive: &archive,
+            declared: &declared,
+            alerts: &alert_settings,
+            issues: github_issues.as_ref(),
+            send,
+            identity: &options.identity,
+            taxonomy: &options.taxonomy,
+            now: options.now,
+        },
+        &report,
+    )?;
+    {
+        let mut err = io::stderr().lock();
+        for warning in alerts::warnings(&follow_up) {
+            let _ = writeln!(err, "{warning}");
+        }
+    }
+
     let mut out = io::stdout().lock();
     for annotation in github::report(&report)? {
         writeln!(out, "{annotation}")?;
     }
+    for annotation in github::report_follow_up(&follow_up)? {
+        writeln!(out, "{annotation}")?;
+    }
     if args.json {
-        write_json(&mut out, &report)?;
+        #[derive(serde::Serialize)]
+        struct TrackJson<'a> {
+            documents: &'a [DocumentOutcome],
+            #[serde(flatten)]
+            follow_up: &'a alerts::FollowUp,
+        }
+        write_json(
+            &mut out,
+            &TrackJson {
+                documents: &report.documents,
+                follow_up: &follow_up,
+            },
+        )?;
     } else {
+        for line in alerts::lines(&follow_up) {
+            writeln!(out, "{line}")?;
+        }
         writeln!(
             out,
             "{} recorded, {} unchanged, {} failed ({} documents in {:.1} s)",
@@ -537,11 +605,32 @@ fn track(archive_dir: &Path, allow_private: bool, args: TrackArgs, clock: Clock)
             started.elapsed().as_secs_f64()
         )?;
     }
+    // Alerts and issues never change the exit code: it says how tracking went.
     Ok(if report.failed() > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Alert settings: `--notify` (else `CLAUSEWATCH_NOTIFY`), `--remind-after`,
+/// `--github-issues`, over the archive's `clausewatch.toml`.
+fn alert_settings(archive_root: &Path, args: &TrackArgs) -> Result<AlertSettings, CliError> {
+    let file = FileConfig::load(archive_root).map_err(usage)?;
+    let notify = if args.notify.is_empty() {
+        std::env::var("CLAUSEWATCH_NOTIFY")
+            .ok()
+            .map(|v| crate::notify::target::split_list(&v))
+            .filter(|list| !list.is_empty())
+    } else {
+        Some(args.notify.clone())
+    };
+    let overrides = AlertOverrides {
+        notify,
+        remind_after: args.remind_after.clone(),
+        github_issues: args.github_issues,
+    };
+    AlertSettings::resolve(&file, &overrides, |name| std::env::var(name).ok()).map_err(usage)
 }
 
 /// Pretty JSON and a final newline: what every `--json` prints.

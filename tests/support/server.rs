@@ -26,6 +26,8 @@ const POLL: Duration = Duration::from_millis(20);
 const ACCEPT_POLL: Duration = Duration::from_millis(5);
 /// Request heads larger than this are refused with 431.
 const MAX_HEAD: usize = 64 * 1024;
+/// Preallocation cap for request bodies (they may be longer).
+const MAX_BODY: usize = 1024 * 1024;
 
 /// A running server; dropping it stops the accept loop and joins every
 /// connection thread (open `NeverAnswer`/`SlowDrip` connections are cut).
@@ -131,9 +133,26 @@ pub struct Request {
     pub method: String,
     pub path: String,
     pub headers: Vec<(String, String)>,
+    /// The request body (read up to its `Content-Length`).
+    pub body: Vec<u8>,
 }
 
 impl Request {
+    /// The body parsed as JSON.
+    ///
+    /// # Panics
+    /// If the body is not JSON: the test expected some.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "{} {}: body is not JSON ({e}): {}",
+                self.method,
+                self.path,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
     /// The first value of a header, by case-insensitive name.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -172,6 +191,11 @@ impl Response {
     /// Any status with an HTML body.
     pub fn status(code: u16, body: &str) -> Response {
         Response::new(code, body).header("Content-Type", "text/html; charset=utf-8")
+    }
+
+    /// Any status with a JSON body.
+    pub fn json(code: u16, body: &str) -> Response {
+        Response::new(code, body).header("Content-Type", "application/json")
     }
 
     /// Adds a header; call again to repeat a name.
@@ -320,6 +344,14 @@ fn serve(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     let head_only = request.method == "HEAD";
+    // A body is read (with the head's last byte) before answering, so it can be
+    // recorded; a request without one keeps that byte unread for `ResetMidBody`.
+    let mut request = request;
+    let consumed = body_len > 0;
+    if consumed {
+        let mut bytes = read_up_to(&mut stream, 1 + body_len, stop)?;
+        request.body = bytes.split_off(1.min(bytes.len()));
+    }
     let mut response = shared.respond(request);
 
     if let Some(Fault::GzipBomb { decompressed }) = response.fault {
@@ -347,7 +379,9 @@ fn serve(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
 
     // Take the head's last byte and any request body, so that closing is a
     // clean FIN rather than a reset.
-    discard(&mut stream, 1 + body_len, stop)?;
+    if !consumed {
+        discard(&mut stream, 1, stop)?;
+    }
     match response.fault {
         Some(Fault::CloseWithoutResponse) => return Ok(()),
         Some(Fault::NeverAnswer) => {
@@ -427,6 +461,7 @@ fn parse_head(head: &[u8]) -> Option<Request> {
         method: method.to_owned(),
         path: path.to_owned(),
         headers,
+        body: Vec::new(),
     })
 }
 
@@ -522,6 +557,21 @@ fn write_all(stream: &mut TcpStream, mut buf: &[u8], stop: &AtomicBool) -> io::R
 }
 
 /// Reads and drops `len` bytes; stops early if the client stops sending.
+/// Reads `len` bytes; fewer if the client stops sending.
+fn read_up_to(stream: &mut TcpStream, len: usize, stop: &AtomicBool) -> io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(len.min(MAX_BODY));
+    let mut buf = [0; 4096];
+    while out.len() < len {
+        match stream.read(&mut buf[..(len - out.len()).min(4096)]) {
+            Ok(0) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if is_retry(&e) && !stop.load(Ordering::Relaxed) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
 fn discard(stream: &mut TcpStream, mut len: usize, stop: &AtomicBool) -> io::Result<()> {
     let mut buf = [0; 4096];
     while len > 0 {
