@@ -11,4 +11,5 @@ mod extract;
 mod history;
 mod provision_history;
 mod render;
+mod site;
 mod track;
