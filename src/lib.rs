@@ -1,7 +1,7 @@
 //! clausewatch: a git-backed archive of the documents that govern online platforms.
 //!
 //! Data flows one way, and so do the modules: [`declaration`] -> [`fetch`] -> [`canon`]
-//! -> [`archive`] -> [`report`]. [`track`] runs the pipeline; [`cli`] is the command line
+//! -> [`archive`] -> [`report`] -> [`site`]. [`track`] runs the pipeline; [`cli`] is the command line
 //! on top of it.
 
 pub mod archive;
@@ -17,6 +17,7 @@ pub mod provision;
 pub mod reextract;
 pub mod report;
 pub mod status;
+pub mod site;
 pub mod track;
 
 /// Files of the default archive embedded at build time (see `build.rs`).

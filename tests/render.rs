@@ -7,7 +7,7 @@ use std::process::Command;
 use crate::support::TestArchive;
 
 /// Chromium's executable, or `None` (with a message) where none is installed.
-fn chromium() -> Option<PathBuf> {
+pub fn chromium() -> Option<PathBuf> {
     let candidates = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"];
     let found = std::env::var_os("CLAUSEWATCH_CHROMIUM").map(PathBuf::from).or_else(|| {
         candidates.iter().find_map(|name| {
@@ -24,7 +24,7 @@ fn chromium() -> Option<PathBuf> {
 }
 
 /// Loads a file in headless Chromium: the rendered DOM and the console messages.
-fn render(chromium: &Path, page: &Path) -> (String, Vec<String>) {
+pub fn render(chromium: &Path, page: &Path) -> (String, Vec<String>) {
     let profile = tempfile::tempdir().unwrap();
     let out = Command::new(chromium)
         .args([

@@ -14,4 +14,5 @@ mod history;
 mod provision_history;
 mod provisions;
 mod render;
+mod site;
 mod track;

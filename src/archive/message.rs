@@ -32,6 +32,12 @@ impl ChangeKind {
         }
     }
 
+    /// Whether reports and feeds show this kind: substantive changes and first records.
+    /// Cosmetic changes and re-extractions are not changes a reader needs to see.
+    pub fn is_reported(self) -> bool {
+        matches!(self, ChangeKind::Substantive | ChangeKind::First)
+    }
+
     pub fn parse(s: &str) -> Option<ChangeKind> {
         Some(match s.trim() {
             "first" => ChangeKind::First,

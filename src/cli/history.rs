@@ -423,7 +423,7 @@ pub fn feed(archive_dir: &Path, args: FeedArgs, clock: Clock) -> Result<ExitCode
     let versions = archive.versions(&filter, None, None)?;
     let changes: Vec<Change> = versions
         .iter()
-        .filter(|v| matches!(v.message.change, ChangeKind::Substantive | ChangeKind::First))
+        .filter(|v| v.message.change.is_reported())
         .filter(|v| {
             args.provision
                 .as_ref()

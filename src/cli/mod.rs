@@ -17,6 +17,7 @@ mod alerts;
 mod github;
 mod history;
 mod provisions;
+mod site;
 
 use crate::archive::{Archive, ArchiveError};
 use crate::canon::{self, Selection};
@@ -117,6 +118,14 @@ pub enum Command {
     /// How every platform states a provision, and since when; several ids or --all
     /// give a provision × platform matrix.
     Compare(provisions::CompareArgs),
+    /// Render the archive as a static website (for GitHub Pages): every document with
+    /// its current text and sentence ages, its versions and their diffs, period reports,
+    /// provision comparisons and Atom feeds.
+    ///
+    /// Links are relative and nothing is loaded from elsewhere, so the folder works from
+    /// file:// and under any path. A rerun updates the folder in place and removes only
+    /// files an earlier run wrote.
+    Site(site::SiteArgs),
     /// Bring declarations or history in from elsewhere.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -368,6 +377,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Provisions(args) => provisions::provisions(&cli.archive, args, clock),
         Command::Timeline(args) => provisions::timeline(&cli.archive, args),
         Command::Compare(args) => provisions::compare(&cli.archive, args, clock),
+        Command::Site(args) => site::site(&cli.archive, args, clock),
         Command::Import(ImportCommand::OtaDeclarations(args)) => import_ota(&cli.archive, args),
     }
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use similar::{Algorithm, DiffOp};
 
 use super::diff::words;
-use crate::archive::history::DocumentFilter;
+use crate::archive::history::{DocumentFilter, VersionRecord};
 use crate::archive::{Archive, ArchiveError, ChangeKind};
 
 /// A line of the version and where it comes from.
@@ -26,7 +26,7 @@ pub struct BlameLine {
     pub age_days: i64,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 struct Origin {
     commit: Oid,
     date: DateTime<Utc>,
@@ -49,27 +49,50 @@ pub fn blame(
     versions.reverse();
     let Some(last) = versions.last() else { return Ok(None) };
     let reference_time = until.map_or(now, |_| last.date);
-
-    let mut text = String::new();
-    let mut origins: Vec<Origin> = Vec::new();
+    let mut blamer = Blamer::default();
     for version in &versions {
-        let new_text = archive.blob_text(version.blob)?;
+        let text = archive.blob_text(version.blob)?;
+        blamer.push(version, text);
+    }
+    Ok(Some(blamer.lines(reference_time)))
+}
+
+/// Blame built up in one pass over a document's versions, oldest first: push each
+/// version's text, then read the lines of the last. Callers that read every version
+/// anyway (the site) blame a document without walking its history twice.
+#[derive(Debug, Default)]
+pub struct Blamer {
+    text: String,
+    origins: Vec<Origin>,
+}
+
+impl Blamer {
+    /// Takes the next version (newer than every one pushed before) and its text.
+    pub fn push(&mut self, version: &VersionRecord, text: String) {
         let here = Origin {
             commit: version.commit,
             date: version.date,
         };
-        origins = carry(
+        self.origins = carry(
+            &self.text,
             &text,
-            &new_text,
-            &origins,
+            &self.origins,
             here,
             version.message.change == ChangeKind::Reextract,
         );
-        text = new_text;
+        self.text = text;
     }
-    Ok(Some(
-        text.lines()
-            .zip(&origins)
+
+    /// The text of the last version pushed.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The non-blank lines of the last version, with ages counted to `reference_time`.
+    pub fn lines(&self, reference_time: DateTime<Utc>) -> Vec<BlameLine> {
+        self.text
+            .lines()
+            .zip(&self.origins)
             .enumerate()
             .filter(|(_, (line, _))| !line.trim().is_empty())
             .map(|(i, (line, origin))| BlameLine {
@@ -79,8 +102,8 @@ pub fn blame(
                 date: origin.date,
                 age_days: (reference_time - origin.date).num_days(),
             })
-            .collect(),
-    ))
+            .collect()
+    }
 }
 
 /// The origins of the new text's lines: unchanged lines keep theirs, new lines get

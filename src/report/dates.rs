@@ -92,9 +92,16 @@ const MONTHS: &[(&str, u32)] = &[
 
 /// The first date a lead phrase introduces, looking at most a few words past it.
 pub fn declared_date(text: &str) -> Option<NaiveDate> {
+    // Most texts name few of the leads, or none: look for each once in the whole text,
+    // then only for those line by line. Reports and sites call this for every version.
+    let whole = text.to_lowercase();
+    let present: Vec<&str> = LEADS.iter().copied().filter(|lead| whole.contains(lead)).collect();
+    if present.is_empty() {
+        return None;
+    }
     for line in text.lines() {
         let lower = line.to_lowercase();
-        for lead in LEADS {
+        for lead in &present {
             let mut from = 0;
             while let Some(pos) = lower[from..].find(lead) {
                 let after = from + pos + lead.len();

@@ -13,6 +13,21 @@ use super::words::WordPiece;
 /// Renders a report: title, summary, contents by service, then one section per document
 /// with its timeline and its changes, newest first.
 pub fn render(report: &Report) -> String {
+    let (title, body) = render_body(report, None);
+    page(&title, &body)
+}
+
+/// Where documents, versions and provisions have pages of their own: on a site built by
+/// `clausewatch site`, reports link to them. URLs are relative to the page being written.
+pub trait SiteLinks {
+    fn document(&self, service: &str, document: &str) -> String;
+    fn version(&self, service: &str, document: &str, commit: &str) -> String;
+    fn provision(&self, id: &str) -> String;
+}
+
+/// A report's title and the content of its `<main>`; with `links`, document headings,
+/// change summaries and timeline markers link to the site's pages.
+pub fn render_body(report: &Report, links: Option<&dyn SiteLinks>) -> (String, String) {
     let title = format!(
         "Policy changes, {} to {}",
         report.since.format("%Y-%m-%d"),
@@ -39,21 +54,27 @@ pub fn render(report: &Report) -> String {
     if !report.documents.is_empty() {
         contents(&mut body, report);
         for document in &report.documents {
-            render_document(&mut body, report, document);
+            render_document(&mut body, report, document, links);
         }
     }
-    page(&title, &body)
+    (title, body)
 }
 
 /// The shared page shell: everything a page needs except its `<main>` content.
 pub fn page(title: &str, body_html: &str) -> String {
-    let mut out = String::with_capacity(CSS.len() + body_html.len() + 1024);
+    page_with(title, "", "", body_html)
+}
+
+/// The page shell with more in it: `head_html` goes at the end of `<head>` (styles,
+/// feed links), `header_html` after the brand (a site's navigation).
+pub fn page_with(title: &str, head_html: &str, header_html: &str, body_html: &str) -> String {
+    let mut out = String::with_capacity(CSS.len() + head_html.len() + body_html.len() + 1024);
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"color-scheme\" content=\"light dark\">\n<title>{}</title>\n<style>{CSS}</style>\n</head>\n\
-         <body>\n<header class=\"site\"><p class=\"brand\">clausewatch</p></header>\n<main>\n{body_html}</main>\n\
+         <meta name=\"color-scheme\" content=\"light dark\">\n<title>{}</title>\n<style>{CSS}</style>\n{head_html}</head>\n\
+         <body>\n<header class=\"site\"><p class=\"brand\">clausewatch</p>{header_html}</header>\n<main>\n{body_html}</main>\n\
          <footer class=\"site\"><p>Archived and compared by clausewatch: every version of each policy is \
          kept in git, and each change links to the commit that holds it.</p></footer>\n</body>\n</html>\n",
         escape(title)
@@ -103,23 +124,37 @@ fn contents(out: &mut String, report: &Report) {
     out.push_str("</ul>\n</nav>\n");
 }
 
-fn render_document(out: &mut String, report: &Report, document: &DocumentChanges) {
+fn render_document(out: &mut String, report: &Report, document: &DocumentChanges, links: Option<&dyn SiteLinks>) {
     let id = anchor(&document.service, &document.document);
     let _ = writeln!(
         out,
         "<section class=\"document\" id=\"{id}\" aria-labelledby=\"{id}-title\">"
     );
+    let name = escape(&document.document);
+    let name = match links {
+        Some(links) => format!(
+            "<a href=\"{}\">{name}</a>",
+            escape(&links.document(&document.service, &document.document))
+        ),
+        None => name,
+    };
     let _ = writeln!(
         out,
-        "<h2 id=\"{id}-title\"><span class=\"service\">{}/</span>{}</h2>",
+        "<h2 id=\"{id}-title\"><span class=\"service\">{}/</span>{name}</h2>",
         escape(&document.service),
-        escape(&document.document)
     );
-    timeline(out, report, document);
+    out.push_str(&timeline_svg(report.since, report.until, document, links));
     for change in &document.changes {
-        render_change(out, &id, change);
+        render_change(out, &id, change, links);
     }
     out.push_str("</section>\n");
+}
+
+/// One change as an article: kind, commit, sources, provisions, flags and sentences.
+pub fn change_article(change: &Change, links: Option<&dyn SiteLinks>) -> String {
+    let mut out = String::new();
+    render_change(&mut out, &anchor(&change.service, &change.document), change, links);
+    out
 }
 
 // Timeline geometry, in SVG user units; the drawing scales to the page width.
@@ -131,16 +166,23 @@ const RADIUS: f64 = 5.0;
 const ROWS: usize = 3;
 
 /// An inline SVG with one marker per change between `since` and `until`. Screen readers
-/// get the dates from the label, since `role="img"` hides the drawing's parts.
-fn timeline(out: &mut String, report: &Report, document: &DocumentChanges) {
-    let span = (report.until - report.since).num_seconds().max(1) as f64;
+/// get the dates from the label, since `role="img"` hides the drawing's parts. With
+/// `links`, each marker links to its version's page.
+pub fn timeline_svg(
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+    document: &DocumentChanges,
+    links: Option<&dyn SiteLinks>,
+) -> String {
+    let mut out = String::new();
+    let span = (until - since).num_seconds().max(1) as f64;
     let x = |t: DateTime<Utc>| {
-        let fraction = ((t - report.since).num_seconds() as f64 / span).clamp(0.0, 1.0);
+        let fraction = ((t - since).num_seconds() as f64 / span).clamp(0.0, 1.0);
         PAD + fraction * (WIDTH - 2.0 * PAD)
     };
     let (first, last) = (
-        report.since.format("%Y-%m-%d").to_string(),
-        report.last_day().to_string(),
+        since.format("%Y-%m-%d").to_string(),
+        super::model::last_day(until).to_string(),
     );
     let mut dates: Vec<String> = document
         .changes
@@ -168,11 +210,11 @@ fn timeline(out: &mut String, report: &Report, document: &DocumentChanges) {
     );
 
     // A tick at each midnight inside the window; past three months, only at each month's start.
-    let monthly = (report.until - report.since).num_days() > 93;
-    let mut day = report.since.date_naive().succ_opt();
+    let monthly = (until - since).num_days() > 93;
+    let mut day = since.date_naive().succ_opt();
     while let Some(d) = day {
         let t = d.and_time(NaiveTime::MIN).and_utc();
-        if t >= report.until {
+        if t >= until {
             break;
         }
         if !monthly || d.day() == 1 {
@@ -206,31 +248,44 @@ fn timeline(out: &mut String, report: &Report, document: &DocumentChanges) {
             .position(|&previous| cx - previous > 2.0 * RADIUS)
             .unwrap_or(0);
         rows[row] = cx;
-        let _ = writeln!(
-            out,
+        let marker = format!(
             "<circle class=\"marker marker-{}\" cx=\"{cx:.1}\" cy=\"{}\" r=\"{RADIUS}\"><title>{}: {}</title></circle>",
             change.change,
             AXIS_Y - row as f64 * (2.0 * RADIUS + 3.0),
             change.date.format("%Y-%m-%d"),
             escape(&change.summary)
         );
+        match links {
+            Some(links) => {
+                let href = links.version(&change.service, &change.document, &change.commit);
+                let _ = writeln!(out, "<a href=\"{}\">{marker}</a>", escape(&href));
+            }
+            None => {
+                let _ = writeln!(out, "{marker}");
+            }
+        }
     }
     out.push_str("</svg>\n");
+    out
 }
 
-fn render_change(out: &mut String, document_id: &str, change: &Change) {
+fn render_change(out: &mut String, document_id: &str, change: &Change, links: Option<&dyn SiteLinks>) {
     let short = change.commit.get(..12).unwrap_or(&change.commit);
     let _ = writeln!(
         out,
         "<article class=\"change\" id=\"{document_id}-{}\">",
         fragment(short)
     );
+    let mut summary = format!("<span class=\"summary\">{}</span>", escape(&change.summary));
+    if let Some(links) = links {
+        let href = links.version(&change.service, &change.document, &change.commit);
+        summary = format!("<a href=\"{}\">{summary}</a>", escape(&href));
+    }
     let _ = writeln!(
         out,
-        "<h3><time datetime=\"{}\">{}</time> <span class=\"summary\">{}</span></h3>",
+        "<h3><time datetime=\"{}\">{}</time> {summary}</h3>",
         change.date.to_rfc3339_opts(SecondsFormat::Secs, true),
         change.date.format("%Y-%m-%d"),
-        escape(&change.summary)
     );
 
     let _ = write!(
@@ -356,7 +411,7 @@ fn fragment(text: &str) -> String {
         .collect()
 }
 
-fn plural(n: usize, noun: &str) -> String {
+pub fn plural(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
     } else {

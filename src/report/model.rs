@@ -2,6 +2,8 @@
 //! differences and flags. Markdown, HTML, JSON and Atom render this one model, so
 //! every format says the same thing. The JSON schema is this model, serialized.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
@@ -98,16 +100,22 @@ impl Report {
     /// The last day the period covers: `until` is exclusive, so a period ending at
     /// midnight ends the day before.
     pub fn last_day(&self) -> NaiveDate {
-        let day = self.until.date_naive();
-        if self.until.time() == chrono::NaiveTime::MIN {
-            day.pred_opt().unwrap_or(day)
-        } else {
-            day
-        }
+        last_day(self.until)
     }
 
     pub fn change_count(&self) -> usize {
         self.documents.iter().map(|d| d.changes.len()).sum()
+    }
+}
+
+/// The last day a window ending at `until` (exclusive) covers: one ending at midnight
+/// ends the day before.
+pub fn last_day(until: DateTime<Utc>) -> NaiveDate {
+    let day = until.date_naive();
+    if until.time() == chrono::NaiveTime::MIN {
+        day.pred_opt().unwrap_or(day)
+    } else {
+        day
     }
 }
 
@@ -221,32 +229,48 @@ pub fn build_report(
     now: DateTime<Utc>,
 ) -> Result<Report, ArchiveError> {
     let url_base = archive.commit_url_base();
-    let mut documents: Vec<DocumentChanges> = Vec::new();
+    let mut changes = Vec::new();
     for record in archive.versions(filter, Some(since), Some(until))? {
-        if !matches!(record.message.change, ChangeKind::Substantive | ChangeKind::First) {
+        if !record.message.change.is_reported() {
             continue;
         }
-        let change = describe_change(archive, &record, url_base.as_deref())?;
-        match documents
-            .iter_mut()
-            .find(|d| d.service == change.service && d.document == change.document)
-        {
-            Some(doc) => doc.changes.push(change),
-            None => documents.push(DocumentChanges {
-                service: change.service.clone(),
-                document: change.document.clone(),
-                changes: vec![change],
-            }),
+        changes.push(describe_change(archive, &record, url_base.as_deref())?);
+    }
+    Ok(Report::from_changes(changes, since, until, now))
+}
+
+impl Report {
+    /// A report of `changes` (already chosen for the period), grouped by document in
+    /// (service, document) order; each document keeps the order its changes come in.
+    pub fn from_changes(
+        changes: impl IntoIterator<Item = Change>,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Report {
+        let mut by_document: BTreeMap<(String, String), Vec<Change>> = BTreeMap::new();
+        for change in changes {
+            by_document
+                .entry((change.service.clone(), change.document.clone()))
+                .or_default()
+                .push(change);
+        }
+        let documents = by_document
+            .into_iter()
+            .map(|((service, document), changes)| DocumentChanges {
+                service,
+                document,
+                changes,
+            })
+            .collect();
+        Report {
+            schema: 1,
+            generated_at: now,
+            since,
+            until,
+            documents,
         }
     }
-    documents.sort_by(|a, b| (&a.service, &a.document).cmp(&(&b.service, &b.document)));
-    Ok(Report {
-        schema: 1,
-        generated_at: now,
-        since,
-        until,
-        documents,
-    })
 }
 
 #[cfg(test)]

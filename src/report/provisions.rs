@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::blame::blame;
+use super::blame::{BlameLine, blame};
 use crate::archive::history::{DocumentFilter, VersionRecord};
 use crate::archive::{Archive, ArchiveError, ChangeKind};
 use crate::provision::{Stance, Tag, Taxonomy};
@@ -209,21 +209,51 @@ pub fn compare(
     at: DateTime<Utc>,
     until: Option<DateTime<Utc>>,
 ) -> Result<Comparison, ArchiveError> {
-    let definition = taxonomy.get(provision);
-    let mut statements = Vec::new();
-    let mut stating: BTreeSet<String> = BTreeSet::new();
-    let mut services: BTreeSet<String> = BTreeSet::new();
+    let mut blamed: Vec<(String, String, Vec<BlameLine>)> = Vec::new();
     for (service, doc_type) in documents_at(archive, until)? {
-        services.insert(service.clone());
-        let Some(lines) = blame(archive, &service, &doc_type, until, at)? else {
-            continue;
-        };
-        let mut sentences = Vec::new();
-        for line in &lines {
-            for tag in taxonomy.tag(sentence_of(&line.text)) {
-                if tag.provision == provision {
-                    sentences.push(DatedSentence {
-                        text: sentence_of(&line.text).to_string(),
+        if let Some(lines) = blame(archive, &service, &doc_type, until, at)? {
+            blamed.push((service, doc_type, lines));
+        }
+    }
+    let documents: Vec<BlamedDocument> = blamed
+        .iter()
+        .map(|(service, document, lines)| BlamedDocument {
+            service,
+            document,
+            lines,
+        })
+        .collect();
+    let mut comparisons = compare_blamed(taxonomy, &[provision.to_string()], at, &documents);
+    Ok(comparisons.remove(0))
+}
+
+/// A document's version, blamed: what `compare_blamed` reads.
+#[derive(Debug, Clone, Copy)]
+pub struct BlamedDocument<'a> {
+    pub service: &'a str,
+    pub document: &'a str,
+    pub lines: &'a [BlameLine],
+}
+
+/// How each document states each of `provisions`, from blamed versions the caller has
+/// already computed: every sentence is tagged once, whatever the number of provisions.
+/// Comparisons come in the order of `provisions`, statements in the order of `documents`.
+pub fn compare_blamed(
+    taxonomy: &Taxonomy,
+    provisions: &[String],
+    at: DateTime<Utc>,
+    documents: &[BlamedDocument],
+) -> Vec<Comparison> {
+    let services: BTreeSet<&str> = documents.iter().map(|d| d.service).collect();
+    let mut statements: Vec<Vec<Statement>> = vec![Vec::new(); provisions.len()];
+    for doc in documents {
+        let mut sentences: Vec<Vec<DatedSentence>> = vec![Vec::new(); provisions.len()];
+        for line in doc.lines {
+            let sentence = sentence_of(&line.text);
+            for tag in taxonomy.tag(sentence) {
+                if let Some(i) = provisions.iter().position(|p| *p == tag.provision) {
+                    sentences[i].push(DatedSentence {
+                        text: sentence.to_string(),
                         stance: tag.stance,
                         since: line.date,
                         commit: line.commit.clone(),
@@ -231,27 +261,63 @@ pub fn compare(
                 }
             }
         }
-        if sentences.is_empty() {
-            continue;
+        for (i, sentences) in sentences.into_iter().enumerate() {
+            if sentences.is_empty() {
+                continue;
+            }
+            let stances: BTreeSet<Stance> = sentences.iter().map(|s| s.stance).collect();
+            statements[i].push(Statement {
+                service: doc.service.to_string(),
+                document: doc.document.to_string(),
+                stances: stances.into_iter().collect(),
+                sentences,
+            });
         }
-        let stances: BTreeSet<Stance> = sentences.iter().map(|s| s.stance).collect();
-        stating.insert(service.clone());
-        statements.push(Statement {
-            service,
-            document: doc_type,
-            stances: stances.into_iter().collect(),
-            sentences,
-        });
     }
-    Ok(Comparison {
-        provision: provision.to_string(),
-        title: definition.map(|d| d.title.clone()).unwrap_or_default(),
-        description: definition.map(|d| d.description.clone()).unwrap_or_default(),
-        regulations: definition.map(|d| d.regulations.clone()).unwrap_or_default(),
+    provisions
+        .iter()
+        .zip(statements)
+        .map(|(provision, statements)| {
+            let definition = taxonomy.get(provision);
+            let stating: BTreeSet<&str> = statements.iter().map(|s| s.service.as_str()).collect();
+            Comparison {
+                provision: provision.clone(),
+                title: definition.map(|d| d.title.clone()).unwrap_or_default(),
+                description: definition.map(|d| d.description.clone()).unwrap_or_default(),
+                regulations: definition.map(|d| d.regulations.clone()).unwrap_or_default(),
+                at,
+                silent: services.difference(&stating).map(|s| s.to_string()).collect(),
+                statements,
+            }
+        })
+        .collect()
+}
+
+/// The provision × platform matrix of comparisons already made, over `services`.
+pub fn matrix_of(comparisons: &[Comparison], services: Vec<String>, at: DateTime<Utc>) -> Matrix {
+    let cells = comparisons
+        .iter()
+        .map(|c| {
+            services
+                .iter()
+                .map(|service| {
+                    let stances: BTreeSet<Stance> = c
+                        .statements
+                        .iter()
+                        .filter(|s| s.service == *service)
+                        .flat_map(|s| s.stances.iter().copied())
+                        .collect();
+                    stances.into_iter().collect()
+                })
+                .collect()
+        })
+        .collect();
+    Matrix {
         at,
-        statements,
-        silent: services.difference(&stating).cloned().collect(),
-    })
+        provisions: comparisons.iter().map(|c| c.provision.clone()).collect(),
+        services,
+        cells,
+    }
 }
 
 /// The stances each service takes on each provision: `matrix[provision][service]`.

@@ -2,19 +2,18 @@
 
 use std::fmt::Write as _;
 
-use super::html::{escape, page};
+use super::html::{SiteLinks, escape, page_with};
 use super::provisions::{Comparison, Matrix};
 use crate::provision::{Stance, Taxonomy};
 
-/// Table styles the report page does not need.
-const TABLE_CSS: &str = "<style>\
+/// Table styles the report page does not need; they go in the page's `<head>`.
+pub const TABLE_CSS: &str = "\
 table{border-collapse:collapse;width:100%;margin:1rem 0;font-size:.95rem}\
-th,td{border:1px solid var(--rule,#ccc);padding:.4rem .5rem;text-align:left;vertical-align:top}\
+th,td{border:1px solid var(--line,#ccc);padding:.4rem .5rem;text-align:left;vertical-align:top}\
 th{background:var(--panel,#f3f3f3)}\
 .stance{font-weight:600;white-space:nowrap}\
 .stance-grants{color:#b3261e}.stance-restricts{color:#1b6e20}.stance-conditional{color:#8a5a00}\
-.none{color:var(--muted,#777)}\
-</style>";
+.none{color:var(--muted,#777)}";
 
 fn stance(s: Stance) -> String {
     format!("<span class=\"stance stance-{0}\">{0}</span>", s.as_str())
@@ -22,7 +21,14 @@ fn stance(s: Stance) -> String {
 
 /// One provision across platforms: who states it, how, and since when.
 pub fn comparison(c: &Comparison) -> String {
-    let mut body = String::from(TABLE_CSS);
+    let (title, body) = comparison_body(c, None);
+    page_with(&title, &format!("<style>{TABLE_CSS}</style>\n"), "", &body)
+}
+
+/// A comparison's title and `<main>` content; with `links`, documents and dates link to
+/// the site's document and version pages.
+pub fn comparison_body(c: &Comparison, links: Option<&dyn SiteLinks>) -> (String, String) {
+    let mut body = String::new();
     let _ = write!(
         body,
         "<h1>{} <code>{}</code></h1>",
@@ -41,14 +47,17 @@ pub fn comparison(c: &Comparison) -> String {
     } else {
         body.push_str("<table><thead><tr><th>Service</th><th>Document</th><th>Stance</th><th>Since</th><th>Sentence</th></tr></thead><tbody>");
         for s in &c.statements {
+            let document = linked(links.map(|l| l.document(&s.service, &s.document)), escape(&s.document));
             for sentence in &s.sentences {
+                let since = linked(
+                    links.map(|l| l.version(&s.service, &s.document, &sentence.commit)),
+                    sentence.since.format("%Y-%m-%d").to_string(),
+                );
                 let _ = write!(
                     body,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    "<tr><td>{}</td><td>{document}</td><td>{}</td><td>{since}</td><td>{}</td></tr>",
                     escape(&s.service),
-                    escape(&s.document),
                     stance(sentence.stance),
-                    sentence.since.format("%Y-%m-%d"),
                     escape(&sentence.text)
                 );
             }
@@ -62,12 +71,19 @@ pub fn comparison(c: &Comparison) -> String {
             escape(&c.silent.join(", "))
         );
     }
-    page(&format!("{} across platforms", c.title), &body)
+    (format!("{} across platforms", c.title), body)
 }
 
 /// The provision × platform matrix.
 pub fn matrix(m: &Matrix, taxonomy: &Taxonomy) -> String {
-    let mut body = String::from(TABLE_CSS);
+    let (title, body) = matrix_body(m, taxonomy, None);
+    page_with(&title, &format!("<style>{TABLE_CSS}</style>\n"), "", &body)
+}
+
+/// The matrix's title and `<main>` content; with `links`, each provision links to its
+/// comparison page.
+pub fn matrix_body(m: &Matrix, taxonomy: &Taxonomy, links: Option<&dyn SiteLinks>) -> (String, String) {
+    let mut body = String::new();
     let _ = write!(
         body,
         "<h1>Provisions by platform</h1><p>Texts in force at {}.</p>",
@@ -80,12 +96,8 @@ pub fn matrix(m: &Matrix, taxonomy: &Taxonomy) -> String {
     body.push_str("</tr></thead><tbody>");
     for (id, row) in m.provisions.iter().zip(&m.cells) {
         let title = taxonomy.get(id).map_or(id.as_str(), |p| p.title.as_str());
-        let _ = write!(
-            body,
-            "<tr><th scope=\"row\">{} <code>{}</code></th>",
-            escape(title),
-            escape(id)
-        );
+        let title = linked(links.map(|l| l.provision(id)), escape(title));
+        let _ = write!(body, "<tr><th scope=\"row\">{title} <code>{}</code></th>", escape(id));
         for cell in row {
             if cell.is_empty() {
                 body.push_str("<td class=\"none\">—</td>");
@@ -97,5 +109,13 @@ pub fn matrix(m: &Matrix, taxonomy: &Taxonomy) -> String {
         body.push_str("</tr>");
     }
     body.push_str("</tbody></table>");
-    page("Provisions by platform", &body)
+    ("Provisions by platform".to_string(), body)
+}
+
+/// `html` inside a link to `href`, or as it is without one.
+fn linked(href: Option<String>, html: String) -> String {
+    match href {
+        Some(href) => format!("<a href=\"{}\">{html}</a>", escape(&href)),
+        None => html,
+    }
 }
