@@ -273,6 +273,8 @@ mod tests {
                 declared_date: declared,
                 canonicalizer: 1,
                 clausewatch_version: "0.1.0".into(),
+                source: None,
+                extra: vec![],
             },
         }
     }
