@@ -10,6 +10,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod declaration;
+pub mod export;
 pub mod failure;
 pub mod fetch;
 pub mod provision;

@@ -7,6 +7,7 @@ mod browser;
 mod corpus;
 mod corpus_archive;
 mod declarations;
+mod export;
 mod extract;
 mod history;
 mod provision_history;

@@ -13,6 +13,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
+mod export;
 mod github;
 mod history;
 mod provisions;
@@ -115,6 +116,13 @@ pub enum Command {
     /// How every platform states a provision, and since when; several ids or --all
     /// give a provision × platform matrix.
     Compare(provisions::CompareArgs),
+    /// The history as research tables: SQLite (indexes, full-text search), CSV or JSON
+    /// Lines; incremental.
+    ///
+    /// Four tables: documents, versions (with their texts), sentence changes, and
+    /// provision occurrences. A second run on the same --out adds only what is new.
+    #[command(after_help = export::EXPORT_HELP)]
+    Export(export::ExportArgs),
     /// Bring declarations or history in from elsewhere.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -354,6 +362,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Timeline(args) => provisions::timeline(&cli.archive, args),
         Command::Compare(args) => provisions::compare(&cli.archive, args, clock),
         Command::Import(ImportCommand::OtaDeclarations(args)) => import_ota(&cli.archive, args),
+        Command::Export(args) => export::export(&cli.archive, args, clock),
     }
 }
 
