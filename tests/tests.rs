@@ -13,4 +13,5 @@ mod history;
 mod provision_history;
 mod provisions;
 mod render;
+mod show;
 mod track;

@@ -17,6 +17,7 @@ mod export;
 mod github;
 mod history;
 mod provisions;
+mod show;
 
 use crate::archive::{Archive, ArchiveError};
 use crate::canon::{self, Selection};
@@ -116,6 +117,14 @@ pub enum Command {
     /// How every platform states a provision, and since when; several ids or --all
     /// give a provision × platform matrix.
     Compare(provisions::CompareArgs),
+    /// One version's text with its provenance, for citing: SERVICE/TYPE@DATE (the version
+    /// in force at the end of that day), SERVICE/TYPE@COMMIT or SERVICE/TYPE@latest.
+    ///
+    /// Prints the source URLs, fetch or capture time, snapshot hash (checked against the
+    /// stored file), fetcher, canonicalizer version, commit id, and GitHub permalinks
+    /// when the repository's origin is on GitHub; then the text.
+    #[command(after_help = show::SHOW_HELP)]
+    Show(show::ShowArgs),
     /// The history as research tables: SQLite (indexes, full-text search), CSV or JSON
     /// Lines; incremental.
     ///
@@ -363,6 +372,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Compare(args) => provisions::compare(&cli.archive, args, clock),
         Command::Import(ImportCommand::OtaDeclarations(args)) => import_ota(&cli.archive, args),
         Command::Export(args) => export::export(&cli.archive, args, clock),
+        Command::Show(args) => show::show(&cli.archive, args),
     }
 }
 
