@@ -13,6 +13,7 @@ pub mod declaration;
 pub mod export;
 pub mod failure;
 pub mod fetch;
+pub mod import;
 pub mod provision;
 pub mod reextract;
 pub mod report;

@@ -10,6 +10,7 @@ mod declarations;
 mod export;
 mod extract;
 mod history;
+mod import_ota;
 mod provision_history;
 mod provisions;
 mod render;

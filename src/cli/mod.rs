@@ -16,6 +16,7 @@ use clap::{Args, Parser, Subcommand};
 mod export;
 mod github;
 mod history;
+mod import;
 mod provisions;
 mod show;
 
@@ -145,6 +146,14 @@ pub enum ImportCommand {
     /// History files (*.history.json) are skipped. Where several files declare the same
     /// service (tiktok.json, tiktok.pga.json), the first in name order is kept.
     OtaDeclarations(ImportOtaArgs),
+    /// Replay an Open Terms Archive versions repository's history of one service: each
+    /// version's Markdown becomes our canonical text, dated at OTA's commit.
+    #[command(after_help = format!("{}\n\n{}", import::OTA_VERSIONS_HELP, import::CHRONOLOGY_HELP))]
+    OtaVersions(import::OtaHistoryArgs),
+    /// Replay an Open Terms Archive snapshots repository's history of one service through
+    /// our own canonicalizer and declarations.
+    #[command(after_help = format!("{}\n\n{}", import::OTA_SNAPSHOTS_HELP, import::CHRONOLOGY_HELP))]
+    OtaSnapshots(import::OtaHistoryArgs),
 }
 
 #[derive(Debug, Args)]
@@ -371,6 +380,12 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Timeline(args) => provisions::timeline(&cli.archive, args),
         Command::Compare(args) => provisions::compare(&cli.archive, args, clock),
         Command::Import(ImportCommand::OtaDeclarations(args)) => import_ota(&cli.archive, args),
+        Command::Import(ImportCommand::OtaVersions(args)) => {
+            import::ota_history(&cli.archive, crate::import::ota::OtaKind::Versions, args, clock)
+        }
+        Command::Import(ImportCommand::OtaSnapshots(args)) => {
+            import::ota_history(&cli.archive, crate::import::ota::OtaKind::Snapshots, args, clock)
+        }
         Command::Export(args) => export::export(&cli.archive, args, clock),
         Command::Show(args) => show::show(&cli.archive, args),
     }
@@ -815,7 +830,8 @@ fn extract(allow_private: bool, args: ExtractArgs) -> Result<ExitCode, CliError>
             .as_deref()
         {
             Some("html" | "htm" | "xhtml") => Some("text/html".to_string()),
-            Some("txt" | "md") => Some("text/plain".to_string()),
+            Some("txt") => Some("text/plain".to_string()),
+            Some("md" | "markdown") => Some("text/markdown".to_string()),
             Some("pdf") => Some("application/pdf".to_string()),
             _ => None,
         };

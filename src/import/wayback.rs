@@ -1,0 +1,1 @@
+//! The Wayback Machine backfill.
