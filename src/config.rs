@@ -33,6 +33,18 @@ pub struct FileConfig {
     pub commit: CommitSection,
     #[serde(default)]
     pub browser: BrowserSection,
+    #[serde(default)]
+    pub wayback: WaybackSection,
+}
+
+/// Where `import wayback` asks (a mirror, or a fake server in tests).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaybackSection {
+    /// The CDX API endpoint [default: https://web.archive.org/cdx/search/cdx].
+    pub cdx: Option<String>,
+    /// The capture base, before `<timestamp>id_/<url>` [default: https://web.archive.org/web/].
+    pub base: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -528,13 +528,13 @@ struct Fetchers {
 }
 
 /// One request at a time per host, with a pause between requests.
-struct HostGates {
+pub struct HostGates {
     delay: Duration,
     hosts: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Instant>>>>>,
 }
 
 impl HostGates {
-    fn new(delay: Duration) -> HostGates {
+    pub fn new(delay: Duration) -> HostGates {
         HostGates {
             delay,
             hosts: std::sync::Mutex::new(HashMap::new()),
@@ -542,7 +542,7 @@ impl HostGates {
     }
 
     /// Runs `request` when the host of `url` is free and has rested.
-    async fn pass<T>(&self, url: &Url, request: impl Future<Output = T>) -> T {
+    pub async fn pass<T>(&self, url: &Url, request: impl Future<Output = T>) -> T {
         let gate = {
             let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
             Arc::clone(hosts.entry(host_key(url)).or_default())

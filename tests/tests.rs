@@ -11,6 +11,7 @@ mod export;
 mod extract;
 mod history;
 mod import_ota;
+mod import_wayback;
 mod provision_history;
 mod provisions;
 mod render;

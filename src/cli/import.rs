@@ -5,12 +5,13 @@ use std::io::{self, IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 use super::{CliError, NetArgs, load_services, settings, usage, write_json};
 use crate::archive::Archive;
 use crate::clock::Clock;
 use crate::import::ota::{self, OtaError, OtaKind, OtaReport, OtaRequest};
+use crate::import::wayback::{self, Every, WaybackError, WaybackRequest};
 use crate::import::{DocumentTally, ImportOptions};
 use crate::provision::Taxonomy;
 
@@ -58,6 +59,12 @@ pub struct OtaHistoryArgs {
     /// Only this document type, as our slug (repeatable).
     #[arg(long = "document", value_name = "TYPE")]
     pub documents: Vec<String>,
+    /// Commit author name [default: clausewatch].
+    #[arg(long, env = "CLAUSEWATCH_AUTHOR_NAME")]
+    pub author_name: Option<String>,
+    /// Commit author e-mail.
+    #[arg(long, env = "CLAUSEWATCH_AUTHOR_EMAIL")]
+    pub author_email: Option<String>,
     #[command(flatten)]
     pub common: ImportArgs,
 }
@@ -145,7 +152,12 @@ pub fn ota_history(
 ) -> Result<ExitCode, CliError> {
     let archive = Archive::open(archive_dir)?;
     let services = load_services(&archive)?;
-    let (options, _) = import_options(&archive, &NetArgs::default(), &args.common, false, clock)?;
+    let net = NetArgs {
+        author_name: args.author_name.clone(),
+        author_email: args.author_email.clone(),
+        ..NetArgs::default()
+    };
+    let (options, _) = import_options(&archive, &net, &args.common, false, clock)?;
     let request = OtaRequest {
         kind,
         repository: &args.repository,
@@ -181,6 +193,178 @@ pub fn ota_history(
         )?;
     }
     Ok(if report.refused() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+pub const WAYBACK_HELP: &str = "\
+Lists the captures of the document's URL with the Wayback Machine's CDX API (status 200,
+consecutive duplicates collapsed), keeps the first of each day, week or month, fetches
+each raw capture (/web/<timestamp>id_/<url>) and canonicalizes it with the document's
+declaration. A capture whose text is unchanged records nothing; bot walls and error
+pages are skipped and counted. Each version is dated at its capture, with trailers
+Source: wayback, Capture-URL and Capture-Digest.
+
+Polite: one request at a time, --host-delay seconds apart, with the fetcher's retries.
+A capture the Wayback Machine will not serve (timeout, 5xx, 429) stops the import there;
+progress is kept in .git/clausewatch-wayback/, so running the command again continues
+where it stopped, and a finished import fetches nothing the second time.
+
+Where to ask: --cdx-url / CLAUSEWATCH_WAYBACK_CDX, --capture-base /
+CLAUSEWATCH_WAYBACK_BASE, or [wayback] cdx and base in clausewatch.toml (a mirror).
+
+Examples:
+  clausewatch import wayback tiktok/privacy-policy --from 2019 --every month
+  clausewatch import wayback openai/terms-of-use --from 2022 --to 2023 --every week
+  clausewatch import wayback x/privacy-policy --max-captures 50   # then run it again";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EveryArg {
+    Day,
+    Week,
+    Month,
+}
+
+#[derive(Debug, Args)]
+pub struct WaybackArgs {
+    /// SERVICE/TYPE of a declared document.
+    pub document: String,
+    /// The first year of captures (or a longer prefix: 202203, 20220315).
+    #[arg(long, value_name = "YEAR")]
+    pub from: Option<String>,
+    /// The last year of captures, included (or a longer prefix).
+    #[arg(long, value_name = "YEAR")]
+    pub to: Option<String>,
+    /// Keep the first capture of each day, week or month.
+    #[arg(long, value_enum, default_value_t = EveryArg::Week)]
+    pub every: EveryArg,
+    /// Fetch at most N captures in this run; run again to continue.
+    #[arg(long, value_name = "N")]
+    pub max_captures: Option<usize>,
+    /// The CDX API endpoint [default: https://web.archive.org/cdx/search/cdx].
+    #[arg(long, env = "CLAUSEWATCH_WAYBACK_CDX", value_name = "URL")]
+    pub cdx_url: Option<String>,
+    /// Where raw captures are fetched, before `<timestamp>id_/<url>` [default: https://web.archive.org/web/].
+    #[arg(long, env = "CLAUSEWATCH_WAYBACK_BASE", value_name = "URL")]
+    pub capture_base: Option<String>,
+    #[command(flatten)]
+    pub common: ImportArgs,
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+fn wayback_error(error: WaybackError) -> CliError {
+    match error {
+        WaybackError::Archive(e) => e.into(),
+        WaybackError::Usage(_) => usage(error),
+        WaybackError::Listing { .. } => CliError {
+            code: 1,
+            error: error.into(),
+        },
+        WaybackError::State { .. } => super::runtime(error),
+    }
+}
+
+fn timestamp_prefix(flag: &str, value: Option<&String>) -> Result<Option<String>, CliError> {
+    match value.map(|v| v.trim()) {
+        None => Ok(None),
+        Some(v) if (4..=14).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_digit()) => Ok(Some(v.to_string())),
+        Some(v) => Err(usage(anyhow::anyhow!(
+            "{flag} {v:?}: give a year (2019) or a longer timestamp prefix (201903, 20190315)"
+        ))),
+    }
+}
+
+pub fn wayback(archive_dir: &Path, allow_private: bool, args: WaybackArgs, clock: Clock) -> Result<ExitCode, CliError> {
+    let archive = Archive::open(archive_dir)?;
+    let (slug, doc_type) = super::history::document_spec(&args.document)?;
+    let services = load_services(&archive)?;
+    let service = services
+        .iter()
+        .find(|s| s.slug == slug)
+        .ok_or_else(|| usage(anyhow::anyhow!("no service {slug:?} is declared in services/; declare it first (its URL and selectors say what to backfill)")))?;
+    let document = service.document(&doc_type).ok_or_else(|| {
+        let known: Vec<&str> = service.documents.iter().map(|d| d.doc_type.as_str()).collect();
+        usage(anyhow::anyhow!(
+            "{slug} declares no document {doc_type:?} (it has: {})",
+            known.join(", ")
+        ))
+    })?;
+    let from = timestamp_prefix("--from", args.from.as_ref())?;
+    let to = timestamp_prefix("--to", args.to.as_ref())?;
+    if let (Some(from), Some(to)) = (&from, &to)
+        && from[..4] > to[..4]
+    {
+        return Err(usage(anyhow::anyhow!("--from {from} comes after --to {to}")));
+    }
+    let (options, settings) = import_options(&archive, &args.net, &args.common, allow_private, clock)?;
+    let file = crate::config::FileConfig::load(archive.root()).map_err(usage)?;
+    let cdx = args
+        .cdx_url
+        .clone()
+        .or(file.wayback.cdx)
+        .unwrap_or_else(|| wayback::DEFAULT_CDX.to_string());
+    let cdx = url::Url::parse(&cdx).map_err(|e| {
+        usage(anyhow::anyhow!(
+            "the CDX URL {cdx:?} is not a URL ({e}); check --cdx-url, CLAUSEWATCH_WAYBACK_CDX or [wayback] cdx"
+        ))
+    })?;
+    let base = args
+        .capture_base
+        .clone()
+        .or(file.wayback.base)
+        .unwrap_or_else(|| wayback::DEFAULT_BASE.to_string());
+    if url::Url::parse(&base).is_err() {
+        return Err(usage(anyhow::anyhow!(
+            "the capture base {base:?} is not a URL; check --capture-base, CLAUSEWATCH_WAYBACK_BASE or [wayback] base"
+        )));
+    }
+    let request = WaybackRequest {
+        cdx,
+        base,
+        from,
+        to,
+        every: match args.every {
+            EveryArg::Day => Every::Day,
+            EveryArg::Week => Every::Week,
+            EveryArg::Month => Every::Month,
+        },
+        max_captures: args.max_captures,
+        fetch: settings.fetch.clone(),
+        host_delay: settings.host_delay,
+    };
+    let bar = progress_bar(args.common.no_progress || args.common.json, "captures");
+    let report = wayback::import(&archive, service, document, &options, &request, |done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    })
+    .map_err(wayback_error)?;
+    bar.finish_and_clear();
+    let mut out = io::stdout().lock();
+    if args.common.json {
+        write_json(&mut out, &report)?;
+    } else {
+        write_tallies(&mut out, std::slice::from_ref(&report.tally))?;
+        let every = match report.every {
+            Every::Day => "day",
+            Every::Week => "week",
+            Every::Month => "month",
+        };
+        let mut line = format!(
+            "{} captures listed, {} kept (the first of each {every})",
+            report.listed, report.kept
+        );
+        if report.resumed > 0 {
+            line.push_str(&format!(", {} done by an earlier run", report.resumed));
+        }
+        writeln!(out, "{line}")?;
+        if let Some(stopped) = &report.stopped {
+            writeln!(out, "{stopped} ({} captures left)", report.remaining)?;
+        }
+    }
+    Ok(if report.interrupted || report.tally.refused.is_some() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

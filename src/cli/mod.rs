@@ -154,6 +154,10 @@ pub enum ImportCommand {
     /// our own canonicalizer and declarations.
     #[command(after_help = format!("{}\n\n{}", import::OTA_SNAPSHOTS_HELP, import::CHRONOLOGY_HELP))]
     OtaSnapshots(import::OtaHistoryArgs),
+    /// Backfill one document from the Wayback Machine: list its captures, keep one per
+    /// day, week or month, and record each changed text dated at its capture.
+    #[command(after_help = format!("{}\n\n{}", import::WAYBACK_HELP, import::CHRONOLOGY_HELP))]
+    Wayback(import::WaybackArgs),
 }
 
 #[derive(Debug, Args)]
@@ -386,6 +390,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Import(ImportCommand::OtaSnapshots(args)) => {
             import::ota_history(&cli.archive, crate::import::ota::OtaKind::Snapshots, args, clock)
         }
+        Command::Import(ImportCommand::Wayback(args)) => import::wayback(&cli.archive, cli.allow_private, args, clock),
         Command::Export(args) => export::export(&cli.archive, args, clock),
         Command::Show(args) => show::show(&cli.archive, args),
     }

@@ -138,6 +138,15 @@ impl<'a> DocumentReplay<'a> {
         format!("{}/{}", self.service, self.doc_type)
     }
 
+    /// The values a source-specific trailer has across the recorded versions (the
+    /// `Capture-Digest` of every capture already recorded).
+    pub fn recorded_extra(&self, key: &str) -> std::collections::HashSet<String> {
+        self.versions
+            .iter()
+            .filter_map(|v| v.message.extra(key).map(str::to_string))
+            .collect()
+    }
+
     /// The author date of the latest recorded version.
     pub fn latest(&self) -> Option<DateTime<Utc>> {
         self.versions.first().map(|v| v.date)
