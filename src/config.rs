@@ -39,6 +39,18 @@ pub struct FileConfig {
     pub notify: NotifySection,
     #[serde(default)]
     pub failures: FailuresSection,
+    #[serde(default)]
+    pub wayback: WaybackSection,
+}
+
+/// Where `import wayback` asks (a mirror, or a fake server in tests).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaybackSection {
+    /// The CDX API endpoint [default: https://web.archive.org/cdx/search/cdx].
+    pub cdx: Option<String>,
+    /// The capture base, before `<timestamp>id_/<url>` [default: https://web.archive.org/web/].
+    pub base: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

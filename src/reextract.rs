@@ -106,6 +106,7 @@ fn rebuild(
         snapshot_ext: match ext.as_str() {
             "pdf" => "pdf",
             "txt" => "txt",
+            "md" => "md",
             _ => "html",
         },
         message,
@@ -124,6 +125,8 @@ pub fn canonicalize_snapshot(bytes: &[u8], ext: &str, document: &Document) -> Re
     let content_type = match ext {
         "pdf" => "application/pdf",
         "txt" => "text/plain",
+        // An Open Terms Archive version imported by `import ota-versions`.
+        "md" => "text/markdown",
         _ => "text/html",
     };
     let pages = if document.parts.len() > 1 {

@@ -348,53 +348,120 @@ fn decide(archive: &Archive, fetched: &Fetched, options: &TrackOptions) -> Resul
         }) => (text, snapshot, *ext, *fetcher),
     };
     let previous = archive.current_text(&fetched.service, &fetched.doc_type)?;
-    let (change, diff) = match &previous {
+    let change = match &previous {
         Some(old) if old == text => return Ok(Decision::Unchanged),
         Some(old) => {
-            if !options.accept_shrink && text.len() * 2 < old.len() {
-                return Ok(Decision::Failed(Failure::new(
-                    FailureKind::Shrunk,
-                    format!(
-                        "the text shrank from {} to {} bytes (more than half lost); if the change is real, run again with --accept-shrink",
-                        old.len(),
-                        text.len()
-                    ),
-                )));
+            if let Some(failure) = shrink_failure(old, text, options.accept_shrink) {
+                return Ok(Decision::Failed(failure));
             }
-            (classify(old, text), diff_texts(old, text))
+            classify(old, text)
         }
-        None => (ChangeKind::First, diff_texts("", text)),
+        None => ChangeKind::First,
     };
-    let provisions = options.taxonomy.ids_in(changed_sentences(&diff));
+    let (version, counts) = new_version(
+        archive,
+        Candidate {
+            service: &fetched.service,
+            service_name: &fetched.service_name,
+            doc_type: &fetched.doc_type,
+            urls: fetched.urls.clone(),
+            text,
+            snapshot,
+            snapshot_ext: ext,
+            fetcher,
+            fetched_at: options.now,
+            source: None,
+            extra: Vec::new(),
+        },
+        previous.as_deref().map(|old| (old, change)),
+        &options.taxonomy,
+    )?;
+    Ok(Decision::Record(Box::new(version), counts))
+}
+
+/// A text that lost more than half its length is most often a broken page, not a new
+/// version: refused unless the user accepts it.
+pub fn shrink_failure(old: &str, new: &str, accept_shrink: bool) -> Option<Failure> {
+    (!accept_shrink && new.len() * 2 < old.len()).then(|| {
+        Failure::new(
+            FailureKind::Shrunk,
+            format!(
+                "the text shrank from {} to {} bytes (more than half lost); if the change is real, run again with --accept-shrink",
+                old.len(),
+                new.len()
+            ),
+        )
+    })
+}
+
+/// A new text of a document, from any source (a fetch, a Wayback capture, an imported
+/// version), ready to be turned into a version.
+#[derive(Debug, Clone)]
+pub struct Candidate<'a> {
+    pub service: &'a str,
+    /// The service's display name, for the commit subject.
+    pub service_name: &'a str,
+    pub doc_type: &'a str,
+    pub urls: Vec<String>,
+    pub text: &'a str,
+    pub snapshot: &'a [u8],
+    /// `html`, `pdf`, `txt` or `md`.
+    pub snapshot_ext: &'static str,
+    pub fetcher: &'a str,
+    /// When the bytes were fetched or captured: the author date of the version.
+    pub fetched_at: DateTime<Utc>,
+    /// The `Source:` trailer (`None` for `track`).
+    pub source: Option<String>,
+    /// Source-specific provenance trailers.
+    pub extra: Vec<(String, String)>,
+}
+
+/// The version a candidate makes: the subject, the counts, the `Change:` kind and the
+/// provisions touched come from the diff against `previous` (the text it replaces and
+/// the kind of change, see [`classify`]); `None` makes a first record. Every source of
+/// versions goes through here, so a commit says the same whatever produced it.
+pub fn new_version(
+    archive: &Archive,
+    candidate: Candidate<'_>,
+    previous: Option<(&str, ChangeKind)>,
+    taxonomy: &Taxonomy,
+) -> Result<(NewVersion, Counts), ArchiveError> {
+    let (change, diff) = match previous {
+        Some((old, change)) => (change, diff_texts(old, candidate.text)),
+        None => (ChangeKind::First, diff_texts("", candidate.text)),
+    };
+    let provisions = taxonomy.ids_in(changed_sentences(&diff));
     let counts = diff.counts;
     let title = format!(
         "{} {}",
-        fetched.service_name,
-        crate::declaration::title_from_slug(&fetched.doc_type)
+        candidate.service_name,
+        crate::declaration::title_from_slug(candidate.doc_type)
     );
     let message = VersionMessage {
         subject: summary::subject(&title, change, &counts, CANONICALIZER_VERSION),
-        service: fetched.service.clone(),
-        document: fetched.doc_type.clone(),
-        source_urls: fetched.urls.clone(),
-        fetched_at: options.now,
-        snapshot_sha256: sha256_hex(snapshot),
-        fetcher: fetcher.to_string(),
+        service: candidate.service.to_string(),
+        document: candidate.doc_type.to_string(),
+        source_urls: candidate.urls,
+        fetched_at: candidate.fetched_at,
+        snapshot_sha256: sha256_hex(candidate.snapshot),
+        fetcher: candidate.fetcher.to_string(),
         change,
         provisions,
-        declared_date: crate::report::dates::declared_date(text),
+        declared_date: crate::report::dates::declared_date(candidate.text),
         canonicalizer: CANONICALIZER_VERSION,
         clausewatch_version: env!("CARGO_PKG_VERSION").to_string(),
+        source: candidate.source,
+        extra: candidate.extra,
     };
     let version = NewVersion {
-        service: fetched.service.clone(),
-        doc_type: fetched.doc_type.clone(),
-        text_blob: archive.write_blob(text.as_bytes())?,
-        snapshot_blob: archive.write_blob(snapshot)?,
-        snapshot_ext: ext,
+        service: candidate.service.to_string(),
+        doc_type: candidate.doc_type.to_string(),
+        text_blob: archive.write_blob(candidate.text.as_bytes())?,
+        snapshot_blob: archive.write_blob(candidate.snapshot)?,
+        snapshot_ext: candidate.snapshot_ext,
         message,
     };
-    Ok(Decision::Record(Box::new(version), counts))
+    Ok((version, counts))
 }
 
 /// Every sentence a diff touches, in its old and its new form.
@@ -409,7 +476,7 @@ pub fn changed_sentences(diff: &crate::report::TextDiff) -> impl Iterator<Item =
         .flatten()
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest as _;
     hex::encode(sha2::Sha256::digest(bytes))
 }
@@ -461,13 +528,13 @@ struct Fetchers {
 }
 
 /// One request at a time per host, with a pause between requests.
-struct HostGates {
+pub struct HostGates {
     delay: Duration,
     hosts: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Instant>>>>>,
 }
 
 impl HostGates {
-    fn new(delay: Duration) -> HostGates {
+    pub fn new(delay: Duration) -> HostGates {
         HostGates {
             delay,
             hosts: std::sync::Mutex::new(HashMap::new()),
@@ -475,7 +542,7 @@ impl HostGates {
     }
 
     /// Runs `request` when the host of `url` is free and has rested.
-    async fn pass<T>(&self, url: &Url, request: impl Future<Output = T>) -> T {
+    pub async fn pass<T>(&self, url: &Url, request: impl Future<Output = T>) -> T {
         let gate = {
             let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
             Arc::clone(hosts.entry(host_key(url)).or_default())

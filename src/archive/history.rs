@@ -69,6 +69,31 @@ impl Archive {
         since: Option<DateTime<Utc>>,
         until: Option<DateTime<Utc>>,
     ) -> Result<Vec<VersionRecord>, ArchiveError> {
+        self.walk_versions(filter, since, until, None)
+    }
+
+    /// Every version recorded after commit `after` (all of them for `None`), newest
+    /// first: what an incremental export has not seen yet. `after` must be in the
+    /// current branch's history.
+    pub fn versions_after(&self, after: Option<Oid>) -> Result<Vec<VersionRecord>, ArchiveError> {
+        self.walk_versions(&DocumentFilter::default(), None, None, after)
+    }
+
+    /// Whether `commit` is HEAD or one of its ancestors.
+    pub fn in_history(&self, commit: Oid) -> Result<bool, ArchiveError> {
+        let Some(head) = self.head_commit()? else {
+            return Ok(false);
+        };
+        Ok(head.id() == commit || self.repo.graph_descendant_of(head.id(), commit).unwrap_or(false))
+    }
+
+    fn walk_versions(
+        &self,
+        filter: &DocumentFilter,
+        since: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+        after: Option<Oid>,
+    ) -> Result<Vec<VersionRecord>, ArchiveError> {
         let mut out = Vec::new();
         if self.head_commit()?.is_none() {
             return Ok(out);
@@ -78,6 +103,9 @@ impl Archive {
         // whole history first, which made a one-week report pay for every commit.
         walk.set_sorting(Sort::NONE)?;
         walk.push_head()?;
+        if let Some(after) = after {
+            walk.hide(after)?;
+        }
         // Only version commits that touch this archive's folder count: a repository
         // may hold other archives or other work.
         let versions_prefix = self.repo_path("versions/");

@@ -75,9 +75,43 @@ pub struct VersionMessage {
     pub declared_date: Option<NaiveDate>,
     pub canonicalizer: u32,
     pub clausewatch_version: String,
+    /// Where the version came from when it was not fetched live by `track`: `wayback`,
+    /// `ota-versions` or `ota-snapshots` (the `Source:` trailer; absent means `track`).
+    pub source: Option<String>,
+    /// Provenance trailers particular to a source, in order: `Capture-URL`,
+    /// `Capture-Digest` (Wayback Machine), `OTA-Repository`, `OTA-Commit` (Open Terms
+    /// Archive). Parsing keeps every trailer it does not know here, so nothing a newer
+    /// clausewatch wrote is lost when an older one rebuilds the version.
+    pub extra: Vec<(String, String)>,
 }
 
+/// The trailers [`VersionMessage`] has fields for; any other goes to `extra`.
+const KNOWN_TRAILERS: &[&str] = &[
+    "Service",
+    "Document",
+    "Source-URL",
+    "Fetched-At",
+    "Snapshot-SHA256",
+    "Fetcher",
+    "Source",
+    "Change",
+    "Provisions",
+    "Declared-Date",
+    "Canonicalizer",
+    "Clausewatch-Version",
+];
+
 impl VersionMessage {
+    /// The value of a source-specific trailer (`Capture-URL`, `OTA-Commit`, ...).
+    pub fn extra(&self, key: &str) -> Option<&str> {
+        self.extra.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    /// `track` unless the `Source:` trailer says otherwise.
+    pub fn source_name(&self) -> &str {
+        self.source.as_deref().unwrap_or("track")
+    }
+
     /// The full commit message, trailers last so `git interpret-trailers` reads them.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -98,6 +132,14 @@ impl VersionMessage {
         );
         let _ = writeln!(out, "Snapshot-SHA256: {}", self.snapshot_sha256);
         let _ = writeln!(out, "Fetcher: {}", self.fetcher);
+        if let Some(source) = &self.source {
+            let _ = writeln!(out, "Source: {source}");
+        }
+        for (key, value) in &self.extra {
+            // A trailer value is one line.
+            let value = value.replace(['\n', '\r'], " ");
+            let _ = writeln!(out, "{key}: {}", value.trim());
+        }
         let _ = writeln!(out, "Change: {}", self.change);
         if !self.provisions.is_empty() {
             let _ = writeln!(out, "Provisions: {}", self.provisions.join(", "));
@@ -145,6 +187,12 @@ impl VersionMessage {
             declared_date: get("Declared-Date").and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
             canonicalizer: get("Canonicalizer").and_then(|v| v.parse().ok()).unwrap_or(0),
             clausewatch_version: get("Clausewatch-Version").unwrap_or_default(),
+            source: get("Source"),
+            extra: trailers
+                .iter()
+                .filter(|(k, _)| !KNOWN_TRAILERS.contains(&k.as_str()))
+                .cloned()
+                .collect(),
         })
     }
 }
@@ -182,6 +230,8 @@ mod tests {
             declared_date: None,
             canonicalizer: 1,
             clausewatch_version: "0.1.0".into(),
+            source: None,
+            extra: vec![],
         }
     }
 
@@ -220,7 +270,30 @@ mod tests {
                 .render()
                 .contains("\nDeclared-Date: 2026-01-31\nCanonicalizer: 1\n")
         );
-        assert_eq!(VersionMessage::parse(&plain.render()), Some(plain));
+        assert_eq!(VersionMessage::parse(&plain.render()), Some(plain.clone()));
         assert_eq!(VersionMessage::parse("Initial commit\n"), None);
+
+        let captured = VersionMessage {
+            source: Some("wayback".into()),
+            extra: vec![
+                (
+                    "Capture-URL".into(),
+                    "https://web.archive.org/web/20220101000000id_/https://a/".into(),
+                ),
+                ("Capture-Digest".into(), "ABCDEF".into()),
+            ],
+            ..plain
+        };
+        let rendered = captured.render();
+        assert!(
+            rendered.contains(
+                "\nFetcher: http\nSource: wayback\nCapture-URL: https://web.archive.org/web/20220101000000id_/https://a/\nCapture-Digest: ABCDEF\nChange: substantive\n"
+            ),
+            "{rendered}"
+        );
+        let parsed = VersionMessage::parse(&rendered).unwrap();
+        assert_eq!(parsed.extra("Capture-Digest"), Some("ABCDEF"));
+        assert_eq!(parsed.source_name(), "wayback");
+        assert_eq!(parsed, captured);
     }
 }

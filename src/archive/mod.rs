@@ -8,6 +8,7 @@
 pub mod history;
 mod lock;
 pub mod message;
+pub mod reference;
 pub mod snapshot;
 
 use std::fs;

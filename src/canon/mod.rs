@@ -8,6 +8,7 @@
 
 mod blocks;
 mod html;
+mod markdown;
 mod pdf;
 pub mod text;
 
@@ -25,6 +26,10 @@ pub const CANONICALIZER_VERSION: u32 = 1;
 
 /// The canonical text of a fetched body, with the kind of body it was.
 pub fn canonicalize(body: &[u8], content_type: Option<&str>, selection: &Selection) -> Result<String, Failure> {
+    if content_type.is_some_and(|t| t.trim().to_ascii_lowercase().starts_with("text/markdown")) {
+        // Markdown has no DOM either: an imported Open Terms Archive version.
+        return canonicalize_markdown(&decode::decode(body, content_type, BodyKind::PlainText));
+    }
     match decode::body_kind(content_type, body) {
         BodyKind::Html => canonicalize_html(&decode::decode(body, content_type, BodyKind::Html), selection),
         BodyKind::PlainText => non_empty(canonicalize_plain(&decode::decode(
@@ -74,6 +79,12 @@ pub fn canonicalize_plain(text: &str) -> String {
         .map(|text| Block::Paragraph { text, list: None })
         .collect();
     render(&blocks)
+}
+
+/// The canonical text of a Markdown document, such as an Open Terms Archive version:
+/// its headings, lists, tables and paragraphs become our blocks, one sentence per line.
+pub fn canonicalize_markdown(markdown: &str) -> Result<String, Failure> {
+    non_empty(render(&markdown::markdown_to_blocks(markdown)))
 }
 
 /// The canonical text of a PDF document: its paragraphs as laid out on the pages, with

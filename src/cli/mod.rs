@@ -14,10 +14,13 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
 mod alerts;
+mod export;
 mod github;
 mod history;
+mod import;
 mod provisions;
 mod site;
+mod show;
 
 use crate::archive::{Archive, ArchiveError};
 use crate::canon::{self, Selection};
@@ -126,6 +129,21 @@ pub enum Command {
     /// file:// and under any path. A rerun updates the folder in place and removes only
     /// files an earlier run wrote.
     Site(site::SiteArgs),
+    /// One version's text with its provenance, for citing: SERVICE/TYPE@DATE (the version
+    /// in force at the end of that day), SERVICE/TYPE@COMMIT or SERVICE/TYPE@latest.
+    ///
+    /// Prints the source URLs, fetch or capture time, snapshot hash (checked against the
+    /// stored file), fetcher, canonicalizer version, commit id, and GitHub permalinks
+    /// when the repository's origin is on GitHub; then the text.
+    #[command(after_help = show::SHOW_HELP)]
+    Show(show::ShowArgs),
+    /// The history as research tables: SQLite (indexes, full-text search), CSV or JSON
+    /// Lines; incremental.
+    ///
+    /// Four tables: documents, versions (with their texts), sentence changes, and
+    /// provision occurrences. A second run on the same --out adds only what is new.
+    #[command(after_help = export::EXPORT_HELP)]
+    Export(export::ExportArgs),
     /// Bring declarations or history in from elsewhere.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -139,6 +157,18 @@ pub enum ImportCommand {
     /// History files (*.history.json) are skipped. Where several files declare the same
     /// service (tiktok.json, tiktok.pga.json), the first in name order is kept.
     OtaDeclarations(ImportOtaArgs),
+    /// Replay an Open Terms Archive versions repository's history of one service: each
+    /// version's Markdown becomes our canonical text, dated at OTA's commit.
+    #[command(after_help = format!("{}\n\n{}", import::OTA_VERSIONS_HELP, import::CHRONOLOGY_HELP))]
+    OtaVersions(import::OtaHistoryArgs),
+    /// Replay an Open Terms Archive snapshots repository's history of one service through
+    /// our own canonicalizer and declarations.
+    #[command(after_help = format!("{}\n\n{}", import::OTA_SNAPSHOTS_HELP, import::CHRONOLOGY_HELP))]
+    OtaSnapshots(import::OtaHistoryArgs),
+    /// Backfill one document from the Wayback Machine: list its captures, keep one per
+    /// day, week or month, and record each changed text dated at its capture.
+    #[command(after_help = format!("{}\n\n{}", import::WAYBACK_HELP, import::CHRONOLOGY_HELP))]
+    Wayback(import::WaybackArgs),
 }
 
 #[derive(Debug, Args)]
@@ -379,6 +409,15 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Compare(args) => provisions::compare(&cli.archive, args, clock),
         Command::Site(args) => site::site(&cli.archive, args, clock),
         Command::Import(ImportCommand::OtaDeclarations(args)) => import_ota(&cli.archive, args),
+        Command::Import(ImportCommand::OtaVersions(args)) => {
+            import::ota_history(&cli.archive, crate::import::ota::OtaKind::Versions, args, clock)
+        }
+        Command::Import(ImportCommand::OtaSnapshots(args)) => {
+            import::ota_history(&cli.archive, crate::import::ota::OtaKind::Snapshots, args, clock)
+        }
+        Command::Import(ImportCommand::Wayback(args)) => import::wayback(&cli.archive, cli.allow_private, args, clock),
+        Command::Export(args) => export::export(&cli.archive, args, clock),
+        Command::Show(args) => show::show(&cli.archive, args),
     }
 }
 
@@ -895,7 +934,8 @@ fn extract(allow_private: bool, args: ExtractArgs) -> Result<ExitCode, CliError>
             .as_deref()
         {
             Some("html" | "htm" | "xhtml") => Some("text/html".to_string()),
-            Some("txt" | "md") => Some("text/plain".to_string()),
+            Some("txt") => Some("text/plain".to_string()),
+            Some("md" | "markdown") => Some("text/markdown".to_string()),
             Some("pdf") => Some("application/pdf".to_string()),
             _ => None,
         };

@@ -548,7 +548,7 @@ fn kind_of(value: &Value) -> &'static str {
 // ---- names ---------------------------------------------------------------------------
 
 /// Our slug for an OTA type name (empty if the name has no letter or digit).
-fn type_slug(ota_type: &str) -> String {
+pub(crate) fn type_slug(ota_type: &str) -> String {
     TYPE_RENAMES
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case(ota_type.trim()))
@@ -595,7 +595,7 @@ fn service_slug(segments: &[&str], name: Option<&str>) -> String {
 /// `Systemic Risks — 2023` -> `systemic-risks-2023`, `Conditions générales` ->
 /// `conditions-generales`: lowercase ASCII letters and digits, anything else a single
 /// '-', accents dropped, at most 64 bytes (the limit of [`is_slug`]).
-fn slugify(text: &str) -> String {
+pub(crate) fn slugify(text: &str) -> String {
     let mut slug = String::new();
     let mut gap = false;
     for c in text

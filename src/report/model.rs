@@ -295,8 +295,10 @@ mod tests {
                 declared_date: declared,
                 canonicalizer: 1,
                 clausewatch_version: "0.1.0".into(),
+                source: None,
+                extra: vec![],
             },
-            blob: git2::Oid::zero(),
+            blob: git2::Oid::ZERO_SHA1,
             previous_blob: None,
         }
     }

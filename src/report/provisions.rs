@@ -48,7 +48,7 @@ pub fn tag_text(text: &str, taxonomy: &Taxonomy) -> Vec<TaggedSentence> {
 }
 
 /// A line without its Markdown list or heading marker.
-fn sentence_of(line: &str) -> &str {
+pub fn sentence_of(line: &str) -> &str {
     let trimmed = line.trim();
     let trimmed = trimmed.trim_start_matches('#').trim_start();
     let trimmed = trimmed.strip_prefix("- ").unwrap_or(trimmed);

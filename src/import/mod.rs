@@ -1,0 +1,367 @@
+//! Backfilling history from elsewhere: Open Terms Archive repositories (their versions,
+//! or their snapshots run through our canonicalizer) and the Wayback Machine.
+//!
+//! Every source hands its candidates to a [`DocumentReplay`] in chronological order,
+//! which records them with the same commit builder as `track`
+//! ([`crate::track::new_version`]), dated at their fetch or capture time.
+//!
+//! **The chronology rule.** History is appended, never rewritten: commits already
+//! recorded (and cited, and pushed) keep their ids. So for each document, a candidate
+//! dated after the document's latest recorded version is recorded when its text differs
+//! from the current one (nothing otherwise). A candidate dated at or before that latest
+//! version must already be there — the version in force at its date has the same text
+//! (a re-import, or an import resumed) — and is then skipped as `already recorded`.
+//! Otherwise it would have to go *before* recorded history: the document is refused,
+//! with a message, before anything of it is recorded (every such candidate comes before
+//! every recordable one), unless `--skip-older` asks to import only what comes after
+//! the latest version. Other documents of the same import go on.
+
+pub mod ota;
+pub mod wayback;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+use crate::archive::history::{DocumentFilter, VersionRecord};
+use crate::archive::{Archive, ArchiveError, ChangeKind, Identity};
+use crate::declaration::Document;
+use crate::failure::{Failure, FailureKind};
+use crate::fetch::decode::{self, BodyKind};
+use crate::fetch::wall;
+use crate::provision::Taxonomy;
+use crate::report::classify;
+use crate::track::{Candidate, new_version, shrink_failure};
+
+/// Options every import shares.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    pub identity: Identity,
+    /// Commit time (the author date is each version's own time).
+    pub now: DateTime<Utc>,
+    pub taxonomy: Taxonomy,
+    /// Import only candidates after a document's latest version instead of refusing a
+    /// document whose candidates would go before it.
+    pub skip_older: bool,
+    /// Record texts that lost more than half their length.
+    pub accept_shrink: bool,
+}
+
+/// One candidate version, ready to be offered.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Fetch or capture time: the author date of the version it may become.
+    pub date: DateTime<Utc>,
+    pub text: String,
+    pub snapshot: Vec<u8>,
+    pub snapshot_ext: &'static str,
+    pub urls: Vec<String>,
+    pub fetcher: String,
+    pub source: String,
+    pub extra: Vec<(String, String)>,
+    /// A re-extraction upstream (OTA's "Refilter"): recorded as `reextract`.
+    pub reextract: bool,
+    /// What the user would call this candidate ("OTA commit 1a2b3c4d", "capture 2022...").
+    pub label: String,
+}
+
+/// What became of one candidate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryOutcome {
+    Recorded {
+        commit: String,
+        change: ChangeKind,
+        summary: String,
+    },
+    /// Same text as the current version.
+    Unchanged,
+    /// At or before the latest version, and the archive already says the same.
+    AlreadyRecorded,
+    /// At or before the latest version with another text; `--skip-older` skips it.
+    SkippedOlder,
+    /// Not recordable (a wall, an empty or shrunken text): counted and reported.
+    Skipped(Failure),
+}
+
+/// The document cannot take a candidate without rewriting history.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(
+    "{document}: {label} ({date}) would go before the latest recorded version ({latest}), and recorded history is never rewritten; \
+     nothing of {document} was imported. Import into an archive where {document} has no versions yet, or pass --skip-older to import only what comes after {latest}"
+)]
+pub struct Conflict {
+    pub document: String,
+    pub label: String,
+    pub date: String,
+    pub latest: String,
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Replays candidates of one document, oldest first, into the archive.
+pub struct DocumentReplay<'a> {
+    archive: &'a Archive,
+    options: &'a ImportOptions,
+    pub service: String,
+    pub service_name: String,
+    pub doc_type: String,
+    /// Recorded versions, newest first.
+    versions: Vec<VersionRecord>,
+    current: Option<String>,
+}
+
+impl<'a> DocumentReplay<'a> {
+    pub fn new(
+        archive: &'a Archive,
+        options: &'a ImportOptions,
+        service: &str,
+        service_name: &str,
+        doc_type: &str,
+    ) -> Result<DocumentReplay<'a>, ArchiveError> {
+        let filter = DocumentFilter {
+            service: Some(service.to_string()),
+            doc_type: Some(doc_type.to_string()),
+        };
+        Ok(DocumentReplay {
+            archive,
+            options,
+            service: service.to_string(),
+            service_name: service_name.to_string(),
+            doc_type: doc_type.to_string(),
+            versions: archive.versions(&filter, None, None)?,
+            current: archive.current_text(service, doc_type)?,
+        })
+    }
+
+    pub fn document(&self) -> String {
+        format!("{}/{}", self.service, self.doc_type)
+    }
+
+    /// The values a source-specific trailer has across the recorded versions (the
+    /// `Capture-Digest` of every capture already recorded).
+    pub fn recorded_extra(&self, key: &str) -> std::collections::HashSet<String> {
+        self.versions
+            .iter()
+            .filter_map(|v| v.message.extra(key).map(str::to_string))
+            .collect()
+    }
+
+    /// The author date of the latest recorded version.
+    pub fn latest(&self) -> Option<DateTime<Utc>> {
+        self.versions.first().map(|v| v.date)
+    }
+
+    /// Whether a candidate of this date falls at or before the recorded history, where
+    /// it can only be checked, never recorded.
+    pub fn is_before_latest(&self, date: DateTime<Utc>) -> bool {
+        self.latest().is_some_and(|latest| date <= latest)
+    }
+
+    /// The recorded version in force at `date`, newest first search.
+    fn in_force(&self, date: DateTime<Utc>) -> Option<&VersionRecord> {
+        self.versions.iter().find(|v| v.date <= date)
+    }
+
+    /// Whether the archive already says what `entry` says at its date.
+    fn covers(&self, entry: &Entry) -> Result<bool, ArchiveError> {
+        match self.in_force(entry.date) {
+            Some(version) => Ok(self
+                .archive
+                .text_at(version.commit, &self.service, &self.doc_type)?
+                .is_some_and(|text| text == entry.text)),
+            None => Ok(false),
+        }
+    }
+
+    /// The conflict of a candidate that would go before recorded history.
+    pub fn conflict(&self, label: &str, date: DateTime<Utc>) -> Conflict {
+        Conflict {
+            document: self.document(),
+            label: label.to_string(),
+            date: rfc3339(date),
+            latest: self.latest().map(rfc3339).unwrap_or_default(),
+        }
+    }
+
+    /// Offers the next candidate (candidates must come oldest first).
+    pub fn offer(&mut self, entry: Entry) -> Result<Result<EntryOutcome, Conflict>, ArchiveError> {
+        if self.is_before_latest(entry.date) {
+            if self.covers(&entry)? {
+                return Ok(Ok(EntryOutcome::AlreadyRecorded));
+            }
+            // A candidate the first import skipped as shrunken is skipped again, not a
+            // conflict: it was never going to be recorded.
+            if let Some(version) = self.in_force(entry.date)
+                && let Some(old) = self.archive.text_at(version.commit, &self.service, &self.doc_type)?
+                && let Some(failure) = shrink_failure(&old, &entry.text, self.options.accept_shrink)
+            {
+                return Ok(Ok(EntryOutcome::Skipped(failure)));
+            }
+            if self.options.skip_older {
+                return Ok(Ok(EntryOutcome::SkippedOlder));
+            }
+            return Ok(Err(self.conflict(&entry.label, entry.date)));
+        }
+        let kind = match &self.current {
+            Some(old) if *old == entry.text => return Ok(Ok(EntryOutcome::Unchanged)),
+            Some(old) => {
+                if let Some(failure) = shrink_failure(old, &entry.text, self.options.accept_shrink) {
+                    return Ok(Ok(EntryOutcome::Skipped(failure)));
+                }
+                if entry.reextract {
+                    ChangeKind::Reextract
+                } else {
+                    classify(old, &entry.text)
+                }
+            }
+            None => ChangeKind::First,
+        };
+        let (version, _counts) = new_version(
+            self.archive,
+            Candidate {
+                service: &self.service,
+                service_name: &self.service_name,
+                doc_type: &self.doc_type,
+                urls: entry.urls.clone(),
+                text: &entry.text,
+                snapshot: &entry.snapshot,
+                snapshot_ext: entry.snapshot_ext,
+                fetcher: &entry.fetcher,
+                fetched_at: entry.date,
+                source: Some(entry.source.clone()),
+                extra: entry.extra.clone(),
+            },
+            self.current.as_deref().map(|old| (old, kind)),
+            &self.options.taxonomy,
+        )?;
+        let commit = self
+            .archive
+            .record_at(&version, &self.options.identity, entry.date, self.options.now)?;
+        self.versions.insert(
+            0,
+            VersionRecord {
+                commit,
+                date: entry.date,
+                message: version.message.clone(),
+                // The version file holds the text itself, so its blob id is its hash.
+                blob: blob_id(&entry.text),
+                previous_blob: self.current.as_deref().map(blob_id),
+            },
+        );
+        self.current = Some(entry.text);
+        Ok(Ok(EntryOutcome::Recorded {
+            commit: commit.to_string(),
+            change: version.message.change,
+            summary: version.message.subject,
+        }))
+    }
+}
+
+/// What an import did to one document.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DocumentTally {
+    pub service: String,
+    pub document: String,
+    pub recorded: usize,
+    pub unchanged: usize,
+    pub already_recorded: usize,
+    pub skipped_older: usize,
+    pub skipped: usize,
+    /// Why candidates were skipped (walls, error pages, shrunken texts), one line each.
+    pub skip_reasons: Vec<String>,
+    /// Set when the document was refused by the chronology rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
+    /// The recorded commits, oldest first.
+    pub commits: Vec<String>,
+}
+
+impl DocumentTally {
+    pub fn new(service: &str, document: &str) -> DocumentTally {
+        DocumentTally {
+            service: service.to_string(),
+            document: document.to_string(),
+            ..DocumentTally::default()
+        }
+    }
+
+    pub fn count(&mut self, label: &str, outcome: &EntryOutcome) {
+        match outcome {
+            EntryOutcome::Recorded { commit, .. } => {
+                self.recorded += 1;
+                self.commits.push(commit.clone());
+            }
+            EntryOutcome::Unchanged => self.unchanged += 1,
+            EntryOutcome::AlreadyRecorded => self.already_recorded += 1,
+            EntryOutcome::SkippedOlder => self.skipped_older += 1,
+            EntryOutcome::Skipped(failure) => {
+                self.skipped += 1;
+                self.skip_reasons
+                    .push(format!("{label}: {}: {}", failure.kind, failure.message));
+            }
+        }
+    }
+
+    /// `3 recorded, 1 unchanged, 2 already recorded, 1 skipped`.
+    pub fn describe(&self) -> String {
+        let mut parts = vec![format!("{} recorded", self.recorded)];
+        for (n, what) in [
+            (self.unchanged, "unchanged"),
+            (self.already_recorded, "already recorded"),
+            (self.skipped_older, "older than the archive's latest version (skipped)"),
+            (self.skipped, "skipped"),
+        ] {
+            if n > 0 {
+                parts.push(format!("{n} {what}"));
+            }
+        }
+        parts.join(", ")
+    }
+}
+
+/// The canonical text of archived bytes under a document's declaration, refusing bot
+/// walls and error pages as `track` would.
+pub fn extract(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    document: &Document,
+    url: &str,
+) -> Result<(String, &'static str), Failure> {
+    if document.parts.len() != 1 {
+        return Err(Failure::new(
+            FailureKind::UnsupportedContent,
+            "documents combined from several pages cannot be replayed from single captures",
+        ));
+    }
+    let kind = decode::body_kind(content_type, bytes);
+    let ext = match kind {
+        BodyKind::Pdf => "pdf",
+        BodyKind::PlainText => "txt",
+        BodyKind::Html => "html",
+        BodyKind::Other => {
+            return Err(Failure::new(
+                FailureKind::UnsupportedContent,
+                format!(
+                    "the body is not text (content type {})",
+                    content_type.unwrap_or("not given")
+                ),
+            ));
+        }
+    };
+    if kind == BodyKind::Html {
+        let html = decode::decode(bytes, content_type, BodyKind::Html);
+        if let Some(verdict) = wall::inspect(&html) {
+            return Err(verdict.into_failure(url));
+        }
+    }
+    let part = &document.parts[0];
+    let selection = crate::canon::Selection::new(&part.select, &part.remove)?;
+    let text = crate::canon::canonicalize(bytes, content_type, &selection)?;
+    Ok((text, ext))
+}
+
+/// The id git gives a blob of these bytes.
+fn blob_id(text: &str) -> git2::Oid {
+    git2::Oid::hash_object(git2::ObjectType::Blob, text.as_bytes()).unwrap_or_else(|_| git2::Oid::ZERO_SHA1)
+}

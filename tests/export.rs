@@ -1,0 +1,362 @@
+//! `export`: the scripted history of `history::scripted` (first, cosmetic, substantive,
+//! re-extraction) as SQLite, CSV and JSON Lines, then one more version incrementally.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::history::scripted;
+use crate::support::{TestArchive, TestServer, policy_page};
+
+const DAY4: &str = "2026-03-04T06:00:00Z";
+const DAY5: &str = "2026-03-05T06:00:00Z";
+const TABLES: [&str; 4] = ["documents", "versions", "sentence_changes", "provision_occurrences"];
+
+/// A table as rows of column -> value, every value as text ("" for NULL), so the three
+/// formats compare directly.
+type Table = Vec<BTreeMap<String, String>>;
+
+fn sqlite_table(path: &Path, table: &str) -> Table {
+    let db = rusqlite::Connection::open(path).unwrap();
+    let order = match table {
+        "documents" => "service, document",
+        "provision_occurrences" => "id",
+        "sentence_changes" => "date, position",
+        _ => "date",
+    };
+    let mut statement = db.prepare(&format!("SELECT * FROM {table} ORDER BY {order}")).unwrap();
+    let columns: Vec<String> = statement.column_names().map(|c| c.to_string()).collect();
+    statement
+        .query_map([], |row| {
+            let mut out = BTreeMap::new();
+            for (i, column) in columns.iter().enumerate() {
+                let value = match row.get_ref(i)? {
+                    rusqlite::types::ValueRef::Null => String::new(),
+                    rusqlite::types::ValueRef::Integer(n) => n.to_string(),
+                    rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                    other => panic!("unexpected value {other:?}"),
+                };
+                out.insert(column.clone(), value);
+            }
+            Ok(out)
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+fn csv_table(dir: &Path, table: &str) -> Table {
+    let mut reader = csv::Reader::from_path(dir.join(format!("{table}.csv"))).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let mut rows: Table = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            headers
+                .iter()
+                .map(str::to_string)
+                .zip(r.iter().map(str::to_string))
+                .collect()
+        })
+        .collect();
+    sort(table, &mut rows);
+    rows
+}
+
+fn jsonl_table(dir: &Path, table: &str) -> Table {
+    let text = std::fs::read_to_string(dir.join(format!("{table}.jsonl"))).unwrap();
+    let mut rows: Table = text
+        .lines()
+        .map(|line| {
+            let value: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line).unwrap();
+            value
+                .into_iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        serde_json::Value::Null => String::new(),
+                        serde_json::Value::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    (k, v)
+                })
+                .collect()
+        })
+        .collect();
+    sort(table, &mut rows);
+    rows
+}
+
+fn sort(table: &str, rows: &mut Table) {
+    let key = |r: &BTreeMap<String, String>| -> (String, i64, String) {
+        match table {
+            "documents" => (r["service"].clone(), 0, r["document"].clone()),
+            "provision_occurrences" => (String::new(), r["id"].parse().unwrap(), String::new()),
+            "sentence_changes" => (r["date"].clone(), r["position"].parse().unwrap(), String::new()),
+            _ => (r["date"].clone(), 0, String::new()),
+        }
+    };
+    rows.sort_by_key(key);
+}
+
+/// Runs an export of every format into `dir` and returns its tables, checking that
+/// the three formats hold the same rows.
+fn export_all(archive: &TestArchive, now: &str, dir: &Path) -> BTreeMap<&'static str, Table> {
+    let sqlite = dir.join("policies.sqlite");
+    for (format, out) in [
+        ("sqlite", sqlite.clone()),
+        ("csv", dir.join("csv")),
+        ("jsonl", dir.join("jsonl")),
+    ] {
+        let (code, stdout, stderr) =
+            archive.run_at(now, &["export", "--format", format, "--out", out.to_str().unwrap()]);
+        assert_eq!(code, 0, "{format}: {stdout}{stderr}");
+    }
+    let mut tables = BTreeMap::new();
+    for table in TABLES {
+        let from_sqlite = sqlite_table(&sqlite, table);
+        assert_eq!(
+            from_sqlite,
+            csv_table(&dir.join("csv"), table),
+            "{table}: CSV differs from SQLite"
+        );
+        assert_eq!(
+            from_sqlite,
+            jsonl_table(&dir.join("jsonl"), table),
+            "{table}: JSON Lines differ from SQLite"
+        );
+        tables.insert(table, from_sqlite);
+    }
+    tables
+}
+
+#[test]
+fn export_writes_the_same_tables_in_every_format_and_adds_only_new_rows() {
+    let (server, archive) = scripted();
+    let out = tempfile::tempdir().unwrap();
+    let tables = export_all(&archive, DAY4, out.path());
+
+    let documents = &tables["documents"];
+    assert_eq!(documents.len(), 1);
+    assert_eq!(documents[0]["service"], "acme");
+    assert_eq!(documents[0]["document"], "privacy-policy");
+    assert_eq!(documents[0]["url"], server.url("/privacy"));
+    assert_eq!(documents[0]["first_seen"], "2026-03-01T06:00:00Z");
+    assert_eq!(documents[0]["last_seen"], "2026-03-04T06:00:00Z");
+    assert_eq!(documents[0]["versions"], "4");
+
+    let versions = &tables["versions"];
+    let kinds: Vec<&str> = versions.iter().map(|v| v["change"].as_str()).collect();
+    assert_eq!(kinds, ["first", "cosmetic", "substantive", "reextract"]);
+    let substantive = &versions[2];
+    assert_eq!(
+        [
+            &substantive["added"],
+            &substantive["removed"],
+            &substantive["changed"],
+            &substantive["moved"]
+        ],
+        ["1", "1", "1", "1"]
+    );
+    assert_eq!(substantive["declared_date"], "2026-01-01");
+    assert_eq!(substantive["source"], "track");
+    assert_eq!(substantive["fetcher"], "http");
+    assert_eq!(substantive["provisions"], "ai-training");
+    assert_eq!(substantive["date"], "2026-03-03T06:00:00Z");
+    assert!(substantive["text"].contains("We may use your content to train our AI models.\n"));
+    let head = archive.git(&["rev-parse", "HEAD"]);
+    assert_eq!(versions[3]["commit_id"], head.trim());
+    assert!(
+        !versions[3]["text"].contains("Download our app"),
+        "the rebuild dropped the promo"
+    );
+
+    let changes: Vec<(&str, &str, &str)> = tables["sentence_changes"]
+        .iter()
+        .filter(|c| c["commit_id"] == substantive["commit_id"])
+        .map(|c| {
+            (
+                c["kind"].as_str(),
+                c["old_sentence"].as_str(),
+                c["new_sentence"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("changed", "We keep data for 30 days.", "We keep data for 90 days."),
+            ("added", "", "We may use your content to train our AI models."),
+            ("removed", "We never sell data.", ""),
+            (
+                "moved",
+                "Alpha partners receive “reports”.",
+                "Alpha partners receive “reports”."
+            ),
+        ]
+    );
+    let added = tables["sentence_changes"]
+        .iter()
+        .find(|c| c["kind"] == "added" && c["commit_id"] == substantive["commit_id"])
+        .unwrap();
+    assert_eq!(added["provisions"], "ai-training");
+    let first_changes = tables["sentence_changes"]
+        .iter()
+        .filter(|c| c["commit_id"] == versions[0]["commit_id"])
+        .count();
+    assert_eq!(first_changes, 10, "a first record adds every line of its text");
+
+    let occurrences = &tables["provision_occurrences"];
+    assert_eq!(occurrences.len(), 1, "{occurrences:?}");
+    let ai = &occurrences[0];
+    assert_eq!(ai["provision"], "ai-training");
+    assert_eq!(ai["stance"], "grants");
+    assert_eq!(ai["sentence"], "We may use your content to train our AI models.");
+    assert_eq!(ai["first_seen"], "2026-03-03T06:00:00Z");
+    assert_eq!(ai["first_commit"], substantive["commit_id"]);
+    assert_eq!(ai["last_seen"], "2026-03-04T06:00:00Z");
+    assert_eq!(ai["in_force"], "1");
+
+    // Full-text search over the texts: only the versions that say "train".
+    let db = rusqlite::Connection::open(out.path().join("policies.sqlite")).unwrap();
+    let mut statement = db
+        .prepare(
+            "SELECT v.change FROM versions_fts JOIN versions v ON v.rowid = versions_fts.rowid \
+             WHERE versions_fts MATCH 'train' ORDER BY v.date",
+        )
+        .unwrap();
+    let found: Vec<String> = statement
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(found, ["substantive", "reextract"]);
+    let sentences: i64 = db
+        .query_row(
+            "SELECT count(*) FROM sentence_changes_fts WHERE sentence_changes_fts MATCH 'sell'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(sentences, 2, "'We never sell data.' was added, then removed");
+    let indexes: i64 = db
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(indexes >= 6, "{indexes} indexes");
+    drop(statement);
+    drop(db);
+
+    // Nothing new: the second run adds nothing.
+    let (code, stdout, _) = archive.run_at(
+        DAY4,
+        &["export", "--out", out.path().join("policies.sqlite").to_str().unwrap()],
+    );
+    assert_eq!(code, 0);
+    assert!(stdout.contains("is up to date"), "{stdout}");
+
+    // One more version, which drops the AI-training sentence: only its rows are added,
+    // and the occurrence closes at the last version that had it.
+    let v5 = "<h1>Privacy Policy</h1><p>Last updated: March 5, 2026</p>\
+        <h2>Data</h2><p>We collect your NAME. We keep data for 90 days.</p>\
+        <h2>Sharing</h2><p>Beta partners receive nothing. Alpha partners receive “reports”.</p>";
+    server.page("/privacy", &policy_page(v5, DAY5));
+    let (code, stdout, stderr) = archive.run_at(DAY5, &["track"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let csv_versions_before = std::fs::read(out.path().join("csv/versions.csv")).unwrap();
+    let again = export_all(&archive, DAY5, out.path());
+    assert_eq!(again["versions"].len(), 5);
+    assert_eq!(
+        &again["versions"][..4],
+        &tables["versions"][..],
+        "old rows are untouched"
+    );
+    assert_eq!(again["versions"][4]["change"], "substantive");
+    assert_eq!(again["versions"][4]["declared_date"], "2026-03-05");
+    let csv_versions_after = std::fs::read(out.path().join("csv/versions.csv")).unwrap();
+    assert!(
+        csv_versions_after.starts_with(&csv_versions_before),
+        "CSV rows are appended, not rewritten"
+    );
+    let new_changes: Vec<&str> = again["sentence_changes"][tables["sentence_changes"].len()..]
+        .iter()
+        .map(|c| c["kind"].as_str())
+        .collect();
+    assert_eq!(new_changes, ["changed", "removed"], "{:?}", again["sentence_changes"]);
+    assert_eq!(again["documents"][0]["versions"], "5");
+    assert_eq!(again["documents"][0]["last_seen"], "2026-03-05T06:00:00Z");
+    let ai = &again["provision_occurrences"][0];
+    assert_eq!(ai["in_force"], "0");
+    assert_eq!(ai["last_seen"], "2026-03-04T06:00:00Z");
+    assert_eq!(again["provision_occurrences"].len(), 1);
+}
+
+#[test]
+fn export_refuses_what_it_cannot_continue() {
+    let server = TestServer::start();
+    let archive = TestArchive::new();
+    archive.declare_simple("acme", "Acme", &[("terms-of-service", &server.url("/terms"))]);
+    server.page(
+        "/terms",
+        &policy_page("<p>You may not train models on our data.</p>", ""),
+    );
+    assert_eq!(archive.run(&["track"]).0, 0);
+    let out = tempfile::tempdir().unwrap();
+
+    // A folder of someone else's files is not overwritten.
+    std::fs::write(out.path().join("notes.txt"), "mine").unwrap();
+    let (code, _, stderr) = archive.run(&["export", "--format", "csv", "--out", out.path().to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("no export.json"), "{stderr}");
+
+    // A CSV export is not continued as JSON Lines.
+    let csv = out.path().join("csv");
+    assert_eq!(
+        archive
+            .run(&["export", "--format", "csv", "--out", csv.to_str().unwrap()])
+            .0,
+        0
+    );
+    let (code, _, stderr) = archive.run(&["export", "--format", "jsonl", "--out", csv.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("holds a csv export; pass --format csv"), "{stderr}");
+
+    // A changed taxonomy would mix two sets of rules.
+    let db = out.path().join("a.sqlite");
+    assert_eq!(archive.run(&["export", "--out", db.to_str().unwrap()]).0, 0);
+    let taxonomy = archive.archive().join("provisions.toml");
+    let text = std::fs::read_to_string(&taxonomy)
+        .unwrap()
+        .replace("window = 20", "window = 12");
+    std::fs::write(&taxonomy, text).unwrap();
+    let (code, _, stderr) = archive.run(&["export", "--out", db.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("taxonomy"), "{stderr}");
+
+    // A file that is not an export is left alone.
+    let other = out.path().join("other.sqlite");
+    std::fs::write(&other, "not a database, just text that is long enough to have a header").unwrap();
+    let (code, _, stderr) = archive.run(&["export", "--out", other.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("not an SQLite database"), "{stderr}");
+}
+
+#[test]
+fn an_interrupted_file_export_is_cut_back_before_the_next_run() {
+    let (_server, archive) = scripted();
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("jsonl");
+    assert_eq!(
+        archive
+            .run_at(DAY4, &["export", "--format", "jsonl", "--out", dir.to_str().unwrap()])
+            .0,
+        0
+    );
+    let good = std::fs::read_to_string(dir.join("versions.jsonl")).unwrap();
+    // A run that died after appending half a row.
+    std::fs::write(dir.join("versions.jsonl"), format!("{good}{{\"commit_id\":\"dead")).unwrap();
+    let (code, stdout, stderr) = archive.run_at(DAY4, &["export", "--format", "jsonl", "--out", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(std::fs::read_to_string(dir.join("versions.jsonl")).unwrap(), good);
+}
