@@ -13,13 +13,13 @@ pub mod declaration;
 pub mod export;
 pub mod failure;
 pub mod fetch;
-pub mod notify;
 pub mod import;
+pub mod notify;
 pub mod provision;
 pub mod reextract;
 pub mod report;
-pub mod status;
 pub mod site;
+pub mod status;
 pub mod track;
 
 /// Files of the default archive embedded at build time (see `build.rs`).

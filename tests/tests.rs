@@ -17,6 +17,6 @@ mod import_wayback;
 mod provision_history;
 mod provisions;
 mod render;
-mod site;
 mod show;
+mod site;
 mod track;

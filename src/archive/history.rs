@@ -163,7 +163,10 @@ impl Archive {
             if !wanted.contains(&id) || found.contains_key(&id) {
                 continue;
             }
-            if self.change_of(&commit, &format!("{versions_prefix}{}/{}.md", id.0, id.1))?.is_none() {
+            if self
+                .change_of(&commit, &format!("{versions_prefix}{}/{}.md", id.0, id.1))?
+                .is_none()
+            {
                 continue;
             }
             let date = DateTime::from_timestamp(commit.author().when().seconds(), 0).unwrap_or_default();

@@ -19,8 +19,8 @@ mod github;
 mod history;
 mod import;
 mod provisions;
-mod site;
 mod show;
+mod site;
 
 use crate::archive::{Archive, ArchiveError};
 use crate::canon::{self, Selection};
