@@ -363,5 +363,5 @@ pub fn extract(
 
 /// The id git gives a blob of these bytes.
 fn blob_id(text: &str) -> git2::Oid {
-    git2::Oid::hash_object(git2::ObjectType::Blob, text.as_bytes()).unwrap_or_else(|_| git2::Oid::ZERO_SHA1)
+    git2::Oid::hash_object(git2::ObjectType::Blob, text.as_bytes()).unwrap_or(git2::Oid::ZERO_SHA1)
 }
