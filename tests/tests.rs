@@ -11,5 +11,6 @@ mod extract;
 mod history;
 mod provision_history;
 mod provisions;
+mod reliability;
 mod render;
 mod track;
