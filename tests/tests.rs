@@ -9,6 +9,7 @@ mod corpus_archive;
 mod declarations;
 mod extract;
 mod history;
+mod properties;
 mod provision_history;
 mod provisions;
 mod reliability;
