@@ -272,7 +272,7 @@ mod tests {
                 canonicalizer: 1,
                 clausewatch_version: "0.1.0".into(),
             },
-            blob: git2::Oid::zero(),
+            blob: git2::Oid::ZERO_SHA1,
             previous_blob: None,
         }
     }
