@@ -299,7 +299,10 @@ pub fn diff(archive_dir: &Path, args: DiffArgs, clock: Clock) -> Result<ExitCode
         Some(spec) => Some(resolve(&versions, spec, now)?.blob),
         None => new.previous_blob,
     };
-    let old_text = old_blob.map(|blob| archive.blob_text(blob)).transpose()?.unwrap_or_default();
+    let old_text = old_blob
+        .map(|blob| archive.blob_text(blob))
+        .transpose()?
+        .unwrap_or_default();
     let new_text = archive.blob_text(new.blob)?;
     let change = model::change_between(new, &old_text, &new_text, archive.commit_url_base().as_deref());
 
