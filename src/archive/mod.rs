@@ -359,8 +359,10 @@ impl Archive {
             tree.remove(path.as_str());
         }
 
-        let oid = self.commit_tree(&mut tree, &version.message.render(), identity, authored, now)?;
-
+        // Files and index first, the branch last: a run killed in between leaves the new
+        // text as an uncommitted change that the next run records again (its snapshot
+        // differs from HEAD's), never a HEAD whose files the checkout lacks, which no
+        // later run would notice and a user's next `git commit -a` would undo.
         self.write_worktree_file(&version_path, self.repo.find_blob(version.text_blob)?.content())?;
         self.write_worktree_file(&snapshot_path, self.repo.find_blob(version.snapshot_blob)?.content())?;
         let mut index = self.repo.index()?;
@@ -371,7 +373,8 @@ impl Archive {
         index.add_path(Path::new(&version_path))?;
         index.add_path(Path::new(&snapshot_path))?;
         index.write()?;
-        Ok(oid)
+
+        self.commit_tree(&mut tree, &version.message.render(), identity, authored, now)
     }
 
     fn stale_snapshots(&self, snapshot_dir: &str, doc_type: &str, ext: &str) -> Result<Vec<String>, ArchiveError> {
