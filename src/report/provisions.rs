@@ -215,14 +215,7 @@ pub fn compare(
             blamed.push((service, doc_type, lines));
         }
     }
-    let documents: Vec<BlamedDocument> = blamed
-        .iter()
-        .map(|(service, document, lines)| BlamedDocument {
-            service,
-            document,
-            lines,
-        })
-        .collect();
+    let documents = BlamedDocument::all(&blamed);
     let mut comparisons = compare_blamed(taxonomy, &[provision.to_string()], at, &documents);
     Ok(comparisons.remove(0))
 }
@@ -233,6 +226,20 @@ pub struct BlamedDocument<'a> {
     pub service: &'a str,
     pub document: &'a str,
     pub lines: &'a [BlameLine],
+}
+
+impl<'a> BlamedDocument<'a> {
+    /// Borrows `(service, document, lines)` triples as the documents `compare_blamed` reads.
+    pub fn all(blamed: &'a [(String, String, Vec<BlameLine>)]) -> Vec<BlamedDocument<'a>> {
+        blamed
+            .iter()
+            .map(|(service, document, lines)| BlamedDocument {
+                service,
+                document,
+                lines,
+            })
+            .collect()
+    }
 }
 
 /// How each document states each of `provisions`, from blamed versions the caller has

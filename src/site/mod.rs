@@ -220,14 +220,7 @@ pub fn build(
 
     write_reports(&mut writer, &reported, now)?;
 
-    let documents: Vec<BlamedDocument> = blamed
-        .iter()
-        .map(|(service, document, lines)| BlamedDocument {
-            service,
-            document,
-            lines,
-        })
-        .collect();
+    let documents = BlamedDocument::all(&blamed);
     let ids: Vec<String> = taxonomy.provisions.iter().map(|p| p.id.clone()).collect();
     let comparisons = provisions::compare_blamed(taxonomy, &ids, now, &documents);
     let mut services_seen: Vec<String> = blamed.iter().map(|(s, _, _)| s.clone()).collect();
