@@ -238,15 +238,16 @@ impl<'a> DocumentReplay<'a> {
         let commit = self
             .archive
             .record_at(&version, &self.options.identity, entry.date, self.options.now)?;
+        // Newest first: the version this one replaces is at the front.
+        let previous_blob = self.versions.first().map(|v| v.blob);
         self.versions.insert(
             0,
             VersionRecord {
                 commit,
                 date: entry.date,
                 message: version.message.clone(),
-                // The version file holds the text itself, so its blob id is its hash.
-                blob: blob_id(&entry.text),
-                previous_blob: self.current.as_deref().map(blob_id),
+                blob: version.text_blob,
+                previous_blob,
             },
         );
         self.current = Some(entry.text);
@@ -359,9 +360,4 @@ pub fn extract(
     let selection = crate::canon::Selection::new(&part.select, &part.remove)?;
     let text = crate::canon::canonicalize(bytes, content_type, &selection)?;
     Ok((text, ext))
-}
-
-/// The id git gives a blob of these bytes.
-fn blob_id(text: &str) -> git2::Oid {
-    git2::Oid::hash_object(git2::ObjectType::Blob, text.as_bytes()).unwrap_or(git2::Oid::ZERO_SHA1)
 }
