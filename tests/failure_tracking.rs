@@ -19,6 +19,19 @@ fn setup(site: &TestServer) -> TestArchive {
 }
 
 /// Runs at `now` with extra environment variables.
+/// The environment `--github-issues` reads, pointed at a fake API.
+fn github_env(api: &TestServer) -> [(&'static str, String); 3] {
+    [
+        ("GITHUB_API_URL", api.url("").trim_end_matches('/').to_string()),
+        ("GITHUB_REPOSITORY", "acme/archive".to_string()),
+        ("GITHUB_TOKEN", TOKEN.to_string()),
+    ]
+}
+
+fn as_pairs<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    env.iter().map(|(name, value)| (*name, value.as_str())).collect()
+}
+
 fn run(archive: &TestArchive, now: &str, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let mut cmd = archive.cmd(args);
     cmd.env("CLAUSEWATCH_NOW", now);
@@ -221,12 +234,8 @@ fn github_issues_open_once_comment_on_reminders_and_close_on_recovery() {
     let api = github();
     site.page("/terms", &policy_page(PAGE, ""));
     let archive = setup(&site);
-    let api_url = api.url("");
-    let env = [
-        ("GITHUB_API_URL", api_url.trim_end_matches('/')),
-        ("GITHUB_REPOSITORY", "acme/archive"),
-        ("GITHUB_TOKEN", TOKEN),
-    ];
+    let env = github_env(&api);
+    let env = as_pairs(&env);
     let args = ["track", "--github-issues"];
     let mut outputs = Vec::new();
 
@@ -328,12 +337,8 @@ fn an_open_issue_with_the_title_is_reused_not_opened_twice() {
     api.set(&format!("{ISSUES}/3/comments"), vec![Response::json(201, "{}")]);
     site.set("/terms", vec![Response::status(404, "<p>Not found</p>")]);
     let archive = setup(&site);
-    let api_url = api.url("");
-    let env = [
-        ("GITHUB_API_URL", api_url.trim_end_matches('/')),
-        ("GITHUB_REPOSITORY", "acme/archive"),
-        ("GITHUB_TOKEN", TOKEN),
-    ];
+    let env = github_env(&api);
+    let env = as_pairs(&env);
     let (code, stdout, stderr) = run(&archive, T1, &["track", "--github-issues"], &env);
     assert_eq!(code, 1, "{stdout}{stderr}");
     assert!(
@@ -362,12 +367,8 @@ fn an_unreachable_github_api_warns_and_keeps_the_exit_code() {
     );
     site.set("/terms", vec![Response::status(404, "<p>Not found</p>")]);
     let archive = setup(&site);
-    let api_url = api.url("");
-    let env = [
-        ("GITHUB_API_URL", api_url.trim_end_matches('/')),
-        ("GITHUB_REPOSITORY", "acme/archive"),
-        ("GITHUB_TOKEN", TOKEN),
-    ];
+    let env = github_env(&api);
+    let env = as_pairs(&env);
     let (code, stdout, stderr) = run(&archive, T1, &["track", "--github-issues"], &env);
     assert_eq!(code, 1, "as without issues: {stdout}{stderr}");
     assert!(
