@@ -1,235 +1,271 @@
-//! Property tests of the canonicalizer and the sentence splitter on generated input.
+//! Property tests (proptest) of the canonicalizer, the sentence splitter, the declaration
+//! parsers and the diff engine, holding them to the invariants of `invariants.rs`, which
+//! the fuzz targets of `fuzz/` check too.
 //!
-//! A small seeded generator instead of a property-testing crate: the cases are the same
-//! on every run (set `CLAUSEWATCH_PROPERTY_SEED` to explore others), and a failure
-//! prints the input that broke it.
+//! The cases come from a fixed seed, so that the suite is the same on every run; set
+//! `CLAUSEWATCH_PROPERTY_SEED=N` to explore others. A failure is shrunk to a minimal input
+//! and printed.
 
-use clausewatch::canon::text::{normalize_inline, split_sentences};
-use clausewatch::canon::{self, Selection};
+use proptest::prelude::*;
+use proptest::strategy::Strategy;
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
-/// xorshift64*: enough randomness to mix tags, entities, scripts and whitespace.
-struct Gen(u64);
+use clausewatch::canon::Selection;
 
-impl Gen {
-    fn seeded() -> Gen {
-        let seed = std::env::var("CLAUSEWATCH_PROPERTY_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0x05ee_dc1a_05e5_u64);
-        Gen(seed | 1)
-    }
+use crate::invariants;
 
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-
-    /// An HTML-ish string: real tags (some unclosed or stray), text with sentence ends
-    /// and abbreviations, entities, odd whitespace and control characters, other scripts.
-    fn html(&mut self) -> String {
-        const PIECES: &[&str] = &[
-            "<p>",
-            "</p>",
-            "<h1>",
-            "</h1>",
-            "<h3>",
-            "</h3>",
-            "<ul>",
-            "</ul>",
-            "<ol start=\"3\">",
-            "</ol>",
-            "<li>",
-            "</li>",
-            "<table><tr><td>",
-            "</td><td>",
-            "</td></tr></table>",
-            "<pre>",
-            "</pre>",
-            "<br>",
-            "<div>",
-            "</div>",
-            "<span>",
-            "</span>",
-            "<script>var x = 1;</script>",
-            "<style>p{}</style>",
-            "<!-- c -->",
-            "<a href=\"/x\">",
-            "</a>",
-            "<b>",
-            "</b>",
-            "<blockquote>",
-            "</blockquote>",
-            "<",
-            ">",
-            "&amp;",
-            "&nbsp;",
-            "&#x2014;",
-            "&bogus;",
-            "We collect data. ",
-            "e.g. this",
-            "U.S. users",
-            "Section 2.1 applies. ",
-            "Why? ",
-            "Yes! ",
-            "“quoted.” ",
-            "1. ",
-            "- ",
-            "# ",
-            "  ",
-            "\t",
-            "\n",
-            "\r\n",
-            "\r",
-            "\u{a0}",
-            "\u{200b}",
-            "\u{feff}",
-            "\u{0}",
-            "\u{7}",
-            "e\u{301}",
-            "プライバシー。",
-            "سياسة الخصوصية. ",
-            "Ω",
-            "🙂",
-            "word",
-            " ",
-            "...",
-            ".",
-            "",
-            "Mr. Smith",
-            "clause",
-            "(a) ",
-            "\\",
-            "|",
-            "*",
-        ];
-        let len = self.below(40);
-        (0..len).map(|_| self.pick(PIECES)).collect()
-    }
-
-    /// A paragraph's raw text for the splitter.
-    fn text(&mut self) -> String {
-        const WORDS: &[&str] = &[
-            "We",
-            "collect",
-            "data.",
-            "e.g.",
-            "U.S.",
-            "Inc.",
-            "No.",
-            "3.5",
-            "Why?",
-            "Yes!",
-            "“Quoted.”",
-            "(see",
-            "below).",
-            "...",
-            "etc.",
-            "i.e.",
-            "Section",
-            "2.",
-            "A.",
-            "www.example.com.",
-            "。",
-            "句子。",
-            "Ω.",
-            "🙂",
-            "\u{a0}",
-            "  ",
-            "\n",
-            "—",
-            "-",
-            "?!",
-            "\"",
-            "'",
-            ")",
-            "a",
-            "B",
-            "Mr.",
-            "Dr.",
-            "v1.2.3",
-        ];
-        let len = self.below(30);
-        (0..len).map(|_| self.pick(WORDS)).collect::<Vec<_>>().join(" ")
+/// Runs `cases` generated values through `check`, panicking with the shrunk input when one
+/// fails.
+fn holds<S>(cases: u32, strategy: S, check: impl Fn(S::Value))
+where
+    S: Strategy,
+    S::Value: std::fmt::Debug,
+{
+    let seed: u64 = std::env::var("CLAUSEWATCH_PROPERTY_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x05ee_dc1a_05e5);
+    let mut seed_bytes = [0u8; 32];
+    seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    let config = Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes));
+    if let Err(failure) = runner.run(&strategy, |value| {
+        check(value);
+        Ok(())
+    }) {
+        panic!("{failure}");
     }
 }
 
-fn assert_canonical(text: &str, input: &str) {
-    assert!(text.ends_with('\n'), "no final newline for {input:?}: {text:?}");
-    assert!(!text.contains('\r'), "CR in output for {input:?}: {text:?}");
-    for line in text.lines() {
-        assert_eq!(line, line.trim_end(), "trailing space for {input:?}: {text:?}");
-    }
-    assert!(
-        !text.contains("\n\n\n"),
-        "two blank lines in a row for {input:?}: {text:?}"
+/// Pieces of HTML-ish input: real tags (some unclosed or stray), text with sentence ends
+/// and abbreviations, entities, odd whitespace and control characters, other scripts.
+const HTML_PIECES: &[&str] = &[
+    "<p>",
+    "</p>",
+    "<h1>",
+    "</h1>",
+    "<h3>",
+    "</h3>",
+    "<ul>",
+    "</ul>",
+    "<ol start=\"3\">",
+    "</ol>",
+    "<li>",
+    "</li>",
+    "<table><tr><td>",
+    "</td><td>",
+    "</td></tr></table>",
+    "<pre>",
+    "</pre>",
+    "<br>",
+    "<div>",
+    "</div>",
+    "<span>",
+    "</span>",
+    "<script>var x = 1;</script>",
+    "<style>p{}</style>",
+    "<!-- c -->",
+    "<a href=\"/x\">",
+    "</a>",
+    "<b>",
+    "</b>",
+    "<blockquote>",
+    "</blockquote>",
+    "<",
+    ">",
+    "&amp;",
+    "&nbsp;",
+    "&#x2014;",
+    "&bogus;",
+    "We collect data. ",
+    "e.g. this",
+    "U.S. users",
+    "Section 2.1 applies. ",
+    "Why? ",
+    "Yes! ",
+    "“quoted.” ",
+    "1. ",
+    "- ",
+    "# ",
+    "  ",
+    "\t",
+    "\n",
+    "\r\n",
+    "\r",
+    "\u{a0}",
+    "\u{200b}",
+    "\u{feff}",
+    "\u{0}",
+    "\u{7}",
+    "e\u{301}",
+    "プライバシー。",
+    "سياسة الخصوصية. ",
+    "Ω",
+    "🙂",
+    "word",
+    " ",
+    "...",
+    ".",
+    "",
+    "Mr. Smith",
+    "clause",
+    "(a) ",
+    "\\",
+    "|",
+    "*",
+];
+
+/// Words of a paragraph for the splitter: abbreviations, numbers, quotes, CJK stops.
+const WORDS: &[&str] = &[
+    "We",
+    "collect",
+    "data.",
+    "e.g.",
+    "U.S.",
+    "Inc.",
+    "No.",
+    "3.5",
+    "Why?",
+    "Yes!",
+    "“Quoted.”",
+    "(see",
+    "below).",
+    "...",
+    "etc.",
+    "i.e.",
+    "Section",
+    "2.",
+    "A.",
+    "www.example.com.",
+    "。",
+    "句子。",
+    "Ω.",
+    "🙂",
+    "\u{a0}",
+    "  ",
+    "\n",
+    "—",
+    "-",
+    "?!",
+    "\"",
+    "'",
+    ")",
+    "a",
+    "B",
+    "Mr.",
+    "Dr.",
+    "v1.2.3",
+];
+
+/// Lines of canonical-looking texts for the diff: sentences that pair as changed
+/// (a word apart), list items, headings, table rows, blank lines.
+const LINES: &[&str] = &[
+    "# Terms",
+    "We collect your data.",
+    "We collect your personal data.",
+    "We may share your data with partners.",
+    "We may share your data with our partners.",
+    "You can delete your account.",
+    "- We train models on your content.",
+    "  - We train models on your content.",
+    "We train models on your content.",
+    "| a | b |",
+    "",
+    "   ",
+    "Contact us.",
+    "Contact us.",
+    "Ω.",
+];
+
+/// Pieces of declarations, ours (TOML) and Open Terms Archive's (JSON).
+const DECLARATION_PIECES: &[&str] = &[
+    "name = \"Example\"\n",
+    "name = \"\"\n",
+    "[[documents]]\n",
+    "type = \"terms-of-service\"\n",
+    "type = \"Terms of Service\"\n",
+    "url = \"https://example.com/terms\"\n",
+    "url = \"file:///etc/passwd\"\n",
+    "url = \"http://[::1]/\"\n",
+    "select = [\"main\", \"#content\"]\n",
+    "select = \"p:has(\"\n",
+    "remove = [{ startBefore = \"h1\", endBefore = \"footer\" }]\n",
+    "fetcher = \"browser\"\n",
+    "combine = [{ url = \"https://example.com/a\" }]\n",
+    "[[documents.combine]]\n",
+    "jobs = 99999999999999999999\n",
+    "\"\"\"\n",
+    "\u{feff}",
+    "{\"name\": \"Example\", \"terms\": {\"Terms of Service\": {\"fetch\": \"https://example.com/t\", ",
+    "\"select\": [\"main\", {\"startBefore\": \"#a\", \"endAfter\": \"#b\"}]",
+    "\"combine\": [{\"fetch\": \"https://example.com/p\"}]",
+    "\"executeClientScripts\": true",
+    "\"filter\": [\"removeQueryParams\"]",
+    "\"documents\": {\"Privacy Policy\": {\"fetch\": \"https://example.com/p\"}}",
+    "}}}",
+    "}",
+    ", ",
+    "null",
+    "\"\"",
+    "\\u0000",
+];
+
+/// A string of `len` pieces chosen from `pieces`.
+fn joined(
+    pieces: &'static [&'static str],
+    len: std::ops::Range<usize>,
+    separator: &'static str,
+) -> impl Strategy<Value = String> {
+    prop::collection::vec(prop::sample::select(pieces), len).prop_map(move |parts| parts.join(separator))
+}
+
+#[test]
+fn canonicalizer_writes_canonical_text_from_html() {
+    let selection = Selection::css(&[], &[]).expect("no selectors");
+    holds(2000, joined(HTML_PIECES, 0..40, ""), |html| {
+        invariants::canonicalizer_holds(html.as_bytes(), Some("text/html; charset=utf-8"), &selection);
+    });
+}
+
+#[test]
+fn canonicalizer_answers_any_bytes_under_any_content_type() {
+    let selection = Selection::css(&[], &[]).expect("no selectors");
+    let bytes = prop::collection::vec(any::<u8>(), 0..400);
+    holds(
+        1000,
+        (bytes, prop::sample::select(invariants::CONTENT_TYPES)),
+        |(body, content_type)| {
+            invariants::canonicalizer_holds(&body, content_type, &selection);
+        },
     );
 }
 
 #[test]
-fn canonicalizer_never_panics_and_writes_canonical_text() {
-    let selection = Selection::css(&[], &[]).expect("no selectors");
-    let mut g = Gen::seeded();
-    let mut produced = 0;
-    for _ in 0..3000 {
-        let input = g.html();
-        let result = std::panic::catch_unwind(|| canon::canonicalize_html(&input, &selection));
-        let Ok(result) = result else {
-            panic!("the canonicalizer panicked on {input:?}");
-        };
-        // A failure (empty page, too deep) is an answer too; only a text must be canonical.
-        let Ok(text) = result else { continue };
-        produced += 1;
-        assert_canonical(&text, &input);
-        // The output read again as plain text is canonical, and a second pass changes
-        // nothing more. (It is not always the output itself: the plain-text reader
-        // joins an indented list-item continuation onto the item's paragraph rule.)
-        let once = canon::canonicalize_plain(&text);
-        assert_canonical(&once, &input);
-        assert_eq!(
-            canon::canonicalize_plain(&once),
-            once,
-            "plain pass not stable for {input:?}"
-        );
-    }
-    assert!(produced > 1000, "the generator mostly produced failures: {produced}");
+fn sentence_splitter_keeps_every_character_in_order() {
+    holds(3000, joined(WORDS, 0..30, " "), |text| {
+        invariants::sentence_splitter_holds(&text)
+    });
+    holds(1000, any::<String>(), |text| invariants::sentence_splitter_holds(&text));
 }
 
 #[test]
-fn sentence_splitter_keeps_every_character_in_order() {
-    let mut g = Gen::seeded();
-    for _ in 0..5000 {
-        let raw = g.text();
-        // Any input: never panics, sentences trimmed and non-empty.
-        for sentence in split_sentences(&raw) {
-            assert!(
-                !sentence.is_empty() && sentence == sentence.trim(),
-                "{raw:?}: {sentence:?}"
-            );
-        }
-        // Normalized input: the sentences joined by single spaces give the input back
-        // (CJK full stops may end a sentence with no space after them).
-        let paragraph = normalize_inline(&raw);
-        let sentences = split_sentences(&paragraph);
-        let joined = sentences.join(" ");
-        if paragraph.contains('。') {
-            assert_eq!(joined.replace(' ', ""), paragraph.replace(' ', ""), "{paragraph:?}");
-        } else {
-            assert_eq!(joined, paragraph, "{paragraph:?}: {sentences:?}");
-        }
-        assert_eq!(
-            split_sentences(&joined),
-            sentences,
-            "splitting is stable: {paragraph:?}"
-        );
-    }
+fn declaration_parsers_answer_any_text() {
+    holds(1000, joined(DECLARATION_PIECES, 0..16, ""), |source| {
+        invariants::declaration_parsers_hold(&source);
+    });
+    holds(500, any::<String>(), |source| {
+        invariants::declaration_parsers_hold(&source)
+    });
+}
+
+#[test]
+fn diff_rebuilds_the_new_text_from_the_old() {
+    let text = || joined(LINES, 0..14, "\n");
+    holds(2000, (text(), text()), |(old, new)| {
+        invariants::diff_applies(&old, &new)
+    });
 }

@@ -14,6 +14,7 @@ mod failure_tracking;
 mod history;
 mod import_ota;
 mod import_wayback;
+mod invariants;
 mod properties;
 mod provision_history;
 mod provisions;

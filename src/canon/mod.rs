@@ -7,6 +7,7 @@
 //! the measurement behind that choice.
 
 mod blocks;
+mod check;
 mod html;
 mod markdown;
 mod pdf;
@@ -15,6 +16,7 @@ pub mod text;
 use scraper::Html;
 
 pub use blocks::{Block, ListPlace, render};
+pub use check::canonical_violation;
 pub use html::Selection;
 
 use crate::failure::{Failure, FailureKind};

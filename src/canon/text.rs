@@ -47,7 +47,7 @@ pub fn normalize_inline(text: &str) -> String {
 }
 
 /// Characters with no visible rendering that only add noise to diffs.
-fn is_invisible(c: char) -> bool {
+pub(crate) fn is_invisible(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
@@ -283,7 +283,9 @@ fn is_terminator(c: char) -> bool {
 }
 
 /// Full stops of scripts written without spaces; they end a sentence unconditionally.
-fn is_cjk_terminator(c: char) -> bool {
+/// The full stops after which a sentence ends with no space: CJK text puts none between
+/// sentences.
+pub fn is_cjk_terminator(c: char) -> bool {
     matches!(c, '。' | '！' | '？' | '｡')
 }
 
