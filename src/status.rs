@@ -340,6 +340,7 @@ mod tests {
                     Status::Unchanged
                 },
             }],
+            ..TrackReport::default()
         }
     }
 

@@ -7,13 +7,15 @@
 //! always give the same commits whatever order the network answered in.
 
 use std::collections::HashMap;
-use std::sync::{Arc, mpsc};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt as _;
 use git2::{ObjectType, Oid};
 use serde::Serialize;
+use tokio::sync::mpsc;
 use url::Url;
 
 use crate::archive::{Archive, ArchiveError, ChangeKind, Identity, NewVersion, VersionMessage, snapshot};
@@ -73,6 +75,38 @@ pub enum Status {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct TrackReport {
     pub documents: Vec<DocumentOutcome>,
+    pub timings: Timings,
+}
+
+/// Where a run's time went, in seconds. Fetching and canonicalizing are summed over the
+/// documents, which are processed several at once, so they can add up to more than the
+/// wall time; comparing (diffs, storing blobs) overlaps the fetches on the recording
+/// thread; committing comes after the last fetch.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Timings {
+    pub wall_s: f64,
+    pub fetch_s: f64,
+    pub canonicalize_s: f64,
+    pub compare_s: f64,
+    pub commit_s: f64,
+}
+
+/// Time spent by the fetch tasks, added up across them.
+#[derive(Default)]
+struct BusyTime {
+    fetch_ns: AtomicU64,
+    canonicalize_ns: AtomicU64,
+}
+
+impl BusyTime {
+    fn add(counter: &AtomicU64, since: Instant) {
+        let ns = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        counter.fetch_add(ns, Ordering::Relaxed);
+    }
+
+    fn seconds(counter: &AtomicU64) -> f64 {
+        counter.load(Ordering::Relaxed) as f64 / 1e9
+    }
 }
 
 impl TrackReport {
@@ -132,17 +166,23 @@ pub fn track(
     options: &TrackOptions,
     mut observe: impl FnMut(&DocumentOutcome),
 ) -> Result<TrackReport, ArchiveError> {
+    let started = Instant::now();
     let snapshots = archive.snapshot_ids()?;
     let jobs = jobs_of(services, |service, doc_type| {
         snapshots.get(&(service.to_string(), doc_type.to_string())).copied()
     });
-    let (runtime, receiver, fetch_all) = start_fetching(jobs, options)?;
+    let busy = Arc::new(BusyTime::default());
+    let (runtime, mut receiver, fetch_all) = start_fetching(jobs, options, Arc::clone(&busy))?;
+    let mut compare = Duration::ZERO;
 
     let mut outcomes: Vec<DocumentOutcome> = Vec::new();
     let mut pending: Vec<(usize, NewVersion)> = Vec::new();
-    for fetched in receiver {
+    for fetched in std::iter::from_fn(|| receiver.blocking_recv()) {
         let url = fetched.urls.join(" ");
-        let status = match decide(archive, &fetched, options)? {
+        let deciding = Instant::now();
+        let decision = decide(archive, &fetched, options)?;
+        compare += deciding.elapsed();
+        let status = match decision {
             Decision::Unchanged => Status::Unchanged,
             Decision::Failed(failure) => Status::Failed {
                 category: failure.kind,
@@ -173,16 +213,50 @@ pub fn track(
     finish_fetching(&runtime, fetch_all)?;
 
     pending.sort_by(|a, b| (&a.1.service, &a.1.doc_type).cmp(&(&b.1.service, &b.1.doc_type)));
-    for (index, version) in pending {
-        let oid = archive.record(&version, &options.identity, options.now)?;
-        if let Status::Recorded { commit, .. } = &mut outcomes[index].status {
-            *commit = oid.to_string();
-        }
+    let committing = Instant::now();
+    let recorded = commit_versions(archive, pending, &mut outcomes, options)?;
+    let commit = committing.elapsed();
+    // Reported once on the branch: a commit id shown before would not exist after a kill.
+    for index in recorded {
         observe(&outcomes[index]);
     }
 
     outcomes.sort_by(|a, b| (&a.service, &a.document).cmp(&(&b.service, &b.document)));
-    Ok(TrackReport { documents: outcomes })
+    let timings = Timings {
+        wall_s: started.elapsed().as_secs_f64(),
+        fetch_s: BusyTime::seconds(&busy.fetch_ns),
+        canonicalize_s: BusyTime::seconds(&busy.canonicalize_ns),
+        compare_s: compare.as_secs_f64(),
+        commit_s: commit.as_secs_f64(),
+    };
+    Ok(TrackReport {
+        documents: outcomes,
+        timings,
+    })
+}
+
+/// Commits the pending versions (in the order given), fills in their commit ids, and
+/// returns the indexes of the outcomes recorded.
+fn commit_versions(
+    archive: &Archive,
+    pending: Vec<(usize, NewVersion)>,
+    outcomes: &mut [DocumentOutcome],
+    options: &TrackOptions,
+) -> Result<Vec<usize>, ArchiveError> {
+    if pending.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut recorder = archive.recorder()?;
+    let mut recorded = Vec::with_capacity(pending.len());
+    for (index, version) in pending {
+        let oid = recorder.record(&version, &options.identity, version.message.fetched_at, options.now)?;
+        if let Status::Recorded { commit, .. } = &mut outcomes[index].status {
+            *commit = oid.to_string();
+        }
+        recorded.push(index);
+    }
+    recorder.finish()?;
+    Ok(recorded)
 }
 
 /// One job per declared document; `previous` gives the recorded snapshot's blob id.
@@ -205,6 +279,7 @@ fn jobs_of(services: &[Service], previous: impl Fn(&str, &str) -> Option<Oid>) -
 fn start_fetching(
     jobs: Vec<Job>,
     options: &TrackOptions,
+    busy: Arc<BusyTime>,
 ) -> Result<
     (
         tokio::runtime::Runtime,
@@ -217,7 +292,9 @@ fn start_fetching(
         context: "cannot start the HTTP client".into(),
         source: std::io::Error::other(f.message),
     })?;
-    let (sender, receiver) = mpsc::channel::<Fetched>();
+    // Bounded: when the recording thread falls behind, fetches wait instead of piling
+    // pages up in memory.
+    let (sender, receiver) = mpsc::channel::<Fetched>(options.jobs.max(1));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -233,6 +310,7 @@ fn start_fetching(
             browser: std::sync::OnceLock::new(),
         },
         gates: HostGates::new(options.host_delay),
+        busy,
     };
     let handle = runtime.spawn(fetch_all(jobs, fetchers, options.jobs, sender));
     Ok((runtime, receiver, handle))
@@ -275,9 +353,9 @@ pub enum Stability {
 pub fn check_stability(services: &[Service], options: &TrackOptions) -> Result<Vec<StabilityOutcome>, ArchiveError> {
     let mut rounds: Vec<HashMap<(String, String), Result<String, Failure>>> = Vec::new();
     for _ in 0..2 {
-        let (runtime, receiver, handle) = start_fetching(jobs_of(services, |_, _| None), options)?;
-        let texts = receiver
-            .into_iter()
+        let (runtime, receiver, handle) = start_fetching(jobs_of(services, |_, _| None), options, Arc::default())?;
+        let mut receiver = receiver;
+        let texts = std::iter::from_fn(|| receiver.blocking_recv())
             .map(|f| {
                 let text = f.result.map(|e| match e {
                     Extracted::New { text, .. } => text,
@@ -501,7 +579,7 @@ async fn fetch_all(jobs: Vec<Job>, fetchers: Fetchers, parallel: usize, sender: 
             async move {
                 for job in jobs {
                     let fetched = fetch_document(&fetchers, job).await;
-                    if sender.send(fetched).is_err() {
+                    if sender.send(fetched).await.is_err() {
                         return; // the recorder stopped; nothing left to report to
                     }
                 }
@@ -525,6 +603,7 @@ struct Fetchers {
     http: HttpFetcher,
     browser: BrowserSlot,
     gates: HostGates,
+    busy: Arc<BusyTime>,
 }
 
 /// One request at a time per host, with a pause between requests.
@@ -629,11 +708,19 @@ async fn extract(fetchers: &Fetchers, job: &Job) -> Result<Extracted, Failure> {
 async fn extract_http(fetchers: &Fetchers, job: &Job) -> Result<Extracted, Failure> {
     let mut pages = Vec::with_capacity(job.document.parts.len());
     for part in &job.document.parts {
-        let page = fetchers.gates.pass(&part.url, fetchers.http.fetch(&part.url)).await?;
+        let page = fetchers
+            .gates
+            .pass(&part.url, async {
+                let fetching = Instant::now();
+                let page = fetchers.http.fetch(&part.url).await;
+                BusyTime::add(&fetchers.busy.fetch_ns, fetching);
+                page
+            })
+            .await?;
         refuse_walls(&page, false)?;
         pages.push(page);
     }
-    finish(pages, job, "http").await
+    finish(fetchers, pages, job, "http").await
 }
 
 async fn extract_browser(fetchers: &Fetchers, job: &Job) -> Result<Extracted, Failure> {
@@ -663,7 +750,7 @@ async fn extract_browser(fetchers: &Fetchers, job: &Job) -> Result<Extracted, Fa
         refuse_walls(&page, true)?;
         pages.push(page);
     }
-    finish(pages, job, "browser").await
+    finish(fetchers, pages, job, "browser").await
 }
 
 /// Renders a page in the run's browser, launching it on first need.
@@ -696,24 +783,31 @@ fn refuse_walls(page: &crate::fetch::FetchedPage, rendered: bool) -> Result<(), 
 }
 
 /// Snapshot and canonical text of a document's fetched pages.
-async fn finish(pages: Vec<crate::fetch::FetchedPage>, job: &Job, fetcher: &'static str) -> Result<Extracted, Failure> {
+async fn finish(
+    fetchers: &Fetchers,
+    pages: Vec<crate::fetch::FetchedPage>,
+    job: &Job,
+    fetcher: &'static str,
+) -> Result<Extracted, Failure> {
     let (snapshot, ext) = snapshot_of(&pages);
     if job.previous_snapshot == Some(Oid::hash_object(ObjectType::Blob, &snapshot).unwrap_or(Oid::ZERO_SHA1)) {
         return Ok(Extracted::SameSnapshot);
     }
     // Canonicalization is CPU work: keep it off the threads that drive the network.
     let parts = job.document.parts.clone();
+    let busy = Arc::clone(&fetchers.busy);
     let text = tokio::task::spawn_blocking(move || -> Result<String, Failure> {
-        let mut texts = Vec::with_capacity(pages.len());
-        for (page, part) in pages.iter().zip(&parts) {
-            let selection = Selection::new(&part.select, &part.remove)?;
-            texts.push(canon::canonicalize(
-                &page.body,
-                page.content_type.as_deref(),
-                &selection,
-            )?);
-        }
-        Ok(canon::join_parts(&texts))
+        let canonicalizing = Instant::now();
+        let texts: Result<Vec<String>, Failure> = pages
+            .iter()
+            .zip(&parts)
+            .map(|(page, part)| {
+                let selection = Selection::new(&part.select, &part.remove)?;
+                canon::canonicalize(&page.body, page.content_type.as_deref(), &selection)
+            })
+            .collect();
+        BusyTime::add(&busy.canonicalize_ns, canonicalizing);
+        Ok(canon::join_parts(&texts?))
     })
     .await
     .map_err(|e| Failure::new(FailureKind::Empty, format!("canonicalization failed: {e}")))??;

@@ -218,6 +218,20 @@ fn failures_are_reported_and_never_recorded() {
     assert_eq!(docs[0]["status"], "unchanged");
     assert_eq!(docs[1]["status"], "failed");
     assert_eq!(docs[1]["category"], "not-found");
+    // Where the time went: both documents were fetched, one unchanged, nothing committed.
+    let timings = &json["timings"];
+    let seconds = |key: &str| {
+        timings[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("timings.{key}: {timings}"))
+    };
+    assert!(seconds("wall_s") > 0.0 && seconds("fetch_s") > 0.0, "{timings}");
+    assert!(seconds("fetch_s") < 10.0 * seconds("wall_s"), "{timings}");
+    assert!(seconds("commit_s") < 0.01, "nothing to commit: {timings}");
+    assert!(
+        seconds("canonicalize_s") >= 0.0 && seconds("compare_s") >= 0.0,
+        "{timings}"
+    );
 }
 
 #[test]

@@ -8,6 +8,7 @@
 pub mod history;
 mod lock;
 pub mod message;
+mod recorder;
 pub mod reference;
 pub mod snapshot;
 
@@ -20,6 +21,7 @@ use git2::{FileMode, Oid, Repository, Signature, Time};
 
 pub use lock::ArchiveLock;
 pub use message::{ChangeKind, VersionMessage};
+pub use recorder::Recorder;
 
 /// What can go wrong with the archive itself (not with one document).
 #[derive(Debug, thiserror::Error)]
@@ -333,7 +335,7 @@ impl Archive {
     }
 
     /// Records one version as one commit on the current branch and brings the index and
-    /// working tree of its two paths up to date.
+    /// working tree of its two paths up to date. To record many, use a [`Recorder`].
     pub fn record(&self, version: &NewVersion, identity: &Identity, now: DateTime<Utc>) -> Result<Oid, ArchiveError> {
         self.record_at(version, identity, version.message.fetched_at, now)
     }
@@ -346,60 +348,15 @@ impl Archive {
         authored: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Oid, ArchiveError> {
-        let version_path = self.version_path(&version.service, &version.doc_type);
-        let snapshot_dir = self.snapshot_dir(&version.service);
-        let snapshot_path = format!("{snapshot_dir}/{}.{}", version.doc_type, version.snapshot_ext);
-
-        let mut tree = git2::build::TreeUpdateBuilder::new();
-        tree.upsert(version_path.as_str(), version.text_blob, FileMode::Blob);
-        tree.upsert(snapshot_path.as_str(), version.snapshot_blob, FileMode::Blob);
-        // A document that moved from HTML to PDF keeps one snapshot, not two.
-        let stale = self.stale_snapshots(&snapshot_dir, &version.doc_type, version.snapshot_ext)?;
-        for path in &stale {
-            tree.remove(path.as_str());
-        }
-
-        // Files and index first, the branch last: a run killed in between leaves the new
-        // text as an uncommitted change that the next run records again (its snapshot
-        // differs from HEAD's), never a HEAD whose files the checkout lacks, which no
-        // later run would notice and a user's next `git commit -a` would undo.
-        self.write_worktree_file(&version_path, self.repo.find_blob(version.text_blob)?.content())?;
-        self.write_worktree_file(&snapshot_path, self.repo.find_blob(version.snapshot_blob)?.content())?;
-        let mut index = self.repo.index()?;
-        for path in &stale {
-            let _ = fs::remove_file(self.workdir_path(path)?);
-            let _ = index.remove_path(Path::new(path));
-        }
-        index.add_path(Path::new(&version_path))?;
-        index.add_path(Path::new(&snapshot_path))?;
-        index.write()?;
-
-        self.commit_tree(&mut tree, &version.message.render(), identity, authored, now)
+        let mut recorder = self.recorder()?;
+        let oid = recorder.record(version, identity, authored, now)?;
+        recorder.finish()?;
+        Ok(oid)
     }
 
-    fn stale_snapshots(&self, snapshot_dir: &str, doc_type: &str, ext: &str) -> Result<Vec<String>, ArchiveError> {
-        let Some(commit) = self.head_commit()? else {
-            return Ok(Vec::new());
-        };
-        let tree = commit.tree()?;
-        let Ok(entry) = tree.get_path(Path::new(snapshot_dir)) else {
-            return Ok(Vec::new());
-        };
-        let Ok(dir) = self.repo.find_tree(entry.id()) else {
-            return Ok(Vec::new());
-        };
-        let keep = format!("{doc_type}.{ext}");
-        Ok(dir
-            .iter()
-            .filter_map(|e| e.name().ok().map(str::to_string))
-            .filter(|name| {
-                name != &keep
-                    && name
-                        .strip_prefix(doc_type)
-                        .is_some_and(|rest| rest.starts_with('.') && !rest[1..].contains('.'))
-            })
-            .map(|name| format!("{snapshot_dir}/{name}"))
-            .collect())
+    /// A recorder of many versions on the current branch, from HEAD.
+    pub fn recorder(&self) -> Result<Recorder<'_>, ArchiveError> {
+        Recorder::new(self)
     }
 
     /// Applies `tree` to HEAD's tree and commits it on HEAD's branch. The update fails,

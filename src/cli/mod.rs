@@ -632,12 +632,14 @@ fn track(archive_dir: &Path, allow_private: bool, args: TrackArgs, clock: Clock)
             documents: &'a [DocumentOutcome],
             #[serde(flatten)]
             follow_up: &'a alerts::FollowUp,
+            timings: track::Timings,
         }
         write_json(
             &mut out,
             &TrackJson {
                 documents: &report.documents,
                 follow_up: &follow_up,
+                timings: report.timings,
             },
         )?;
     } else {
