@@ -155,6 +155,10 @@ enum Extracted {
         snapshot: Vec<u8>,
         ext: &'static str,
         fetcher: &'static str,
+        /// For a document with no recorded snapshot, the provisions its text touches:
+        /// tagging every sentence is the costliest step of a first record, so it is
+        /// done here, in parallel, rather than on the recording thread.
+        first_provisions: Option<Vec<String>>,
     },
 }
 
@@ -311,6 +315,7 @@ fn start_fetching(
         },
         gates: HostGates::new(options.host_delay),
         busy,
+        taxonomy: Arc::new(options.taxonomy.clone()),
     };
     let handle = runtime.spawn(fetch_all(jobs, fetchers, options.jobs, sender));
     Ok((runtime, receiver, handle))
@@ -415,7 +420,7 @@ enum Decision {
 
 /// Compares a fetch with the recorded version and decides what to do with it.
 fn decide(archive: &Archive, fetched: &Fetched, options: &TrackOptions) -> Result<Decision, ArchiveError> {
-    let (text, snapshot, ext, fetcher) = match &fetched.result {
+    let (text, snapshot, ext, fetcher, first_provisions) = match &fetched.result {
         Err(failure) => return Ok(Decision::Failed(failure.clone())),
         Ok(Extracted::SameSnapshot) => return Ok(Decision::Unchanged),
         Ok(Extracted::New {
@@ -423,7 +428,8 @@ fn decide(archive: &Archive, fetched: &Fetched, options: &TrackOptions) -> Resul
             snapshot,
             ext,
             fetcher,
-        }) => (text, snapshot, *ext, *fetcher),
+            first_provisions,
+        }) => (text, snapshot, *ext, *fetcher, first_provisions),
     };
     let previous = archive.current_text(&fetched.service, &fetched.doc_type)?;
     let change = match &previous {
@@ -450,6 +456,7 @@ fn decide(archive: &Archive, fetched: &Fetched, options: &TrackOptions) -> Resul
             fetched_at: options.now,
             source: None,
             extra: Vec::new(),
+            provisions: first_provisions.clone().filter(|_| previous.is_none()),
         },
         previous.as_deref().map(|old| (old, change)),
         &options.taxonomy,
@@ -492,6 +499,8 @@ pub struct Candidate<'a> {
     pub source: Option<String>,
     /// Source-specific provenance trailers.
     pub extra: Vec<(String, String)>,
+    /// The provisions of a first record, when already tagged (see [`first_provisions`]).
+    pub provisions: Option<Vec<String>>,
 }
 
 /// The version a candidate makes: the subject, the counts, the `Change:` kind and the
@@ -508,7 +517,10 @@ pub fn new_version(
         Some((old, change)) => (change, diff_texts(old, candidate.text)),
         None => (ChangeKind::First, diff_texts("", candidate.text)),
     };
-    let provisions = taxonomy.ids_in(changed_sentences(&diff));
+    let provisions = match (previous, candidate.provisions) {
+        (None, Some(known)) => known,
+        _ => taxonomy.ids_in(changed_sentences(&diff)),
+    };
     let counts = diff.counts;
     let title = format!(
         "{} {}",
@@ -540,6 +552,12 @@ pub fn new_version(
         message,
     };
     Ok((version, counts))
+}
+
+/// The provisions a first record of `text` touches: those of every sentence, as
+/// [`new_version`] would find them in the diff against nothing.
+pub fn first_provisions(text: &str, taxonomy: &Taxonomy) -> Vec<String> {
+    taxonomy.ids_in(changed_sentences(&diff_texts("", text)))
 }
 
 /// Every sentence a diff touches, in its old and its new form.
@@ -604,6 +622,7 @@ struct Fetchers {
     browser: BrowserSlot,
     gates: HostGates,
     busy: Arc<BusyTime>,
+    taxonomy: Arc<Taxonomy>,
 }
 
 /// One request at a time per host, with a pause between requests.
@@ -796,7 +815,8 @@ async fn finish(
     // Canonicalization is CPU work: keep it off the threads that drive the network.
     let parts = job.document.parts.clone();
     let busy = Arc::clone(&fetchers.busy);
-    let text = tokio::task::spawn_blocking(move || -> Result<String, Failure> {
+    let taxonomy = job.previous_snapshot.is_none().then(|| Arc::clone(&fetchers.taxonomy));
+    let (text, first_provisions) = tokio::task::spawn_blocking(move || -> Result<_, Failure> {
         let canonicalizing = Instant::now();
         let texts: Result<Vec<String>, Failure> = pages
             .iter()
@@ -807,7 +827,9 @@ async fn finish(
             })
             .collect();
         BusyTime::add(&busy.canonicalize_ns, canonicalizing);
-        Ok(canon::join_parts(&texts?))
+        let text = canon::join_parts(&texts?);
+        let first_provisions = taxonomy.map(|taxonomy| first_provisions(&text, &taxonomy));
+        Ok((text, first_provisions))
     })
     .await
     .map_err(|e| Failure::new(FailureKind::Empty, format!("canonicalization failed: {e}")))??;
@@ -816,6 +838,7 @@ async fn finish(
         snapshot,
         ext,
         fetcher,
+        first_provisions,
     })
 }
 

@@ -27,7 +27,8 @@ pub fn canonical_violation(text: &str) -> Option<String> {
     if !is_nfc(text) {
         return Some("not in Unicode NFC".into());
     }
-    for (index, line) in text.lines().enumerate() {
+    // Not `lines()`, which would hide a CR before each LF.
+    for (index, line) in text.split_terminator('\n').enumerate() {
         let number = index + 1;
         if let Some(c) = line
             .chars()

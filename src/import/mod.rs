@@ -231,6 +231,7 @@ impl<'a> DocumentReplay<'a> {
                 fetched_at: entry.date,
                 source: Some(entry.source.clone()),
                 extra: entry.extra.clone(),
+                provisions: None,
             },
             self.current.as_deref().map(|old| (old, kind)),
             &self.options.taxonomy,

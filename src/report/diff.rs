@@ -120,7 +120,12 @@ fn content_lines(text: &str) -> Vec<(usize, &str)> {
 
 /// Pairs the removed and added sentences of one hunk, keeping their order.
 fn pair_hunk(removed: &[(usize, &str)], added: &[(usize, &str)], out: &mut Vec<SentenceChange>) {
-    let added_words: Vec<Vec<String>> = added.iter().map(|(_, l)| words(l)).collect();
+    // Words are only needed to pair removals with additions (a first record has none).
+    let added_words: Vec<Vec<String>> = if removed.is_empty() {
+        Vec::new()
+    } else {
+        added.iter().map(|(_, l)| words(l)).collect()
+    };
     let mut next_added = 0;
     for (old_line, old) in removed {
         let old_words = words(old);
