@@ -24,7 +24,7 @@ use crate::declaration::{Document, FetcherKind, Service};
 use crate::failure::{Failure, FailureKind};
 use crate::fetch::browser::{Browser, BrowserOptions, RenderedPage};
 use crate::fetch::decode::{self, BodyKind};
-use crate::fetch::{FetchOptions, HttpFetcher, wall};
+use crate::fetch::{Conditional, FetchOptions, HttpFetcher, Validators, wall};
 use crate::provision::Taxonomy;
 use crate::report::{Counts, SentenceChange, classify, diff_texts, summary};
 
@@ -136,6 +136,10 @@ struct Job {
     service_name: String,
     document: Document,
     previous_snapshot: Option<Oid>,
+    /// The validators the recorded snapshot was served with, for a conditional request
+    /// (single-page documents only: a 304 for one part of several says nothing of the
+    /// others' bytes).
+    known: Validators,
 }
 
 /// What a fetch worker hands back to the recording thread.
@@ -159,6 +163,8 @@ enum Extracted {
         /// tagging every sentence is the costliest step of a first record, so it is
         /// done here, in parallel, rather than on the recording thread.
         first_provisions: Option<Vec<String>>,
+        /// The validators of a single-page document's response.
+        validators: Validators,
     },
 }
 
@@ -172,8 +178,11 @@ pub fn track(
 ) -> Result<TrackReport, ArchiveError> {
     let started = Instant::now();
     let snapshots = archive.snapshot_ids()?;
+    let validators = recorded_validators(archive, &snapshots)?;
     let jobs = jobs_of(services, |service, doc_type| {
-        snapshots.get(&(service.to_string(), doc_type.to_string())).copied()
+        let id = (service.to_string(), doc_type.to_string());
+        let known = validators.get(&id).cloned().unwrap_or_default();
+        snapshots.get(&id).map(|&oid| (oid, known))
     });
     let busy = Arc::new(BusyTime::default());
     let (runtime, mut receiver, fetch_all) = start_fetching(jobs, options, Arc::clone(&busy))?;
@@ -264,18 +273,54 @@ fn commit_versions(
 }
 
 /// One job per declared document; `previous` gives the recorded snapshot's blob id.
-fn jobs_of(services: &[Service], previous: impl Fn(&str, &str) -> Option<Oid>) -> Vec<Job> {
+fn jobs_of(services: &[Service], previous: impl Fn(&str, &str) -> Option<(Oid, Validators)>) -> Vec<Job> {
     services
         .iter()
         .flat_map(|service| {
-            service.documents.iter().map(|document| Job {
-                service: service.slug.clone(),
-                service_name: service.name.clone(),
-                previous_snapshot: previous(&service.slug, &document.doc_type),
-                document: document.clone(),
+            service.documents.iter().map(|document| {
+                let (previous_snapshot, known) = previous(&service.slug, &document.doc_type)
+                    .map_or((None, Validators::default()), |(oid, known)| (Some(oid), known));
+                Job {
+                    service: service.slug.clone(),
+                    service_name: service.name.clone(),
+                    previous_snapshot,
+                    known: if document.parts.len() == 1 {
+                        known
+                    } else {
+                        Validators::default()
+                    },
+                    document: document.clone(),
+                }
             })
         })
         .collect()
+}
+
+/// How far back `track` looks for the validators of the recorded snapshots: a
+/// document unchanged for longer is fetched without a conditional request.
+const VALIDATOR_LOOKBACK: usize = 20_000;
+
+/// The trailers that keep a version's validators.
+const ETAG_TRAILER: &str = "ETag";
+const LAST_MODIFIED_TRAILER: &str = "Last-Modified";
+
+/// The validators each recorded snapshot was served with, from its version's trailers.
+fn recorded_validators(
+    archive: &Archive,
+    snapshots: &HashMap<(String, String), Oid>,
+) -> Result<HashMap<(String, String), Validators>, ArchiveError> {
+    Ok(archive
+        .snapshot_messages(snapshots, VALIDATOR_LOOKBACK)?
+        .into_iter()
+        .map(|(id, message)| {
+            let known = Validators {
+                etag: message.extra(ETAG_TRAILER).map(str::to_string),
+                last_modified: message.extra(LAST_MODIFIED_TRAILER).map(str::to_string),
+            };
+            (id, known)
+        })
+        .filter(|(_, known)| !known.is_empty())
+        .collect())
 }
 
 /// Starts fetching `jobs` on a runtime of its own; results arrive on the channel as
@@ -420,7 +465,7 @@ enum Decision {
 
 /// Compares a fetch with the recorded version and decides what to do with it.
 fn decide(archive: &Archive, fetched: &Fetched, options: &TrackOptions) -> Result<Decision, ArchiveError> {
-    let (text, snapshot, ext, fetcher, first_provisions) = match &fetched.result {
+    let (text, snapshot, ext, fetcher, first_provisions, validators) = match &fetched.result {
         Err(failure) => return Ok(Decision::Failed(failure.clone())),
         Ok(Extracted::SameSnapshot) => return Ok(Decision::Unchanged),
         Ok(Extracted::New {
@@ -429,7 +474,8 @@ fn decide(archive: &Archive, fetched: &Fetched, options: &TrackOptions) -> Resul
             ext,
             fetcher,
             first_provisions,
-        }) => (text, snapshot, *ext, *fetcher, first_provisions),
+            validators,
+        }) => (text, snapshot, *ext, *fetcher, first_provisions, validators),
     };
     let previous = archive.current_text(&fetched.service, &fetched.doc_type)?;
     let change = match &previous {
@@ -455,7 +501,13 @@ fn decide(archive: &Archive, fetched: &Fetched, options: &TrackOptions) -> Resul
             fetcher,
             fetched_at: options.now,
             source: None,
-            extra: Vec::new(),
+            extra: [
+                (ETAG_TRAILER, &validators.etag),
+                (LAST_MODIFIED_TRAILER, &validators.last_modified),
+            ]
+            .into_iter()
+            .filter_map(|(key, value)| Some((key.to_string(), value.clone()?)))
+            .collect(),
             provisions: first_provisions.clone().filter(|_| previous.is_none()),
         },
         previous.as_deref().map(|old| (old, change)),
@@ -727,15 +779,20 @@ async fn extract(fetchers: &Fetchers, job: &Job) -> Result<Extracted, Failure> {
 async fn extract_http(fetchers: &Fetchers, job: &Job) -> Result<Extracted, Failure> {
     let mut pages = Vec::with_capacity(job.document.parts.len());
     for part in &job.document.parts {
-        let page = fetchers
+        let answer = fetchers
             .gates
             .pass(&part.url, async {
                 let fetching = Instant::now();
-                let page = fetchers.http.fetch(&part.url).await;
+                let answer = fetchers.http.fetch_if_changed(&part.url, &job.known).await;
                 BusyTime::add(&fetchers.busy.fetch_ns, fetching);
-                page
+                answer
             })
             .await?;
+        let page = match answer {
+            Conditional::Page(page) => page,
+            // Asked only for single-page documents with a recorded snapshot.
+            Conditional::NotModified => return Ok(Extracted::SameSnapshot),
+        };
         refuse_walls(&page, false)?;
         pages.push(page);
     }
@@ -765,6 +822,7 @@ async fn extract_browser(fetchers: &Fetchers, job: &Job) -> Result<Extracted, Fa
             // The browser serializes its DOM as UTF-8, whatever the page declared.
             content_type: Some("text/html; charset=utf-8".into()),
             body: rendered.html.into_bytes(),
+            validators: Validators::default(),
         };
         refuse_walls(&page, true)?;
         pages.push(page);
@@ -809,6 +867,10 @@ async fn finish(
     fetcher: &'static str,
 ) -> Result<Extracted, Failure> {
     let (snapshot, ext) = snapshot_of(&pages);
+    let validators = match pages.as_slice() {
+        [page] => page.validators.clone(),
+        _ => Validators::default(),
+    };
     if job.previous_snapshot == Some(Oid::hash_object(ObjectType::Blob, &snapshot).unwrap_or(Oid::ZERO_SHA1)) {
         return Ok(Extracted::SameSnapshot);
     }
@@ -839,6 +901,7 @@ async fn finish(
         ext,
         fetcher,
         first_provisions,
+        validators,
     })
 }
 

@@ -712,3 +712,67 @@ fn pdf_documents_are_recorded_as_text_with_their_pdf_snapshot() {
     );
     assert_eq!(versions(), before, "no version recorded (only status.json may change)");
 }
+
+#[test]
+fn conditional_requests_skip_unchanged_bodies() {
+    let server = TestServer::start();
+    let v1 = policy_page(V1, "nonce-1");
+    server.set(
+        "/privacy",
+        vec![
+            Response::html(&v1)
+                .header("ETag", "\"v1\"")
+                .header("Last-Modified", "Sun, 01 Nov 2026 06:00:00 GMT"),
+            Response::status(304, ""),
+        ],
+    );
+    let archive = setup(&server);
+
+    let (code, stdout, stderr) = archive.run(&["track"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(server.requests("/privacy")[0].header("if-none-match").is_none());
+    // The validators ride along in the version's commit, as trailers.
+    let trailers = archive.git(&["log", "-1", "--format=%(trailers:key=ETag,key=Last-Modified)"]);
+    assert_eq!(
+        trailers,
+        "ETag: \"v1\"\nLast-Modified: Sun, 01 Nov 2026 06:00:00 GMT\n\n"
+    );
+
+    // The next run asks whether the body changed; the 304 means it did not.
+    let (code, stdout, stderr) = archive.run(&["track"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("0 recorded, 1 unchanged, 0 failed"), "{stdout}");
+    let asked = &server.requests("/privacy")[1];
+    assert_eq!(asked.header("if-none-match"), Some("\"v1\""));
+    assert_eq!(asked.header("if-modified-since"), Some("Sun, 01 Nov 2026 06:00:00 GMT"));
+
+    // A new body with a new tag is recorded, and its tag replaces the old one.
+    server.set(
+        "/privacy",
+        vec![Response::html(&policy_page(V2, "nonce-2")).header("ETag", "\"v2\"")],
+    );
+    let (code, stdout, stderr) = archive.run(&["track"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("1 recorded, 0 unchanged, 0 failed"), "{stdout}");
+    assert_eq!(server.requests("/privacy")[2].header("if-none-match"), Some("\"v1\""));
+    let trailers = archive.git(&["log", "-1", "--format=%(trailers:key=ETag)"]);
+    assert_eq!(trailers, "ETag: \"v2\"\n\n");
+}
+
+#[test]
+fn a_304_nobody_asked_for_is_a_failure_not_an_unchanged_page() {
+    let server = TestServer::start();
+    server.set(
+        "/privacy",
+        vec![Response::html(&policy_page(V1, "nonce-1")), Response::status(304, "")],
+    );
+    let archive = setup(&server);
+    let (code, _, _) = archive.run(&["track"]);
+    assert_eq!(code, 0);
+    // No validators were recorded, so nothing was asked: a 304 is no document.
+    let (code, stdout, _) = archive.run(&["track", "--json"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(server.requests("/privacy")[1].header("if-none-match").is_none());
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("JSON summary");
+    assert_eq!(json["documents"][0]["status"], "failed", "{stdout}");
+}

@@ -178,6 +178,58 @@ impl Archive {
         Ok(found)
     }
 
+    /// The message of the commit that recorded each current snapshot (`current`: the
+    /// snapshot blob of each document at HEAD, see [`Archive::snapshot_ids`]), looking
+    /// at most `limit` commits back: a document whose snapshot is older is left out.
+    /// A document whose newest version commit holds another snapshot (a rebuild, a
+    /// hand edit) is left out too.
+    pub fn snapshot_messages(
+        &self,
+        current: &std::collections::HashMap<(String, String), Oid>,
+        limit: usize,
+    ) -> Result<std::collections::HashMap<(String, String), VersionMessage>, ArchiveError> {
+        let mut found = std::collections::HashMap::new();
+        let mut settled = std::collections::HashSet::new();
+        if current.is_empty() || self.head_commit()?.is_none() {
+            return Ok(found);
+        }
+        let mut walk = self.repo.revwalk()?;
+        walk.set_sorting(Sort::NONE)?;
+        walk.push_head()?;
+        for oid in walk.take(limit) {
+            let commit = self.repo.find_commit(oid?)?;
+            let Some(message) = commit.message().ok().and_then(VersionMessage::parse) else {
+                continue;
+            };
+            let id = (message.service.clone(), message.document.clone());
+            let Some(&snapshot) = current.get(&id) else { continue };
+            if !settled.insert(id.clone()) {
+                continue;
+            }
+            let dir = self.snapshot_dir(&id.0);
+            let holds_it = commit
+                .tree()?
+                .get_path(Path::new(&dir))
+                .ok()
+                .and_then(|entry| self.repo.find_tree(entry.id()).ok())
+                .is_some_and(|files| {
+                    files.iter().any(|file| {
+                        file.id() == snapshot
+                            && file
+                                .name()
+                                .is_ok_and(|n| n.rsplit_once('.').is_some_and(|(stem, _)| stem == id.1))
+                    })
+                });
+            if holds_it {
+                found.insert(id, message);
+            }
+            if settled.len() == current.len() {
+                break;
+            }
+        }
+        Ok(found)
+    }
+
     /// The blob of a path at a commit and at its first parent, when the commit changed it.
     fn change_of(&self, commit: &git2::Commit, path: &str) -> Result<Option<(Oid, Option<Oid>)>, ArchiveError> {
         let Some(now) = commit.tree()?.get_path(Path::new(path)).ok().map(|e| e.id()) else {

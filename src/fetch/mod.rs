@@ -79,6 +79,47 @@ pub struct FetchedPage {
     pub status: u16,
     pub content_type: Option<String>,
     pub body: Vec<u8>,
+    /// What the server said identifies this body, for a conditional request next time.
+    pub validators: Validators,
+}
+
+/// A response's `ETag` and `Last-Modified`: sent back as `If-None-Match` and
+/// `If-Modified-Since`, they let a server answer "304 Not Modified" without the body.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+impl Validators {
+    pub fn is_empty(&self) -> bool {
+        self.etag.is_none() && self.last_modified.is_none()
+    }
+
+    fn of(headers: &HeaderMap) -> Validators {
+        // Kept only when they can be sent back as they are.
+        let header = |name| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+                .filter(|v| !v.is_empty() && v.len() <= 256)
+                .map(str::to_string)
+        };
+        Validators {
+            etag: header(header::ETAG),
+            last_modified: header(header::LAST_MODIFIED),
+        }
+    }
+}
+
+/// What a conditional fetch found.
+#[derive(Debug, Clone)]
+pub enum Conditional {
+    /// The body, which may or may not differ from the one the validators stand for.
+    Page(FetchedPage),
+    /// 304 Not Modified: the body is still the one the validators stand for.
+    NotModified,
 }
 
 /// An HTTP client with the project's rules built in. Cheap to clone.
@@ -148,10 +189,21 @@ impl HttpFetcher {
     /// Fetches a URL, retrying transient failures with backoff. A non-success status is
     /// a failure; the body of a failed response is not kept.
     pub async fn fetch(&self, url: &Url) -> Result<FetchedPage, Failure> {
+        match self.fetch_if_changed(url, &Validators::default()).await? {
+            Conditional::Page(page) => Ok(page),
+            // Without validators nothing asks for a 304; a server that sends one anyway
+            // has sent no document.
+            Conditional::NotModified => Err(status_failure(StatusCode::NOT_MODIFIED, url)),
+        }
+    }
+
+    /// [`fetch`](Self::fetch), asking the server to answer 304 Not Modified when the
+    /// body is still the one `known` stands for (nothing is asked when it is empty).
+    pub async fn fetch_if_changed(&self, url: &Url, known: &Validators) -> Result<Conditional, Failure> {
         guard::check_url(url, self.options.allow_private)?;
         let mut attempt = 0;
         loop {
-            let outcome = self.fetch_once(url).await;
+            let outcome = self.fetch_once(url, known).await;
             let wait = match &outcome {
                 Err(Retry { wait: Some(asked), .. }) if attempt < self.options.retries => {
                     asked.unwrap_or_else(|| self.options.retry_delay * 2u32.saturating_pow(attempt))
@@ -164,15 +216,20 @@ impl HttpFetcher {
         }
     }
 
-    async fn fetch_once(&self, url: &Url) -> Result<FetchedPage, Retry> {
-        let mut response = self
-            .client
-            .get(url.clone())
-            .send()
-            .await
-            .map_err(|e| Retry::now(classify(url, &e)))?;
+    async fn fetch_once(&self, url: &Url, known: &Validators) -> Result<Conditional, Retry> {
+        let mut request = self.client.get(url.clone());
+        if let Some(etag) = &known.etag {
+            request = request.header(header::IF_NONE_MATCH, etag);
+        }
+        if let Some(date) = &known.last_modified {
+            request = request.header(header::IF_MODIFIED_SINCE, date);
+        }
+        let mut response = request.send().await.map_err(|e| Retry::now(classify(url, &e)))?;
         let status = response.status();
         let final_url = response.url().clone();
+        if status == StatusCode::NOT_MODIFIED && !known.is_empty() {
+            return Ok(Conditional::NotModified);
+        }
         if !status.is_success() {
             let retry_after = retry_after(response.headers());
             let failure = status_failure(status, &final_url);
@@ -206,6 +263,7 @@ impl HttpFetcher {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
+        let validators = Validators::of(response.headers());
         let cap = self.options.max_body_bytes;
         if response.content_length().is_some_and(|len| len > cap) {
             return Err(Retry::never(too_large(&final_url, cap)));
@@ -222,12 +280,13 @@ impl HttpFetcher {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(FetchedPage {
+        Ok(Conditional::Page(FetchedPage {
             final_url,
             status: status.as_u16(),
             content_type,
             body,
-        })
+            validators,
+        }))
     }
 }
 
