@@ -361,6 +361,7 @@ fn start_fetching(
         gates: HostGates::new(options.host_delay),
         busy,
         taxonomy: Arc::new(options.taxonomy.clone()),
+        cpus: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
     };
     let handle = runtime.spawn(fetch_all(jobs, fetchers, options.jobs, sender));
     Ok((runtime, receiver, handle))
@@ -675,6 +676,9 @@ struct Fetchers {
     gates: HostGates,
     busy: Arc<BusyTime>,
     taxonomy: Arc<Taxonomy>,
+    /// One permit per CPU for canonicalizing: more at once would not go faster, and
+    /// each holds a parsed page (several times its size) in memory.
+    cpus: tokio::sync::Semaphore,
 }
 
 /// One request at a time per host, with a pause between requests.
@@ -878,6 +882,11 @@ async fn finish(
     let parts = job.document.parts.clone();
     let busy = Arc::clone(&fetchers.busy);
     let taxonomy = job.previous_snapshot.is_none().then(|| Arc::clone(&fetchers.taxonomy));
+    let _cpu = fetchers
+        .cpus
+        .acquire()
+        .await
+        .map_err(|e| Failure::new(FailureKind::Empty, format!("canonicalization failed: {e}")))?;
     let (text, first_provisions) = tokio::task::spawn_blocking(move || -> Result<_, Failure> {
         let canonicalizing = Instant::now();
         let texts: Result<Vec<String>, Failure> = pages

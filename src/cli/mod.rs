@@ -245,7 +245,7 @@ pub struct TrackArgs {
 /// Fetch settings; each also reads the environment and `clausewatch.toml`.
 #[derive(Debug, Args, Clone, Default)]
 pub struct NetArgs {
-    /// Documents fetched at once (one request at a time per host) [default: 8].
+    /// Documents fetched at once (one request at a time per host) [default: 32].
     #[arg(long, short = 'j', env = "CLAUSEWATCH_JOBS")]
     pub jobs: Option<usize>,
     /// Seconds between two requests to the same host [default: 1].
