@@ -465,11 +465,15 @@ fn stance(words: &Words, ignores: &[StanceCue]) -> Stance {
 /// words ("don't"), hyphens split ("opt-out" is "opt out").
 struct Words {
     tokens: Vec<String>,
+    /// Token positions in the order of their text: the tokens a term can start with
+    /// (one word, or all the words with a prefix) are one range of it, found by binary
+    /// search instead of a scan of the sentence for every term of every provision.
+    by_text: Vec<usize>,
 }
 
 impl Words {
     fn new(sentence: &str) -> Words {
-        let tokens = sentence
+        let tokens: Vec<String> = sentence
             .to_lowercase()
             .replace(['’', '‘'], "'")
             .split(|c: char| !(c.is_alphanumeric() || c == '\''))
@@ -477,23 +481,36 @@ impl Words {
             .filter(|w| !w.is_empty())
             .map(str::to_string)
             .collect();
-        Words { tokens }
+        let mut by_text: Vec<usize> = (0..tokens.len()).collect();
+        by_text.sort_by(|&a, &b| tokens[a].cmp(&tokens[b]));
+        Words { tokens, by_text }
     }
 
-    /// Positions where a term starts.
+    /// Positions where a term starts, in order.
     fn find<'a>(&'a self, term: &'a Term) -> impl Iterator<Item = usize> + 'a {
         let n = term.parts.len();
-        (0..(self.tokens.len() + 1).saturating_sub(n)).filter(move |&i| {
-            n > 0
-                && term.parts.iter().enumerate().all(|(k, part)| {
-                    let token = &self.tokens[i + k];
-                    if term.prefix && k == n - 1 {
-                        token.starts_with(part.as_str())
-                    } else {
-                        token == part
-                    }
-                })
-        })
+        let matches = |token: &str, k: usize| {
+            let part = term.parts[k].as_str();
+            if term.prefix && k == n - 1 {
+                token.starts_with(part)
+            } else {
+                token == part
+            }
+        };
+        let mut found: Vec<usize> = Vec::new();
+        if let Some(first) = term.parts.first() {
+            let start = self
+                .by_text
+                .partition_point(|&i| self.tokens[i].as_str() < first.as_str());
+            found = self.by_text[start..]
+                .iter()
+                .copied()
+                .take_while(|&i| matches(&self.tokens[i], 0))
+                .filter(|&i| i + n <= self.tokens.len() && (1..n).all(|k| matches(&self.tokens[i + k], k)))
+                .collect();
+            found.sort_unstable();
+        }
+        found.into_iter()
     }
 }
 
