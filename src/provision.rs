@@ -243,10 +243,8 @@ impl Taxonomy {
 
 impl Rule {
     fn tag(&self, provision: &Provision, words: &Words) -> Option<Tag> {
-        if self.none.iter().any(|term| words.find(term).next().is_some()) {
-            return None;
-        }
-        // For each group, every position where one of its terms occurs.
+        // For each group, every position where one of its terms occurs. Most sentences
+        // miss a group, so the groups are looked at before the excluding terms.
         let mut hits: Vec<Vec<(usize, &str)>> = Vec::with_capacity(self.all.len());
         for group in &self.all {
             let positions: Vec<(usize, &str)> = group
@@ -257,6 +255,9 @@ impl Rule {
                 return None;
             }
             hits.push(positions);
+        }
+        if self.none.iter().any(|term| words.find(term).next().is_some()) {
+            return None;
         }
         let (_, matched) = closest(&hits, provision.window)?;
         let stance = stance(words, &provision.stance_ignores);
