@@ -95,14 +95,9 @@ impl Archive {
         after: Option<Oid>,
     ) -> Result<Vec<VersionRecord>, ArchiveError> {
         let mut out = Vec::new();
-        if self.head_commit()?.is_none() {
+        let Some(mut walk) = self.walk_from_head()? else {
             return Ok(out);
-        }
-        let mut walk = self.repo.revwalk()?;
-        // Git's default order (reverse chronological) is lazy; Sort::TIME sorts the
-        // whole history first, which made a one-week report pay for every commit.
-        walk.set_sorting(Sort::NONE)?;
-        walk.push_head()?;
+        };
         if let Some(after) = after {
             walk.hide(after)?;
         }
@@ -147,12 +142,9 @@ impl Archive {
         wanted: &[(String, String)],
     ) -> Result<std::collections::HashMap<(String, String), DateTime<Utc>>, ArchiveError> {
         let mut found = std::collections::HashMap::new();
-        if wanted.is_empty() || self.head_commit()?.is_none() {
+        let Some(walk) = self.walk_from_head()?.filter(|_| !wanted.is_empty()) else {
             return Ok(found);
-        }
-        let mut walk = self.repo.revwalk()?;
-        walk.set_sorting(Sort::NONE)?;
-        walk.push_head()?;
+        };
         let versions_prefix = self.repo_path("versions/");
         for oid in walk {
             let commit = self.repo.find_commit(oid?)?;
@@ -190,12 +182,9 @@ impl Archive {
     ) -> Result<std::collections::HashMap<(String, String), VersionMessage>, ArchiveError> {
         let mut found = std::collections::HashMap::new();
         let mut settled = std::collections::HashSet::new();
-        if current.is_empty() || self.head_commit()?.is_none() {
+        let Some(walk) = self.walk_from_head()?.filter(|_| !current.is_empty()) else {
             return Ok(found);
-        }
-        let mut walk = self.repo.revwalk()?;
-        walk.set_sorting(Sort::NONE)?;
-        walk.push_head()?;
+        };
         for oid in walk.take(limit) {
             let commit = self.repo.find_commit(oid?)?;
             let Some(message) = commit.message().ok().and_then(VersionMessage::parse) else {
@@ -228,6 +217,19 @@ impl Archive {
             }
         }
         Ok(found)
+    }
+
+    /// A walk of the history from HEAD, newest first (`None` on an unborn branch). Git's
+    /// default order is lazy; `Sort::TIME` sorts the whole history first, which made a
+    /// one-week report pay for every commit.
+    fn walk_from_head(&self) -> Result<Option<git2::Revwalk<'_>>, ArchiveError> {
+        if self.head_commit()?.is_none() {
+            return Ok(None);
+        }
+        let mut walk = self.repo.revwalk()?;
+        walk.set_sorting(Sort::NONE)?;
+        walk.push_head()?;
+        Ok(Some(walk))
     }
 
     /// The blob of a path at a commit and at its first parent, when the commit changed it.
