@@ -776,3 +776,39 @@ fn a_304_nobody_asked_for_is_a_failure_not_an_unchanged_page() {
     let json: serde_json::Value = serde_json::from_str(&stdout).expect("JSON summary");
     assert_eq!(json["documents"][0]["status"], "failed", "{stdout}");
 }
+
+#[test]
+fn symbolic_links_inside_the_archive_are_never_written_through() {
+    let server = TestServer::start();
+    server.page("/privacy", &policy_page(V1, "nonce-1"));
+    let outside = tempfile::tempdir().expect("temp dir");
+
+    // A service folder that is a link to a folder outside the archive.
+    let archive = setup(&server);
+    std::fs::create_dir_all(archive.archive().join("versions")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), archive.archive().join("versions/acme")).unwrap();
+    let (code, stdout, stderr) = archive.run(&["track"]);
+    assert_ne!(code, 0, "{stdout}{stderr}");
+    assert!(stderr.contains("resolves outside the archive folder"), "{stderr}");
+    assert_eq!(
+        std::fs::read_dir(outside.path()).unwrap().count(),
+        0,
+        "nothing written outside"
+    );
+    assert_eq!(
+        archive.git(&["rev-list", "--count", "HEAD"]),
+        "1\n",
+        "nothing committed"
+    );
+
+    // A version file that is a link to a file outside the archive.
+    let archive = setup(&server);
+    let target = outside.path().join("victim.txt");
+    std::fs::write(&target, "keep me\n").unwrap();
+    std::fs::create_dir_all(archive.archive().join("versions/acme")).unwrap();
+    std::os::unix::fs::symlink(&target, archive.archive().join("versions/acme/privacy-policy.md")).unwrap();
+    let (code, _, stderr) = archive.run(&["track"]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("resolves outside the archive folder"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me\n");
+}
