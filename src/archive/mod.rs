@@ -419,8 +419,8 @@ impl Archive {
     }
 
     /// Writes a file atomically (temporary file, then rename) so a crash never leaves
-    /// half a version in the working tree.
-    fn write_worktree_file(&self, repo_path: &str, bytes: &[u8]) -> Result<(), ArchiveError> {
+    /// half a version in the working tree. Returns where it wrote.
+    fn write_worktree_file(&self, repo_path: &str, bytes: &[u8]) -> Result<PathBuf, ArchiveError> {
         let path = self.workdir_path(repo_path)?;
         let parent = path.parent().unwrap_or(&self.root);
         fs::create_dir_all(parent).map_err(io(format!("cannot create {}", parent.display())))?;
@@ -432,7 +432,8 @@ impl Archive {
         file.write_all(bytes)
             .map_err(io(format!("cannot write {}", temp.display())))?;
         drop(file);
-        fs::rename(&temp, &path).map_err(io(format!("cannot write {}", path.display())))
+        fs::rename(&temp, &path).map_err(io(format!("cannot write {}", path.display())))?;
+        Ok(path)
     }
 
     /// Takes the archive's lock for the duration of a run (see [`ArchiveLock`]).

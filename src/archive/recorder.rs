@@ -96,8 +96,7 @@ impl<'a> Recorder<'a> {
             (&version_path, version.text_blob),
             (&snapshot_path, version.snapshot_blob),
         ] {
-            let file = archive.workdir_path(path)?;
-            archive.write_worktree_file(path, repo.find_blob(blob)?.content())?;
+            let file = archive.write_worktree_file(path, repo.find_blob(blob)?.content())?;
             let meta = fs::metadata(&file).map_err(super::io(format!("cannot read {}", file.display())))?;
             self.entries.push(index_entry(path, blob, &meta));
         }
