@@ -304,7 +304,19 @@ const VALIDATOR_LOOKBACK: usize = 20_000;
 const ETAG_TRAILER: &str = "ETag";
 const LAST_MODIFIED_TRAILER: &str = "Last-Modified";
 
-/// The validators each recorded snapshot was served with, from its version's trailers.
+/// The trailers that keep a response's validators in its version's commit.
+fn validator_trailers(validators: &Validators) -> Vec<(String, String)> {
+    [
+        (ETAG_TRAILER, &validators.etag),
+        (LAST_MODIFIED_TRAILER, &validators.last_modified),
+    ]
+    .into_iter()
+    .filter_map(|(key, value)| Some((key.to_string(), value.clone()?)))
+    .collect()
+}
+
+/// The validators each recorded snapshot was served with, from its version's trailers
+/// (see [`validator_trailers`]).
 fn recorded_validators(
     archive: &Archive,
     snapshots: &HashMap<(String, String), Oid>,
@@ -502,13 +514,7 @@ fn decide(archive: &Archive, fetched: &Fetched, options: &TrackOptions) -> Resul
             fetcher,
             fetched_at: options.now,
             source: None,
-            extra: [
-                (ETAG_TRAILER, &validators.etag),
-                (LAST_MODIFIED_TRAILER, &validators.last_modified),
-            ]
-            .into_iter()
-            .filter_map(|(key, value)| Some((key.to_string(), value.clone()?)))
-            .collect(),
+            extra: validator_trailers(validators),
             provisions: first_provisions.clone().filter(|_| previous.is_none()),
         },
         previous.as_deref().map(|old| (old, change)),

@@ -98,7 +98,7 @@ impl Validators {
 
     fn of(headers: &HeaderMap) -> Validators {
         // Kept only when they can be sent back as they are.
-        let header = |name| {
+        let value = |name| {
             headers
                 .get(name)
                 .and_then(|v| v.to_str().ok())
@@ -107,8 +107,8 @@ impl Validators {
                 .map(str::to_string)
         };
         Validators {
-            etag: header(header::ETAG),
-            last_modified: header(header::LAST_MODIFIED),
+            etag: value(header::ETAG),
+            last_modified: value(header::LAST_MODIFIED),
         }
     }
 }
@@ -191,8 +191,8 @@ impl HttpFetcher {
     pub async fn fetch(&self, url: &Url) -> Result<FetchedPage, Failure> {
         match self.fetch_if_changed(url, &Validators::default()).await? {
             Conditional::Page(page) => Ok(page),
-            // Without validators nothing asks for a 304; a server that sends one anyway
-            // has sent no document.
+            // Not reached: `fetch_once` reports NotModified only to a request that sent
+            // validators, and a 304 to one that did not is an HTTP failure there.
             Conditional::NotModified => Err(status_failure(StatusCode::NOT_MODIFIED, url)),
         }
     }
