@@ -1,4 +1,4 @@
-//! The clock, injectable through `CLAUSEWATCH_NOW` (DESIGN §6) so that fetch times,
+//! The clock, injectable through `CLAUSEWATCH_NOW` (docs/architecture.md#commands-and-the-clock) so that fetch times,
 //! commit dates and commit ids are reproducible in tests.
 
 use chrono::{DateTime, Utc};

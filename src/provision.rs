@@ -1,4 +1,4 @@
-//! Provisions (DESIGN §5): a taxonomy of clauses, and tagging sentences with the clauses
+//! Provisions (docs/architecture.md#provisions): a taxonomy of clauses, and tagging sentences with the clauses
 //! they express and the stance they take.
 //!
 //! A rule says which terms must occur together within one sentence (an action such as
@@ -435,7 +435,7 @@ static CUES: std::sync::LazyLock<Cues> = std::sync::LazyLock::new(|| {
 /// a provision most often states it, so a grant is the default; a pointer elsewhere or
 /// a definition is neutral, a choice left to the user is conditional (unless the platform
 /// overrides it), and a denial or a bound is a restriction. Measured against the
-/// labelled corpus sentences by `tests/provisions.rs` (figures in the README).
+/// labelled corpus sentences by `tests/provisions.rs` (figures in docs/provisions.md).
 fn stance(words: &Words, ignores: &[StanceCue]) -> Stance {
     let cues = &*CUES;
     let has = |terms: &[Term]| terms.iter().any(|t| words.find(t).next().is_some());

@@ -1,5 +1,5 @@
 //! Rebuilding texts from the stored snapshots, after a canonicalizer change or a fix to a
-//! declaration's selectors (DESIGN §3). Each rebuilt text is one commit marked
+//! declaration's selectors (docs/architecture.md#canonical-text). Each rebuilt text is one commit marked
 //! `Change: reextract`, so reports and blame can tell rebuilds from real changes.
 
 use chrono::{DateTime, Utc};

@@ -1,4 +1,4 @@
-//! The commit message of a version (DESIGN §4): a subject that says what changed, an
+//! The commit message of a version (docs/architecture.md#commits-and-trailers): a subject that says what changed, an
 //! optional provisions line, and git trailers that carry the provenance.
 //!
 //! Writing and reading live together so the two can never disagree.

@@ -1,4 +1,4 @@
-//! The git store (DESIGN §1, §4): where an archive lives, reading its current versions,
+//! The git store (docs/architecture.md#the-archive-layout, #commits-and-trailers): where an archive lives, reading its current versions,
 //! and recording new ones as one commit each.
 //!
 //! Commits are built from HEAD's tree, never from the index, so whatever the user has

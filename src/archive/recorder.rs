@@ -1,6 +1,6 @@
 //! Recording many versions in one pass.
 //!
-//! A version is one commit (DESIGN §4), but the work around a commit need not be repeated
+//! A version is one commit (docs/architecture.md#commits-and-trailers), but the work around a commit need not be repeated
 //! for each: the recorder keeps the tip's tree in memory instead of reading HEAD again,
 //! gives the index the blob ids it already knows instead of having it hash the files
 //! again, and writes the index and moves the branch once per batch, not once per commit.

@@ -1,4 +1,4 @@
-//! Blocks and their rendering as canonical text: the Markdown subset of DESIGN §3, one
+//! Blocks and their rendering as canonical text: the Markdown subset of docs/architecture.md#canonical-text, one
 //! sentence per line.
 
 use super::text::{normalize_inline, split_sentences};

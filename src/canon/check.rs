@@ -1,4 +1,4 @@
-//! What makes a text canonical (DESIGN §3), checked rather than assumed.
+//! What makes a text canonical (docs/architecture.md#canonical-text), checked rather than assumed.
 //!
 //! The canonicalizer is built to write only canonical text; this states the rules once,
 //! so that property tests, fuzz targets and imports can hold any text to them.

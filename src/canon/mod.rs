@@ -1,9 +1,9 @@
-//! Fetched bytes to canonical text (DESIGN §3): deterministic, diff-friendly, one
+//! Fetched bytes to canonical text (docs/architecture.md#canonical-text): deterministic, diff-friendly, one
 //! sentence per line.
 //!
 //! HTML is parsed once with html5ever and walked directly into blocks, rather than
 //! converted by html2text: the walk applies `select`/`remove` on the same tree, knows
-//! which elements are chrome, and emits our Markdown subset exactly; the README gives
+//! which elements are chrome, and emits our Markdown subset exactly; docs/canonical-text.md gives
 //! the measurement behind that choice.
 
 mod blocks;

@@ -13,7 +13,7 @@ use crate::export::{self, ExportError, FileStore, Format, SqliteStore, Store};
 use crate::provision::Taxonomy;
 
 pub const EXPORT_HELP: &str = "\
-Tables (the README lists every column):
+Tables (docs/export.md lists every column):
   documents              one row per document: URL, first and last version date, count
   versions               one row per version: commit, date, change kind, counts,
                          declared date, source, provenance and the full text

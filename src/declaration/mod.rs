@@ -1,4 +1,4 @@
-//! Declarations: `services/<service>.toml`, what to track (DESIGN §2).
+//! Declarations: `services/<service>.toml`, what to track (docs/architecture.md#declarations).
 //!
 //! Parsing is strict (unknown keys are errors) and every validation error names the
 //! file, the line and what to do, because declarations are written by hand.
@@ -594,7 +594,7 @@ fn check_css(css: &str, key: &str, span: &Option<Range<usize>>, errors: &mut Vec
 fn describe_toml_error(e: &toml::de::Error) -> String {
     let message = e.message().trim().replace('\n', " ");
     if message.starts_with("unknown field") {
-        format!("{message}; remove or rename the key (see DESIGN §2 or `clausewatch check --help`)")
+        format!("{message}; remove or rename the key (see docs/declarations.md or `clausewatch check --help`)")
     } else {
         message
     }

@@ -1,5 +1,5 @@
 //! `clausewatch import ota-declarations`: Open Terms Archive (OTA) JSON declarations
-//! converted to our TOML declarations (DESIGN §2).
+//! converted to our TOML declarations (docs/architecture.md#declarations).
 //!
 //! Both formats describe a document the same way (a URL or a list of pages, CSS selectors
 //! to keep and to remove, range selectors), so most of a declaration carries over as is.

@@ -11,7 +11,7 @@ use url::Url;
 /// The payload a target receives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// clausewatch's own JSON (see the README).
+    /// clausewatch's own JSON (see docs/tracking.md).
     Generic,
     /// `{"text": ..., "blocks": [...]}` for Slack incoming webhooks.
     Slack,

@@ -1,6 +1,6 @@
 //! A version's canonical text as HTML, each sentence marked with its age from blame.
 //!
-//! The text is the Markdown subset of DESIGN §3, one sentence per line, so each line
+//! The text is the Markdown subset of docs/architecture.md#canonical-text, one sentence per line, so each line
 //! maps to one element: headings, paragraphs (consecutive sentences), list items with
 //! their own markers (numbering is the document's, so it is shown as written), and
 //! table rows. Every sentence carries a tooltip with the date it appeared; sentences
