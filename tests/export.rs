@@ -360,3 +360,65 @@ fn an_interrupted_file_export_is_cut_back_before_the_next_run() {
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert_eq!(std::fs::read_to_string(dir.join("versions.jsonl")).unwrap(), good);
 }
+
+#[test]
+fn an_sqlite_export_writes_datasette_metadata_describing_every_column() {
+    let (_server, archive) = scripted();
+    let out = tempfile::tempdir().unwrap();
+    let db = out.path().join("policies.sqlite");
+    let (code, stdout, stderr) = archive.run_at(DAY4, &["export", "--out", db.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("metadata.json")).unwrap()).unwrap();
+    let tables = &metadata["databases"]["policies"]["tables"];
+    assert_eq!(tables["versions"]["fts_table"], "versions_fts");
+    assert_eq!(tables["sentence_changes"]["fts_table"], "sentence_changes_fts");
+    assert_eq!(metadata["about"], "clausewatch");
+
+    // Every column of every table in the file has a description, and none is invented.
+    let connection = rusqlite::Connection::open(&db).unwrap();
+    for table in TABLES {
+        let mut statement = connection
+            .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
+            .unwrap();
+        let columns: Vec<String> = statement
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let described: Vec<String> = tables[table]["columns"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{table} has no column descriptions"))
+            .keys()
+            .cloned()
+            .collect();
+        let mut sorted_columns = columns.clone();
+        sorted_columns.sort();
+        let mut sorted_described = described;
+        sorted_described.sort();
+        assert_eq!(sorted_columns, sorted_described, "{table}");
+    }
+    // The full-text index Datasette is pointed at answers a search.
+    let hits: i64 = connection
+        .query_row(
+            "SELECT count(*) FROM versions_fts WHERE versions_fts MATCH 'data'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert!(hits > 0);
+
+    // Somebody else's metadata.json is never replaced: the export refuses and says why.
+    let other = tempfile::tempdir().unwrap();
+    std::fs::write(other.path().join("metadata.json"), r#"{"title": "my notes"}"#).unwrap();
+    let db = other.path().join("policies.sqlite");
+    let (code, _, stderr) = archive.run_at(DAY4, &["export", "--out", db.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("was not written by clausewatch"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(other.path().join("metadata.json")).unwrap(),
+        r#"{"title": "my notes"}"#
+    );
+    assert!(!db.exists(), "nothing is exported when the metadata cannot be written");
+}

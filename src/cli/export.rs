@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use super::{CliError, runtime, usage, write_json};
 use crate::archive::Archive;
 use crate::clock::Clock;
-use crate::export::{self, ExportError, FileStore, Format, SqliteStore, Store};
+use crate::export::{self, ExportError, FileStore, Format, SqliteStore, Store, metadata};
 use crate::provision::Taxonomy;
 
 pub const EXPORT_HELP: &str = "\
@@ -30,7 +30,7 @@ Examples:
   sqlite3 policies.sqlite \"SELECT v.service, v.document, v.date FROM versions_fts
       JOIN versions v ON v.rowid = versions_fts.rowid
       WHERE versions_fts MATCH 'train' ORDER BY v.date\"
-  datasette policies.sqlite
+  datasette policies.sqlite --metadata metadata.json   (written beside the file)
   clausewatch export --format csv --out export/
   clausewatch export --format jsonl --out export-jsonl/ --json";
 
@@ -76,6 +76,17 @@ pub fn export(archive_dir: &Path, args: ExportArgs, clock: Clock) -> Result<Exit
         ExportFormat::Csv => Format::Csv,
         ExportFormat::Jsonl => Format::Jsonl,
     };
+    // Datasette reads `metadata.json` beside the database; never replace one that an
+    // earlier export did not write.
+    let datasette_metadata = (format == Format::Sqlite).then(|| metadata::path_beside(&args.out));
+    if let Some(path) = &datasette_metadata
+        && !metadata::may_replace(path).map_err(|e| runtime(anyhow::anyhow!("cannot read {}: {e}", path.display())))?
+    {
+        return Err(usage(anyhow::anyhow!(
+            "{} exists and was not written by clausewatch: move it away, or export into another folder",
+            path.display()
+        )));
+    }
     let mut store: Box<dyn Store> = match format {
         Format::Sqlite => {
             if let Some(parent) = args.out.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -109,6 +120,14 @@ pub fn export(archive_dir: &Path, args: ExportArgs, clock: Clock) -> Result<Exit
     )
     .map_err(export_error)?;
     progress.finish_and_clear();
+    if let Some(path) = &datasette_metadata {
+        let source_url = archive
+            .commit_url_base()
+            .map(|base| base.trim_end_matches("/commit/").to_string());
+        let json = metadata::datasette_metadata(&args.out, source_url.as_deref());
+        write_atomically(path, format!("{json:#}\n").as_bytes())
+            .map_err(|e| runtime(anyhow::anyhow!("cannot write {}: {e}", path.display())))?;
+    }
     let mut out = io::stdout().lock();
     if args.json {
         write_json(&mut out, &summary)?;
@@ -121,13 +140,13 @@ pub fn export(archive_dir: &Path, args: ExportArgs, clock: Clock) -> Result<Exit
     } else {
         writeln!(
             out,
-            "{} {}: {} versions of {} documents, {} sentence changes, {} provision occurrences{}",
+            "{} {}: {} of {}, {}, {}{}",
             if summary.incremental { "added to" } else { "exported to" },
             args.out.display(),
-            summary.versions,
-            summary.documents,
-            summary.sentence_changes,
-            summary.occurrences,
+            counted(summary.versions, "version"),
+            counted(summary.documents, "document"),
+            counted(summary.sentence_changes, "sentence change"),
+            counted(summary.occurrences, "provision occurrence"),
             summary
                 .head
                 .as_deref()
@@ -136,4 +155,37 @@ pub fn export(archive_dir: &Path, args: ExportArgs, clock: Clock) -> Result<Exit
         )?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `bytes` to a fresh file beside `path` and renames it over `path`, so a reader
+/// never sees half a file.
+fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let temporary = path.with_extension("json.clausewatch-tmp");
+    // A killed run may have left one behind.
+    match std::fs::remove_file(&temporary) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temporary)?;
+    let written = file.write_all(bytes).and_then(|()| file.sync_all());
+    drop(file);
+    match written.and_then(|()| std::fs::rename(&temporary, path)) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&temporary);
+            Err(e)
+        }
+    }
+}
+
+/// "1 version", "2 versions".
+fn counted(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }

@@ -9,6 +9,7 @@
 //! so the three formats always hold the same data.
 
 mod files;
+pub mod metadata;
 mod sqlite;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
