@@ -8,6 +8,7 @@ mod browser;
 mod corpus;
 mod corpus_archive;
 mod declarations;
+mod default_declarations;
 mod export;
 mod extract;
 mod failure_tracking;
