@@ -211,6 +211,7 @@ fn default_declarations_extract_policy_text_from_saved_real_pages() {
     let cutoff = OLDEST_PAGE;
 
     let mut checked = Vec::new();
+    let mut documents = std::collections::BTreeSet::new();
     let mut problems = Vec::new();
     for service in &services {
         for document in &service.documents {
@@ -256,13 +257,15 @@ fn default_declarations_extract_policy_text_from_saved_real_pages() {
                         problems.push(format!("{name}: word precision {precision:.3} against OTA's text"));
                     }
                     checked.push(name);
+                    documents.insert((service.slug.clone(), document.doc_type.clone()));
                 }
             }
         }
     }
     eprintln!(
-        "default declarations: {} saved pages checked since {cutoff}",
-        checked.len()
+        "default declarations: {} saved pages of {} documents checked since {cutoff}",
+        checked.len(),
+        documents.len()
     );
     assert!(
         checked.len() >= 40,
