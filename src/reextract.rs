@@ -151,3 +151,96 @@ pub fn canonicalize_snapshot(bytes: &[u8], ext: &str, document: &Document) -> Re
     }
     Ok(canon::join_parts(&texts))
 }
+
+/// How a document's latest snapshot reads under its current declaration: the offline
+/// drift check of `check --snapshots`. Nothing is recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct DriftOutcome {
+    pub service: String,
+    pub document: String,
+    #[serde(flatten)]
+    pub drift: Drift,
+    /// Selectors that match the stored page in a way the declaration likely did not mean.
+    pub problems: Vec<crate::canon::regions::RegionProblem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum Drift {
+    /// The declaration still gives the recorded text.
+    Same,
+    /// The text would change: the lines only in the recorded text and only in the new one
+    /// (at most [`DRIFT_LINES`] of each).
+    Changed {
+        removed: Vec<String>,
+        added: Vec<String>,
+    },
+    /// The declaration no longer gives a text (no match, empty).
+    Failed {
+        category: FailureKind,
+        message: String,
+    },
+    NoSnapshot,
+}
+
+/// How many differing lines a drift report quotes on each side.
+pub const DRIFT_LINES: usize = 20;
+
+/// Re-extracts the latest stored snapshot of every document of `services` with its
+/// current declaration and compares the text with the recorded one.
+pub fn drift(archive: &Archive, services: &[Service]) -> Result<Vec<DriftOutcome>, ArchiveError> {
+    let mut outcomes = Vec::new();
+    for service in services {
+        for document in &service.documents {
+            let doc_type = &document.doc_type;
+            let mut problems = Vec::new();
+            let drift = match archive.head_snapshot(&service.slug, doc_type)? {
+                None => Drift::NoSnapshot,
+                Some((bytes, ext)) => {
+                    if ext == "html" {
+                        let pages = if document.parts.len() > 1 {
+                            snapshot::split(&bytes)
+                        } else {
+                            vec![bytes.as_slice()]
+                        };
+                        for (page, part) in pages.iter().zip(&document.parts) {
+                            let html = String::from_utf8_lossy(page);
+                            problems.extend(crate::canon::regions::region_problems(&html, &part.select));
+                        }
+                    }
+                    let current = archive.current_text(&service.slug, doc_type)?.unwrap_or_default();
+                    match canonicalize_snapshot(&bytes, &ext, document) {
+                        Err(failure) => Drift::Failed {
+                            category: failure.kind,
+                            message: failure.message,
+                        },
+                        Ok(text) if text == current => Drift::Same,
+                        Ok(text) => {
+                            let old: std::collections::HashSet<&str> = current.lines().collect();
+                            let new: std::collections::HashSet<&str> = text.lines().collect();
+                            let only = |lines: &str, other: &std::collections::HashSet<&str>| -> Vec<String> {
+                                lines
+                                    .lines()
+                                    .filter(|l| !l.trim().is_empty() && !other.contains(l))
+                                    .take(DRIFT_LINES)
+                                    .map(str::to_string)
+                                    .collect()
+                            };
+                            Drift::Changed {
+                                removed: only(&current, &new),
+                                added: only(&text, &old),
+                            }
+                        }
+                    }
+                }
+            };
+            outcomes.push(DriftOutcome {
+                service: service.slug.clone(),
+                document: doc_type.clone(),
+                drift,
+                problems,
+            });
+        }
+    }
+    Ok(outcomes)
+}

@@ -11,6 +11,7 @@ mod check;
 mod html;
 mod markdown;
 mod pdf;
+pub mod regions;
 pub mod text;
 
 use scraper::Html;

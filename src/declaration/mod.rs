@@ -3,6 +3,7 @@
 //! Parsing is strict (unknown keys are errors) and every validation error names the
 //! file, the line and what to do, because declarations are written by hand.
 
+pub mod lint;
 pub mod ota;
 
 use std::fmt;
