@@ -177,6 +177,8 @@ pub fn track(
     mut observe: impl FnMut(&DocumentOutcome),
 ) -> Result<TrackReport, ArchiveError> {
     let started = Instant::now();
+    // Refused before fetching: commits on a detached HEAD would belong to no branch.
+    archive.branch()?;
     let snapshots = archive.snapshot_ids()?;
     let validators = recorded_validators(archive, &snapshots)?;
     let jobs = jobs_of(services, |service, doc_type| {
@@ -227,10 +229,10 @@ pub fn track(
 
     pending.sort_by(|a, b| (&a.1.service, &a.1.doc_type).cmp(&(&b.1.service, &b.1.doc_type)));
     let committing = Instant::now();
-    let recorded = commit_versions(archive, pending, &mut outcomes, options)?;
+    let decided = commit_versions(archive, pending, &mut outcomes, options)?;
     let commit = committing.elapsed();
     // Reported once on the branch: a commit id shown before would not exist after a kill.
-    for index in recorded {
+    for index in decided {
         observe(&outcomes[index]);
     }
 
@@ -249,7 +251,8 @@ pub fn track(
 }
 
 /// Commits the pending versions (in the order given), fills in their commit ids, and
-/// returns the indexes of the outcomes recorded.
+/// returns the indexes of the outcomes decided here: those recorded, and those refused
+/// because their files hold uncommitted changes (the user's edit is kept).
 fn commit_versions(
     archive: &Archive,
     pending: Vec<(usize, NewVersion)>,
@@ -259,9 +262,31 @@ fn commit_versions(
     if pending.is_empty() {
         return Ok(Vec::new());
     }
-    let mut recorder = archive.recorder()?;
+    // Every path is checked before the first is written: a symbolic link anywhere
+    // refuses the run with nothing written.
+    let versions: Vec<&NewVersion> = pending.iter().map(|(_, version)| version).collect();
+    let changed = archive.uncommitted_changes(&versions)?;
     let mut recorded = Vec::with_capacity(pending.len());
-    for (index, version) in pending {
+    let mut writable = Vec::with_capacity(pending.len());
+    for ((index, version), changed) in pending.into_iter().zip(changed) {
+        match changed {
+            Some(path) => {
+                outcomes[index].status = Status::Failed {
+                    category: FailureKind::UncommittedChanges,
+                    message: format!(
+                        "{path} has uncommitted changes: commit or discard them, and run again (the new version was not recorded)"
+                    ),
+                };
+                recorded.push(index);
+            }
+            None => writable.push((index, version)),
+        }
+    }
+    if writable.is_empty() {
+        return Ok(recorded);
+    }
+    let mut recorder = archive.recorder()?;
+    for (index, version) in writable {
         let oid = recorder.record(&version, &options.identity, version.message.fetched_at, options.now)?;
         if let Status::Recorded { commit, .. } = &mut outcomes[index].status {
             *commit = oid.to_string();

@@ -561,6 +561,9 @@ fn track(archive_dir: &Path, allow_private: bool, args: TrackArgs, clock: Clock)
         None
     };
     let _lock = archive.lock()?;
+    // Checked before anything is fetched or committed: status.json is written after the
+    // versions, and a link there must not stop the run halfway.
+    archive.check_writable(crate::status::STATUS_FILE)?;
 
     let total: usize = services.iter().map(|s| s.documents.len()).sum();
     let progress = if args.no_progress || args.json || !io::stderr().is_terminal() {
