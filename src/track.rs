@@ -606,9 +606,11 @@ pub fn new_version(
         _ => taxonomy.ids_in(changed_sentences(&diff)),
     };
     let counts = diff.counts;
+    // Declarations refuse control characters; escaped again here because every source
+    // of versions passes through, and the subject is printed as well as committed.
     let title = format!(
         "{} {}",
-        candidate.service_name,
+        crate::printable::Printable(candidate.service_name),
         crate::declaration::title_from_slug(candidate.doc_type)
     );
     let message = VersionMessage {

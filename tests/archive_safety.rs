@@ -303,3 +303,75 @@ fn a_failed_write_says_which_file_and_why_and_leaves_nothing_behind() {
         .collect();
     assert!(leftovers.is_empty(), "no partial file left: {leftovers:?}");
 }
+
+#[test]
+fn a_declared_name_with_a_terminal_escape_is_refused_with_its_line() {
+    let server = TestServer::start();
+    server.page("/privacy", &policy_page(V1, ""));
+    let archive = TestArchive::new();
+    archive.declare(
+        "evil",
+        &format!(
+            "# An evil name\nname = \"Evil \\u001b[31mCorp\\u001b[0m\"\n\n[[documents]]\ntype = \"privacy-policy\"\nurl = {:?}\n",
+            server.url("/privacy")
+        ),
+    );
+    let (code, stdout, stderr) = archive.run(&["track"]);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(
+        stderr.contains(
+            "services/evil.toml:2: `name` contains the control character U+001B (Evil \\u{1b}[31mCorp\\u{1b}[0m): \
+             terminal escapes and invisible characters are not allowed in a declaration; write it as plain text"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\u{1b}') && !stdout.contains('\u{1b}'), "{stderr:?}");
+    assert_eq!(server.hits("/privacy"), 0);
+    assert_eq!(archive.subjects().len(), 1, "nothing committed");
+}
+
+#[test]
+fn an_escape_already_in_history_is_shown_escaped_by_log_and_show() {
+    let server = TestServer::start();
+    server.page("/privacy", &policy_page(V1, ""));
+    let archive = setup(&server);
+    assert_eq!(archive.run(&["track"]).0, 0);
+    // A commit written by an older clausewatch or by hand, with escapes in its subject.
+    {
+        let repo = git2::Repository::open(&archive.repo).unwrap();
+        let commit = repo.head().unwrap().peel_to_commit().unwrap();
+        let message = commit.message().unwrap().replacen(
+            "First record of Acme",
+            "First record of \u{1b}[2J\u{1b}[31mEvil\u{1b}[0m Acme\u{7}",
+            1,
+        );
+        assert!(message.contains('\u{1b}'));
+        commit
+            .amend(Some("HEAD"), None, None, None, Some(&message), None)
+            .unwrap();
+    }
+    assert!(archive.git(&["log", "-1", "--format=%s"]).contains('\u{1b}'));
+
+    let escaped = "First record of \\u{1b}[2J\\u{1b}[31mEvil\\u{1b}[0m Acme\\u{7} Privacy Policy";
+    for args in [
+        &["log"][..],
+        &["show", "acme/privacy-policy@latest", "--no-text"][..],
+        &["report", "--since", "2026-03-01", "--until", "2026-03-02"][..],
+    ] {
+        let (code, stdout, stderr) = archive.run(args);
+        assert_eq!(code, 0, "{args:?}: {stdout}{stderr}");
+        if args[0] == "report" {
+            // Markdown escapes the brackets and backslashes in turn.
+            assert!(
+                stdout.contains("First record of \\\\u{1b}\\[2J\\\\u{1b}\\[31mEvil"),
+                "{stdout}"
+            );
+        } else {
+            assert!(stdout.contains(escaped), "{args:?}: {stdout}");
+        }
+        assert!(
+            !stdout.contains('\u{1b}') && !stdout.contains('\u{7}') && !stderr.contains('\u{1b}'),
+            "{args:?}: {stdout:?}"
+        );
+    }
+}

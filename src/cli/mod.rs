@@ -710,13 +710,19 @@ fn write_json(out: &mut impl io::Write, value: &impl serde::Serialize) -> Result
 }
 
 fn outcome_line(outcome: &DocumentOutcome) -> String {
+    use crate::printable::Printable;
     let name = format!("{}/{}", outcome.service, outcome.document);
+    // A failure message can quote what a server sent: printed escaped, like summaries.
     match &outcome.status {
         Status::Recorded { commit, summary, .. } => {
-            format!("recorded   {name}  {summary} ({})", &commit[..commit.len().min(12)])
+            format!(
+                "recorded   {name}  {} ({})",
+                Printable(summary),
+                &commit[..commit.len().min(12)]
+            )
         }
         Status::Unchanged => format!("unchanged  {name}"),
-        Status::Failed { category, message } => format!("failed     {name}  {category}: {message}"),
+        Status::Failed { category, message } => format!("failed     {name}  {category}: {}", Printable(message)),
     }
 }
 
