@@ -694,6 +694,10 @@ fn run_outage(
     started: Instant,
 ) -> Result<ExitCode, CliError> {
     let mut out = io::stdout().lock();
+    // Inside GitHub Actions: the job summary and outputs, like any run.
+    for annotation in github::report(report)? {
+        writeln!(out, "{annotation}")?;
+    }
     if json {
         write_json(&mut out, report)?;
     } else {
