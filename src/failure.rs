@@ -47,6 +47,9 @@ pub enum FailureKind {
     Shrunk,
     /// The headless browser could not be started or failed on the page.
     Browser,
+    /// The document's file in the working tree has changes that are not committed;
+    /// recording a new version would overwrite them.
+    UncommittedChanges,
 }
 
 impl FailureKind {
@@ -71,6 +74,7 @@ impl FailureKind {
             FailureKind::Empty => "empty",
             FailureKind::Shrunk => "shrunk",
             FailureKind::Browser => "browser",
+            FailureKind::UncommittedChanges => "uncommitted-changes",
         }
     }
 

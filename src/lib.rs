@@ -15,6 +15,7 @@ pub mod failure;
 pub mod fetch;
 pub mod import;
 pub mod notify;
+pub mod printable;
 pub mod provision;
 pub mod reextract;
 pub mod report;

@@ -171,6 +171,10 @@ pub fn advance(
     let mut transitions = Vec::new();
     for outcome in &report.documents {
         let id = key(&outcome.service, &outcome.document);
+        // An outage says nothing about the document: its state stays as it was.
+        if outcome.outage && matches!(outcome.status, Status::Failed { .. }) {
+            continue;
+        }
         match &outcome.status {
             Status::Failed { category, message } => match next.failing.get_mut(&id) {
                 Some(state) => {
@@ -331,6 +335,7 @@ mod tests {
                 service: "acme".into(),
                 document: "privacy-policy".into(),
                 url: "https://acme.example/privacy".into(),
+                outage: false,
                 status: if failed {
                     Status::Failed {
                         category: FailureKind::NotFound,

@@ -53,6 +53,10 @@ pub struct DocumentOutcome {
     pub url: String,
     #[serde(flatten)]
     pub status: Status,
+    /// The document failed as part of an outage (see [`Outage`]): its failure says
+    /// nothing about the document, and failure tracking leaves its state as it was.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub outage: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -75,7 +79,168 @@ pub enum Status {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct TrackReport {
     pub documents: Vec<DocumentOutcome>,
+    /// Documents that failed together at the network level, when some did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outage: Option<Outage>,
     pub timings: Timings,
+}
+
+/// Failures of the network rather than of documents (issue 15): with DNS down on a
+/// runner, every document fails with `dns`, and tracking them as failing documents would
+/// commit a status for each, open an issue for each, and close them all on the next run.
+///
+/// - A **run outage**: every document of the run (at least two) failed before reaching
+///   a server (dns, connection, timeout, tls). Nothing is recorded or committed, no
+///   issue is opened and no alert sent; `track` exits 4.
+/// - A **host outage**: every document of one host (at least two) failed with the same
+///   network-level category while documents of other hosts reached theirs. Those
+///   documents keep their failure state (none starts failing, none is reminded); the
+///   rest of the run goes on as usual. A single failing document is tracked as failing:
+///   alone, a host that is down and a document that is gone look the same.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outage {
+    /// `run` or `hosts`.
+    pub scope: OutageScope,
+    /// The hosts out, in the order of the run's first documents.
+    pub hosts: Vec<HostOutage>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutageScope {
+    Run,
+    Hosts,
+}
+
+/// One host whose documents all failed at the network level.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostOutage {
+    /// `example.com`, or `example.com:8080` with a port of its own.
+    pub host: String,
+    /// The category of its first document's failure.
+    pub category: FailureKind,
+    pub documents: usize,
+    /// Its first document's failure message.
+    pub message: String,
+}
+
+impl Outage {
+    pub fn is_run(&self) -> bool {
+        self.scope == OutageScope::Run
+    }
+
+    /// `no network? every document failed with dns: ...`, or one line per host out.
+    pub fn message(&self) -> String {
+        let first = self.hosts.first().map_or("", |h| h.message.as_str());
+        if self.is_run() {
+            let mut counts: Vec<(FailureKind, usize)> = Vec::new();
+            for host in &self.hosts {
+                match counts.iter_mut().find(|(kind, _)| *kind == host.category) {
+                    Some((_, n)) => *n += host.documents,
+                    None => counts.push((host.category, host.documents)),
+                }
+            }
+            let total: usize = counts.iter().map(|(_, n)| n).sum();
+            match counts.as_slice() {
+                [(kind, _)] => format!("no network? every document ({total}) failed with {kind}: {first}"),
+                _ => {
+                    let each: Vec<String> = counts.iter().map(|(kind, n)| format!("{n} {kind}")).collect();
+                    format!(
+                        "no network? every document ({total}) failed before reaching a server ({}): {first}",
+                        each.join(", ")
+                    )
+                }
+            }
+        } else {
+            self.hosts
+                .iter()
+                .map(|h| {
+                    format!(
+                        "host {} is out: all {} of its documents failed with {}",
+                        h.host, h.documents, h.category
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        }
+    }
+}
+
+/// Whether a failure happened before any server answered.
+fn is_network_failure(status: &Status) -> Option<FailureKind> {
+    match status {
+        Status::Failed { category, .. }
+            if matches!(
+                category,
+                FailureKind::Dns | FailureKind::Connection | FailureKind::Timeout | FailureKind::Tls
+            ) =>
+        {
+            Some(*category)
+        }
+        _ => None,
+    }
+}
+
+/// Finds a run or host outage (see [`Outage`]) and marks its documents.
+fn find_outage(outcomes: &mut [DocumentOutcome]) -> Option<Outage> {
+    let host_of = |outcome: &DocumentOutcome| -> (String, String) {
+        let first = outcome.url.split(' ').next().unwrap_or_default();
+        match Url::parse(first) {
+            Ok(url) => {
+                let shown = match url.port() {
+                    Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+                    None => url.host_str().unwrap_or_default().to_string(),
+                };
+                (host_key(&url), shown)
+            }
+            Err(_) => (first.to_string(), first.to_string()),
+        }
+    };
+    // Per host: its shown name, documents, and the one network category they share.
+    let mut hosts: Vec<(String, HostOutage, bool)> = Vec::new();
+    for outcome in outcomes.iter() {
+        let (key, shown) = host_of(outcome);
+        let category = is_network_failure(&outcome.status);
+        let message = match &outcome.status {
+            Status::Failed { message, .. } => message.clone(),
+            _ => String::new(),
+        };
+        match hosts.iter_mut().find(|(k, _, _)| *k == key) {
+            Some((_, host, same)) => {
+                host.documents += 1;
+                *same &= category == Some(host.category);
+            }
+            None => hosts.push((
+                key,
+                HostOutage {
+                    host: shown,
+                    category: category.unwrap_or(FailureKind::Dns),
+                    documents: 1,
+                    message,
+                },
+                category.is_some(),
+            )),
+        }
+    }
+    let everything = outcomes.len() >= 2 && outcomes.iter().all(|o| is_network_failure(&o.status).is_some());
+    let (scope, out): (OutageScope, Vec<HostOutage>) = if everything {
+        (OutageScope::Run, hosts.into_iter().map(|(_, host, _)| host).collect())
+    } else {
+        let out: Vec<HostOutage> = hosts
+            .into_iter()
+            .filter(|(_, host, same)| *same && host.documents >= 2)
+            .map(|(_, host, _)| host)
+            .collect();
+        (OutageScope::Hosts, out)
+    };
+    if out.is_empty() {
+        return None;
+    }
+    for outcome in outcomes.iter_mut() {
+        let (_, shown) = host_of(outcome);
+        outcome.outage = everything || out.iter().any(|h| h.host == shown);
+    }
+    Some(Outage { scope, hosts: out })
 }
 
 /// Where a run's time went, in seconds. Fetching and canonicalizing are summed over the
@@ -177,6 +342,8 @@ pub fn track(
     mut observe: impl FnMut(&DocumentOutcome),
 ) -> Result<TrackReport, ArchiveError> {
     let started = Instant::now();
+    // Refused before fetching: commits on a detached HEAD would belong to no branch.
+    archive.branch()?;
     let snapshots = archive.snapshot_ids()?;
     let validators = recorded_validators(archive, &snapshots)?;
     let jobs = jobs_of(services, |service, doc_type| {
@@ -217,6 +384,7 @@ pub fn track(
             document: fetched.doc_type,
             url,
             status,
+            outage: false,
         };
         if !matches!(outcome.status, Status::Recorded { .. }) {
             observe(&outcome);
@@ -227,14 +395,15 @@ pub fn track(
 
     pending.sort_by(|a, b| (&a.1.service, &a.1.doc_type).cmp(&(&b.1.service, &b.1.doc_type)));
     let committing = Instant::now();
-    let recorded = commit_versions(archive, pending, &mut outcomes, options)?;
+    let decided = commit_versions(archive, pending, &mut outcomes, options)?;
     let commit = committing.elapsed();
     // Reported once on the branch: a commit id shown before would not exist after a kill.
-    for index in recorded {
+    for index in decided {
         observe(&outcomes[index]);
     }
 
     outcomes.sort_by(|a, b| (&a.service, &a.document).cmp(&(&b.service, &b.document)));
+    let outage = find_outage(&mut outcomes);
     let timings = Timings {
         wall_s: started.elapsed().as_secs_f64(),
         fetch_s: BusyTime::seconds(&busy.fetch_ns),
@@ -244,12 +413,14 @@ pub fn track(
     };
     Ok(TrackReport {
         documents: outcomes,
+        outage,
         timings,
     })
 }
 
 /// Commits the pending versions (in the order given), fills in their commit ids, and
-/// returns the indexes of the outcomes recorded.
+/// returns the indexes of the outcomes decided here: those recorded, and those refused
+/// because their files hold uncommitted changes (the user's edit is kept).
 fn commit_versions(
     archive: &Archive,
     pending: Vec<(usize, NewVersion)>,
@@ -259,9 +430,31 @@ fn commit_versions(
     if pending.is_empty() {
         return Ok(Vec::new());
     }
-    let mut recorder = archive.recorder()?;
+    // Every path is checked before the first is written: a symbolic link anywhere
+    // refuses the run with nothing written.
+    let versions: Vec<&NewVersion> = pending.iter().map(|(_, version)| version).collect();
+    let changed = archive.uncommitted_changes(&versions)?;
     let mut recorded = Vec::with_capacity(pending.len());
-    for (index, version) in pending {
+    let mut writable = Vec::with_capacity(pending.len());
+    for ((index, version), changed) in pending.into_iter().zip(changed) {
+        match changed {
+            Some(path) => {
+                outcomes[index].status = Status::Failed {
+                    category: FailureKind::UncommittedChanges,
+                    message: format!(
+                        "{path} has uncommitted changes: commit or discard them, and run again (the new version was not recorded)"
+                    ),
+                };
+                recorded.push(index);
+            }
+            None => writable.push((index, version)),
+        }
+    }
+    if writable.is_empty() {
+        return Ok(recorded);
+    }
+    let mut recorder = archive.recorder()?;
+    for (index, version) in writable {
         let oid = recorder.record(&version, &options.identity, version.message.fetched_at, options.now)?;
         if let Status::Recorded { commit, .. } = &mut outcomes[index].status {
             *commit = oid.to_string();
@@ -581,9 +774,11 @@ pub fn new_version(
         _ => taxonomy.ids_in(changed_sentences(&diff)),
     };
     let counts = diff.counts;
+    // Declarations refuse control characters; escaped again here because every source
+    // of versions passes through, and the subject is printed as well as committed.
     let title = format!(
         "{} {}",
-        candidate.service_name,
+        crate::printable::Printable(candidate.service_name),
         crate::declaration::title_from_slug(candidate.doc_type)
     );
     let message = VersionMessage {
@@ -935,4 +1130,68 @@ fn snapshot_of(pages: &[crate::fetch::FetchedPage]) -> (Vec<u8>, &'static str) {
         .map(|p| (p.final_url.as_str(), p.body.as_slice()))
         .collect();
     (snapshot::join(&parts), ext)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(service: &str, url: &str, failure: Option<FailureKind>) -> DocumentOutcome {
+        DocumentOutcome {
+            service: service.into(),
+            document: "terms".into(),
+            url: url.into(),
+            status: match failure {
+                Some(category) => Status::Failed {
+                    category,
+                    message: format!("{url}: {category}"),
+                },
+                None => Status::Unchanged,
+            },
+            outage: false,
+        }
+    }
+
+    #[test]
+    fn outages_need_every_document_of_the_run_or_of_a_host() {
+        use FailureKind::{Connection, Dns, NotFound, Timeout};
+        // Mixed network categories, every document: a run outage.
+        let mut run = vec![
+            outcome("a", "https://a.example/t", Some(Dns)),
+            outcome("b", "https://b.example:8443/t", Some(Timeout)),
+            outcome("c", "https://c.example/t", Some(Dns)),
+        ];
+        let outage = find_outage(&mut run).unwrap();
+        assert!(outage.is_run());
+        assert_eq!(
+            outage.message(),
+            "no network? every document (3) failed before reaching a server (2 dns, 1 timeout): https://a.example/t: dns"
+        );
+        assert_eq!(outage.hosts[1].host, "b.example:8443");
+        assert!(run.iter().all(|o| o.outage));
+
+        // One document alone is not an outage, nor is a host whose failures differ.
+        assert!(find_outage(&mut [outcome("a", "https://a.example/t", Some(Dns))]).is_none());
+        let mut mixed = vec![
+            outcome("a", "https://a.example/1", Some(Dns)),
+            outcome("a", "https://a.example/2", Some(NotFound)),
+            outcome("b", "https://b.example/t", None),
+        ];
+        assert!(find_outage(&mut mixed).is_none());
+
+        let mut host = vec![
+            outcome("a", "https://a.example/1", Some(Connection)),
+            outcome("a", "https://a.example/2 https://z.example/2", Some(Connection)),
+            outcome("b", "https://b.example/t", None),
+            outcome("c", "https://c.example/t", Some(Connection)),
+        ];
+        let outage = find_outage(&mut host).unwrap();
+        assert!(!outage.is_run());
+        assert_eq!(
+            outage.message(),
+            "host a.example is out: all 2 of its documents failed with connection"
+        );
+        let marked: Vec<bool> = host.iter().map(|o| o.outage).collect();
+        assert_eq!(marked, [true, true, false, false]);
+    }
 }

@@ -398,3 +398,109 @@ fn github_issues_need_a_token_and_a_repository() {
     assert!(stderr.contains("--github-issues needs GITHUB_TOKEN"), "{stderr}");
     assert_eq!(site.hits("/terms"), 0, "refused before fetching");
 }
+
+/// `.invalid` names fail as `dns` at once, without a query (RFC 6761).
+#[test]
+fn a_run_where_no_document_reaches_a_server_is_an_outage_that_changes_nothing() {
+    let api = github();
+    let hooks = TestServer::start();
+    hooks.set("/hook", vec![Response::new(200, "ok")]);
+    let archive = TestArchive::new();
+    archive.declare_simple(
+        "acme",
+        "Acme",
+        &[
+            ("privacy-policy", "http://acme.invalid/privacy"),
+            ("terms-of-service", "http://acme.invalid/terms"),
+        ],
+    );
+    archive.declare_simple("other", "Other", &[("terms-of-service", "https://other.invalid/terms")]);
+    archive.git(&["add", "-A"]);
+    archive.git(&["commit", "-q", "-m", "Declare"]);
+    let head = archive.git(&["rev-parse", "HEAD"]);
+    let env = github_env(&api);
+    let env = as_pairs(&env);
+    let hook = hooks.url("/hook");
+    let (code, stdout, stderr) = run(
+        &archive,
+        T0,
+        &["track", "--retries", "0", "--github-issues", "--notify", &hook],
+        &env,
+    );
+    assert_eq!(code, 4, "{stdout}{stderr}");
+    assert!(
+        stderr.contains(
+            "error: no network? every document (3) failed with dns: http://acme.invalid/privacy: the host name does not resolve"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("; nothing was recorded, and failure tracking, issues and alerts were left as they were"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("failed     acme/privacy-policy  dns:"), "{stdout}");
+    assert!(
+        stdout.contains("0 recorded, 0 unchanged, 3 failed (3 documents"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("status     "), "{stdout}");
+    assert_eq!(archive.git(&["rev-parse", "HEAD"]), head, "nothing committed");
+    assert!(!archive.archive().join("status.json").exists());
+    assert_eq!(api.hits(ISSUES) + api.hits(OPEN_ISSUES), 0, "no issue opened");
+    assert_eq!(hooks.hits("/hook"), 0, "no alert");
+
+    let (code, stdout, _) = run(&archive, T0, &["track", "--retries", "0", "--json"], &[]);
+    assert_eq!(code, 4);
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["outage"]["scope"], "run");
+    assert_eq!(json["outage"]["hosts"][0]["host"], "acme.invalid");
+    assert_eq!(json["outage"]["hosts"][0]["documents"], 2);
+    assert_eq!(json["documents"][0]["outage"], true);
+}
+
+#[test]
+fn a_host_outage_leaves_its_documents_state_alone_while_the_others_are_tracked() {
+    let site = TestServer::start();
+    site.page("/terms", &policy_page(PAGE, ""));
+    let api = github();
+    let archive = TestArchive::new();
+    archive.declare_simple("acme", "Acme", &[("terms-of-service", &site.url("/terms"))]);
+    archive.declare_simple(
+        "down",
+        "Down",
+        &[
+            ("privacy-policy", "http://down.invalid/privacy"),
+            ("terms-of-service", "http://down.invalid/terms"),
+        ],
+    );
+    // Alone on its host, a failing document is a failing document.
+    archive.declare_simple("gone", "Gone", &[("terms-of-service", "http://gone.invalid/terms")]);
+    let env = github_env(&api);
+    let env = as_pairs(&env);
+    let (code, stdout, stderr) = run(&archive, T0, &["track", "--retries", "0", "--github-issues"], &env);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("recorded   acme/terms-of-service  First record of Acme Terms of Service"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "outage     host down.invalid is out: all 2 of its documents failed with dns; their failure tracking is left as it was"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("failing    gone/terms-of-service  started failing: dns"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("failing    down/"), "{stdout}");
+    let failing = status(&archive)["failing"].clone();
+    let keys: Vec<&String> = failing.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["gone/terms-of-service"]);
+    let opened = api.requests(ISSUES);
+    assert_eq!(opened.len(), 1, "one issue, for gone/ only");
+    assert_eq!(
+        opened[0].json()["title"],
+        "clausewatch: gone/terms-of-service is failing"
+    );
+}

@@ -4,6 +4,7 @@
 mod support;
 
 mod alerts;
+mod archive_safety;
 mod browser;
 mod corpus;
 mod corpus_archive;

@@ -1,12 +1,17 @@
 //! The commit message of a version (docs/architecture.md#commits-and-trailers): a subject that says what changed, an
 //! optional provisions line, and git trailers that carry the provenance.
 //!
-//! Writing and reading live together so the two can never disagree.
+//! Writing and reading live together so the two can never disagree. Both escape
+//! control characters (see [`crate::printable`]): a message never carries a terminal
+//! escape into history, and one already in history (an old or foreign commit) is read
+//! back escaped, so every command that shows history shows it harmlessly.
 
 use std::fmt::{self, Write as _};
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::Serialize;
+
+use crate::printable::{Printable, escape};
 
 /// What kind of change a version is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -115,15 +120,15 @@ impl VersionMessage {
     /// The full commit message, trailers last so `git interpret-trailers` reads them.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        out.push_str(self.subject.trim());
+        let _ = write!(out, "{}", Printable(self.subject.trim()));
         out.push_str("\n\n");
         if !self.provisions.is_empty() {
-            let _ = writeln!(out, "Provisions touched: {}\n", self.provisions.join(", "));
+            let _ = writeln!(out, "Provisions touched: {}\n", Printable(&self.provisions.join(", ")));
         }
-        let _ = writeln!(out, "Service: {}", self.service);
-        let _ = writeln!(out, "Document: {}", self.document);
+        let _ = writeln!(out, "Service: {}", Printable(&self.service));
+        let _ = writeln!(out, "Document: {}", Printable(&self.document));
         for url in &self.source_urls {
-            let _ = writeln!(out, "Source-URL: {url}");
+            let _ = writeln!(out, "Source-URL: {}", Printable(url));
         }
         let _ = writeln!(
             out,
@@ -131,14 +136,14 @@ impl VersionMessage {
             self.fetched_at.to_rfc3339_opts(SecondsFormat::Secs, true)
         );
         let _ = writeln!(out, "Snapshot-SHA256: {}", self.snapshot_sha256);
-        let _ = writeln!(out, "Fetcher: {}", self.fetcher);
+        let _ = writeln!(out, "Fetcher: {}", Printable(&self.fetcher));
         if let Some(source) = &self.source {
-            let _ = writeln!(out, "Source: {source}");
+            let _ = writeln!(out, "Source: {}", Printable(source));
         }
         for (key, value) in &self.extra {
             // A trailer value is one line.
             let value = value.replace(['\n', '\r'], " ");
-            let _ = writeln!(out, "{key}: {}", value.trim());
+            let _ = writeln!(out, "{}: {}", Printable(key), Printable(value.trim()));
         }
         let _ = writeln!(out, "Change: {}", self.change);
         if !self.provisions.is_empty() {
@@ -155,7 +160,7 @@ impl VersionMessage {
     /// Reads a message written by [`render`](Self::render). `None` for commits that
     /// are not versions (the archive's own setup commits, a user's commits).
     pub fn parse(message: &str) -> Option<VersionMessage> {
-        let subject = message.lines().next()?.trim().to_string();
+        let subject = escape(message.lines().next()?.trim()).into_owned();
         let trailers = trailers(message);
         let get = |key: &str| trailers.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
         let list = |key: &str| -> Vec<String> {
@@ -205,7 +210,7 @@ fn trailers(message: &str) -> Vec<(String, String)> {
         .filter_map(|line| {
             let (key, value) = line.split_once(": ")?;
             let is_key = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-            is_key.then(|| (key.to_string(), value.trim().to_string()))
+            is_key.then(|| (key.to_string(), escape(value.trim()).into_owned()))
         })
         .collect()
 }
@@ -253,6 +258,32 @@ mod tests {
              Provisions: ai-training, data-sharing\n\
              Canonicalizer: 1\n\
              Clausewatch-Version: 0.1.0\n"
+        );
+    }
+
+    #[test]
+    fn control_characters_never_enter_a_message_nor_leave_one_raw() {
+        let hostile = VersionMessage {
+            subject: "Evil \u{1b}[31mCorp\u{1b}[0m Terms: first record".into(),
+            extra: vec![("ETag".into(), "\"a\u{7}\"".into())],
+            ..sample()
+        };
+        let rendered = hostile.render();
+        assert!(
+            !rendered.contains('\u{1b}') && !rendered.contains('\u{7}'),
+            "{rendered:?}"
+        );
+        assert!(rendered.starts_with("Evil \\u{1b}[31mCorp\\u{1b}[0m Terms: first record\n\n"));
+        // A commit written by something else, with the escape in it, reads back escaped.
+        let foreign = sample().render().replacen("TikTok", "\u{1b}[2JTikTok", 1);
+        let parsed = VersionMessage::parse(&foreign).unwrap();
+        assert_eq!(
+            parsed.subject,
+            "\\u{1b}[2JTikTok Privacy Policy: 3 sentences added, 1 removed, 2 changed"
+        );
+        assert_eq!(
+            VersionMessage::parse(&rendered).unwrap().extra("ETag"),
+            Some("\"a\\u{7}\"")
         );
     }
 

@@ -11,9 +11,9 @@ pub mod message;
 mod recorder;
 pub mod reference;
 pub mod snapshot;
+mod worktree;
 
 use std::fs;
-use std::io::Write as _;
 use std::path::{Component, Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -34,14 +34,83 @@ pub enum ArchiveError {
     Bare { path: String },
     #[error("{path} resolves outside the archive folder (a symbolic link?); refusing to write there")]
     Escapes { path: String },
+    /// A path under the archive is a link: the repository's content is untrusted, and a
+    /// link could send a write anywhere on the machine.
+    #[error(
+        "{path} is a symbolic link; clausewatch never writes through a link inside the repository \
+         (it could point anywhere, even outside it): replace it with a regular {kind}, commit that, and run again"
+    )]
+    Symlink { path: String, kind: &'static str },
+    #[error("{path} is not a folder; clausewatch needs a folder there: move it away and run again")]
+    NotAFolder { path: String },
+    #[error(
+        "HEAD is detached (at {commit}): clausewatch commits versions on a branch; \
+         check one out (`git switch main`) and run again"
+    )]
+    DetachedHead { commit: String },
     #[error("another clausewatch run holds the archive lock ({path}){holder}; wait for it to finish")]
     Locked { path: String, holder: String },
     #[error("the current branch moved while recording (another process committed); run again")]
     Raced,
-    #[error("git: {0}")]
-    Git(#[from] git2::Error),
+    #[error("{}", describe_git(context.as_deref(), source, os.as_ref()))]
+    Git {
+        /// What was being done, when the caller knows.
+        context: Option<String>,
+        source: git2::Error,
+        /// The system's last error, kept when libgit2 failed without a message of its
+        /// own (it does so when a write fails on a full disk).
+        os: Option<std::io::Error>,
+    },
     #[error("{context}: {source}")]
     Io { context: String, source: std::io::Error },
+}
+
+impl From<git2::Error> for ArchiveError {
+    fn from(source: git2::Error) -> ArchiveError {
+        git_error(None, source)
+    }
+}
+
+/// An [`ArchiveError::Git`]; read right after the failing call, so that the system's
+/// error is still the one libgit2 saw.
+fn git_error(context: Option<String>, source: git2::Error) -> ArchiveError {
+    let os = has_no_message(&source)
+        .then(std::io::Error::last_os_error)
+        .filter(|e| e.raw_os_error().is_some_and(|code| code != 0));
+    ArchiveError::Git { context, source, os }
+}
+
+/// Context for a git call: `git("cannot write the git index")`.
+fn git(context: impl Into<String>) -> impl FnOnce(git2::Error) -> ArchiveError {
+    let context = context.into();
+    move |source| git_error(Some(context), source)
+}
+
+/// libgit2 sometimes fails without setting a message; git2 then reports its placeholder.
+fn has_no_message(error: &git2::Error) -> bool {
+    let message = error.message().trim();
+    message.is_empty() || message == "no error" || message == "an unknown git error occurred"
+}
+
+/// `git: cannot write the git index: No space left on device (os error 28)`: what
+/// failed and why, never libgit2's placeholder `no error`.
+pub fn describe_git(context: Option<&str>, error: &git2::Error, os: Option<&std::io::Error>) -> String {
+    let reason = if has_no_message(error) {
+        match os {
+            Some(os) => os.to_string(),
+            None => format!(
+                "libgit2 failed without saying why ({:?} error, code {:?})",
+                error.class(),
+                error.code()
+            ),
+        }
+    } else {
+        error.message().to_string()
+    };
+    match context {
+        Some(context) => format!("git: {context}: {reason}"),
+        None => format!("git: {reason}"),
+    }
 }
 
 fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> ArchiveError {
@@ -85,6 +154,8 @@ pub struct Archive {
     root: PathBuf,
     /// The archive folder relative to the work tree, `/`-separated, `""` at the top.
     prefix: String,
+    /// The repository's work tree, absolute and canonical: where path checks start.
+    workdir: PathBuf,
 }
 
 impl Archive {
@@ -122,7 +193,12 @@ impl Archive {
             })
             .collect::<Vec<_>>()
             .join("/");
-        Ok(Archive { repo, root, prefix })
+        Ok(Archive {
+            repo,
+            root,
+            prefix,
+            workdir,
+        })
     }
 
     /// Creates the archive folders in `dir`, inside the enclosing repository or a new one
@@ -143,25 +219,24 @@ impl Archive {
         };
         let archive = Archive::with_repo(repo, root)?;
         let mut created = Vec::new();
+        // An existing repository's folders may be links: created and written without
+        // following one, like everything `track` writes.
         for folder in ["services", "versions", "snapshots"] {
-            let path = archive.root.join(folder);
-            fs::create_dir_all(&path).map_err(io(format!("cannot create {}", path.display())))?;
+            let repo_dir = archive.repo_path(folder);
+            let path =
+                worktree::checked_dir(&archive.workdir, &repo_dir, true)?.unwrap_or_else(|| archive.root.clone());
             // git does not track empty folders; a keep-file makes the layout visible.
-            let keep = path.join(".gitkeep");
             if fs::read_dir(&path).map(|mut d| d.next().is_none()).unwrap_or(false) {
-                fs::write(&keep, b"").map_err(io(format!("cannot write {}", keep.display())))?;
+                archive.write_worktree_file(&format!("{repo_dir}/.gitkeep"), b"")?;
                 created.push(format!("{folder}/.gitkeep"));
             }
         }
         for (relative, contents) in files {
-            let path = archive.root.join(relative);
-            if path.exists() {
+            let repo_path = archive.repo_path(relative);
+            if fs::symlink_metadata(archive.workdir.join(&repo_path)).is_ok() {
                 continue;
             }
-            if let Some(parent) = path.parent() {
-                fs::create_dir_all(parent).map_err(io(format!("cannot create {}", parent.display())))?;
-            }
-            fs::write(&path, contents).map_err(io(format!("cannot write {}", path.display())))?;
+            archive.write_worktree_file(&repo_path, contents.as_bytes())?;
             created.push((*relative).to_string());
         }
         Ok((archive, created))
@@ -212,12 +287,13 @@ impl Archive {
         let mut tree = git2::build::TreeUpdateBuilder::new();
         for path in paths {
             let repo_path = self.repo_path(path);
-            let bytes = fs::read(self.root.join(path)).map_err(io(format!("cannot read {repo_path}")))?;
+            let file = self.checked_file(&repo_path)?;
+            let bytes = worktree::read_nofollow(&file).map_err(io(format!("cannot read {repo_path}")))?;
             tree.upsert(repo_path.as_str(), self.repo.blob(&bytes)?, FileMode::Blob);
             index.add_path(Path::new(&repo_path))?;
         }
         let oid = self.commit_tree(&mut tree, message, identity, now, now)?;
-        index.write()?;
+        index.write().map_err(git("cannot write the git index"))?;
         Ok(Some(oid))
     }
 
@@ -251,6 +327,10 @@ impl Archive {
     /// Commits one archive file (an archive-relative path) with `bytes` as one commit of
     /// its own, and brings its index entry and working-tree copy up to date. Used for
     /// `status.json`, which never rides along in a version's commit.
+    ///
+    /// The working-tree file is written first, like a version's: a path that cannot be
+    /// written (a symbolic link, a full disk) fails before HEAD moves, so HEAD is never
+    /// ahead of the index and the checkout.
     pub fn commit_file(
         &self,
         inside: &str,
@@ -260,14 +340,40 @@ impl Archive {
         now: DateTime<Utc>,
     ) -> Result<Oid, ArchiveError> {
         let repo_path = self.repo_path(inside);
-        let mut tree = git2::build::TreeUpdateBuilder::new();
-        tree.upsert(repo_path.as_str(), self.repo.blob(bytes)?, FileMode::Blob);
-        let oid = self.commit_tree(&mut tree, message, identity, now, now)?;
+        self.branch()?;
+        let blob = self
+            .repo
+            .blob(bytes)
+            .map_err(git("cannot store a file in the object database"))?;
         self.write_worktree_file(&repo_path, bytes)?;
+        let mut tree = git2::build::TreeUpdateBuilder::new();
+        tree.upsert(repo_path.as_str(), blob, FileMode::Blob);
+        let oid = self.commit_tree(&mut tree, message, identity, now, now)?;
         let mut index = self.repo.index()?;
         index.add_path(Path::new(&repo_path))?;
-        index.write()?;
+        index.write().map_err(git("cannot write the git index"))?;
         Ok(oid)
+    }
+
+    /// Refuses, before anything is written, an archive file (an archive-relative path)
+    /// that could not be written without following a symbolic link.
+    pub fn check_writable(&self, inside: &str) -> Result<(), ArchiveError> {
+        self.checked_file(&self.repo_path(inside)).map(|_| ())
+    }
+
+    /// The branch HEAD points at (`refs/heads/main`). A detached HEAD is refused: commits
+    /// made there belong to no branch, and the next checkout would lose them.
+    pub fn branch(&self) -> Result<String, ArchiveError> {
+        let head = self.repo.find_reference("HEAD")?;
+        match head.symbolic_target()? {
+            Some(target) => Ok(target.to_string()),
+            None => Err(ArchiveError::DetachedHead {
+                commit: head.target().map_or_else(
+                    || "an unknown commit".to_string(),
+                    |id| id.to_string()[..12].to_string(),
+                ),
+            }),
+        }
     }
 
     /// The snapshot of a document at HEAD: its bytes and file extension.
@@ -304,7 +410,9 @@ impl Archive {
     /// Stores bytes in the object database. Blobs are content-addressed, so storing
     /// them as fetches arrive, in any order, keeps commits deterministic and memory flat.
     pub fn write_blob(&self, bytes: &[u8]) -> Result<Oid, ArchiveError> {
-        Ok(self.repo.blob(bytes)?)
+        self.repo
+            .blob(bytes)
+            .map_err(git("cannot store a file in the object database"))
     }
 
     /// The snapshot blob of every document at HEAD, by (service, type): a fetch whose
@@ -369,6 +477,7 @@ impl Archive {
         authored: DateTime<Utc>,
         committed: DateTime<Utc>,
     ) -> Result<Oid, ArchiveError> {
+        self.branch()?;
         let parent = self.head_commit()?;
         let baseline = match &parent {
             Some(commit) => commit.tree()?,
@@ -384,56 +493,85 @@ impl Archive {
         {
             Ok(oid) => Ok(oid),
             Err(e) if e.code() == git2::ErrorCode::Modified => Err(ArchiveError::Raced),
-            Err(e) => Err(e.into()),
+            Err(e) => Err(git_error(Some("cannot write the commit".into()), e)),
         }
     }
 
-    /// The working-tree path of a repository path, checked to stay inside the archive
-    /// even when a folder on the way is a symbolic link.
-    fn workdir_path(&self, repo_path: &str) -> Result<PathBuf, ArchiveError> {
-        let inside = if self.prefix.is_empty() {
-            repo_path
-        } else {
-            repo_path
-                .strip_prefix(&format!("{}/", self.prefix))
-                .unwrap_or(repo_path)
+    /// The working-tree path of a file (a repository path), every folder on the way
+    /// checked not to be a symbolic link, and the file not to be one either. The folders
+    /// need not exist.
+    fn checked_file(&self, repo_path: &str) -> Result<PathBuf, ArchiveError> {
+        let (parent, name) = repo_path.rsplit_once('/').unwrap_or(("", repo_path));
+        let path = match worktree::checked_dir(&self.workdir, parent, false)? {
+            Some(dir) => dir.join(name),
+            None => return Ok(self.workdir.join(repo_path)),
         };
-        let path = self.root.join(inside);
-        let parent = path.parent().unwrap_or(&self.root);
-        if parent.exists() {
-            let resolved = parent
-                .canonicalize()
-                .map_err(io(format!("cannot resolve {}", parent.display())))?;
-            if !resolved.starts_with(&self.root) {
-                return Err(ArchiveError::Escapes {
-                    path: repo_path.to_string(),
-                });
-            }
-        }
-        if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
-            return Err(ArchiveError::Escapes {
-                path: repo_path.to_string(),
-            });
-        }
+        worktree::check_file(&path, repo_path)?;
         Ok(path)
     }
 
-    /// Writes a file atomically (temporary file, then rename) so a crash never leaves
-    /// half a version in the working tree. Returns where it wrote.
+    /// Writes a file (a repository path) atomically, never through a symbolic link (see
+    /// [`worktree`]), so a crash never leaves half a version in the working tree.
+    /// Returns where it wrote.
     fn write_worktree_file(&self, repo_path: &str, bytes: &[u8]) -> Result<PathBuf, ArchiveError> {
-        let path = self.workdir_path(repo_path)?;
-        let parent = path.parent().unwrap_or(&self.root);
-        fs::create_dir_all(parent).map_err(io(format!("cannot create {}", parent.display())))?;
-        let temp = parent.join(format!(
-            ".{}.clausewatch-tmp",
-            path.file_name().and_then(|n| n.to_str()).unwrap_or("file")
-        ));
-        let mut file = fs::File::create(&temp).map_err(io(format!("cannot write {}", temp.display())))?;
-        file.write_all(bytes)
-            .map_err(io(format!("cannot write {}", temp.display())))?;
-        drop(file);
-        fs::rename(&temp, &path).map_err(io(format!("cannot write {}", path.display())))?;
-        Ok(path)
+        worktree::write_file(&self.workdir, repo_path, bytes)
+    }
+
+    /// For each version, the first of its two files whose working-tree copy or staged
+    /// entry holds changes that are not committed, which writing the version would
+    /// lose. A copy git already stores (a text a killed run wrote, an older version
+    /// checked out) loses nothing and is not counted. Fails, before anything is
+    /// written, when a path is a symbolic link.
+    pub fn uncommitted_changes(&self, versions: &[&NewVersion]) -> Result<Vec<Option<String>>, ArchiveError> {
+        let head = self.head_commit()?.map(|c| c.tree()).transpose()?;
+        let index = self.repo.index()?;
+        let odb = self.repo.odb()?;
+        let mut found = Vec::with_capacity(versions.len());
+        for version in versions {
+            let version_path = self.version_path(&version.service, &version.doc_type);
+            let snapshot_path = format!(
+                "{}/{}.{}",
+                self.snapshot_dir(&version.service),
+                version.doc_type,
+                version.snapshot_ext
+            );
+            let mut changed = None;
+            for (path, new) in [
+                (version_path, version.text_blob),
+                (snapshot_path, version.snapshot_blob),
+            ] {
+                let committed = head
+                    .as_ref()
+                    .and_then(|tree| tree.get_path(Path::new(&path)).ok())
+                    .map(|entry| entry.id());
+                let file = self.checked_file(&path)?;
+                let is_kept = |id: Oid| Some(id) == committed || id == new;
+                let staged = index
+                    .get_path(Path::new(&path), 0)
+                    .is_some_and(|entry| !is_kept(entry.id));
+                let edited = match fs::symlink_metadata(&file) {
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+                    Err(source) => {
+                        return Err(ArchiveError::Io {
+                            context: format!("cannot read {path}"),
+                            source,
+                        });
+                    }
+                    Ok(meta) if !meta.is_file() => true,
+                    Ok(_) => {
+                        let bytes = worktree::read_nofollow(&file).map_err(io(format!("cannot read {path}")))?;
+                        let id = Oid::hash_object(git2::ObjectType::Blob, &bytes)?;
+                        !is_kept(id) && !odb.exists(id)
+                    }
+                };
+                if staged || edited {
+                    changed = Some(path);
+                    break;
+                }
+            }
+            found.push(changed);
+        }
+        Ok(found)
     }
 
     /// Takes the archive's lock for the duration of a run (see [`ArchiveLock`]).
@@ -444,4 +582,39 @@ impl Archive {
 
 fn signature(identity: &Identity, at: DateTime<Utc>) -> Result<Signature<'static>, git2::Error> {
     Signature::new(&identity.name, &identity.email, &Time::new(at.timestamp(), 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_git_error_without_a_message_says_what_failed_and_the_system_error() {
+        // libgit2 returns -1 without a message when a write fails on a full disk; git2
+        // then reports libgit2's placeholder "no error".
+        let silent = git2::Error::from_str("no error");
+        let full = std::io::Error::from_raw_os_error(libc::ENOSPC);
+        assert_eq!(
+            describe_git(Some("cannot write the git index"), &silent, Some(&full)),
+            "git: cannot write the git index: No space left on device (os error 28)"
+        );
+        assert_eq!(
+            describe_git(None, &silent, None),
+            "git: libgit2 failed without saying why (None error, code GenericError)"
+        );
+        let plain = git2::Error::from_str("failed to write out file");
+        assert_eq!(
+            describe_git(Some("cannot write the commit"), &plain, Some(&full)),
+            "git: cannot write the commit: failed to write out file"
+        );
+        let error = ArchiveError::Git {
+            context: Some("cannot write the git index".into()),
+            source: silent,
+            os: Some(full),
+        };
+        assert_eq!(
+            error.to_string(),
+            "git: cannot write the git index: No space left on device (os error 28)"
+        );
+    }
 }

@@ -30,7 +30,7 @@ const BATCH: usize = 256;
 /// are in the working tree; the next run records them again).
 pub struct Recorder<'a> {
     archive: &'a Archive,
-    /// The reference that HEAD points at (`refs/heads/main`), or `HEAD` when detached.
+    /// The reference that HEAD points at (`refs/heads/main`); a detached HEAD is refused.
     branch: String,
     /// Where the branch was when this recorder last moved it (or found it).
     branch_at: Option<Oid>,
@@ -46,8 +46,7 @@ pub struct Recorder<'a> {
 impl<'a> Recorder<'a> {
     pub(super) fn new(archive: &'a Archive) -> Result<Recorder<'a>, ArchiveError> {
         let repo = &archive.repo;
-        let head = repo.find_reference("HEAD")?;
-        let branch = head.symbolic_target()?.unwrap_or("HEAD").to_string();
+        let branch = archive.branch()?;
         let tip = archive.head_commit()?;
         let tree = match &tip {
             Some(commit) => commit.tree()?,
@@ -88,7 +87,8 @@ impl<'a> Recorder<'a> {
         let stale = self.stale_snapshots(&snapshot_dir, &version.doc_type, version.snapshot_ext)?;
         for path in &stale {
             update.remove(path.as_str());
-            let _ = fs::remove_file(archive.workdir_path(path)?);
+            // Unlinking never follows a link at the name; the folders on the way are checked.
+            let _ = fs::remove_file(archive.checked_file(path)?);
             self.removed.push(path.clone());
         }
 
@@ -104,14 +104,16 @@ impl<'a> Recorder<'a> {
         let tree = repo.find_tree(update.create_updated(repo, &self.tree)?)?;
         let parent = self.tip.map(|id| repo.find_commit(id)).transpose()?;
         let parents: Vec<&git2::Commit> = parent.iter().collect();
-        let oid = repo.commit(
-            None,
-            &signature(identity, authored)?,
-            &signature(identity, now)?,
-            &version.message.render(),
-            &tree,
-            &parents,
-        )?;
+        let oid = repo
+            .commit(
+                None,
+                &signature(identity, authored)?,
+                &signature(identity, now)?,
+                &version.message.render(),
+                &tree,
+                &parents,
+            )
+            .map_err(super::git("cannot write the commit"))?;
         self.tip = Some(oid);
         self.tree = tree;
         self.unflushed += 1;
@@ -141,7 +143,7 @@ impl<'a> Recorder<'a> {
         for entry in self.entries.drain(..) {
             index.add(&entry)?;
         }
-        index.write()?;
+        index.write().map_err(super::git("cannot write the git index"))?;
 
         let tip = self.tip.expect("a batch has commits");
         let message = format!("clausewatch: {} version(s)", self.unflushed);

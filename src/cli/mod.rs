@@ -3,7 +3,8 @@
 //! Errors are values until here; this is the one place that prints them, once, with
 //! their context, and turns them into an exit code:
 //! 0 success, 1 some documents failed (or `check` found problems), 2 usage or
-//! configuration error, 3 the run could not proceed (archive locked, git or I/O error).
+//! configuration error, 3 the run could not proceed (archive locked, git or I/O error),
+//! 4 `track` found an outage: every document failed before reaching a server.
 
 use std::io::{self, IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -561,6 +562,9 @@ fn track(archive_dir: &Path, allow_private: bool, args: TrackArgs, clock: Clock)
         None
     };
     let _lock = archive.lock()?;
+    // Checked before anything is fetched or committed: status.json is written after the
+    // versions, and a link there must not stop the run halfway.
+    archive.check_writable(crate::status::STATUS_FILE)?;
 
     let total: usize = services.iter().map(|s| s.documents.len()).sum();
     let progress = if args.no_progress || args.json || !io::stderr().is_terminal() {
@@ -598,6 +602,9 @@ fn track(archive_dir: &Path, allow_private: bool, args: TrackArgs, clock: Clock)
     if let Some(e) = write_error {
         return Err(e.into());
     }
+    if let Some(outage) = report.outage.as_ref().filter(|o| o.is_run()) {
+        return run_outage(&report, outage, args.json, started);
+    }
 
     // Versions are committed; what follows can report problems but not lose them.
     let follow_up = alerts::follow_up(
@@ -631,6 +638,8 @@ fn track(archive_dir: &Path, allow_private: bool, args: TrackArgs, clock: Clock)
         #[derive(serde::Serialize)]
         struct TrackJson<'a> {
             documents: &'a [DocumentOutcome],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            outage: Option<&'a track::Outage>,
             #[serde(flatten)]
             follow_up: &'a alerts::FollowUp,
             timings: track::Timings,
@@ -639,6 +648,7 @@ fn track(archive_dir: &Path, allow_private: bool, args: TrackArgs, clock: Clock)
             &mut out,
             &TrackJson {
                 documents: &report.documents,
+                outage: report.outage.as_ref(),
                 follow_up: &follow_up,
                 timings: report.timings,
             },
@@ -646,6 +656,15 @@ fn track(archive_dir: &Path, allow_private: bool, args: TrackArgs, clock: Clock)
     } else {
         for line in alerts::lines(&follow_up) {
             writeln!(out, "{line}")?;
+        }
+        if let Some(outage) = &report.outage {
+            for line in outage.message().lines() {
+                writeln!(
+                    out,
+                    "outage     {}; their failure tracking is left as it was",
+                    crate::printable::Printable(line)
+                )?;
+            }
         }
         writeln!(
             out,
@@ -663,6 +682,39 @@ fn track(archive_dir: &Path, allow_private: bool, args: TrackArgs, clock: Clock)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// A run in which no document reached a server (see [`track::Outage`]): nothing was
+/// recorded, and failure tracking, issues and alerts are left alone, since the next run
+/// with a network would undo whatever they did. Exit code 4.
+fn run_outage(
+    report: &track::TrackReport,
+    outage: &track::Outage,
+    json: bool,
+    started: Instant,
+) -> Result<ExitCode, CliError> {
+    let mut out = io::stdout().lock();
+    // Inside GitHub Actions: the job summary and outputs, like any run.
+    for annotation in github::report(report)? {
+        writeln!(out, "{annotation}")?;
+    }
+    if json {
+        write_json(&mut out, report)?;
+    } else {
+        writeln!(
+            out,
+            "0 recorded, 0 unchanged, {} failed ({} documents in {:.1} s)",
+            report.failed(),
+            report.documents.len(),
+            started.elapsed().as_secs_f64()
+        )?;
+    }
+    drop(out);
+    eprintln!(
+        "error: {}; nothing was recorded, and failure tracking, issues and alerts were left as they were",
+        crate::printable::Printable(&outage.message())
+    );
+    Ok(ExitCode::from(4))
 }
 
 /// glibc gives threads that allocate at once arenas of their own (up to eight per core)
@@ -707,13 +759,19 @@ fn write_json(out: &mut impl io::Write, value: &impl serde::Serialize) -> Result
 }
 
 fn outcome_line(outcome: &DocumentOutcome) -> String {
+    use crate::printable::Printable;
     let name = format!("{}/{}", outcome.service, outcome.document);
+    // A failure message can quote what a server sent: printed escaped, like summaries.
     match &outcome.status {
         Status::Recorded { commit, summary, .. } => {
-            format!("recorded   {name}  {summary} ({})", &commit[..commit.len().min(12)])
+            format!(
+                "recorded   {name}  {} ({})",
+                Printable(summary),
+                &commit[..commit.len().min(12)]
+            )
         }
         Status::Unchanged => format!("unchanged  {name}"),
-        Status::Failed { category, message } => format!("failed     {name}  {category}: {message}"),
+        Status::Failed { category, message } => format!("failed     {name}  {category}: {}", Printable(message)),
     }
 }
 

@@ -375,6 +375,7 @@ pub fn parse(slug: &str, source: &str) -> Result<Service, Vec<SpannedMessage>> {
             "`name` is empty: give the platform's display name, e.g. name = \"TikTok\"".into(),
         ));
     }
+    check_printable("name", &name, Some(raw.name.span()), &mut errors);
     if raw.documents.is_empty() {
         errors.push((
             None,
@@ -567,9 +568,32 @@ fn check_selectors(raw: &Selectors, key: &str, errors: &mut Vec<SpannedMessage>)
     out
 }
 
+/// A declared name or selector reaches terminals, commit messages and failure messages:
+/// a control character or a bidirectional override there is an escape sequence or a
+/// disguise, never something a hand-written declaration needs.
+fn check_printable(key: &str, value: &str, span: Option<Range<usize>>, errors: &mut Vec<SpannedMessage>) -> bool {
+    let Some(c) = crate::printable::first_unprintable(value) else {
+        return true;
+    };
+    errors.push((
+        span,
+        format!(
+            "`{key}` contains the control character U+{:04X} ({}): terminal escapes and invisible \
+             characters are not allowed in a declaration; write it as plain text",
+            c as u32,
+            crate::printable::escape(value)
+        ),
+    ));
+    false
+}
+
 fn check_css(css: &str, key: &str, span: &Option<Range<usize>>, errors: &mut Vec<SpannedMessage>) -> Option<String> {
     let css = css.trim();
-    if css.len() > MAX_SELECTOR_LEN {
+    // Whitespace is whitespace to CSS (and output escapes it); other controls are not.
+    let visible: String = css.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    if !check_printable(key, &visible, span.clone(), errors) {
+        None
+    } else if css.len() > MAX_SELECTOR_LEN {
         errors.push((
             span.clone(),
             format!(
@@ -611,6 +635,29 @@ mod tests {
             .into_iter()
             .map(|(span, m)| (span.map(|s| line_of(source, s.start)).unwrap_or(0), m))
             .collect()
+    }
+
+    #[test]
+    fn control_characters_in_names_and_selectors_are_refused() {
+        let source = "name = \"Evil \\u001b[31mCorp\\u001b[0m\"\n\n[[documents]]\ntype = \"terms\"\n\
+                      url = \"https://evil.example/terms\"\nselect = \"main\\u202e\"\n";
+        assert_eq!(
+            errors("evil", source),
+            vec![
+                (
+                    1,
+                    "`name` contains the control character U+001B (Evil \\u{1b}[31mCorp\\u{1b}[0m): terminal \
+                     escapes and invisible characters are not allowed in a declaration; write it as plain text"
+                        .to_string()
+                ),
+                (
+                    6,
+                    "`select` contains the control character U+202E (main\\u{202e}): terminal escapes and \
+                     invisible characters are not allowed in a declaration; write it as plain text"
+                        .to_string()
+                ),
+            ]
+        );
     }
 
     #[test]

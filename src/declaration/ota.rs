@@ -113,6 +113,22 @@ pub fn convert(file_name: &str, json: &str) -> Result<Outcome, String> {
         },
         str::to_string,
     );
+    // Our declarations refuse control characters (they would reach terminals and commit
+    // messages); an imported name loses them, and the import says so.
+    let name = if crate::printable::first_unprintable(&name).is_some() {
+        let clean: String = name
+            .chars()
+            .map(|c| if c.is_whitespace() { ' ' } else { c })
+            .filter(|&c| !crate::printable::is_unprintable(c))
+            .collect();
+        warnings.push(format!(
+            "{}: control characters removed from the name, now {clean:?}",
+            crate::printable::escape(&name)
+        ));
+        clean
+    } else {
+        name
+    };
     let terms = match (raw.terms, raw.documents) {
         (Some(terms), legacy) => {
             if legacy.is_some() {
@@ -1098,7 +1114,11 @@ mod tests {
             } }
         });
         let converted = converted("acme.json", &json.to_string());
-        assert!(converted.warnings.is_empty(), "{:?}", converted.warnings);
+        // Control characters leave the name (declarations refuse them, issue 15).
+        assert_eq!(
+            converted.warnings,
+            [r#"Ac"me\ \u{1} Ünï\u{a}code: control characters removed from the name, now "Ac\"me\\  Ünï code""#]
+        );
         // Literal strings keep selectors readable.
         assert!(
             converted.toml.contains(r#"    '[data-x="back\\slash"]',"#),
@@ -1111,7 +1131,7 @@ mod tests {
             converted.toml
         );
         let service = parsed(&converted);
-        assert_eq!(service.name, "Ac\"me\\ \u{1} Ünï\ncode");
+        assert_eq!(service.name, "Ac\"me\\  Ünï code");
         let part = &service.documents[0].parts[0];
         assert_eq!(part.remove, css(&selectors));
         assert_eq!(
