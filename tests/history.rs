@@ -113,16 +113,19 @@ fn diff_shows_sentences_words_moves_and_headings() {
     // ~1 is the substantive version (the latest is the re-extraction), ~2 the cosmetic one.
     let (code, stdout, stderr) = archive.run_at(DAY4, &["diff", "acme/privacy-policy", "~2", "~1"]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(
-        stdout.contains("1 sentence added, 1 removed, 1 changed, 1 moved"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.ends_with(
-            "\n## Data\n~ We keep data for [-30-]{+90+} days.\n+ We may use your content to train our AI models.\n\
-             \n## Sharing\n- We never sell data.\n> Alpha partners receive “reports”.\n"
-        ),
-        "{stdout}"
+    let [_, day3, day2, _] = commits(&archive);
+    assert_eq!(
+        stdout,
+        format!(
+            "acme/privacy-policy\n\
+             old  2026-03-02 06:00 UTC  {}\n\
+             new  2026-03-03 06:00 UTC  {}\n\
+             1 sentence added, 1 removed, 1 changed, 1 moved\n\
+             \n## Data\n~ We keep data for [-30-]{{+90+}} days.\n+ We may use your content to train our AI models.\n\
+             \n## Sharing\n- We never sell data.\n> Alpha partners receive “reports”.\n",
+            &day2[..12],
+            &day3[..12]
+        )
     );
     assert!(!stdout.contains("\x1b["), "no colour off a terminal");
 
@@ -147,7 +150,110 @@ fn diff_shows_sentences_words_moves_and_headings() {
 
     let (code, _, stderr) = archive.run_at(DAY4, &["diff", "acme/privacy-policy", "~9"]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("only 4 versions"), "{stderr}");
+    assert!(
+        stderr.contains("~9 goes back past the first version: acme/privacy-policy has only 4 versions"),
+        "{stderr}"
+    );
+}
+
+/// The commit ids of the scripted document's versions, newest first.
+fn commits(archive: &crate::support::TestArchive) -> [String; 4] {
+    let (_, stdout, _) = archive.run_at(DAY4, &["log", "acme/privacy-policy", "--json"]);
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let ids: Vec<String> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["commit"].as_str().unwrap().to_string())
+        .collect();
+    ids.try_into().expect("four versions")
+}
+
+#[test]
+fn diff_with_one_version_shows_the_change_that_version_made() {
+    let (_server, archive) = scripted();
+    let [day4, day3, day2, day1] = commits(&archive);
+    let substantive = format!(
+        "acme/privacy-policy\n\
+         old  2026-03-02 06:00 UTC  {}\n\
+         new  2026-03-03 06:00 UTC  {}\n\
+         1 sentence added, 1 removed, 1 changed, 1 moved\n\
+         \n## Data\n~ We keep data for [-30-]{{+90+}} days.\n+ We may use your content to train our AI models.\n\
+         \n## Sharing\n- We never sell data.\n> Alpha partners receive “reports”.\n",
+        &day2[..12],
+        &day3[..12]
+    );
+    // The day-3 version against the one it replaced, however it is named: not against
+    // the latest version.
+    for one in [
+        &day3[..8],
+        "2026-03-03",
+        "~1",
+        &format!("{}~1", &day4[..8]),
+        &format!("{}^", &day4[..10]),
+    ] {
+        let (code, stdout, stderr) = archive.run_at(DAY4, &["diff", "acme/privacy-policy", one, "--color", "never"]);
+        assert_eq!(code, 0, "{one}: {stderr}");
+        assert_eq!(stdout, substantive, "{one}");
+    }
+    // Two versions step back together: day 3's version from its parent's parent.
+    let (_, stdout, _) = archive.run_at(
+        DAY4,
+        &["diff", "acme/privacy-policy", &format!("{}^^", &day3[..8]), &day3[..8]],
+    );
+    assert!(
+        stdout.starts_with(&format!(
+            "acme/privacy-policy\nold  2026-03-01 06:00 UTC  {}\nnew  2026-03-03 06:00 UTC  {}\n",
+            &day1[..12],
+            &day3[..12]
+        )),
+        "{stdout}"
+    );
+
+    // The first version: nothing before it.
+    let (_, stdout, _) = archive.run_at(DAY4, &["diff", "acme/privacy-policy", &day1[..8]]);
+    assert!(
+        stdout.starts_with(&format!(
+            "acme/privacy-policy\n\
+             old  none: new is the document's first version\n\
+             new  2026-03-01 06:00 UTC  {}\n",
+            &day1[..12]
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\n+ We never sell data.\n"), "{stdout}");
+
+    // OLD newer than NEW is said, and the diff reads backwards.
+    let (_, stdout, _) = archive.run_at(DAY4, &["diff", "acme/privacy-policy", &day3[..8], &day2[..8]]);
+    assert!(
+        stdout.starts_with(&format!(
+            "acme/privacy-policy\n\
+             old  2026-03-03 06:00 UTC  {}\n\
+             new  2026-03-02 06:00 UTC  {}\n\
+             note: old is newer than new: this diff reads backwards in time\n",
+            &day3[..12],
+            &day2[..12]
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("~ We keep data for [-90-]{+30+} days."), "{stdout}");
+
+    let (_, json, _) = archive.run_at(DAY4, &["diff", "acme/privacy-policy", &day3[..8], &day2[..8], "--json"]);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["old"]["commit"], day3.as_str());
+    assert_eq!(json["old"]["date"], "2026-03-03T06:00:00Z");
+    assert_eq!(json["new"]["commit"], day2.as_str());
+    assert_eq!(json["old_is_newer"], true);
+
+    let (_, stdout, _) = archive.run_at(DAY4, &["diff", "acme/privacy-policy", "~1", &day3[..8]]);
+    assert!(stdout.ends_with("old and new are the same version\n"), "{stdout}");
+
+    let (code, _, stderr) = archive.run_at(DAY4, &["diff", "acme/privacy-policy", &format!("{}~1", &day1[..8])]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("has only 4 versions"), "{stderr}");
+    let (code, _, stderr) = archive.run_at(DAY4, &["diff", "acme/privacy-policy", "yesterday"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("\"yesterday\" names no version"), "{stderr}");
 }
 
 #[test]

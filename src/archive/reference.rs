@@ -73,6 +73,16 @@ pub enum ReferenceError {
         prefix: String,
         count: usize,
     },
+    #[error(
+        "{0:?} names no version: write a commit id (at least 4 hex digits), a date (YYYY-MM-DD: the version in force at its end), an RFC 3339 time, 7d / 2w / 12h ago, latest, or ~N (N versions before the latest); add ~N or ^ to step back from it, e.g. 9f2c41a0~1"
+    )]
+    VersionSyntax(String),
+    #[error("{spec} goes back past the first version: {document} has only {count} versions")]
+    PastFirst {
+        spec: String,
+        document: String,
+        count: usize,
+    },
     #[error(transparent)]
     Archive(#[from] ArchiveError),
 }
@@ -132,58 +142,7 @@ impl Archive {
         // Newest first.
         let versions = self.versions(&filter, None, None)?;
         let document = reference.document();
-        let Some(first) = versions.last() else {
-            return Err(ReferenceError::NoVersions { document });
-        };
-        let before_first = |at: String| ReferenceError::BeforeFirst {
-            document: document.clone(),
-            at,
-            first: first.date.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            commit: first.short_id(),
-        };
-        let index = match &reference.at {
-            At::Latest => 0,
-            At::Day(day) => {
-                let end = day
-                    .succ_opt()
-                    .unwrap_or(*day)
-                    .and_hms_opt(0, 0, 0)
-                    .expect("midnight exists")
-                    .and_utc();
-                versions
-                    .iter()
-                    .position(|v| v.date < end)
-                    .ok_or_else(|| before_first(format!("the end of {day}")))?
-            }
-            At::Time(t) => versions
-                .iter()
-                .position(|v| v.date <= *t)
-                .ok_or_else(|| before_first(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)))?,
-            At::Commit(prefix) => {
-                let found: Vec<usize> = versions
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, v)| v.commit.to_string().starts_with(prefix.as_str()))
-                    .map(|(i, _)| i)
-                    .collect();
-                match found.as_slice() {
-                    [one] => *one,
-                    [] => {
-                        return Err(ReferenceError::NoCommit {
-                            document,
-                            prefix: prefix.clone(),
-                        });
-                    }
-                    many => {
-                        return Err(ReferenceError::Ambiguous {
-                            document,
-                            prefix: prefix.clone(),
-                            count: many.len(),
-                        });
-                    }
-                }
-            }
-        };
+        let index = position(&versions, &reference.at, &document)?;
         let version = versions[index].clone();
         let day = version.date.date_naive();
         let shares_day = versions
@@ -230,6 +189,145 @@ impl Archive {
     }
 }
 
+/// Where the version `at` names stands among a document's versions (newest first).
+fn position(versions: &[VersionRecord], at: &At, document: &str) -> Result<usize, ReferenceError> {
+    let Some(first) = versions.last() else {
+        return Err(ReferenceError::NoVersions {
+            document: document.to_string(),
+        });
+    };
+    let before_first = |at: String| ReferenceError::BeforeFirst {
+        document: document.to_string(),
+        at,
+        first: first.date.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        commit: first.short_id(),
+    };
+    let index = match at {
+        At::Latest => 0,
+        At::Day(day) => {
+            let end = day
+                .succ_opt()
+                .unwrap_or(*day)
+                .and_hms_opt(0, 0, 0)
+                .expect("midnight exists")
+                .and_utc();
+            versions
+                .iter()
+                .position(|v| v.date < end)
+                .ok_or_else(|| before_first(format!("the end of {day}")))?
+        }
+        At::Time(t) => versions
+            .iter()
+            .position(|v| v.date <= *t)
+            .ok_or_else(|| before_first(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)))?,
+        At::Commit(prefix) => {
+            let found: Vec<usize> = versions
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.commit.to_string().starts_with(prefix.as_str()))
+                .map(|(i, _)| i)
+                .collect();
+            match found.as_slice() {
+                [one] => *one,
+                [] => {
+                    return Err(ReferenceError::NoCommit {
+                        document: document.to_string(),
+                        prefix: prefix.clone(),
+                    });
+                }
+                many => {
+                    return Err(ReferenceError::Ambiguous {
+                        document: document.to_string(),
+                        prefix: prefix.clone(),
+                        count: many.len(),
+                    });
+                }
+            }
+        }
+    };
+    Ok(index)
+}
+
+/// A version of one document as `diff` names it: a starting point and how many of the
+/// document's versions to step back from it, as git's `REF~N` and `REF^` do (`~N` alone
+/// is N versions before the latest). Stepping back counts this document's versions, so
+/// `REF~1` is the version REF replaced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionSpec {
+    pub at: At,
+    pub back: usize,
+}
+
+impl VersionSpec {
+    /// Parses `latest`, a date, an RFC 3339 time, `7d` / `2w` / `12h` (ago from `now`), a
+    /// commit prefix, or `~N`, each optionally followed by `~`, `~N` or `^` steps.
+    pub fn parse(text: &str, now: DateTime<Utc>) -> Result<VersionSpec, ReferenceError> {
+        let syntax = || ReferenceError::VersionSyntax(text.to_string());
+        let text = text.trim();
+        let base_end = text.find(['~', '^']).unwrap_or(text.len());
+        let (base, mut steps) = text.split_at(base_end);
+        let mut back = 0usize;
+        while !steps.is_empty() {
+            if !steps.starts_with(['~', '^']) {
+                return Err(syntax());
+            }
+            let rest = &steps[1..];
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            let n = if steps.starts_with('~') && digits > 0 {
+                rest[..digits].parse::<usize>().map_err(|_| syntax())?
+            } else {
+                1
+            };
+            let used = if steps.starts_with('~') { digits } else { 0 };
+            back = back.checked_add(n).ok_or_else(syntax)?;
+            steps = &rest[used..];
+        }
+        let at = match base {
+            "" if back > 0 => At::Latest,
+            "latest" => At::Latest,
+            _ => {
+                if let Ok(day) = NaiveDate::parse_from_str(base, "%Y-%m-%d") {
+                    At::Day(day)
+                } else if let Ok(t) = DateTime::parse_from_rfc3339(base) {
+                    At::Time(t.with_timezone(&Utc))
+                } else if base.len() >= 4 && base.len() <= 40 && base.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    At::Commit(base.to_ascii_lowercase())
+                } else if let Some(ago) = relative(base) {
+                    At::Time(now - ago)
+                } else {
+                    return Err(syntax());
+                }
+            }
+        };
+        Ok(VersionSpec { at, back })
+    }
+
+    /// Where the version this names stands among a document's versions (newest first).
+    pub fn position(&self, versions: &[VersionRecord], document: &str, spec: &str) -> Result<usize, ReferenceError> {
+        let index = position(versions, &self.at, document)? + self.back;
+        if index >= versions.len() {
+            return Err(ReferenceError::PastFirst {
+                spec: spec.to_string(),
+                document: document.to_string(),
+                count: versions.len(),
+            });
+        }
+        Ok(index)
+    }
+}
+
+/// `7d`, `2w`, `12h`: a span back from now.
+fn relative(text: &str) -> Option<chrono::Duration> {
+    let (number, unit) = text.split_at(text.len().checked_sub(1)?);
+    let n: i64 = number.parse().ok()?;
+    match unit {
+        "d" => chrono::Duration::try_days(n),
+        "w" => chrono::Duration::try_weeks(n),
+        "h" => chrono::Duration::try_hours(n),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,6 +356,56 @@ mod tests {
             "../x/y@latest",
         ] {
             assert!(matches!(Reference::parse(bad), Err(ReferenceError::Syntax(_))), "{bad}");
+        }
+    }
+
+    #[test]
+    fn version_specs_step_back_like_git() {
+        let now = DateTime::parse_from_rfc3339("2026-03-10T00:00:00Z").unwrap().to_utc();
+        let parse = |text: &str| VersionSpec::parse(text, now).unwrap();
+        let commit = |prefix: &str, back| VersionSpec {
+            at: At::Commit(prefix.into()),
+            back,
+        };
+        assert_eq!(parse("9F2C41A0"), commit("9f2c41a0", 0));
+        assert_eq!(parse("9f2c41a0~1"), commit("9f2c41a0", 1));
+        assert_eq!(parse("9f2c41a0~"), commit("9f2c41a0", 1));
+        assert_eq!(parse("9f2c41a0^"), commit("9f2c41a0", 1));
+        assert_eq!(parse("9f2c41a0^^"), commit("9f2c41a0", 2));
+        assert_eq!(parse("9f2c41a0~2^"), commit("9f2c41a0", 3));
+        assert_eq!(
+            parse("~3"),
+            VersionSpec {
+                at: At::Latest,
+                back: 3
+            }
+        );
+        assert_eq!(
+            parse("latest^"),
+            VersionSpec {
+                at: At::Latest,
+                back: 1
+            }
+        );
+        assert_eq!(
+            parse("2026-03-01~1"),
+            VersionSpec {
+                at: At::Day(NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()),
+                back: 1
+            }
+        );
+        assert_eq!(
+            parse("2d"),
+            VersionSpec {
+                at: At::Time(now - chrono::Duration::days(2)),
+                back: 0
+            }
+        );
+        for bad in ["", "yesterday", "abc", "9f2c41a0~x", "9f2c41a0^é", "~-1", "9f2c/x"] {
+            assert!(
+                matches!(VersionSpec::parse(bad, now), Err(ReferenceError::VersionSyntax(_))),
+                "{bad}"
+            );
         }
     }
 }

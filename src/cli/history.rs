@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::{CliError, runtime, usage, write_json};
 use crate::archive::history::{DocumentFilter, VersionRecord};
+use crate::archive::reference::{ReferenceError, VersionSpec};
 use crate::archive::{Archive, ChangeKind};
 use crate::clock::Clock;
 use crate::report::model::{self, Change};
@@ -37,10 +38,13 @@ pub struct LogArgs {
 pub struct DiffArgs {
     /// SERVICE/TYPE.
     pub document: String,
-    /// The older version: a commit id (or prefix), a date (the version in force at its
-    /// end), or ~N (N versions before the latest) [default: the one before NEW].
+    /// A version: a commit id (or prefix), a date (the version in force at its end), an
+    /// RFC 3339 time, 7d / 2w ago, latest, or ~N (N versions before the latest); REF~N
+    /// and REF^ step back from it. Alone, it shows the change that version made (against
+    /// the version before it), as `git show` does [default: latest].
+    #[arg(value_name = "OLD|REF")]
     pub old: Option<String>,
-    /// The newer version, in the same forms [default: the latest].
+    /// With it, the diff runs from the version before (OLD) to this one.
     pub new: Option<String>,
     /// Print JSON.
     #[arg(long)]
@@ -242,43 +246,46 @@ pub fn log(archive_dir: &Path, args: LogArgs, clock: Clock) -> Result<ExitCode, 
     Ok(ExitCode::SUCCESS)
 }
 
-/// Finds the version a diff endpoint names among a document's versions (newest first).
-fn resolve<'a>(versions: &'a [VersionRecord], spec: &str, now: DateTime<Utc>) -> Result<&'a VersionRecord, CliError> {
-    if let Some(n) = spec.strip_prefix('~') {
-        let n: usize = n
-            .parse()
-            .map_err(|_| usage(anyhow!("{spec:?}: write ~N with N a number, e.g. ~1")))?;
-        return versions
-            .get(n)
-            .ok_or_else(|| usage(anyhow!("{spec}: the document has only {} versions", versions.len())));
-    }
-    let lower = spec.to_ascii_lowercase();
-    if lower.len() >= 4 && lower.bytes().all(|b| b.is_ascii_hexdigit()) {
-        let found: Vec<&VersionRecord> = versions
-            .iter()
-            .filter(|v| v.commit.to_string().starts_with(&lower))
-            .collect();
-        match found.as_slice() {
-            [one] => return Ok(one),
-            [] => {}
-            _ => {
-                return Err(usage(anyhow!(
-                    "{spec} matches several versions: give more of the commit id"
-                )));
-            }
-        }
-    }
-    if let Ok(when) = parse_when(spec, now, true) {
-        return versions
-            .iter()
-            .find(|v| v.date < when)
-            .ok_or_else(|| usage(anyhow!("the document has no version before the end of {spec}")));
-    }
-    Err(usage(anyhow!(
-        "{spec:?} is neither a version's commit id, a date, nor ~N"
-    )))
+/// One end of a diff: the version, or none before a document's first version.
+#[derive(Serialize)]
+pub struct Endpoint {
+    pub commit: String,
+    pub date: DateTime<Utc>,
 }
 
+impl Endpoint {
+    fn of(record: &VersionRecord) -> Endpoint {
+        Endpoint {
+            commit: record.commit.to_string(),
+            date: record.date,
+        }
+    }
+}
+
+/// What `diff --json` prints: the change's model with both endpoints named.
+#[derive(Serialize)]
+struct DiffJson<'a> {
+    /// None when NEW is the document's first version.
+    old: Option<Endpoint>,
+    new: Endpoint,
+    /// OLD was recorded after NEW: the diff reads backwards in time.
+    old_is_newer: bool,
+    #[serde(flatten)]
+    change: &'a Change,
+}
+
+fn version_at(versions: &[VersionRecord], spec: &str, document: &str, now: DateTime<Utc>) -> Result<usize, CliError> {
+    let reference_error = |e: ReferenceError| match e {
+        ReferenceError::Archive(e) => CliError::from(e),
+        other => usage(other),
+    };
+    VersionSpec::parse(spec, now)
+        .and_then(|v| v.position(versions, document, spec))
+        .map_err(reference_error)
+}
+
+/// `diff DOC` shows the latest change, `diff DOC REF` the change REF made (REF against
+/// the version before it, as `git show`), `diff DOC OLD NEW` from OLD to NEW.
 pub fn diff(archive_dir: &Path, args: DiffArgs, clock: Clock) -> Result<ExitCode, CliError> {
     let archive = Archive::open(archive_dir)?;
     let (service, doc_type) = document_spec(&args.document)?;
@@ -286,29 +293,44 @@ pub fn diff(archive_dir: &Path, args: DiffArgs, clock: Clock) -> Result<ExitCode
         service: Some(service.clone()),
         doc_type: Some(doc_type.clone()),
     };
+    // Newest first.
     let versions = archive.versions(&filter, None, None)?;
     if versions.is_empty() {
         return Err(usage(anyhow!("{} has no recorded versions", args.document)));
     }
     let now = clock.now();
-    let new = match &args.new {
-        Some(spec) => resolve(&versions, spec, now)?,
-        None => &versions[0],
+    let (old_index, new_index) = match (&args.old, &args.new) {
+        (Some(old), Some(new)) => (
+            Some(version_at(&versions, old, &args.document, now)?),
+            version_at(&versions, new, &args.document, now)?,
+        ),
+        (Some(one), None) | (None, Some(one)) => {
+            let new = version_at(&versions, one, &args.document, now)?;
+            (Some(new + 1).filter(|&i| i < versions.len()), new)
+        }
+        (None, None) => (Some(1).filter(|&i| i < versions.len()), 0),
     };
-    let old_blob = match &args.old {
-        Some(spec) => Some(resolve(&versions, spec, now)?.blob),
-        None => new.previous_blob,
-    };
-    let old_text = old_blob
-        .map(|blob| archive.blob_text(blob))
-        .transpose()?
-        .unwrap_or_default();
+    let new = &versions[new_index];
+    let old = old_index.map(|i| &versions[i]);
+    let old_text = old.map(|v| archive.blob_text(v.blob)).transpose()?.unwrap_or_default();
     let new_text = archive.blob_text(new.blob)?;
     let change = model::change_between(new, &old_text, &new_text, archive.commit_url_base().as_deref());
+    let endpoints = DiffEnds {
+        old: old.map(Endpoint::of),
+        new: Endpoint::of(new),
+        // Newest first: a smaller index is a later version.
+        old_is_newer: old_index.is_some_and(|i| i < new_index),
+    };
 
     let mut out = io::stdout().lock();
     if args.json {
-        write_json(&mut out, &change)?;
+        let json = DiffJson {
+            old: endpoints.old,
+            new: endpoints.new,
+            old_is_newer: endpoints.old_is_newer,
+            change: &change,
+        };
+        write_json(&mut out, &json)?;
         return Ok(ExitCode::SUCCESS);
     }
     let color = match args.color {
@@ -316,13 +338,22 @@ pub fn diff(archive_dir: &Path, args: DiffArgs, clock: Clock) -> Result<ExitCode
         ColorChoice::Never => false,
         ColorChoice::Auto => io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    write!(out, "{}", render_diff(&args.document, &change, color))?;
+    write!(out, "{}", render_diff(&args.document, &endpoints, &change, color))?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// The terminal rendering of a diff: grouped under section headings, `+` added, `-`
-/// removed, `~` changed with `[-old-]{+new+}` words, `>` moved.
-pub fn render_diff(document: &str, change: &Change, color: bool) -> String {
+/// The two versions a diff compares.
+pub struct DiffEnds {
+    /// None when NEW is the document's first version.
+    pub old: Option<Endpoint>,
+    pub new: Endpoint,
+    pub old_is_newer: bool,
+}
+
+/// The terminal rendering of a diff: a header naming both versions, then the sentences
+/// grouped under section headings, `+` added, `-` removed, `~` changed with
+/// `[-old-]{+new+}` words, `>` moved.
+pub fn render_diff(document: &str, ends: &DiffEnds, change: &Change, color: bool) -> String {
     let paint = |code: &str, text: &str| {
         if color {
             format!("\x1b[{code}m{text}\x1b[0m")
@@ -330,12 +361,22 @@ pub fn render_diff(document: &str, change: &Change, color: bool) -> String {
             text.to_string()
         }
     };
-    let mut out = format!(
-        "{document} at {} ({})\n{}\n",
-        change.date.format("%Y-%m-%d %H:%M"),
-        &change.commit[..12],
-        crate::report::summary::describe(&change.counts)
-    );
+    let endpoint = |e: &Endpoint| format!("{}  {}", e.date.format("%Y-%m-%d %H:%M UTC"), &e.commit[..12]);
+    let mut out = format!("{document}\n");
+    match &ends.old {
+        Some(old) => out.push_str(&format!("old  {}\n", endpoint(old))),
+        None => out.push_str("old  none: new is the document's first version\n"),
+    }
+    out.push_str(&format!("new  {}\n", endpoint(&ends.new)));
+    if ends.old_is_newer {
+        out.push_str("note: old is newer than new: this diff reads backwards in time\n");
+    }
+    if ends.old.as_ref().is_some_and(|old| old.commit == ends.new.commit) {
+        out.push_str("old and new are the same version\n");
+        return out;
+    }
+    out.push_str(&crate::report::summary::describe(&change.counts));
+    out.push('\n');
     let mut lines: Vec<(usize, Option<&str>, String)> = Vec::new();
     for s in &change.removed {
         lines.push((s.position, s.heading.as_deref(), paint("31", &format!("- {}", s.text))));
