@@ -9,7 +9,9 @@ use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 /// Normalizes one run of inline text: Unicode NFC; NBSP (U+00A0), U+202F, U+2007 and every
 /// other Unicode space separator become ' '; tabs/newlines/CR become ' '; zero-width and
 /// invisible characters are dropped (U+200B, U+2060, U+FEFF, U+00AD soft hyphen,
-/// U+200E/U+200F marks, U+061C, U+180E, U+2061..U+2064, and other C0/C1 control chars);
+/// U+200E/U+200F marks, U+061C, U+180E, U+2061..U+2064, the noncharacters U+FFFE and
+/// U+FFFF — not allowed in XML 1.0, so they would break the Atom feed — and other C0/C1
+/// control chars);
 /// private-use characters (U+E000..U+F8FF, planes 15-16) are dropped; runs of whitespace
 /// collapse to one space; leading/trailing spaces are trimmed.
 ///
@@ -60,6 +62,8 @@ pub(crate) fn is_invisible(c: char) -> bool {
                 | '\u{202A}'..='\u{202E}'
                 | '\u{2060}'..='\u{2069}'
                 | '\u{FEFF}'
+                | '\u{FFFE}'
+                | '\u{FFFF}'
                 | '\u{E000}'..='\u{F8FF}'
                 | '\u{F0000}'..='\u{10FFFF}'
         )
@@ -617,6 +621,7 @@ mod tests {
         let text = "pri\u{00AD}vacy\u{200B} po\u{2060}li\u{FEFF}cy\u{200E}\u{200F}\u{061C}\u{180E}\u{2061}\u{2064}";
         assert_eq!(normalize_inline(text), "privacy policy");
         assert_eq!(normalize_inline("\u{FEFF}Terms"), "Terms");
+        assert_eq!(normalize_inline("Terms\u{FFFE} of\u{FFFF} Use"), "Terms of Use");
         assert_eq!(normalize_inline("a\u{202A}b\u{202C}c\u{2066}d\u{2069}"), "abcd");
     }
 

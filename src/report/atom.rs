@@ -95,7 +95,17 @@ fn changed(sentence: &ChangedSentence) -> String {
 pub fn xml(text: &str) -> String {
     let allowed: String = text
         .chars()
-        .filter(|c| *c >= ' ' || matches!(c, '\t' | '\n' | '\r'))
+        // XML 1.0 allows neither C0 controls (but tab and line ends) nor U+FFFE/U+FFFF,
+        // which texts recorded before the canonicalizer dropped them may hold.
+        .filter(|c| (*c >= ' ' || matches!(c, '\t' | '\n' | '\r')) && !matches!(c, '\u{FFFE}' | '\u{FFFF}'))
         .collect();
     super::html::escape(&allowed)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn text_outside_xml_1_0_is_dropped() {
+        assert_eq!(super::xml("a\u{1}b\u{FFFE}c\u{FFFF}d <e>\tf"), "abcd &lt;e&gt;\tf");
+    }
 }

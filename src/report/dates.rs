@@ -1,5 +1,9 @@
 //! The date a document declares for itself: "Last updated: March 2, 2026", "Effective
-//! date: 2026-03-02", "Dernière mise à jour : 2 mars 2026", "Stand: 02.03.2026".
+//! date: 2026-03-02", "Dernière mise à jour : 2 mars 2026", "Stand: 02.03.2026",
+//! "Ultimo aggiornamento: 5 maggio 2025", "3 de marzo de 2025".
+//!
+//! The cases it must read (and the lines it must not take for a date) are in
+//! `tests/data/declared-dates.tsv`, one block per language: add a line there first.
 
 use chrono::NaiveDate;
 
@@ -27,9 +31,32 @@ const LEADS: &[&str] = &[
     "letzte aktualisierung",
     "stand:",
     "gültig ab",
+    "zuletzt geändert",
+    "datum des inkrafttretens",
     "última actualización",
+    "última modificación",
+    "fecha de entrada en vigor",
+    "actualizado el",
+    "vigente desde",
     "ultima modifica",
     "ultimo aggiornamento",
+    "data di entrata in vigore",
+    "aggiornato il",
+    "in vigore dal",
+    "última atualização",
+    "data de vigência",
+    "atualizado em",
+    "em vigor a partir de",
+    "laatst bijgewerkt",
+    "laatste update",
+    "laatst gewijzigd",
+    "ingangsdatum",
+];
+
+/// Words that may stand between a date's parts or before it ("3 de marzo de 2025",
+/// "the 21st day of May", "am 5. Mai", "op 17-12-2024") and say nothing.
+const FILLERS: &[&str] = &[
+    "the", "day", "of", "on", "de", "del", "el", "le", "du", "am", "den", "il", "dal", "em", "op",
 ];
 
 const MONTHS: &[(&str, u32)] = &[
@@ -88,6 +115,37 @@ const MONTHS: &[(&str, u32)] = &[
     ("octubre", 10),
     ("noviembre", 11),
     ("diciembre", 12),
+    ("setiembre", 9),
+    ("janv", 1),
+    ("févr", 2),
+    ("avr", 4),
+    ("juil", 7),
+    ("déc", 12),
+    ("okt", 10),
+    ("dez", 12),
+    ("gennaio", 1),
+    ("febbraio", 2),
+    ("aprile", 4),
+    ("maggio", 5),
+    ("giugno", 6),
+    ("luglio", 7),
+    ("settembre", 9),
+    ("ottobre", 10),
+    ("dicembre", 12),
+    ("janeiro", 1),
+    ("fevereiro", 2),
+    ("março", 3),
+    ("maio", 5),
+    ("junho", 6),
+    ("julho", 7),
+    ("setembro", 9),
+    ("outubro", 10),
+    ("dezembro", 12),
+    ("januari", 1),
+    ("februari", 2),
+    ("maart", 3),
+    ("mei", 5),
+    ("augustus", 8),
 ];
 
 /// The first date a lead phrase introduces, looking at most a few words past it.
@@ -117,60 +175,64 @@ pub fn declared_date(text: &str) -> Option<NaiveDate> {
 }
 
 /// Parses the first date in `s`: `2026-03-02`, `March 2, 2026`, `2 March 2026`,
-/// `2 mars 2026`, `02.03.2026`, `02/03/2026` (day first unless that is impossible).
+/// `3rd March 2025`, `2 mars 2026`, `3 de marzo de 2025`, `02.03.2026`, `02/03/2026`
+/// (day first unless that is impossible).
 fn parse_date(s: &str) -> Option<NaiveDate> {
     let words: Vec<&str> = s
-        .split(|c: char| c.is_whitespace() || matches!(c, ',' | ':' | '(' | ')' | '–' | '—'))
-        .filter(|w| !w.is_empty())
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | ':' | ';' | '(' | ')' | '–' | '—'))
+        .filter(|w| !w.is_empty() && !FILLERS.contains(w))
         .take(6)
         .collect();
+    let month = |w: Option<&&str>| {
+        let w = w?.trim_end_matches(['.', ',']);
+        MONTHS.iter().find(|(name, _)| *name == w).map(|(_, m)| *m)
+    };
+    let year = |w: Option<&&str>| {
+        w?.trim_end_matches(['.', ','])
+            .parse::<i32>()
+            .ok()
+            .filter(|y| (1900..=2999).contains(y))
+    };
     for (i, word) in words.iter().enumerate() {
-        let word = word.trim_end_matches('.');
-        let number = |w: Option<&&str>| {
-            w.and_then(|w| {
-                w.trim_end_matches(['.', ','])
-                    .trim_end_matches("th")
-                    .trim_end_matches("st")
-                    .trim_end_matches("nd")
-                    .trim_end_matches("rd")
-                    .parse::<u32>()
-                    .ok()
-            })
-        };
-        let month = |w: &str| {
-            MONTHS
-                .iter()
-                .find(|(name, _)| *name == w.trim_end_matches(['.', ',']))
-                .map(|(_, m)| *m)
-        };
         if let Some(date) = numeric_date(word) {
             return Some(date);
         }
-        // Month D, YYYY
-        if let (Some(m), Some(d), Some(y)) = (month(word), number(words.get(i + 1)), number(words.get(i + 2)))
-            && let Some(date) = NaiveDate::from_ymd_opt(y as i32, m, d)
-        {
-            return Some(date);
+        let at = |k: usize| words.get(i + k);
+        // Month D, YYYY ("March 3rd, 2025")
+        if let (Some(m), Some(d), Some(y)) = (month(at(0)), day(at(1)), year(at(2))) {
+            return NaiveDate::from_ymd_opt(y, m, d);
         }
-        // D Month YYYY (also "1er mars 2026")
-        let day = word.trim_end_matches("er").parse::<u32>().ok();
-        if let (Some(d), Some(m), Some(y)) = (day, words.get(i + 1).and_then(|w| month(w)), number(words.get(i + 2)))
-            && let Some(date) = NaiveDate::from_ymd_opt(y as i32, m, d)
-        {
-            return Some(date);
+        // D Month YYYY ("3rd March 2025", "1er mars 2026", "5. Mai 2025")
+        if let (Some(d), Some(m), Some(y)) = (day(at(0)), month(at(1)), year(at(2))) {
+            return NaiveDate::from_ymd_opt(y, m, d);
         }
         // Month YYYY: the first of the month.
-        if let (Some(m), Some(y)) = (month(word), number(words.get(i + 1)))
-            && y > 1900
-            && let Some(date) = NaiveDate::from_ymd_opt(y as i32, m, 1)
-        {
-            return Some(date);
+        if let (Some(m), Some(y)) = (month(at(0)), year(at(1))) {
+            return NaiveDate::from_ymd_opt(y, m, 1);
         }
     }
     None
 }
 
+/// A day of the month, with its ordinal mark if any: `3`, `3rd`, `1st`, `1er`, `1º`,
+/// `1°`, `5.`.
+fn day(word: Option<&&str>) -> Option<u32> {
+    let word = word?.trim_end_matches(['.', ',']);
+    let digits = word.bytes().take_while(u8::is_ascii_digit).count();
+    let (number, mark) = word.split_at(digits);
+    if !matches!(mark, "" | "st" | "nd" | "rd" | "th" | "er" | "º" | "°" | "ª") {
+        return None;
+    }
+    number.parse().ok().filter(|d| (1..=31).contains(d))
+}
+
 fn numeric_date(word: &str) -> Option<NaiveDate> {
+    // An RFC 3339 time's date: "2025-03-05t10" once lower-cased and split at ':'.
+    let word = word.trim_end_matches('.');
+    let word = match word.split_once('t') {
+        Some((date, time)) if time.bytes().all(|b| b.is_ascii_digit()) => date,
+        _ => word,
+    };
     let parts: Vec<&str> = word.split(['-', '/', '.']).collect();
     let [a, b, c] = parts.as_slice() else { return None };
     let (a, b, c): (u32, u32, u32) = (a.parse().ok()?, b.parse().ok()?, c.parse().ok()?);
@@ -210,5 +272,37 @@ mod tests {
         assert_eq!(declared_date("Last Updated: 12/31/2025\n"), date(2025, 12, 31));
         assert_eq!(declared_date("Last modified: November 2025\n"), date(2025, 11, 1));
         assert_eq!(declared_date("We updated our terms.\nNo date here.\n"), None);
+    }
+
+    /// Every line of `tests/data/declared-dates.tsv` gives its expected date (or none).
+    #[test]
+    fn declared_dates_table() {
+        let table = include_str!("../../tests/data/declared-dates.tsv");
+        let mut failures = Vec::new();
+        let mut cases = 0;
+        for (i, row) in table.lines().enumerate() {
+            if row.starts_with('#') || row.trim().is_empty() {
+                continue;
+            }
+            let (line, expected) = row
+                .split_once('\t')
+                .unwrap_or_else(|| panic!("declared-dates.tsv:{}: expected LINE<tab>DATE or none", i + 1));
+            let expected = match expected.trim() {
+                "none" => None,
+                text => Some(NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap_or_else(|_| {
+                    panic!("declared-dates.tsv:{}: {text:?} is neither YYYY-MM-DD nor none", i + 1)
+                })),
+            };
+            cases += 1;
+            let found = declared_date(&format!("# Policy\n\n{line}\n"));
+            if found != expected {
+                failures.push(format!(
+                    "declared-dates.tsv:{}: {line:?}: expected {expected:?}, found {found:?}",
+                    i + 1
+                ));
+            }
+        }
+        assert!(cases >= 60, "only {cases} cases");
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 }
