@@ -13,6 +13,7 @@ mod default_declarations;
 mod export;
 mod extract;
 mod failure_tracking;
+mod golden;
 mod history;
 mod import_ota;
 mod import_wayback;
