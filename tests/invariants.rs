@@ -11,6 +11,7 @@ use clausewatch::canon::text::{is_cjk_terminator, normalize_inline, split_senten
 use clausewatch::canon::{self, Selection};
 use clausewatch::declaration::{self, ota};
 use clausewatch::report::diff::{SentenceChange, TextDiff, diff_texts};
+use clausewatch::report::words::{WordPiece, word_diff};
 
 /// The content types a fuzzed body is served with: the decoder picks the body's kind
 /// and charset from them (and from the bytes).
@@ -141,6 +142,47 @@ pub fn diff_applies(old: &str, new: &str) {
     assert!(
         diff_texts(old, old).counts.is_empty(),
         "a text differs from itself: {old:?}"
+    );
+    for change in &diff.changes {
+        if let SentenceChange::Changed { old, new, .. } = change {
+            word_diff_holds(old, new);
+        }
+    }
+}
+
+/// The word diff of two sentences: its pieces rebuild each side (same and removed the
+/// old, same and added the new); no two neighbours are of one kind, and a removal comes
+/// before the addition that replaces it.
+pub fn word_diff_holds(old: &str, new: &str) {
+    let pieces = word_diff(old, new);
+    let side = |keep_added: bool| -> String {
+        pieces
+            .iter()
+            .filter_map(|p| match p {
+                WordPiece::Same(t) => Some(t.as_str()),
+                WordPiece::Removed(t) if !keep_added => Some(t.as_str()),
+                WordPiece::Added(t) if keep_added => Some(t.as_str()),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(side(false), old, "old side of {pieces:?}");
+    assert_eq!(side(true), new, "new side of {pieces:?}");
+    for pair in pieces.windows(2) {
+        assert!(
+            std::mem::discriminant(&pair[0]) != std::mem::discriminant(&pair[1]),
+            "unmerged neighbours in {pieces:?} ({old:?} -> {new:?})"
+        );
+        assert!(
+            !matches!(pair, [WordPiece::Added(_), WordPiece::Removed(_)]),
+            "an addition before its removal in {pieces:?} ({old:?} -> {new:?})"
+        );
+    }
+    assert!(
+        pieces
+            .iter()
+            .all(|p| !matches!(p, WordPiece::Same(t) | WordPiece::Removed(t) | WordPiece::Added(t) if t.is_empty())),
+        "an empty piece in {pieces:?}"
     );
 }
 

@@ -262,6 +262,42 @@ fn declaration_parsers_answer_any_text() {
     });
 }
 
+/// Pieces of a sentence for the word diff: words, spaces, punctuation, other scripts.
+const WORD_PIECES: &[&str] = &[
+    "We",
+    "our",
+    "Services",
+    "the",
+    "Platform",
+    "data",
+    "data",
+    "30",
+    "90",
+    " ",
+    " ",
+    " ",
+    ", ",
+    ",",
+    ".",
+    "—",
+    "(",
+    ")",
+    "e.g.",
+    "café",
+    "個人情報",
+    "\u{301}",
+    "-",
+    "'s",
+];
+
+#[test]
+fn word_diff_rebuilds_both_sentences() {
+    let sentence = || joined(WORD_PIECES, 0..30, "");
+    holds(2000, (sentence(), sentence()), |(old, new)| {
+        invariants::word_diff_holds(&old, &new)
+    });
+}
+
 #[test]
 fn diff_rebuilds_the_new_text_from_the_old() {
     let text = || joined(LINES, 0..14, "\n");
