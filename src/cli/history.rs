@@ -284,6 +284,18 @@ fn version_at(versions: &[VersionRecord], spec: &str, document: &str, now: DateT
         .map_err(reference_error)
 }
 
+/// The version that the version at `index` replaced, as its commit recorded it (the
+/// blob it replaced): what `git show` compares with, and what `log` and reports count.
+/// Normally the next older version; None for a first version.
+fn replaced_by(versions: &[VersionRecord], index: usize) -> Option<usize> {
+    let blob = versions[index].previous_blob?;
+    let older = index + 1..versions.len();
+    older
+        .clone()
+        .find(|&i| versions[i].blob == blob)
+        .or_else(|| older.min())
+}
+
 /// `diff DOC` shows the latest change, `diff DOC REF` the change REF made (REF against
 /// the version before it, as `git show`), `diff DOC OLD NEW` from OLD to NEW.
 pub fn diff(archive_dir: &Path, args: DiffArgs, clock: Clock) -> Result<ExitCode, CliError> {
@@ -306,9 +318,9 @@ pub fn diff(archive_dir: &Path, args: DiffArgs, clock: Clock) -> Result<ExitCode
         ),
         (Some(one), None) | (None, Some(one)) => {
             let new = version_at(&versions, one, &args.document, now)?;
-            (Some(new + 1).filter(|&i| i < versions.len()), new)
+            (replaced_by(&versions, new), new)
         }
-        (None, None) => (Some(1).filter(|&i| i < versions.len()), 0),
+        (None, None) => (replaced_by(&versions, 0), 0),
     };
     let new = &versions[new_index];
     let old = old_index.map(|i| &versions[i]);
