@@ -14,6 +14,7 @@ const LEADS: &[&str] = &[
     "last modified",
     "last revised",
     "effective date",
+    "effective:",
     "effective as of",
     "effective from",
     "effective on",
@@ -52,6 +53,10 @@ const LEADS: &[&str] = &[
     "laatst gewijzigd",
     "ingangsdatum",
 ];
+
+/// Words that introduce a date only at the start of a line ("Effective May 30, 2025"):
+/// elsewhere they are ordinary words ("effective measures").
+const LINE_LEADS: &[&str] = &["effective"];
 
 /// Words that may stand between a date's parts or before it ("3 de marzo de 2025",
 /// "the 21st day of May", "am 5. Mai", "op 17-12-2024") and say nothing.
@@ -154,20 +159,41 @@ pub fn declared_date(text: &str) -> Option<NaiveDate> {
     // then only for those line by line. Reports and sites call this for every version.
     let whole = text.to_lowercase();
     let present: Vec<&str> = LEADS.iter().copied().filter(|lead| whole.contains(lead)).collect();
-    if present.is_empty() {
+    let line_leads = LINE_LEADS.iter().any(|lead| whole.contains(lead));
+    if present.is_empty() && !line_leads {
         return None;
     }
     for line in text.lines() {
-        let lower = line.to_lowercase();
+        // Emphasis marks are layout: "**Last Updated:** April 20**th**, 2025".
+        let lower: String = line
+            .to_lowercase()
+            .chars()
+            .filter(|c| !matches!(c, '*' | '_'))
+            .collect();
         for lead in &present {
             let mut from = 0;
             while let Some(pos) = lower[from..].find(lead) {
                 let after = from + pos + lead.len();
+                // "An update ... will be effective on July 26" announces the next
+                // version; this one's date is elsewhere.
+                let announced = lower[..from + pos].trim_end().ends_with("will be");
                 let window: String = lower[after..].chars().take(48).collect();
-                if let Some(date) = parse_date(&window) {
+                if !announced && let Some(date) = parse_date(&window) {
                     return Some(date);
                 }
                 from = after;
+            }
+        }
+        // A line that opens with "Effective", when no other lead on it gave a date.
+        if line_leads {
+            let start = lower.trim_start_matches(['#', '>', '-', ' ']);
+            for lead in LINE_LEADS {
+                if let Some(rest) = start.strip_prefix(lead)
+                    && rest.starts_with(' ')
+                    && let Some(date) = parse_date(&rest.chars().take(48).collect::<String>())
+                {
+                    return Some(date);
+                }
             }
         }
     }
