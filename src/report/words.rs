@@ -147,30 +147,72 @@ fn group_runs(pieces: Vec<WordPiece>) -> Vec<WordPiece> {
             }
         }
         let run = &pieces[i..end];
+        let (mut old, mut new) = (String::new(), String::new());
+        for piece in run {
+            match piece {
+                WordPiece::Same(t) => {
+                    old.push_str(t);
+                    new.push_str(t);
+                }
+                WordPiece::Removed(t) => old.push_str(t),
+                WordPiece::Added(t) => new.push_str(t),
+            }
+        }
         let has_removed = run.iter().any(|p| matches!(p, WordPiece::Removed(_)));
         let has_added = run.iter().any(|p| matches!(p, WordPiece::Added(_)));
-        if has_removed && has_added {
-            let (mut old, mut new) = (String::new(), String::new());
-            for piece in run {
-                match piece {
-                    WordPiece::Same(t) => {
-                        old.push_str(t);
-                        new.push_str(t);
+        let grouped: Option<[WordPiece; 2]> = if has_removed && has_added {
+            Some([WordPiece::Removed(old), WordPiece::Added(new)])
+        } else if has_removed {
+            // Only words taken out, the separators between them also on the new side
+            // (`history[- on-] [-the Platform, -]and`): one removal beside them
+            // (`history [-on the Platform, -]and`), when they stand at one end.
+            split_shared(&old, &new).map(|(before, gone, after)| {
+                if before.is_empty() {
+                    [WordPiece::Removed(gone.to_string()), WordPiece::Same(after.to_string())]
+                } else {
+                    [
+                        WordPiece::Same(before.to_string()),
+                        WordPiece::Removed(gone.to_string()),
+                    ]
+                }
+            })
+        } else {
+            split_shared(&new, &old).map(|(before, came, after)| {
+                if before.is_empty() {
+                    [WordPiece::Added(came.to_string()), WordPiece::Same(after.to_string())]
+                } else {
+                    [WordPiece::Same(before.to_string()), WordPiece::Added(came.to_string())]
+                }
+            })
+        };
+        match grouped {
+            Some(pieces) => {
+                for piece in pieces {
+                    if !matches!(&piece, WordPiece::Same(t) | WordPiece::Removed(t) | WordPiece::Added(t) if t.is_empty())
+                    {
+                        push(&mut out, piece);
                     }
-                    WordPiece::Removed(t) => old.push_str(t),
-                    WordPiece::Added(t) => new.push_str(t),
                 }
             }
-            push(&mut out, WordPiece::Removed(old));
-            push(&mut out, WordPiece::Added(new));
-        } else {
-            for piece in run {
-                push(&mut out, piece.clone());
+            None => {
+                for piece in run {
+                    push(&mut out, piece.clone());
+                }
             }
         }
         i = end;
     }
     out
+}
+
+/// `longer` as `shared` followed or preceded by the rest: (shared, rest, "") or
+/// ("", rest, shared); None when `shared` is at neither end.
+fn split_shared<'a>(longer: &'a str, shared: &'a str) -> Option<(&'a str, &'a str, &'a str)> {
+    if let Some(rest) = longer.strip_prefix(shared) {
+        Some((shared, rest, ""))
+    } else {
+        longer.strip_suffix(shared).map(|rest| ("", rest, shared))
+    }
 }
 
 /// Plain-text rendering in `git diff --word-diff` style: `[-old-]{+new+}`.
@@ -252,6 +294,21 @@ mod tests {
         assert_eq!(
             render_plain(&word_diff("We keep logs.", "We keep server logs.")),
             "We keep {+server +}logs."
+        );
+        // Words taken out (or put in) at several places between spaces: one run.
+        assert_eq!(
+            render_plain(&word_diff(
+                "your search history on the Platform, and your settings",
+                "your search history and your settings"
+            )),
+            "your search history [-on the Platform, -]and your settings"
+        );
+        assert_eq!(
+            render_plain(&word_diff(
+                "feedback about your use",
+                "feedback or inquiries about your use"
+            )),
+            "feedback {+or inquiries +}about your use"
         );
         // A removal and a separate insertion, with an unchanged word between, stay apart.
         assert_eq!(
