@@ -44,7 +44,8 @@ pub struct DiffArgs {
     /// the version before it), as `git show` does [default: latest].
     #[arg(value_name = "OLD|REF")]
     pub old: Option<String>,
-    /// With it, the diff runs from the version before (OLD) to this one.
+    /// The newer version, in the same forms: given two versions, the diff runs from OLD
+    /// to NEW.
     pub new: Option<String>,
     /// Print JSON.
     #[arg(long)]
