@@ -7,8 +7,9 @@
 //! between two changed words join the run.
 //!
 //! The diff is Myers' (linear space, time proportional to the sentence's length times
-//! the number of differences). A sentence too long to compare word by word in bounded
-//! time — a whole page glued into one "sentence", or one reordered at length — is shown
+//! the number of differences). A sentence whose changed middle (between the words both
+//! forms start and end with) is too long to compare word by word in bounded time — a
+//! whole page glued into one "sentence", or one reordered at length — shows that middle
 //! as replaced: its old form removed and its new form added, which is still exact.
 
 use std::time::{Duration, Instant};
@@ -16,10 +17,10 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use similar::{Algorithm, DiffOp};
 
-/// Beyond this many tokens (words and the separators between them, both sides together)
-/// a sentence is shown as replaced rather than compared word by word. About 2,500 words
-/// a side: longer than any real sentence, and Myers' worst case stays well under a
-/// second here.
+/// Beyond this many tokens (words and the separators between them, both sides together,
+/// not counting the words both forms start and end with) a sentence is shown as
+/// replaced rather than compared word by word. About 2,500 words a side: longer than
+/// any real sentence, and Myers' worst case stays well under a second here.
 pub const MAX_WORD_DIFF_TOKENS: usize = 10_000;
 /// A guard on top of the size bound, for the worst case of a sentence just under it:
 /// past this, the diff so far is coarsened (still exact, just fewer shared words).
@@ -63,8 +64,23 @@ fn tokens(sentence: &str) -> Vec<&str> {
 pub fn word_diff(old: &str, new: &str) -> Vec<WordPiece> {
     let a = tokens(old);
     let b = tokens(new);
-    if a.len() + b.len() > MAX_WORD_DIFF_TOKENS {
-        return replaced(old, new);
+    // The words both forms start and end with cost nothing to find; only what lies
+    // between them is bounded.
+    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let suffix = a[prefix..]
+        .iter()
+        .rev()
+        .zip(b[prefix..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    if a.len() + b.len() - 2 * (prefix + suffix) > MAX_WORD_DIFF_TOKENS {
+        let pieces = [
+            WordPiece::Same(a[..prefix].concat()),
+            WordPiece::Removed(a[prefix..a.len() - suffix].concat()),
+            WordPiece::Added(b[prefix..b.len() - suffix].concat()),
+            WordPiece::Same(a[a.len() - suffix..].concat()),
+        ];
+        return pieces.into_iter().filter(|p| !is_empty(p)).collect();
     }
     let deadline = Instant::now() + WORD_DIFF_DEADLINE;
     let mut pieces: Vec<WordPiece> = Vec::new();
@@ -101,12 +117,8 @@ pub fn word_diff(old: &str, new: &str) -> Vec<WordPiece> {
     group_runs(pieces)
 }
 
-/// A sentence shown as replaced as a whole.
-fn replaced(old: &str, new: &str) -> Vec<WordPiece> {
-    [WordPiece::Removed(old.to_string()), WordPiece::Added(new.to_string())]
-        .into_iter()
-        .filter(|p| !matches!(p, WordPiece::Removed(t) | WordPiece::Added(t) if t.is_empty()))
-        .collect()
+fn is_empty(piece: &WordPiece) -> bool {
+    matches!(piece, WordPiece::Same(t) | WordPiece::Removed(t) | WordPiece::Added(t) if t.is_empty())
 }
 
 /// Appends a piece, merging it into the last one when they are of the same kind, and
@@ -357,7 +369,27 @@ mod tests {
         assert!(took < Duration::from_secs(2), "word diff of 40k words took {took:?}");
         assert_eq!(
             pieces,
-            vec![WordPiece::Removed(old.clone()), WordPiece::Added(new.clone())]
+            vec![
+                WordPiece::Removed(old[..old.len() - 1].to_string()),
+                WordPiece::Added(new[..new.len() - 1].to_string()),
+                WordPiece::Same(".".into()),
+            ],
+            "shown as replaced but for the shared full stop"
+        );
+
+        // A long sentence changed in one word keeps its word detail: only the changed
+        // middle is bounded.
+        let long = words.join(" ");
+        let at = long.find("w17 ").unwrap();
+        let edited = long.replacen("w17 ", "w17b ", 1);
+        assert_eq!(
+            word_diff(&long, &edited),
+            vec![
+                WordPiece::Same(long[..at].to_string()),
+                WordPiece::Removed("w17".into()),
+                WordPiece::Added("w17b".into()),
+                WordPiece::Same(long[at + 3..].to_string()),
+            ]
         );
 
         // Just under the size bound, the diff is still word by word and exact: a clause
