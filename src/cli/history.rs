@@ -247,7 +247,7 @@ pub fn log(archive_dir: &Path, args: LogArgs, clock: Clock) -> Result<ExitCode, 
     Ok(ExitCode::SUCCESS)
 }
 
-/// One end of a diff: the version, or none before a document's first version.
+/// One end of a diff: a version's commit and date.
 #[derive(Serialize)]
 pub struct Endpoint {
     pub commit: String,
