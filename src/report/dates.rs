@@ -159,11 +159,15 @@ pub fn declared_date(text: &str) -> Option<NaiveDate> {
     // then only for those line by line. Reports and sites call this for every version.
     let whole = text.to_lowercase();
     let present: Vec<&str> = LEADS.iter().copied().filter(|lead| whole.contains(lead)).collect();
-    let line_leads = LINE_LEADS.iter().any(|lead| whole.contains(lead));
+    let line_leads = text.lines().any(opens_with_line_lead);
     if present.is_empty() && !line_leads {
         return None;
     }
     for line in text.lines() {
+        let opens = line_leads && opens_with_line_lead(line);
+        if present.is_empty() && !opens {
+            continue;
+        }
         // Emphasis marks are layout: "**Last Updated:** April 20**th**, 2025".
         let lower: String = line
             .to_lowercase()
@@ -185,7 +189,7 @@ pub fn declared_date(text: &str) -> Option<NaiveDate> {
             }
         }
         // A line that opens with "Effective", when no other lead on it gave a date.
-        if line_leads {
+        if opens {
             let start = lower.trim_start_matches(['#', '>', '-', ' ']);
             for lead in LINE_LEADS {
                 if let Some(rest) = start.strip_prefix(lead)
@@ -198,6 +202,17 @@ pub fn declared_date(text: &str) -> Option<NaiveDate> {
         }
     }
     None
+}
+
+/// Whether a line opens with a [`LINE_LEADS`] word (past Markdown marks), without
+/// allocating: most lines of most texts do not, and this runs on every line.
+fn opens_with_line_lead(line: &str) -> bool {
+    let start = line.trim_start_matches(['#', '>', '-', ' ', '*', '_']);
+    LINE_LEADS.iter().any(|lead| {
+        start
+            .get(..lead.len())
+            .is_some_and(|word| word.eq_ignore_ascii_case(lead))
+    })
 }
 
 /// Parses the first date in `s`: `2026-03-02`, `March 2, 2026`, `2 March 2026`,
