@@ -128,6 +128,8 @@ pub struct Overrides {
     pub retries: Option<u32>,
     pub retry_delay: Option<f64>,
     pub max_body_mb: Option<u64>,
+    /// Seconds a page may take to render in the browser.
+    pub browser_timeout: Option<f64>,
     pub author_name: Option<String>,
     pub author_email: Option<String>,
     pub allow_private: bool,
@@ -210,7 +212,11 @@ impl Settings {
             executable: file.browser.executable.clone(),
             user_agent: fetch.user_agent.clone(),
             accept_language: fetch.accept_language.clone(),
-            timeout: seconds("browser.timeout", file.browser.timeout, browser_defaults.timeout)?,
+            timeout: seconds(
+                "browser.timeout",
+                over.browser_timeout.or(file.browser.timeout),
+                browser_defaults.timeout,
+            )?,
             settle: seconds("browser.settle", file.browser.settle, browser_defaults.settle)?,
             allow_private: over.allow_private,
         };
@@ -250,7 +256,8 @@ pub struct AlertSettings {
 pub struct AlertOverrides {
     /// `--notify` (all of them), else `CLAUSEWATCH_NOTIFY`; replaces the file's list.
     pub notify: Option<Vec<String>>,
-    pub remind_after: Option<String>,
+    /// `--remind-after`, already read: `Some(None)` is "never".
+    pub remind_after: Option<Option<chrono::Duration>>,
     pub github_issues: bool,
 }
 
@@ -275,9 +282,8 @@ impl AlertSettings {
             message: e.to_string(),
         };
         let remind_after = match (&over.remind_after, &file.failures.remind_after) {
-            (Some(text), _) | (None, Some(IntervalValue::Text(text))) => {
-                status::parse_interval(text).map_err(interval_error)?
-            }
+            (Some(given), _) => *given,
+            (None, Some(IntervalValue::Text(text))) => status::parse_interval(text).map_err(interval_error)?,
             (None, Some(IntervalValue::Hours(hours))) => {
                 status::parse_interval(&hours.to_string()).map_err(interval_error)?
             }
@@ -343,7 +349,7 @@ mod tests {
 
         let over = AlertOverrides {
             notify: Some(vec!["https://a.example/1".into(), "https://b.example/2".into()]),
-            remind_after: Some("never".into()),
+            remind_after: Some(None),
             github_issues: false,
         };
         let settings = AlertSettings::resolve(&file, &over, env).unwrap();

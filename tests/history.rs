@@ -101,9 +101,12 @@ fn log_lists_versions_newest_first_with_kinds_and_counts() {
     assert_eq!(kinds, ["substantive", "cosmetic"]);
     assert_eq!(json[0]["counts"]["added"], 1);
     assert_eq!(json[0]["declared_date"], "2026-01-01");
-    assert_eq!(
-        archive.run_at(DAY4, &["log", "nobody"]).1,
-        "no versions recorded for nobody\n"
+    // An unknown name is a usage error (it used to print "no versions recorded").
+    let (code, stdout, stderr) = archive.run_at(DAY4, &["log", "nobody"]);
+    assert_eq!((code, stdout.as_str()), (2, ""), "{stderr}");
+    assert!(
+        stderr.contains("no service \"nobody\" is declared or recorded (known: "),
+        "{stderr}"
     );
 }
 

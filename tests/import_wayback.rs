@@ -186,7 +186,10 @@ fn captures_are_listed_thinned_fetched_and_recorded_in_order() {
     // Bad input is named.
     let (code, _, stderr) = run(&archive, &server, &["--from", "23"]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("--from \"23\": give a year"), "{stderr}");
+    assert!(
+        stderr.contains("'--from <YEAR>': \"23\" is not a year (2019) or a longer timestamp prefix"),
+        "{stderr}"
+    );
     let (code, _, stderr) = archive.run(&["import", "wayback", "openai/nothing"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("openai declares no document \"nothing\""), "{stderr}");

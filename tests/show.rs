@@ -134,9 +134,13 @@ fn references_that_name_no_version_say_why() {
         stderr.contains("no version of acme/privacy-policy has a commit id starting with ffffffff"),
         "{stderr}"
     );
+    // A document neither declared nor recorded is named as unknown.
     let (code, _, stderr) = archive.run(&["show", "acme/terms@latest"]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("acme/terms has no recorded versions"), "{stderr}");
+    assert!(
+        stderr.contains("acme declares or records no document \"terms\" (it has: privacy-policy)"),
+        "{stderr}"
+    );
     let (code, _, stderr) = archive.run(&["show", "acme/privacy-policy"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("write SERVICE/TYPE@DATE"), "{stderr}");

@@ -6,6 +6,7 @@ mod support;
 mod alerts;
 mod archive_safety;
 mod browser;
+mod cli;
 mod corpus;
 mod corpus_archive;
 mod declarations;

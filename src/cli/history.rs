@@ -5,12 +5,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, anyhow};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
+use super::args::{self, DocumentSpec, KnownDocuments, When};
 use super::{CliError, runtime, usage, write_json};
-use crate::archive::history::{DocumentFilter, VersionRecord};
+use crate::archive::history::VersionRecord;
 use crate::archive::reference::{ReferenceError, VersionSpec};
 use crate::archive::{Archive, ChangeKind};
 use crate::clock::Clock;
@@ -22,13 +23,14 @@ use crate::report::{Counts, atom, blame, markdown};
 #[derive(Debug, Args)]
 pub struct LogArgs {
     /// SERVICE or SERVICE/TYPE (default: every document).
-    pub document: Option<String>,
+    #[arg(value_name = "SERVICE[/TYPE]")]
+    pub document: Option<DocumentSpec>,
     /// Only versions fetched on or after DATE (YYYY-MM-DD, RFC 3339, or 7d / 2w ago).
     #[arg(long, value_name = "DATE")]
-    pub since: Option<String>,
+    pub since: Option<When>,
     /// Only versions fetched before the end of DATE.
     #[arg(long, value_name = "DATE")]
-    pub until: Option<String>,
+    pub until: Option<When>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -37,7 +39,8 @@ pub struct LogArgs {
 #[derive(Debug, Args)]
 pub struct DiffArgs {
     /// SERVICE/TYPE.
-    pub document: String,
+    #[arg(value_name = "SERVICE/TYPE", value_parser = args::document)]
+    pub document: DocumentSpec,
     /// A version: a commit id (or prefix), a date (the version in force at its end), an
     /// RFC 3339 time, 7d / 2w ago, latest, or ~N (N versions before the latest); REF~N
     /// and REF^ step back from it. Alone, it shows the change that version made (against
@@ -74,16 +77,18 @@ pub enum ReportFormat {
 pub struct ReportArgs {
     /// The first day of the period (YYYY-MM-DD, RFC 3339, or 7d / 2w ago).
     #[arg(long, value_name = "DATE")]
-    pub since: String,
+    pub since: When,
     /// The last day of the period, included [default: now].
     #[arg(long, value_name = "DATE")]
-    pub until: Option<String>,
+    pub until: Option<When>,
     /// Only this SERVICE or SERVICE/TYPE.
     #[arg(long, value_name = "SERVICE[/TYPE]")]
-    pub document: Option<String>,
+    pub document: Option<DocumentSpec>,
     /// Only changes that touch this provision (repeatable).
     #[arg(long, value_name = "ID")]
     pub provision: Vec<String>,
+    /// The output: Markdown to paste into an article, an HTML page, JSON for scripts,
+    /// or an Atom feed.
     #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
     pub format: ReportFormat,
     /// Write to FILE instead of standard output.
@@ -94,7 +99,8 @@ pub struct ReportArgs {
 #[derive(Debug, Args)]
 pub struct FeedArgs {
     /// SERVICE or SERVICE/TYPE (default: every document).
-    pub document: Option<String>,
+    #[arg(value_name = "SERVICE[/TYPE]")]
+    pub document: Option<DocumentSpec>,
     /// Write to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -109,50 +115,26 @@ pub struct FeedArgs {
 #[derive(Debug, Args)]
 pub struct BlameArgs {
     /// SERVICE/TYPE.
-    pub document: String,
+    #[arg(value_name = "SERVICE/TYPE", value_parser = args::document)]
+    pub document: DocumentSpec,
     /// Blame the version in force at the end of DATE instead of the latest.
     #[arg(long, value_name = "DATE")]
-    pub at: Option<String>,
+    pub at: Option<When>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
 }
 
-/// A point in time from the command line. A bare date means its start (UTC) — or, with
-/// `end_of_day`, the start of the next day, so `--until 2026-03-02` includes that day.
-pub(super) fn parse_when(text: &str, now: DateTime<Utc>, end_of_day: bool) -> Result<DateTime<Utc>, CliError> {
-    let text = text.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Ok(t.with_timezone(&Utc));
+/// Ok when the archive declares or has recorded every named document.
+pub(super) fn check_known<'a>(
+    archive: &Archive,
+    specs: impl IntoIterator<Item = &'a DocumentSpec>,
+) -> Result<(), CliError> {
+    let specs: Vec<&DocumentSpec> = specs.into_iter().collect();
+    if specs.is_empty() {
+        return Ok(());
     }
-    if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        let day = if end_of_day { day.succ_opt().unwrap_or(day) } else { day };
-        return Ok(day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
-    }
-    let (number, unit) = text.split_at(text.len().saturating_sub(1));
-    if let Ok(n) = number.parse::<i64>() {
-        let span = match unit {
-            "d" => Some(Duration::days(n)),
-            "w" => Some(Duration::weeks(n)),
-            "h" => Some(Duration::hours(n)),
-            _ => None,
-        };
-        if let Some(span) = span {
-            return Ok(now - span);
-        }
-    }
-    Err(usage(anyhow!(
-        "{text:?} is not a date: use YYYY-MM-DD, an RFC 3339 time, or 7d / 2w / 12h ago"
-    )))
-}
-
-pub(super) fn document_spec(spec: &str) -> Result<(String, String), CliError> {
-    match spec.split_once('/') {
-        Some((s, t)) if !s.is_empty() && !t.is_empty() => Ok((s.to_string(), t.to_string())),
-        _ => Err(usage(anyhow!(
-            "{spec:?} names no document: write SERVICE/TYPE, e.g. tiktok/privacy-policy"
-        ))),
-    }
+    KnownDocuments::with_history(archive)?.check_all(specs)
 }
 
 pub(super) fn write_output(out: Option<&Path>, text: &str) -> Result<(), CliError> {
@@ -182,10 +164,12 @@ struct LogEntry<'a> {
 
 pub fn log(archive_dir: &Path, args: LogArgs, clock: Clock) -> Result<ExitCode, CliError> {
     let archive = Archive::open(archive_dir)?;
+    check_known(&archive, &args.document)?;
     let now = clock.now();
-    let since = args.since.as_deref().map(|s| parse_when(s, now, false)).transpose()?;
-    let until = args.until.as_deref().map(|s| parse_when(s, now, true)).transpose()?;
-    let versions = archive.versions(&DocumentFilter::parse(args.document.as_deref()), since, until)?;
+    let since = args.since.map(|s| s.resolve(now, false));
+    let until = args.until.map(|s| s.resolve(now, true));
+    let filter = args.document.as_ref().map(DocumentSpec::filter).unwrap_or_default();
+    let versions = archive.versions(&filter, since, until)?;
     let entries: Vec<LogEntry> = versions
         .iter()
         .map(|v| LogEntry {
@@ -301,24 +285,21 @@ fn replaced_by(versions: &[VersionRecord], index: usize) -> Option<usize> {
 /// the version before it, as `git show`), `diff DOC OLD NEW` from OLD to NEW.
 pub fn diff(archive_dir: &Path, args: DiffArgs, clock: Clock) -> Result<ExitCode, CliError> {
     let archive = Archive::open(archive_dir)?;
-    let (service, doc_type) = document_spec(&args.document)?;
-    let filter = DocumentFilter {
-        service: Some(service.clone()),
-        doc_type: Some(doc_type.clone()),
-    };
+    check_known(&archive, [&args.document])?;
+    let document = args.document.to_string();
     // Newest first.
-    let versions = archive.versions(&filter, None, None)?;
+    let versions = archive.versions(&args.document.filter(), None, None)?;
     if versions.is_empty() {
         return Err(usage(anyhow!("{} has no recorded versions", args.document)));
     }
     let now = clock.now();
     let (old_index, new_index) = match (&args.old, &args.new) {
         (Some(old), Some(new)) => (
-            Some(version_at(&versions, old, &args.document, now)?),
-            version_at(&versions, new, &args.document, now)?,
+            Some(version_at(&versions, old, &document, now)?),
+            version_at(&versions, new, &document, now)?,
         ),
         (Some(one), None) | (None, Some(one)) => {
-            let new = version_at(&versions, one, &args.document, now)?;
+            let new = version_at(&versions, one, &document, now)?;
             (replaced_by(&versions, new), new)
         }
         (None, None) => (replaced_by(&versions, 0), 0),
@@ -351,7 +332,7 @@ pub fn diff(archive_dir: &Path, args: DiffArgs, clock: Clock) -> Result<ExitCode
         ColorChoice::Never => false,
         ColorChoice::Auto => io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    write!(out, "{}", render_diff(&args.document, &endpoints, &change, color))?;
+    write!(out, "{}", render_diff(&document, &endpoints, &change, color))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -438,19 +419,15 @@ pub fn render_diff(document: &str, ends: &DiffEnds, change: &Change, color: bool
 
 pub fn report(archive_dir: &Path, args: ReportArgs, clock: Clock) -> Result<ExitCode, CliError> {
     let archive = Archive::open(archive_dir)?;
+    check_known(&archive, &args.document)?;
     let now = clock.now();
-    let since = parse_when(&args.since, now, false)?;
-    let until = args.until.as_deref().map_or(Ok(now), |u| parse_when(u, now, true))?;
+    let since = args.since.resolve(now, false);
+    let until = args.until.map_or(now, |u| u.resolve(now, true));
     if until <= since {
         return Err(usage(anyhow!("--until must come after --since")));
     }
-    let mut report = model::build_report(
-        &archive,
-        &DocumentFilter::parse(args.document.as_deref()),
-        since,
-        until,
-        now,
-    )?;
+    let filter = args.document.as_ref().map(DocumentSpec::filter).unwrap_or_default();
+    let mut report = model::build_report(&archive, &filter, since, until, now)?;
     if !args.provision.is_empty() {
         for doc in &mut report.documents {
             doc.changes
@@ -475,7 +452,8 @@ pub fn report(archive_dir: &Path, args: ReportArgs, clock: Clock) -> Result<Exit
 
 pub fn feed(archive_dir: &Path, args: FeedArgs, clock: Clock) -> Result<ExitCode, CliError> {
     let archive = Archive::open(archive_dir)?;
-    let filter = DocumentFilter::parse(args.document.as_deref());
+    check_known(&archive, &args.document)?;
+    let filter = args.document.as_ref().map(DocumentSpec::filter).unwrap_or_default();
     let url_base = archive.commit_url_base();
     let versions = archive.versions(&filter, None, None)?;
     let changes: Vec<Change> = versions
@@ -489,11 +467,9 @@ pub fn feed(archive_dir: &Path, args: FeedArgs, clock: Clock) -> Result<ExitCode
         .take(args.limit)
         .map(|v| model::describe_change(&archive, v, url_base.as_deref()))
         .collect::<Result<_, _>>()?;
-    let mut scope = args.document.clone().unwrap_or_else(|| "all documents".into());
-    let mut id = format!(
-        "tag:clausewatch,2026:feed/{}",
-        args.document.as_deref().unwrap_or("all")
-    );
+    let document = args.document.as_ref().map(DocumentSpec::to_string);
+    let mut scope = document.clone().unwrap_or_else(|| "all documents".into());
+    let mut id = format!("tag:clausewatch,2026:feed/{}", document.as_deref().unwrap_or("all"));
     if let Some(provision) = &args.provision {
         scope = format!("{scope}, provision {provision}");
         id = format!("{id}/provision/{provision}");
@@ -506,14 +482,16 @@ pub fn feed(archive_dir: &Path, args: FeedArgs, clock: Clock) -> Result<ExitCode
 
 pub fn blame_cmd(archive_dir: &Path, args: BlameArgs, clock: Clock) -> Result<ExitCode, CliError> {
     let archive = Archive::open(archive_dir)?;
-    let (service, doc_type) = document_spec(&args.document)?;
+    check_known(&archive, [&args.document])?;
+    let (service, doc_type) = (&args.document.service, args.document.doc_type());
     let now = clock.now();
-    let at = args.at.as_deref().map(|a| parse_when(a, now, true)).transpose()?;
-    let Some(lines) = blame::blame(&archive, &service, &doc_type, at, now)? else {
+    let at = args.at.map(|a| a.resolve(now, true));
+    let Some(lines) = blame::blame(&archive, service, doc_type, at, now)? else {
         return Err(usage(anyhow!(
             "{} has no recorded version{}",
             args.document,
-            args.at.map(|a| format!(" at {a}")).unwrap_or_default()
+            at.map(|a| format!(" at {}", a.format("%Y-%m-%d %H:%M")))
+                .unwrap_or_default()
         )));
     };
     let mut out = io::stdout().lock();

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 
-use super::{CliError, NetArgs, load_services, settings, usage, write_json};
+use super::args::{DocumentSpec, TimestampPrefix};
+use super::{AuthorArgs, CliError, FetchArgs, RunArgs, load_services, settings, usage, write_json};
 use crate::archive::Archive;
 use crate::clock::Clock;
 use crate::import::ota::{self, OtaError, OtaKind, OtaReport, OtaRequest};
@@ -59,14 +60,10 @@ pub struct OtaHistoryArgs {
     /// Only this document type, as our slug (repeatable).
     #[arg(long = "document", value_name = "TYPE")]
     pub documents: Vec<String>,
-    /// Commit author name [default: clausewatch].
-    #[arg(long, env = "CLAUSEWATCH_AUTHOR_NAME")]
-    pub author_name: Option<String>,
-    /// Commit author e-mail.
-    #[arg(long, env = "CLAUSEWATCH_AUTHOR_EMAIL")]
-    pub author_email: Option<String>,
     #[command(flatten)]
     pub common: ImportArgs,
+    #[command(flatten)]
+    pub author: AuthorArgs,
 }
 
 /// Options of every history import.
@@ -103,12 +100,11 @@ pub(super) fn progress_bar(hidden: bool, what: &str) -> indicatif::ProgressBar {
 
 pub(super) fn import_options(
     archive: &Archive,
-    net: &NetArgs,
+    (fetch, run, author): (&FetchArgs, &RunArgs, &AuthorArgs),
     common: &ImportArgs,
-    allow_private: bool,
     clock: Clock,
 ) -> Result<(ImportOptions, crate::config::Settings), CliError> {
-    let settings = settings(archive.root(), net, allow_private)?;
+    let settings = settings(archive.root(), fetch, run, author)?;
     Ok((
         ImportOptions {
             identity: settings.identity.clone(),
@@ -152,12 +148,8 @@ pub fn ota_history(
 ) -> Result<ExitCode, CliError> {
     let archive = Archive::open(archive_dir)?;
     let services = load_services(&archive)?;
-    let net = NetArgs {
-        author_name: args.author_name.clone(),
-        author_email: args.author_email.clone(),
-        ..NetArgs::default()
-    };
-    let (options, _) = import_options(&archive, &net, &args.common, false, clock)?;
+    let no_fetch = (&FetchArgs::default(), &RunArgs::default(), &args.author);
+    let (options, _) = import_options(&archive, no_fetch, &args.common, clock)?;
     let request = OtaRequest {
         kind,
         repository: &args.repository,
@@ -230,13 +222,14 @@ pub enum EveryArg {
 #[derive(Debug, Args)]
 pub struct WaybackArgs {
     /// SERVICE/TYPE of a declared document.
-    pub document: String,
+    #[arg(value_name = "SERVICE/TYPE", value_parser = super::args::document)]
+    pub document: DocumentSpec,
     /// The first year of captures (or a longer prefix: 202203, 20220315).
     #[arg(long, value_name = "YEAR")]
-    pub from: Option<String>,
+    pub from: Option<TimestampPrefix>,
     /// The last year of captures, included (or a longer prefix).
     #[arg(long, value_name = "YEAR")]
-    pub to: Option<String>,
+    pub to: Option<TimestampPrefix>,
     /// Keep the first capture of each day, week or month.
     #[arg(long, value_enum, default_value_t = EveryArg::Week)]
     pub every: EveryArg,
@@ -249,10 +242,15 @@ pub struct WaybackArgs {
     /// Where raw captures are fetched, before `<timestamp>id_/<url>` [default: https://web.archive.org/web/].
     #[arg(long, env = "CLAUSEWATCH_WAYBACK_BASE", value_name = "URL")]
     pub capture_base: Option<String>,
+    /// Seconds between two requests to the Wayback Machine [default: 1].
+    #[arg(long, env = "CLAUSEWATCH_HOST_DELAY", value_name = "SECONDS")]
+    pub host_delay: Option<f64>,
     #[command(flatten)]
     pub common: ImportArgs,
     #[command(flatten)]
-    pub net: NetArgs,
+    pub fetch: FetchArgs,
+    #[command(flatten)]
+    pub author: AuthorArgs,
 }
 
 fn wayback_error(error: WaybackError) -> CliError {
@@ -267,19 +265,9 @@ fn wayback_error(error: WaybackError) -> CliError {
     }
 }
 
-fn timestamp_prefix(flag: &str, value: Option<&String>) -> Result<Option<String>, CliError> {
-    match value.map(|v| v.trim()) {
-        None => Ok(None),
-        Some(v) if (4..=14).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_digit()) => Ok(Some(v.to_string())),
-        Some(v) => Err(usage(anyhow::anyhow!(
-            "{flag} {v:?}: give a year (2019) or a longer timestamp prefix (201903, 20190315)"
-        ))),
-    }
-}
-
-pub fn wayback(archive_dir: &Path, allow_private: bool, args: WaybackArgs, clock: Clock) -> Result<ExitCode, CliError> {
+pub fn wayback(archive_dir: &Path, args: WaybackArgs, clock: Clock) -> Result<ExitCode, CliError> {
     let archive = Archive::open(archive_dir)?;
-    let (slug, doc_type) = super::history::document_spec(&args.document)?;
+    let (slug, doc_type) = (args.document.service.clone(), args.document.doc_type().to_string());
     let services = load_services(&archive)?;
     let service = services
         .iter()
@@ -292,14 +280,18 @@ pub fn wayback(archive_dir: &Path, allow_private: bool, args: WaybackArgs, clock
             known.join(", ")
         ))
     })?;
-    let from = timestamp_prefix("--from", args.from.as_ref())?;
-    let to = timestamp_prefix("--to", args.to.as_ref())?;
+    let from = args.from.map(|p| p.0);
+    let to = args.to.map(|p| p.0);
     if let (Some(from), Some(to)) = (&from, &to)
         && from[..4] > to[..4]
     {
         return Err(usage(anyhow::anyhow!("--from {from} comes after --to {to}")));
     }
-    let (options, settings) = import_options(&archive, &args.net, &args.common, allow_private, clock)?;
+    let run = RunArgs {
+        host_delay: args.host_delay,
+        ..RunArgs::default()
+    };
+    let (options, settings) = import_options(&archive, (&args.fetch, &run, &args.author), &args.common, clock)?;
     let file = crate::config::FileConfig::load(archive.root()).map_err(usage)?;
     let cdx = args
         .cdx_url

@@ -15,6 +15,7 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
 mod alerts;
+pub mod args;
 mod export;
 mod github;
 mod history;
@@ -22,6 +23,8 @@ mod import;
 mod provisions;
 mod show;
 mod site;
+
+pub use args::{DocumentSpec, Interval, When};
 
 use crate::archive::{Archive, ArchiveError};
 use crate::canon::{self, Selection};
@@ -55,10 +58,6 @@ pub struct Cli {
         value_name = "DIR"
     )]
     pub archive: PathBuf,
-
-    /// Allow fetching loopback and private-network addresses (also after redirects).
-    #[arg(long, global = true, env = "CLAUSEWATCH_ALLOW_PRIVATE", value_parser = clap::builder::FalseyValueParser::new())]
-    pub allow_private: bool,
 
     /// More log detail on stderr (-v info, -vv debug).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -188,10 +187,18 @@ pub struct ImportOtaArgs {
 pub struct ReextractArgs {
     /// Only this service or SERVICE/TYPE (repeatable).
     #[arg(long = "service", short = 's', value_name = "SERVICE[/TYPE]")]
-    pub services: Vec<String>,
+    pub services: Vec<DocumentSpec>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub author: AuthorArgs,
+}
+
+/// Who commits: every command that records versions.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Commit options")]
+pub struct AuthorArgs {
     /// Commit author name [default: clausewatch].
     #[arg(long, env = "CLAUSEWATCH_AUTHOR_NAME")]
     pub author_name: Option<String>,
@@ -216,7 +223,7 @@ pub struct InitArgs {
 pub struct TrackArgs {
     /// Track only this service or SERVICE/TYPE (repeatable).
     #[arg(long = "service", short = 's', value_name = "SERVICE[/TYPE]")]
-    pub services: Vec<String>,
+    pub services: Vec<DocumentSpec>,
     /// Print a JSON summary instead of lines.
     #[arg(long)]
     pub json: bool,
@@ -234,24 +241,39 @@ pub struct TrackArgs {
     /// Remind of a document that keeps failing after this long: 7d, 36h, 2w, a number
     /// of hours, or never [default: 7d].
     #[arg(long, env = "CLAUSEWATCH_REMIND_AFTER", value_name = "INTERVAL")]
-    pub remind_after: Option<String>,
+    pub remind_after: Option<Interval>,
     /// Open a GitHub issue per failing document, comment on reminders, close it on
     /// recovery (needs GITHUB_TOKEN and GITHUB_REPOSITORY; GITHUB_API_URL optional).
     #[arg(long, env = "CLAUSEWATCH_GITHUB_ISSUES", value_parser = clap::builder::FalseyValueParser::new())]
     pub github_issues: bool,
     #[command(flatten)]
-    pub net: NetArgs,
+    pub run: RunArgs,
+    #[command(flatten)]
+    pub fetch: FetchArgs,
+    #[command(flatten)]
+    pub author: AuthorArgs,
 }
 
-/// Fetch settings; each also reads the environment and `clausewatch.toml`.
+/// How a run over many documents paces itself: `track` and `check --fetch`.
 #[derive(Debug, Args, Clone, Default)]
-pub struct NetArgs {
+#[command(next_help_heading = "Run options")]
+pub struct RunArgs {
     /// Documents fetched at once (one request at a time per host) [default: 32].
     #[arg(long, short = 'j', env = "CLAUSEWATCH_JOBS")]
     pub jobs: Option<usize>,
     /// Seconds between two requests to the same host [default: 1].
     #[arg(long, env = "CLAUSEWATCH_HOST_DELAY", value_name = "SECONDS")]
     pub host_delay: Option<f64>,
+    /// Seconds a page may take to render in the browser fetcher [default: 30].
+    #[arg(long, env = "CLAUSEWATCH_BROWSER_TIMEOUT", value_name = "SECONDS")]
+    pub browser_timeout: Option<f64>,
+}
+
+/// How one page is fetched: every command that fetches. Each also reads the environment
+/// and `clausewatch.toml`.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Fetch options")]
+pub struct FetchArgs {
     /// Seconds a whole request may take, body included [default: 60].
     #[arg(long, env = "CLAUSEWATCH_TIMEOUT", value_name = "SECONDS")]
     pub timeout: Option<f64>,
@@ -267,12 +289,9 @@ pub struct NetArgs {
     /// A contact (e-mail or URL) added to the User-Agent.
     #[arg(long, env = "CLAUSEWATCH_CONTACT")]
     pub contact: Option<String>,
-    /// Commit author name [default: clausewatch].
-    #[arg(long, env = "CLAUSEWATCH_AUTHOR_NAME")]
-    pub author_name: Option<String>,
-    /// Commit author e-mail.
-    #[arg(long, env = "CLAUSEWATCH_AUTHOR_EMAIL")]
-    pub author_email: Option<String>,
+    /// Allow fetching loopback and private-network addresses (also after redirects).
+    #[arg(long, env = "CLAUSEWATCH_ALLOW_PRIVATE", value_parser = clap::builder::FalseyValueParser::new())]
+    pub allow_private: bool,
 }
 
 #[derive(Debug, Args)]
@@ -282,12 +301,14 @@ pub struct CheckArgs {
     pub fetch: bool,
     /// With --fetch: only these services or SERVICE/TYPE documents.
     #[arg(value_name = "SERVICE[/TYPE]", requires = "fetch")]
-    pub services: Vec<String>,
+    pub services: Vec<DocumentSpec>,
     /// With --fetch: print JSON.
     #[arg(long, requires = "fetch")]
     pub json: bool,
     #[command(flatten)]
-    pub net: NetArgs,
+    pub run: RunArgs,
+    #[command(flatten)]
+    pub fetch_options: FetchArgs,
 }
 
 #[derive(Debug, Args)]
@@ -304,7 +325,7 @@ pub struct ExtractArgs {
     #[arg(long)]
     pub content_type: Option<String>,
     #[command(flatten)]
-    pub net: NetArgs,
+    pub fetch: FetchArgs,
 }
 
 /// A failure with the exit code it maps to.
@@ -395,10 +416,10 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let clock = Clock::from_env().map_err(usage)?;
     match cli.command {
         Command::Init(args) => init(&cli.archive, args, clock),
-        Command::Track(args) => track(&cli.archive, cli.allow_private, args, clock),
-        Command::Check(args) if args.fetch => check_fetch(&cli.archive, cli.allow_private, args, clock),
+        Command::Track(args) => track(&cli.archive, args, clock),
+        Command::Check(args) if args.fetch => check_fetch(&cli.archive, args, clock),
         Command::Check(_) => check(&cli.archive),
-        Command::Extract(args) => extract(cli.allow_private, args),
+        Command::Extract(args) => extract(args),
         Command::Log(args) => history::log(&cli.archive, args, clock),
         Command::Diff(args) => history::diff(&cli.archive, args, clock),
         Command::Report(args) => history::report(&cli.archive, args, clock),
@@ -416,7 +437,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Import(ImportCommand::OtaSnapshots(args)) => {
             import::ota_history(&cli.archive, crate::import::ota::OtaKind::Snapshots, args, clock)
         }
-        Command::Import(ImportCommand::Wayback(args)) => import::wayback(&cli.archive, cli.allow_private, args, clock),
+        Command::Import(ImportCommand::Wayback(args)) => import::wayback(&cli.archive, args, clock),
         Command::Export(args) => export::export(&cli.archive, args, clock),
         Command::Show(args) => show::show(&cli.archive, args),
     }
@@ -465,19 +486,22 @@ fn load_services(archive: &Archive) -> Result<Vec<Service>, CliError> {
     })
 }
 
-fn settings(archive_root: &Path, net: &NetArgs, allow_private: bool) -> Result<Settings, CliError> {
+/// The settings of a run: defaults, `clausewatch.toml`, then the environment and flags a
+/// command has (those it has not are left to the file and the defaults).
+fn settings(archive_root: &Path, fetch: &FetchArgs, run: &RunArgs, author: &AuthorArgs) -> Result<Settings, CliError> {
     let file = FileConfig::load(archive_root).map_err(usage)?;
     let overrides = Overrides {
-        contact: net.contact.clone(),
-        jobs: net.jobs,
-        host_delay: net.host_delay,
-        timeout: net.timeout,
-        retries: net.retries,
-        retry_delay: net.retry_delay,
-        max_body_mb: net.max_body_mb,
-        author_name: net.author_name.clone(),
-        author_email: net.author_email.clone(),
-        allow_private,
+        contact: fetch.contact.clone(),
+        jobs: run.jobs,
+        host_delay: run.host_delay,
+        timeout: fetch.timeout,
+        retries: fetch.retries,
+        retry_delay: fetch.retry_delay,
+        max_body_mb: fetch.max_body_mb,
+        browser_timeout: run.browser_timeout,
+        author_name: author.author_name.clone(),
+        author_email: author.author_email.clone(),
+        allow_private: fetch.allow_private,
     };
     Settings::resolve(&file, &overrides).map_err(usage)
 }
@@ -501,16 +525,13 @@ fn track_options(
 }
 
 /// Keeps the services and documents named by `--service` filters.
-fn filter_services(services: Vec<Service>, filters: &[String]) -> Result<Vec<Service>, CliError> {
+fn filter_services(services: Vec<Service>, filters: &[DocumentSpec]) -> Result<Vec<Service>, CliError> {
     if filters.is_empty() {
         return Ok(services);
     }
     let mut kept: Vec<Service> = Vec::new();
     for filter in filters {
-        let (slug, doc_type) = match filter.split_once('/') {
-            Some((s, t)) => (s, Some(t)),
-            None => (filter.as_str(), None),
-        };
+        let (slug, doc_type) = (filter.service.as_str(), filter.doc_type.as_deref());
         let Some(service) = services.iter().find(|s| s.slug == slug) else {
             let known: Vec<&str> = services.iter().map(|s| s.slug.as_str()).collect();
             return Err(usage(anyhow::anyhow!(
@@ -548,12 +569,12 @@ fn filter_services(services: Vec<Service>, filters: &[String]) -> Result<Vec<Ser
     Ok(kept)
 }
 
-fn track(archive_dir: &Path, allow_private: bool, args: TrackArgs, clock: Clock) -> Result<ExitCode, CliError> {
+fn track(archive_dir: &Path, args: TrackArgs, clock: Clock) -> Result<ExitCode, CliError> {
     limit_malloc_arenas();
     let archive = Archive::open(archive_dir)?;
     let declared = load_services(&archive)?;
     let services = filter_services(declared.clone(), &args.services)?;
-    let settings = settings(archive.root(), &args.net, allow_private)?;
+    let settings = settings(archive.root(), &args.fetch, &args.run, &args.author)?;
     let alert_settings = alert_settings(archive.root(), &args)?;
     // Checked before fetching: a run that cannot open issues should say so at once.
     let github_issues = if alert_settings.github_issues {
@@ -743,7 +764,7 @@ fn alert_settings(archive_root: &Path, args: &TrackArgs) -> Result<AlertSettings
     };
     let overrides = AlertOverrides {
         notify,
-        remind_after: args.remind_after.clone(),
+        remind_after: args.remind_after.map(|i| i.0),
         github_issues: args.github_issues,
     };
     AlertSettings::resolve(&file, &overrides, |name| std::env::var(name).ok()).map_err(usage)
@@ -779,12 +800,7 @@ fn reextract(archive_dir: &Path, args: ReextractArgs, clock: Clock) -> Result<Ex
     use crate::reextract::ReextractStatus;
     let archive = Archive::open(archive_dir)?;
     let services = filter_services(load_services(&archive)?, &args.services)?;
-    let net = NetArgs {
-        author_name: args.author_name,
-        author_email: args.author_email,
-        ..NetArgs::default()
-    };
-    let settings = settings(archive.root(), &net, false)?;
+    let settings = settings(archive.root(), &FetchArgs::default(), &RunArgs::default(), &args.author)?;
     let _lock = archive.lock()?;
     let taxonomy = Taxonomy::load(archive.root()).map_err(usage)?;
     let outcomes = crate::reextract::reextract(&archive, &services, &settings.identity, clock.now(), &taxonomy)?;
@@ -812,11 +828,11 @@ fn reextract(archive_dir: &Path, args: ReextractArgs, clock: Clock) -> Result<Ex
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-fn check_fetch(archive_dir: &Path, allow_private: bool, args: CheckArgs, clock: Clock) -> Result<ExitCode, CliError> {
+fn check_fetch(archive_dir: &Path, args: CheckArgs, clock: Clock) -> Result<ExitCode, CliError> {
     use crate::track::Stability;
     let archive = Archive::open(archive_dir)?;
     let services = filter_services(load_services(&archive)?, &args.services)?;
-    let settings = settings(archive.root(), &args.net, allow_private)?;
+    let settings = settings(archive.root(), &args.fetch_options, &args.run, &AuthorArgs::default())?;
     let options = track_options(settings, false, clock, &archive)?;
     let outcomes = track::check_stability(&services, &options)?;
     let mut out = io::stdout().lock();
@@ -981,13 +997,13 @@ fn check(archive_dir: &Path) -> Result<ExitCode, CliError> {
     }
 }
 
-fn extract(allow_private: bool, args: ExtractArgs) -> Result<ExitCode, CliError> {
+fn extract(args: ExtractArgs) -> Result<ExitCode, CliError> {
     let selection = Selection::css(&args.select, &args.remove).map_err(|f| usage(anyhow::anyhow!(f.message)))?;
     let (body, content_type) = if args.source.starts_with("http://") || args.source.starts_with("https://") {
         let url = url::Url::parse(&args.source)
             .with_context(|| format!("{:?} is not a valid URL", args.source))
             .map_err(usage)?;
-        let settings = settings(Path::new("."), &args.net, allow_private)?;
+        let settings = settings(Path::new("."), &args.fetch, &RunArgs::default(), &AuthorArgs::default())?;
         let fetcher = HttpFetcher::new(settings.fetch).map_err(|f| runtime(anyhow::anyhow!(f)))?;
         let runtime_ = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let page = runtime_.block_on(fetcher.fetch(&url)).map_err(|f| CliError {

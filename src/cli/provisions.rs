@@ -8,10 +8,10 @@ use std::process::ExitCode;
 use anyhow::anyhow;
 use clap::{Args, ValueEnum};
 
-use super::history::{document_spec, parse_when, write_output};
+use super::args::{self, DocumentSpec, When};
+use super::history::{check_known, write_output};
 use super::{CliError, runtime, usage, write_json};
 use crate::archive::Archive;
-use crate::archive::history::DocumentFilter;
 use crate::clock::Clock;
 use crate::provision::{Stance, Taxonomy};
 use crate::report::markdown::escape;
@@ -21,10 +21,11 @@ use crate::report::provisions_html as html;
 #[derive(Debug, Args)]
 pub struct ProvisionsArgs {
     /// SERVICE/TYPE.
-    pub document: String,
+    #[arg(value_name = "SERVICE/TYPE", value_parser = args::document)]
+    pub document: DocumentSpec,
     /// The version in force at the end of DATE instead of the latest.
     #[arg(long, value_name = "DATE")]
-    pub at: Option<String>,
+    pub at: Option<When>,
     /// Only this provision id.
     #[arg(long, value_name = "ID")]
     pub provision: Option<String>,
@@ -36,7 +37,8 @@ pub struct ProvisionsArgs {
 #[derive(Debug, Args)]
 pub struct TimelineArgs {
     /// SERVICE/TYPE.
-    pub document: String,
+    #[arg(value_name = "SERVICE/TYPE", value_parser = args::document)]
+    pub document: DocumentSpec,
     /// Only this provision id.
     #[arg(long, value_name = "ID")]
     pub provision: Option<String>,
@@ -62,7 +64,8 @@ pub struct CompareArgs {
     pub all: bool,
     /// Compare the texts in force at the end of DATE [default: now].
     #[arg(long, value_name = "DATE")]
-    pub at: Option<String>,
+    pub at: Option<When>,
+    /// The output: a Markdown table, an HTML page, or JSON.
     #[arg(long, value_enum, default_value_t = CompareFormat::Markdown)]
     pub format: CompareFormat,
     /// Write to FILE instead of standard output.
@@ -91,14 +94,14 @@ pub fn provisions(archive_dir: &Path, args: ProvisionsArgs, clock: Clock) -> Res
     if let Some(id) = &args.provision {
         check_id(&taxonomy, id)?;
     }
-    let (service, doc_type) = document_spec(&args.document)?;
+    check_known(&archive, [&args.document])?;
     let now = clock.now();
-    let until = args.at.as_deref().map(|a| parse_when(a, now, true)).transpose()?;
-    let filter = DocumentFilter {
-        service: Some(service.clone()),
-        doc_type: Some(doc_type.clone()),
-    };
-    let Some(version) = archive.versions(&filter, None, until)?.into_iter().next() else {
+    let until = args.at.map(|a| a.resolve(now, true));
+    let Some(version) = archive
+        .versions(&args.document.filter(), None, until)?
+        .into_iter()
+        .next()
+    else {
         return Err(usage(anyhow!("{} has no recorded version", args.document)));
     };
     let text = archive.blob_text(version.blob)?;
@@ -138,8 +141,9 @@ pub fn timeline(archive_dir: &Path, args: TimelineArgs) -> Result<ExitCode, CliE
     if let Some(id) = &args.provision {
         check_id(&taxonomy, id)?;
     }
-    let (service, doc_type) = document_spec(&args.document)?;
-    let timelines = provisions::timelines(&archive, &service, &doc_type, &taxonomy, args.provision.as_deref())?;
+    check_known(&archive, [&args.document])?;
+    let (service, doc_type) = (&args.document.service, args.document.doc_type());
+    let timelines = provisions::timelines(&archive, service, doc_type, &taxonomy, args.provision.as_deref())?;
     let mut out = io::stdout().lock();
     if args.json {
         write_json(&mut out, &timelines)?;
@@ -197,7 +201,7 @@ pub fn compare(archive_dir: &Path, args: CompareArgs, clock: Clock) -> Result<Ex
     let archive = Archive::open(archive_dir)?;
     let taxonomy = taxonomy(&archive)?;
     let now = clock.now();
-    let until = args.at.as_deref().map(|a| parse_when(a, now, true)).transpose()?;
+    let until = args.at.map(|a| a.resolve(now, true));
     let at = until.unwrap_or(now);
     let ids: Vec<String> = if args.all {
         taxonomy.provisions.iter().map(|p| p.id.clone()).collect()

@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use clap::Args;
 use serde::Serialize;
 
-use super::{CliError, usage, write_json};
+use super::{CliError, DocumentSpec, usage, write_json};
 use crate::archive::reference::{Reference, ReferenceError};
 use crate::archive::{Archive, ChangeKind};
 
@@ -34,8 +34,8 @@ Examples:
 #[derive(Debug, Args)]
 pub struct ShowArgs {
     /// SERVICE/TYPE@DATE, SERVICE/TYPE@COMMIT or SERVICE/TYPE@latest.
-    #[arg(value_name = "REF")]
-    pub reference: String,
+    #[arg(value_name = "REF", value_parser = parse_reference)]
+    pub reference: Reference,
     /// Print JSON (the text included).
     #[arg(long)]
     pub json: bool,
@@ -89,6 +89,10 @@ struct Shown {
     text: String,
 }
 
+fn parse_reference(text: &str) -> Result<Reference, ReferenceError> {
+    Reference::parse(text)
+}
+
 fn reference_error(error: ReferenceError) -> CliError {
     match error {
         ReferenceError::Archive(e) => e.into(),
@@ -97,8 +101,13 @@ fn reference_error(error: ReferenceError) -> CliError {
 }
 
 pub fn show(archive_dir: &Path, args: ShowArgs) -> Result<ExitCode, CliError> {
-    let reference = Reference::parse(&args.reference).map_err(reference_error)?;
+    let reference = args.reference;
     let archive = Archive::open(archive_dir)?;
+    let document = DocumentSpec {
+        service: reference.service.clone(),
+        doc_type: Some(reference.doc_type.clone()),
+    };
+    super::history::check_known(&archive, [&document])?;
     let resolved = archive.resolve(&reference).map_err(reference_error)?;
     let version = &resolved.version;
     let m = &version.message;
