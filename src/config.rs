@@ -150,7 +150,8 @@ impl FileConfig {
         let shown = path.display().to_string();
         match std::fs::read_to_string(&path) {
             Ok(text) => toml::from_str(&text).map_err(|e| {
-                let line = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+                // The line the span starts on: the newlines before it, plus one.
+                let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
                 ConfigError {
                     path: match line {
                         Some(line) => format!("{shown}:{line}"),

@@ -64,7 +64,7 @@ pub struct FailingDocument {
 
 /// `status.json` cannot be read.
 #[derive(Debug, thiserror::Error)]
-#[error("{STATUS_FILE} is not valid: {0}")]
+#[error("{STATUS_FILE} is not valid")]
 pub struct StatusError(#[from] serde_json::Error);
 
 impl StatusFile {

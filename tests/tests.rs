@@ -11,6 +11,7 @@ mod corpus;
 mod corpus_archive;
 mod declarations;
 mod default_declarations;
+mod errors;
 mod export;
 mod extract;
 mod failure_tracking;

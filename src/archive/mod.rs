@@ -52,16 +52,18 @@ pub enum ArchiveError {
     Locked { path: String, holder: String },
     #[error("the current branch moved while recording (another process committed); run again")]
     Raced,
-    #[error("{}", describe_git(context.as_deref(), source, os.as_ref()))]
+    // The message says libgit2's reason its own way (describe_git), so the git2 error is
+    // not this error's source(): the printer, which walks the chain, would say it twice.
+    #[error("{}", describe_git(context.as_deref(), error, os.as_ref()))]
     Git {
         /// What was being done, when the caller knows.
         context: Option<String>,
-        source: git2::Error,
+        error: git2::Error,
         /// The system's last error, kept when libgit2 failed without a message of its
         /// own (it does so when a write fails on a full disk).
         os: Option<std::io::Error>,
     },
-    #[error("{context}: {source}")]
+    #[error("{context}")]
     Io { context: String, source: std::io::Error },
 }
 
@@ -77,7 +79,11 @@ fn git_error(context: Option<String>, source: git2::Error) -> ArchiveError {
     let os = has_no_message(&source)
         .then(std::io::Error::last_os_error)
         .filter(|e| e.raw_os_error().is_some_and(|code| code != 0));
-    ArchiveError::Git { context, source, os }
+    ArchiveError::Git {
+        context,
+        error: source,
+        os,
+    }
 }
 
 /// Context for a git call: `git("cannot write the git index")`.
@@ -609,7 +615,7 @@ mod tests {
         );
         let error = ArchiveError::Git {
             context: Some("cannot write the git index".into()),
-            source: silent,
+            error: silent,
             os: Some(full),
         };
         assert_eq!(

@@ -35,10 +35,13 @@ impl Selection {
     /// Compiles targets; declarations were validated, so an error here names the culprit.
     pub fn new(select: &[Target], remove: &[Target]) -> Result<Selection, Failure> {
         let css = |s: &str| {
-            Selector::parse(s).map_err(|e| {
+            Selector::parse(s).map_err(|_| {
+                let problem = crate::declaration::selector::css_problem(s)
+                    .map(|p| format!(" {p}"))
+                    .unwrap_or_default();
                 Failure::new(
                     FailureKind::SelectorNoMatch,
-                    format!("selector {s:?} is not valid CSS: {e}"),
+                    format!("selector {s:?} is not valid CSS{problem}"),
                 )
             })
         };

@@ -52,7 +52,7 @@ pub fn follow_up(context: &Context, report: &TrackReport) -> Result<FollowUp, Cl
     let previous = match archive.head_file(STATUS_FILE)? {
         None => StatusFile::default(),
         Some(bytes) => StatusFile::parse(&bytes).unwrap_or_else(|e| {
-            warnings.push(format!("{e}; starting failure tracking afresh"));
+            warnings.push(format!("{}; starting failure tracking afresh", super::chain(&e)));
             StatusFile::default()
         }),
     };
@@ -66,7 +66,10 @@ pub fn follow_up(context: &Context, report: &TrackReport) -> Result<FollowUp, Cl
         .map(|d| (d.service.clone(), d.document.clone()))
         .collect();
     let last_versions = archive.latest_version_dates(&starting).unwrap_or_else(|e| {
-        warnings.push(format!("cannot read when failing documents were last recorded: {e}"));
+        warnings.push(format!(
+            "cannot read when failing documents were last recorded: {}",
+            super::chain(&e)
+        ));
         Default::default()
     });
     let declared: HashSet<(&str, &str)> = context
@@ -91,7 +94,7 @@ pub fn follow_up(context: &Context, report: &TrackReport) -> Result<FollowUp, Cl
         match Sender::new(context.send.clone()) {
             Ok(sender) => Some(sender),
             Err(e) => {
-                warnings.push(format!("alerts and issues are skipped: {e}"));
+                warnings.push(format!("alerts and issues are skipped: {}", super::chain(&e)));
                 None
             }
         }
@@ -154,7 +157,7 @@ pub fn follow_up(context: &Context, report: &TrackReport) -> Result<FollowUp, Cl
             context.now,
         )
         .unwrap_or_else(|e| {
-            warnings.push(format!("change alerts are skipped: {e}"));
+            warnings.push(format!("change alerts are skipped: {}", super::chain(&e)));
             Vec::new()
         });
         let mut alerts: Vec<Alert> = changes.into_iter().map(Alert::Change).collect();

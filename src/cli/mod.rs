@@ -770,6 +770,19 @@ fn alert_settings(archive_root: &Path, args: &TrackArgs) -> Result<AlertSettings
     AlertSettings::resolve(&file, &overrides, |name| std::env::var(name).ok()).map_err(usage)
 }
 
+/// An error and its causes, each once, joined by ": " (what `{:#}` prints for anyhow):
+/// error types leave their source out of their own message.
+pub(crate) fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// Pretty JSON and a final newline: what every `--json` prints.
 fn write_json(out: &mut impl io::Write, value: &impl serde::Serialize) -> Result<(), CliError> {
     serde_json::to_writer_pretty(&mut *out, value)

@@ -5,6 +5,7 @@
 
 pub mod lint;
 pub mod ota;
+pub mod selector;
 
 use std::fmt;
 use std::ops::Range;
@@ -602,11 +603,11 @@ fn check_css(css: &str, key: &str, span: &Option<Range<usize>>, errors: &mut Vec
             ),
         ));
         None
-    } else if let Err(e) = scraper::Selector::parse(css) {
+    } else if let Some(problem) = selector::css_problem(css) {
         errors.push((
             span.clone(),
             format!(
-                "`{key}` selector {css:?} is not valid CSS ({e}): use a standard CSS selector such as \"main\", \"#content\" or \".policy-body\""
+                "`{key}` selector {css:?} is not valid CSS ({problem}): use a standard CSS selector such as \"main\", \"#content\" or \".policy-body\""
             ),
         ));
         None

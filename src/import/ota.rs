@@ -53,7 +53,7 @@ pub enum OtaError {
     },
     #[error("{0}")]
     Usage(String),
-    #[error("reading {repository}: {source}")]
+    #[error("reading {repository}")]
     Git { repository: String, source: git2::Error },
     #[error(transparent)]
     Archive(#[from] ArchiveError),

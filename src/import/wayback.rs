@@ -79,7 +79,7 @@ pub enum WaybackError {
     Usage(String),
     #[error("the Wayback Machine's capture list ({url}) failed: {failure}")]
     Listing { url: String, failure: Failure },
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     State { path: String, source: std::io::Error },
     #[error(transparent)]
     Archive(#[from] ArchiveError),

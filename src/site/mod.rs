@@ -60,7 +60,7 @@ pub enum SiteError {
     NotAFolder { path: PathBuf },
     #[error("{} is in the way: the site needs a plain file or folder there, and does not follow links", path.display())]
     InTheWay { path: PathBuf },
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
 }
 
