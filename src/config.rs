@@ -151,7 +151,9 @@ impl FileConfig {
         match std::fs::read_to_string(&path) {
             Ok(text) => toml::from_str(&text).map_err(|e| {
                 // The line the span starts on: the newlines before it, plus one.
-                let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+                let line = e
+                    .span()
+                    .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
                 ConfigError {
                     path: match line {
                         Some(line) => format!("{shown}:{line}"),

@@ -91,6 +91,7 @@ fn options(args: &[&str]) -> Vec<String> {
     assert_eq!(code, 0, "{args:?}: {stderr}");
     stdout
         .lines()
+        .filter(|line| line.trim_start().starts_with('-'))
         .filter_map(|line| line.trim_start().split([' ', ',']).find(|w| w.starts_with("--")))
         .map(str::to_string)
         .collect()
@@ -149,4 +150,112 @@ fn each_command_shows_only_its_own_options() {
         report.contains("--format <FORMAT>") && report.contains("Markdown to paste into an article"),
         "{report}"
     );
+}
+
+/// docs/cli-reference.md is generated from the clap definitions; this fails while it is
+/// stale, and rewrites it with UPDATE_CLI_REFERENCE=1.
+#[test]
+fn cli_reference_is_current() {
+    use clausewatch::cli::reference;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/cli-reference.md");
+    let generated = reference::markdown();
+    if std::env::var_os("UPDATE_CLI_REFERENCE").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &generated).unwrap();
+        return;
+    }
+    let written = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        written == generated,
+        "docs/cli-reference.md is stale: regenerate it with `{}`",
+        reference::REGENERATE
+    );
+}
+
+#[test]
+fn the_reference_has_every_command_and_option_of_help() {
+    let generated = clausewatch::cli::reference::markdown();
+    let archive = TestArchive::new();
+    for command in [
+        "init",
+        "track",
+        "check",
+        "extract",
+        "log",
+        "diff",
+        "report",
+        "feed",
+        "blame",
+        "reextract",
+        "provisions",
+        "timeline",
+        "compare",
+        "site",
+        "show",
+        "export",
+        "completions",
+        "man",
+    ] {
+        assert!(generated.contains(&format!("## `clausewatch {command}`")), "{command}");
+        // Every option `--help` shows is in the reference, in the command's section.
+        let section = generated
+            .split(&format!("## `clausewatch {command}`\n"))
+            .nth(1)
+            .unwrap()
+            .split("\n## `")
+            .next()
+            .unwrap();
+        let (_, help, _) = archive.run(&[command, "--help"]);
+        for flag in help
+            .lines()
+            .filter(|line| line.trim_start().starts_with('-'))
+            .filter_map(|line| line.trim_start().split([' ', ',']).find(|w| w.starts_with("--")))
+            .map(|f| f.trim_end_matches("..."))
+            .filter(|f| !matches!(*f, "--help" | "--archive" | "--verbose"))
+        {
+            assert!(
+                section.contains(&format!("`{flag}")) || section.contains(&format!(", {flag}")),
+                "{command} {flag}"
+            );
+        }
+    }
+    assert!(generated.contains("## `clausewatch import ota-versions`"));
+    assert!(generated.contains("env: `CLAUSEWATCH_ARCHIVE`"));
+}
+
+#[test]
+fn completions_and_the_man_page_come_from_the_definitions() {
+    let archive = TestArchive::new();
+    for (shell, marker) in [
+        ("bash", "_clausewatch()"),
+        ("zsh", "#compdef clausewatch"),
+        ("fish", "complete -c clausewatch"),
+        ("powershell", "Register-ArgumentCompleter"),
+        ("elvish", "edit:completion:arg-completer[clausewatch]"),
+    ] {
+        let (code, script, stderr) = archive.run(&["completions", shell]);
+        assert_eq!(code, 0, "{shell}: {stderr}");
+        assert!(script.contains(marker), "{shell}: {script}");
+        for command in ["track", "blame", "show", "ota-versions"] {
+            assert!(script.contains(command), "{shell} completion lacks {command}");
+        }
+    }
+    let (_, bash, _) = archive.run(&["completions", "bash"]);
+    assert!(bash.contains("--remind-after"), "options are completed too");
+    let (code, _, stderr) = archive.run(&["completions", "tcsh"]);
+    assert_eq!(code, 2, "{stderr}");
+
+    let (code, page, stderr) = archive.run(&["man"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        page.starts_with(".ie \\n(.g .ds Aq") || page.contains(".TH clausewatch"),
+        "{page}"
+    );
+    assert!(page.contains(".TH clausewatch 1"), "{page}");
+    for command in ["track", "blame", "report", "completions"] {
+        assert!(
+            page.contains(&format!("clausewatch\\-{command}")) || page.contains(command),
+            "{command}"
+        );
+    }
 }

@@ -21,6 +21,7 @@ mod github;
 mod history;
 mod import;
 mod provisions;
+pub mod reference;
 mod show;
 mod site;
 
@@ -147,7 +148,24 @@ pub enum Command {
     /// Bring declarations or history in from elsewhere.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Print a shell completion script.
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff).
+    #[command(after_help = "Example:\n  clausewatch man > ~/.local/share/man/man1/clausewatch.1")]
+    Man,
 }
+
+const COMPLETIONS_HELP: &str = "\
+Examples:
+  clausewatch completions bash > ~/.local/share/bash-completion/completions/clausewatch
+  clausewatch completions zsh > ~/.zfunc/_clausewatch     # with fpath+=~/.zfunc
+  clausewatch completions fish > ~/.config/fish/completions/clausewatch.fish
+  clausewatch completions powershell >> $PROFILE
+  clausewatch completions elvish > ~/.config/elvish/lib/clausewatch.elv";
 
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
@@ -440,6 +458,16 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Import(ImportCommand::Wayback(args)) => import::wayback(&cli.archive, args, clock),
         Command::Export(args) => export::export(&cli.archive, args, clock),
         Command::Show(args) => show::show(&cli.archive, args),
+        Command::Completions { shell } => {
+            let mut out = io::stdout().lock();
+            reference::completions(shell, &mut out);
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            reference::man(&mut io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
