@@ -13,7 +13,7 @@ fn browser_installed() -> bool {
                 .is_ok_and(|o| o.status.success())
         });
     if !found {
-        eprintln!("skipped: no Chromium installed (apt-get install chromium)");
+        crate::support::skip("no Chromium installed (apt-get install chromium)");
     }
     found
 }

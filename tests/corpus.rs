@@ -121,7 +121,7 @@ fn extraction_pairs_agree_with_open_terms_archive() {
     let Some(corpus) = corpus() else { return };
     let wordscore = corpus.join("../scripts/wordscore");
     if Command::new("python3").arg("--version").output().is_err() {
-        eprintln!("skipped: python3 is needed to run ../shared/scripts/wordscore");
+        crate::support::skip("python3 is needed to run ../shared/scripts/wordscore");
         return;
     }
     let pairs = pairs(&corpus, false);

@@ -18,7 +18,7 @@ pub fn chromium() -> Option<PathBuf> {
         })
     });
     if found.is_none() {
-        eprintln!("skipped: no Chromium installed (apt-get install chromium, or set CLAUSEWATCH_CHROMIUM)");
+        crate::support::skip("no Chromium installed (apt-get install chromium, or set CLAUSEWATCH_CHROMIUM)");
     }
     found
 }
