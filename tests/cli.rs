@@ -259,3 +259,63 @@ fn completions_and_the_man_page_come_from_the_definitions() {
         );
     }
 }
+
+fn run_in(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_clausewatch"))
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("CLAUSEWATCH_NOW", crate::support::NOW)
+        .args(args)
+        .output()
+        .expect("run clausewatch");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `clausewatch init DIR && cd DIR && clausewatch check` used to say "no archive at
+/// archive: run clausewatch init", and following that advice nested DIR/archive.
+#[test]
+fn the_archive_is_found_from_inside_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = run_in(tmp.path(), &["init", "policies"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("created an archive in policies"), "{stdout}");
+    let dir = tmp.path().join("policies");
+
+    let (code, stdout, stderr) = run_in(&dir, &["check"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("all declarations are valid"), "{stdout}");
+    let (code, stdout, _) = run_in(&dir.join("services"), &["log", "tiktok"]);
+    assert_eq!(code, 0);
+    assert_eq!(stdout, "no versions recorded for tiktok\n");
+    let (code, stdout, _) = run_in(&dir, &["init"]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains(". already has an archive; nothing to create"),
+        "{stdout}"
+    );
+    assert!(!dir.join("archive").exists(), "no archive inside the archive");
+
+    // Named explicitly, a wrong folder is an error that points at the right one.
+    let (code, _, stderr) = run_in(&dir.join("services"), &["--archive", "archive", "check"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("no archive at archive; this folder is inside the archive ..: pass --archive .."),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run_in(tmp.path(), &["--archive", "elsewhere", "check"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("no archive at elsewhere: run `clausewatch init elsewhere` to create one"),
+        "{stderr}"
+    );
+    // From the folder above, `archive` is not there and nothing encloses it.
+    let (code, _, stderr) = run_in(tmp.path(), &["check"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("run `clausewatch init` to create one"), "{stderr}");
+}

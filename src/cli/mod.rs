@@ -12,7 +12,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context as _;
-use clap::{Args, Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 mod alerts;
 pub mod args;
@@ -376,17 +377,47 @@ impl From<io::Error> for CliError {
 impl From<ArchiveError> for CliError {
     fn from(error: ArchiveError) -> CliError {
         match error {
-            ArchiveError::NoArchive { .. } | ArchiveError::NotARepository { .. } | ArchiveError::Bare { .. } => {
-                usage(error)
-            }
+            ArchiveError::NoArchive { path } => usage(no_archive(&path)),
+            ArchiveError::NotARepository { .. } | ArchiveError::Bare { .. } => usage(error),
             _ => runtime(error),
         }
     }
 }
 
+/// What to do where there is no archive at `path`: pass the archive this folder is in,
+/// or create one there, never an `init` that would make an archive inside an archive.
+fn no_archive(path: &str) -> anyhow::Error {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let enclosing = cwd.ancestors().enumerate().find(|(_, dir)| is_archive(dir));
+    if let Some((depth, _)) = enclosing {
+        let shown = if depth == 0 {
+            ".".to_string()
+        } else {
+            vec![".."; depth].join("/")
+        };
+        return anyhow::anyhow!(
+            "no archive at {path}; this folder is inside the archive {shown}: pass --archive {shown}"
+        );
+    }
+    let init = if path == "archive" {
+        "clausewatch init".to_string()
+    } else {
+        format!("clausewatch init {path}")
+    };
+    anyhow::anyhow!("no archive at {path}: run `{init}` to create one, or pass --archive DIR")
+}
+
 /// Parses the command line, runs it, and prints any error once.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    // Neither --archive nor CLAUSEWATCH_ARCHIVE: look for the archive around here.
+    if matches.value_source("archive") == Some(ValueSource::DefaultValue) {
+        let wants_new = matches!(&cli.command, Command::Init(InitArgs { dir: Some(_), .. }));
+        if !wants_new && let Ok(cwd) = std::env::current_dir() {
+            cli.archive = locate_archive(&cwd, &cli.archive);
+        }
+    }
     init_logging(cli.verbose);
     // A panic is a bug, but the user still gets one clear line and exit code 3, not a
     // backtrace (RUST_BACKTRACE=1 shows it for a bug report).
@@ -412,6 +443,43 @@ pub fn main() -> ExitCode {
             ExitCode::from(code)
         }
     }
+}
+
+/// Whether `dir` is an archive folder: `clausewatch init` makes `services/` and
+/// `versions/`.
+fn is_archive(dir: &Path) -> bool {
+    dir.join("services").is_dir() && dir.join("versions").is_dir()
+}
+
+/// The archive to use when none was named: `default` (`archive`) under the current
+/// folder; else the current folder itself or the nearest folder above it that is an
+/// archive or holds one in `archive/` (after `clausewatch init DIR && cd DIR`, or from
+/// `DIR/services`); the search stops at the top of the git repository. Returned as a
+/// path relative to `cwd`, as messages show it; `default` when nothing is found, so the
+/// error names what was looked for.
+pub fn locate_archive(cwd: &Path, default: &Path) -> PathBuf {
+    if cwd.join(default).join("services").is_dir() {
+        return default.to_path_buf();
+    }
+    let mut up = PathBuf::new();
+    for dir in cwd.ancestors() {
+        let here = if up.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            up.clone()
+        };
+        if is_archive(dir) {
+            return here;
+        }
+        if is_archive(&dir.join(default)) {
+            return here.join(default);
+        }
+        if dir.join(".git").exists() {
+            break;
+        }
+        up.push("..");
+    }
+    default.to_path_buf()
 }
 
 fn init_logging(verbose: u8) {
