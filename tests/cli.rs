@@ -50,6 +50,17 @@ fn unknown_documents_are_usage_errors_that_list_the_known_ones() {
         stderr.contains("acme declares or records no document \"nope\" (it has: privacy-policy)"),
         "{stderr}"
     );
+    for args in [
+        &["report", "--since", "2026-01-01", "--provision", "nope"][..],
+        &["feed", "--provision", "nope"],
+    ] {
+        let (code, stdout, stderr) = archive.run(args);
+        assert_eq!((code, stdout.as_str()), (2, ""), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("no provision \"nope\" in the taxonomy (known: ai-training)"),
+            "{args:?}: {stderr}"
+        );
+    }
     let (code, stdout, stderr) = archive.run(&["log", "gone/terms"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("gone/terms"), "{stdout}");

@@ -125,6 +125,16 @@ pub struct BlameArgs {
     pub json: bool,
 }
 
+/// Ok when every id names a provision of the archive's taxonomy.
+fn check_provisions<'a>(archive: &Archive, ids: impl IntoIterator<Item = &'a String>) -> Result<(), CliError> {
+    let mut ids = ids.into_iter().peekable();
+    if ids.peek().is_none() {
+        return Ok(());
+    }
+    let taxonomy = super::provisions::taxonomy(archive)?;
+    ids.try_for_each(|id| super::provisions::check_id(&taxonomy, id))
+}
+
 /// Ok when the archive declares or has recorded every named document.
 pub(super) fn check_known<'a>(
     archive: &Archive,
@@ -420,6 +430,7 @@ pub fn render_diff(document: &str, ends: &DiffEnds, change: &Change, color: bool
 pub fn report(archive_dir: &Path, args: ReportArgs, clock: Clock) -> Result<ExitCode, CliError> {
     let archive = Archive::open(archive_dir)?;
     check_known(&archive, &args.document)?;
+    check_provisions(&archive, &args.provision)?;
     let now = clock.now();
     let since = args.since.resolve(now, false);
     let until = args.until.map_or(now, |u| u.resolve(now, true));
@@ -453,6 +464,7 @@ pub fn report(archive_dir: &Path, args: ReportArgs, clock: Clock) -> Result<Exit
 pub fn feed(archive_dir: &Path, args: FeedArgs, clock: Clock) -> Result<ExitCode, CliError> {
     let archive = Archive::open(archive_dir)?;
     check_known(&archive, &args.document)?;
+    check_provisions(&archive, &args.provision)?;
     let filter = args.document.as_ref().map(DocumentSpec::filter).unwrap_or_default();
     let url_base = archive.commit_url_base();
     let versions = archive.versions(&filter, None, None)?;

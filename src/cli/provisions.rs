@@ -73,11 +73,11 @@ pub struct CompareArgs {
     pub out: Option<std::path::PathBuf>,
 }
 
-fn taxonomy(archive: &Archive) -> Result<Taxonomy, CliError> {
+pub(super) fn taxonomy(archive: &Archive) -> Result<Taxonomy, CliError> {
     Taxonomy::load(archive.root()).map_err(usage)
 }
 
-fn check_id(taxonomy: &Taxonomy, id: &str) -> Result<(), CliError> {
+pub(super) fn check_id(taxonomy: &Taxonomy, id: &str) -> Result<(), CliError> {
     if taxonomy.get(id).is_some() {
         return Ok(());
     }
