@@ -155,9 +155,15 @@ pub enum Command {
         /// The shell to complete for.
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff).
-    #[command(after_help = "Example:\n  clausewatch man > ~/.local/share/man/man1/clausewatch.1")]
-    Man,
+    /// Print the manual page (roff) of clausewatch, or of one command.
+    #[command(
+        after_help = "Examples:\n  clausewatch man > ~/.local/share/man/man1/clausewatch.1\n  clausewatch man track > ~/.local/share/man/man1/clausewatch-track.1"
+    )]
+    Man {
+        /// A command (`track`, `import wayback`): its own page, clausewatch-COMMAND(1).
+        #[arg(value_name = "COMMAND")]
+        command: Vec<String>,
+    },
 }
 
 const COMPLETIONS_HELP: &str = "\
@@ -532,8 +538,17 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
             out.flush()?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Man => {
-            reference::man(&mut io::stdout().lock())?;
+        Command::Man { command } => {
+            let mut out = io::stdout().lock();
+            match reference::man(&command, &mut out) {
+                Some(written) => written?,
+                None => {
+                    return Err(usage(anyhow::anyhow!(
+                        "no command {:?}: see `clausewatch help`",
+                        command.join(" ")
+                    )));
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -205,8 +205,21 @@ pub fn completions(shell: clap_complete::Shell, out: &mut dyn std::io::Write) {
     clap_complete::generate(shell, &mut command, "clausewatch", out);
 }
 
-/// `clausewatch man`: the manual page in roff (its COMMANDS section lists every
-/// command; `clausewatch help COMMAND` and docs/cli-reference.md detail each).
-pub fn man(out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    clap_mangen::Man::new(Cli::command()).render(out)
+/// `clausewatch man [COMMAND]...`: the manual page in roff, of clausewatch (its
+/// COMMANDS section lists every command) or of one command (`clausewatch-track(1)`, as
+/// git and jj name theirs). `None` when no such command exists.
+pub fn man(path: &[String], out: &mut dyn std::io::Write) -> Option<std::io::Result<()>> {
+    let mut page = command();
+    let mut names = vec![page.get_name().to_string()];
+    for name in path {
+        let sub = visible_subcommands(&page).find(|c| c.get_name() == name)?.clone();
+        page = sub;
+        names.push(name.clone());
+    }
+    let title = names.join("-");
+    let page = page.display_name(title.clone());
+    let man = clap_mangen::Man::new(page)
+        .title(title)
+        .source(format!("clausewatch {}", env!("CARGO_PKG_VERSION")));
+    Some(man.render(out))
 }
