@@ -82,8 +82,11 @@ pub enum Command {
     /// error, selector without a match, a text that shrank by more than half) is
     /// reported and never recorded; the others still are. Exit code 1 when any failed.
     Track(TrackArgs),
-    /// Validate every declaration; with --fetch, also fetch each document twice and
-    /// report those whose text differs between the two fetches.
+    /// Validate every declaration and warn about fragile selectors (class names generated
+    /// by a front-end build, ranges that start and end at the same element); with
+    /// --fetch, also fetch each document twice and report those whose text differs
+    /// between the two fetches; with --snapshots, re-extract each latest stored snapshot
+    /// with the current declaration and report texts that would change (offline).
     ///
     /// An unstable text (a date that moves, rotating content, an A/B test) would record
     /// noise as versions: fix the declaration's select/remove before tracking it.
@@ -322,13 +325,18 @@ pub struct FetchArgs {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Fetch each document twice and compare the texts.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "snapshots")]
     pub fetch: bool,
-    /// With --fetch: only these services or SERVICE/TYPE documents.
-    #[arg(value_name = "SERVICE[/TYPE]", requires = "fetch")]
+    /// Offline drift check: re-extract each document's latest stored snapshot with its
+    /// current declaration and report texts that would change or become empty, and
+    /// selectors that match several separate parts of the page.
+    #[arg(long)]
+    pub snapshots: bool,
+    /// Only these services or SERVICE/TYPE documents.
+    #[arg(value_name = "SERVICE[/TYPE]")]
     pub services: Vec<DocumentSpec>,
-    /// With --fetch: print JSON.
-    #[arg(long, requires = "fetch")]
+    /// With --fetch or --snapshots: print JSON.
+    #[arg(long)]
     pub json: bool,
     #[command(flatten)]
     pub run: RunArgs,
@@ -510,7 +518,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Init(args) => init(&cli.archive, args, clock),
         Command::Track(args) => track(&cli.archive, args, clock),
         Command::Check(args) if args.fetch => check_fetch(&cli.archive, args, clock),
-        Command::Check(_) => check(&cli.archive),
+        Command::Check(args) if args.snapshots => check_snapshots(&cli.archive, args),
+        Command::Check(args) => check(&cli.archive, args),
         Command::Extract(args) => extract(args),
         Command::Log(args) => history::log(&cli.archive, args, clock),
         Command::Diff(args) => history::diff(&cli.archive, args, clock),
@@ -1093,16 +1102,46 @@ fn import_ota(archive_dir: &Path, args: ImportOtaArgs) -> Result<ExitCode, CliEr
     })
 }
 
-fn check(archive_dir: &Path) -> Result<ExitCode, CliError> {
+fn check(archive_dir: &Path, args: CheckArgs) -> Result<ExitCode, CliError> {
     let archive = Archive::open(archive_dir)?;
     let mut out = io::stdout().lock();
     match declaration::load_all(&archive.services_dir()) {
         Ok(services) => {
             let documents: usize = services.iter().map(|s| s.documents.len()).sum();
+            let count = services.len();
+            let services = filter_services(services, &args.services)?;
+            let warnings = declaration::lint::lint(&services, &archive.services_dir());
+            if args.json {
+                write_json(
+                    &mut out,
+                    &serde_json::json!({ "services": count, "documents": documents, "warnings": warnings }),
+                )?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            for w in &warnings {
+                writeln!(
+                    out,
+                    "warning    {}  {}/{}  {}",
+                    w.location, w.service, w.document, w.message
+                )?;
+            }
+            let counted = |n: usize, noun: &str| {
+                if n == 1 {
+                    format!("1 {noun}")
+                } else {
+                    format!("{n} {noun}s")
+                }
+            };
             writeln!(
                 out,
-                "{} services, {documents} documents: all declarations are valid",
-                services.len()
+                "{}, {}: all declarations are valid{}",
+                counted(count, "service"),
+                counted(documents, "document"),
+                match warnings.len() {
+                    0 => String::new(),
+                    1 => ", 1 warning".to_string(),
+                    n => format!(", {n} warnings"),
+                }
             )?;
             Ok(ExitCode::SUCCESS)
         }
@@ -1119,6 +1158,63 @@ fn check(archive_dir: &Path) -> Result<ExitCode, CliError> {
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// `check --snapshots`: the offline drift check. Exit 1 when a text would change or
+/// could no longer be extracted.
+fn check_snapshots(archive_dir: &Path, args: CheckArgs) -> Result<ExitCode, CliError> {
+    use crate::canon::regions::RegionProblem;
+    use crate::reextract::Drift;
+    let archive = Archive::open(archive_dir)?;
+    let services = filter_services(load_services(&archive)?, &args.services)?;
+    let outcomes = crate::reextract::drift(&archive, &services)?;
+    let mut out = io::stdout().lock();
+    if args.json {
+        write_json(&mut out, &outcomes)?;
+    } else {
+        for o in &outcomes {
+            let name = format!("{}/{}", o.service, o.document);
+            match &o.drift {
+                Drift::Same => writeln!(out, "same       {name}")?,
+                Drift::NoSnapshot => writeln!(out, "no-snapshot {name}")?,
+                Drift::Failed { category, message } => writeln!(out, "failed     {name}  {category}: {message}")?,
+                Drift::Changed { removed, added } => {
+                    writeln!(out, "changed    {name}")?;
+                    for line in removed {
+                        writeln!(out, "    recorded only: {line}")?;
+                    }
+                    for line in added {
+                        writeln!(out, "    would become:  {line}")?;
+                    }
+                }
+            }
+            for problem in &o.problems {
+                match problem {
+                    RegionProblem::DisjointRegions { selector, regions } => writeln!(
+                        out,
+                        "warning    {name}  `{selector}` matches {regions} separate parts of the stored page"
+                    )?,
+                    RegionProblem::RangeWithoutEnd { start, end } => writeln!(
+                        out,
+                        "warning    {name}  the range from `{start}` has no `{end}` after it in the stored page"
+                    )?,
+                }
+            }
+        }
+        let count = |f: fn(&Drift) -> bool| outcomes.iter().filter(|o| f(&o.drift)).count();
+        writeln!(
+            out,
+            "{} same, {} changed, {} failed, {} without a snapshot",
+            count(|d| matches!(d, Drift::Same)),
+            count(|d| matches!(d, Drift::Changed { .. })),
+            count(|d| matches!(d, Drift::Failed { .. })),
+            count(|d| matches!(d, Drift::NoSnapshot)),
+        )?;
+    }
+    let drifted = outcomes
+        .iter()
+        .any(|o| matches!(o.drift, Drift::Changed { .. } | Drift::Failed { .. }));
+    Ok(if drifted { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 fn extract(args: ExtractArgs) -> Result<ExitCode, CliError> {
