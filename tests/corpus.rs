@@ -209,3 +209,68 @@ fn real_pages_are_not_mistaken_for_walls() {
         assert_eq!(clausewatch::fetch::wall::inspect(&html), None, "{}", page.display());
     }
 }
+
+/// No real version of the corpus is refused as an error, login or consent page by the
+/// guard every recording path goes through: Open Terms Archive's Markdown versions, the
+/// extraction pairs' snapshots (with their declaration's selectors) and the HTML pages.
+#[test]
+fn real_versions_pass_the_error_page_guard() {
+    use clausewatch::fetch::wall::{Shape, judge_text};
+    let Some(corpus) = corpus() else { return };
+    let mut checked = 0;
+    let mut refused = Vec::new();
+    let mut least_prose = (usize::MAX, String::new());
+    let mut judge = |name: String, text: &str, snapshot: &[u8], ext: &str| {
+        checked += 1;
+        let prose = Shape::of(text).prose;
+        if prose < least_prose.0 {
+            least_prose = (prose, name.clone());
+        }
+        if let Some(verdict) = judge_text(text, snapshot, ext) {
+            refused.push(format!("{name}: {verdict:?}"));
+        }
+    };
+    let mut versions: Vec<PathBuf> = std::fs::read_dir(corpus.join("versions"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .flat_map(|dir| std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok().map(|e| e.path())))
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    versions.sort();
+    let version_count = versions.len();
+    for path in versions {
+        let bytes = std::fs::read(&path).unwrap();
+        let text = canon::canonicalize(&bytes, Some("text/markdown"), &Selection::default()).unwrap();
+        judge(path.display().to_string(), &text, &bytes, "md");
+    }
+    for pair in pairs(&corpus, false) {
+        let path = pair.dir.join("snapshot.html");
+        let text = canonical(&path, &pair.selection);
+        judge(
+            path.display().to_string(),
+            &text,
+            &std::fs::read(&path).unwrap(),
+            "html",
+        );
+    }
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(corpus.join("html"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    pages.sort();
+    for path in pages {
+        let bytes = std::fs::read(&path).unwrap();
+        let Ok(text) = canon::canonicalize(&bytes, Some("text/html"), &Selection::default()) else {
+            continue;
+        };
+        judge(path.display().to_string(), &text, &bytes, "html");
+    }
+    eprintln!(
+        "error-page guard on real versions: {} of {checked} refused ({version_count} OTA versions); least prose {} in {}",
+        refused.len(),
+        least_prose.0,
+        least_prose.1
+    );
+    assert!(checked > 500, "only {checked} real versions found");
+    assert!(refused.is_empty(), "real versions refused:\n{}", refused.join("\n"));
+}
