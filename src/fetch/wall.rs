@@ -840,7 +840,9 @@ fn contains_words(hay: &str, phrase: &str) -> bool {
         let after = hay[at + phrase.len()..].chars().next();
         let first = phrase.chars().next();
         let last = phrase.chars().next_back();
-        !(glued(first) && glued(before)) && !(glued(last) && glued(after))
+        let glued_before = glued(first) && glued(before);
+        let glued_after = glued(last) && glued(after);
+        !glued_before && !glued_after
     })
 }
 
@@ -977,6 +979,32 @@ mod tests {
         let shell = "<!doctype html><html><head><title>Example</title><script src=/app.js></script></head>\
                      <body><noscript>You need to enable JavaScript to run this app.</noscript><div id=\"root\"></div></body></html>";
         assert_eq!(inspect(shell), Some(Verdict::NeedsScripts));
+    }
+
+    #[test]
+    fn error_phrases_count_as_whole_words_and_only_on_little_prose() {
+        assert!(contains_words("error 404", "404"));
+        assert!(!contains_words("terror", "error"));
+        assert!(!contains_words("clause 4041", "404"));
+        assert!(contains_words("抱歉，您访问的页面不存在", "页面不存在"));
+        let html = b"<html><head><title>Page Not Found</title></head></html>";
+        let stub = "# Oops\n\nTry the home page.\n";
+        assert!(matches!(
+            judge_text(stub, html, "html"),
+            Some(Verdict::NotTheDocument {
+                page: PageKind::NotFound,
+                ..
+            })
+        ));
+        let sentence = "We keep the data you give us for as long as your account is open.\n";
+        let long = format!(
+            "# Page not found: how we handle missing pages\n\n{}",
+            sentence.repeat(40)
+        );
+        assert_eq!(judge_text(&long, b"", "md"), None, "a real text, whatever its title");
+        assert_eq!(Shape::of(&long).prose, 65 * 40);
+        let menu = "- Home\n- Products\n- Help Center\n";
+        assert_eq!(Shape::of(menu).prose, 0);
     }
 
     #[test]
