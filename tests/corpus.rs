@@ -286,3 +286,56 @@ fn real_versions_pass_the_error_page_guard() {
     assert!(checked > 550, "only {checked} real versions found");
     assert!(refused.is_empty(), "real versions refused:\n{}", refused.join("\n"));
 }
+
+/// Google's privacy policy holds its processing purposes in a table whose cells are
+/// pages long: every version's table rows must come out as lines of one sentence, not
+/// one "sentence" of thousands of characters with words glued at cell breaks.
+#[test]
+fn table_cells_of_real_versions_become_sentences() {
+    let Some(corpus) = corpus() else { return };
+    let dir = corpus.join("versions/google__privacy-policy");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 40, "{} versions", files.len());
+    let (mut table_lines, mut longest) = (0, 0);
+    for file in &files {
+        let markdown = std::fs::read_to_string(file).unwrap();
+        let text = canon::canonicalize(markdown.as_bytes(), Some("text/markdown"), &Selection::default()).unwrap();
+        assert!(
+            !text.contains("featuresExamples") && !text.contains("activities:*"),
+            "{}: words glued at a cell break",
+            file.display()
+        );
+        // Lines of a table: rows (`| a | b |`), cells (`| a`) and the cells' later lines.
+        let mut in_table = false;
+        for line in text.lines() {
+            in_table = line.starts_with('|') || (in_table && line.starts_with("  "));
+            if in_table {
+                table_lines += 1;
+                longest = longest.max(line.chars().count());
+                assert!(
+                    line.chars().count() <= 1_000,
+                    "{}: a table line of {} characters: {}…",
+                    file.display(),
+                    line.chars().count(),
+                    line.chars().take(120).collect::<String>()
+                );
+            }
+        }
+        if markdown.contains("<br>") {
+            assert!(
+                text.lines()
+                    .any(|l| l == "  - We process the terms that you search for in order to return results."),
+                "{}: a bullet of a cell on its own line",
+                file.display()
+            );
+        }
+    }
+    eprintln!(
+        "google privacy policy: {} versions, {table_lines} table lines, longest {longest} characters",
+        files.len()
+    );
+}
