@@ -637,6 +637,11 @@ pub fn judge_text(text: &str, snapshot: &[u8], snapshot_ext: &str) -> Option<Ver
     // make a "not found" page.
     for (page, phrases) in TITLE_SIGNALS {
         for (place, said) in &places {
+            // A menu left in the text starts with "Log in" or "Accept cookies" on real
+            // pages too: walls are told by their title and heading only.
+            if *place == "first lines" && matches!(page, PageKind::LoginWall | PageKind::ConsentWall) {
+                continue;
+            }
             if let Some(phrase) = phrases.iter().find(|phrase| contains_words(said, phrase)) {
                 return Some(Verdict::NotTheDocument {
                     page: *page,
