@@ -433,3 +433,39 @@ fn wayback_imports_skip_error_pages() {
         "{stdout}"
     );
 }
+
+#[test]
+fn the_browser_fetcher_records_no_error_page_built_by_scripts() {
+    let found = ["chromium", "chromium-browser", "google-chrome"].iter().any(|name| {
+        std::process::Command::new("which")
+            .arg(name)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    if !found {
+        eprintln!("skipped: no Chromium installed (apt-get install chromium)");
+        return;
+    }
+    // A single-page app whose content request failed: the DOM says so after load.
+    let app = "<!doctype html><html><head><title>Acme</title></head><body><div id=\"root\"></div>\
+        <script>setTimeout(function () { document.getElementById('root').innerHTML =\
+        '<main><h1>Something went wrong</h1><p>We could not load this page.</p><p>Please try again later.</p></main>'; }, 300);\
+        </script></body></html>";
+    let server = TestServer::start();
+    server.page("/terms", app);
+    let archive = TestArchive::new();
+    archive.declare(
+        "acme",
+        &format!(
+            "name = \"Acme\"\n[[documents]]\ntype = \"terms-of-service\"\nurl = {:?}\nfetcher = \"browser\"\n",
+            server.url("/terms")
+        ),
+    );
+    let (code, stdout, stderr) = archive.run(&["track"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("acme/terms-of-service  server-error: ") && stdout.contains("is an error page"),
+        "{stdout}"
+    );
+    assert_eq!(archive.git(&["ls-files", "archive/versions/acme"]), "");
+}
