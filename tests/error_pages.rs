@@ -469,3 +469,29 @@ fn the_browser_fetcher_records_no_error_page_built_by_scripts() {
     );
     assert_eq!(archive.git(&["ls-files", "archive/versions/acme"]), "");
 }
+
+#[test]
+fn reextract_records_no_error_page_either() {
+    let server = TestServer::start();
+    let page = policy("<div class=\"notice\"><p>Something went wrong.</p><p>Please try again later.</p></div>");
+    server.page("/privacy", &page);
+    let archive = TestArchive::new();
+    archive.declare_simple("acme", "Acme", &[("privacy-policy", &server.url("/privacy"))]);
+    assert_eq!(archive.run(&["track"]).0, 0);
+    // A declaration pointed at the wrong region: the rebuilt text is an error message.
+    archive.declare(
+        "acme",
+        &format!(
+            "name = \"Acme\"\n[[documents]]\ntype = \"privacy-policy\"\nurl = {:?}\nselect = \".notice\"\nfetcher = \"http\"\n",
+            server.url("/privacy")
+        ),
+    );
+    let before = archive.subjects();
+    let (code, stdout, _) = archive.run(&["reextract"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("acme/privacy-policy") && stdout.contains("is an error page, not the document"),
+        "{stdout}"
+    );
+    assert_eq!(archive.subjects(), before, "nothing recorded");
+}

@@ -232,6 +232,9 @@ const PROSE_WITH_TITLE_SIGNAL: usize = 2_500;
 /// talk about errors, logins and cookies too.
 const PROSE_WITH_BODY_SIGNAL: usize = 1_000;
 const TEXT_WITH_BODY_SIGNAL: usize = 4_000;
+/// An error page says what went wrong in a few sentences; a short policy with an error
+/// notice in it has more.
+const SENTENCES_WITH_BODY_SIGNAL: usize = 6;
 /// How many of the text's first lines count as its title.
 const TITLE_LINES: usize = 3;
 /// A first line of more words than this is a sentence, not a title.
@@ -654,7 +657,10 @@ pub fn judge_text(text: &str, snapshot: &[u8], snapshot_ext: &str) -> Option<Ver
             }
         }
     }
-    if shape.prose < PROSE_WITH_BODY_SIGNAL && shape.chars < TEXT_WITH_BODY_SIGNAL {
+    if shape.prose < PROSE_WITH_BODY_SIGNAL
+        && shape.chars < TEXT_WITH_BODY_SIGNAL
+        && shape.sentences <= SENTENCES_WITH_BODY_SIGNAL
+    {
         let body = normalize(text);
         if let Some((page, phrase)) = find_signal(BODY_SIGNALS, &body) {
             return Some(Verdict::NotTheDocument {
@@ -777,11 +783,17 @@ pub struct Shape {
     pub prose: usize,
     /// Non-space characters in the whole text.
     pub chars: usize,
+    /// Prose lines (sentences).
+    pub sentences: usize,
 }
 
 impl Shape {
     pub fn of(text: &str) -> Shape {
-        let mut shape = Shape { prose: 0, chars: 0 };
+        let mut shape = Shape {
+            prose: 0,
+            chars: 0,
+            sentences: 0,
+        };
         for line in text.lines() {
             let line = line.trim();
             shape.chars += line.chars().filter(|c| !c.is_whitespace()).count();
@@ -792,6 +804,7 @@ impl Shape {
                 .ends_with(['.', '!', '?', ':', ';', '。', '！', '？', '：']);
             if ends_as_sentence && (words >= 6 || cjk >= 15) {
                 shape.prose += line.chars().count();
+                shape.sentences += 1;
             }
         }
         shape
