@@ -78,6 +78,14 @@ fn rebuild(
     if text == current {
         return Ok(ReextractStatus::Unchanged);
     }
+    // A rebuilt text is recorded like a fetched one: never an error or login page.
+    if let Some(verdict) = crate::fetch::wall::judge_text(&text, &bytes, &ext) {
+        let failure = verdict.into_failure(&format!("the snapshot of {}/{doc_type}", service.slug));
+        return Ok(ReextractStatus::Failed {
+            category: failure.kind,
+            message: failure.message,
+        });
+    }
     // Provenance stays that of the version whose snapshot was rebuilt.
     let filter = DocumentFilter {
         service: Some(service.slug.clone()),

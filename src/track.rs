@@ -683,6 +683,9 @@ fn decide(archive: &Archive, fetched: &Fetched, options: &TrackOptions) -> Resul
             validators,
         }) => (text, snapshot, *ext, *fetcher, first_provisions, validators),
     };
+    if let Some(failure) = not_the_document(text, snapshot, ext, &fetched.urls.join(" ")) {
+        return Ok(Decision::Failed(failure));
+    }
     let previous = archive.current_text(&fetched.service, &fetched.doc_type)?;
     let change = match &previous {
         Some(old) if old == text => return Ok(Decision::Unchanged),
@@ -694,7 +697,7 @@ fn decide(archive: &Archive, fetched: &Fetched, options: &TrackOptions) -> Resul
         }
         None => ChangeKind::First,
     };
-    let (version, counts) = new_version(
+    let recorded = new_version(
         archive,
         Candidate {
             service: &fetched.service,
@@ -713,7 +716,17 @@ fn decide(archive: &Archive, fetched: &Fetched, options: &TrackOptions) -> Resul
         previous.as_deref().map(|old| (old, change)),
         &options.taxonomy,
     )?;
-    Ok(Decision::Record(Box::new(version), counts))
+    Ok(match recorded {
+        Ok((version, counts)) => Decision::Record(Box::new(version), counts),
+        Err(failure) => Decision::Failed(failure),
+    })
+}
+
+/// Why a text is not the document but an error, maintenance, login or consent page
+/// (see [`wall::judge_text`]), or `None`. [`new_version`] refuses such a text whatever
+/// the path; callers ask first so that the reason given is this one, not a shrink.
+pub fn not_the_document(text: &str, snapshot: &[u8], snapshot_ext: &str, source: &str) -> Option<Failure> {
+    wall::judge_text(text, snapshot, snapshot_ext).map(|verdict| verdict.into_failure(source))
 }
 
 /// A text that lost more than half its length is most often a broken page, not a new
@@ -758,13 +771,22 @@ pub struct Candidate<'a> {
 /// The version a candidate makes: the subject, the counts, the `Change:` kind and the
 /// provisions touched come from the diff against `previous` (the text it replaces and
 /// the kind of change, see [`classify`]); `None` makes a first record. Every source of
-/// versions goes through here, so a commit says the same whatever produced it.
+/// versions goes through here, so a commit says the same whatever produced it, and no
+/// source can record a page that is not the document: such a text is refused (the
+/// inner error) before anything is written.
 pub fn new_version(
     archive: &Archive,
     candidate: Candidate<'_>,
     previous: Option<(&str, ChangeKind)>,
     taxonomy: &Taxonomy,
-) -> Result<(NewVersion, Counts), ArchiveError> {
+) -> Result<Result<(NewVersion, Counts), Failure>, ArchiveError> {
+    let source = match candidate.urls.first() {
+        Some(url) => url.clone(),
+        None => format!("{}/{}", candidate.service, candidate.doc_type),
+    };
+    if let Some(failure) = not_the_document(candidate.text, candidate.snapshot, candidate.snapshot_ext, &source) {
+        return Ok(Err(failure));
+    }
     let (change, diff) = match previous {
         Some((old, change)) => (change, diff_texts(old, candidate.text)),
         None => (ChangeKind::First, diff_texts("", candidate.text)),
@@ -805,7 +827,7 @@ pub fn new_version(
         snapshot_ext: candidate.snapshot_ext,
         message,
     };
-    Ok((version, counts))
+    Ok(Ok((version, counts)))
 }
 
 /// The provisions a first record of `text` touches: those of every sentence, as

@@ -209,3 +209,133 @@ fn real_pages_are_not_mistaken_for_walls() {
         assert_eq!(clausewatch::fetch::wall::inspect(&html), None, "{}", page.display());
     }
 }
+
+/// No real version of the corpus is refused as an error, login or consent page by the
+/// guard every recording path goes through: Open Terms Archive's Markdown versions, the
+/// extraction pairs' snapshots (with their declaration's selectors) and the HTML pages.
+#[test]
+fn real_versions_pass_the_error_page_guard() {
+    use clausewatch::fetch::wall::{Shape, judge_text};
+    let Some(corpus) = corpus() else { return };
+    let mut checked = 0;
+    let mut refused = Vec::new();
+    let mut least_prose = (usize::MAX, String::new());
+    let mut judge = |name: String, text: &str, snapshot: &[u8], ext: &str| {
+        checked += 1;
+        let prose = Shape::of(text).prose;
+        if prose < least_prose.0 {
+            least_prose = (prose, name.clone());
+        }
+        if let Some(verdict) = judge_text(text, snapshot, ext) {
+            refused.push(format!("{name}: {verdict:?}"));
+        }
+    };
+    let mut versions: Vec<PathBuf> = std::fs::read_dir(corpus.join("versions"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .flat_map(|dir| std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok().map(|e| e.path())))
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    versions.sort();
+    let version_count = versions.len();
+    for path in versions {
+        let bytes = std::fs::read(&path).unwrap();
+        let text = canon::canonicalize(&bytes, Some("text/markdown"), &Selection::default()).unwrap();
+        judge(path.display().to_string(), &text, &bytes, "md");
+    }
+    for pair in pairs(&corpus, false) {
+        let path = pair.dir.join("snapshot.html");
+        let text = canonical(&path, &pair.selection);
+        judge(
+            path.display().to_string(),
+            &text,
+            &std::fs::read(&path).unwrap(),
+            "html",
+        );
+    }
+    for pair in pairs(&corpus, true) {
+        for name in ["before.html", "after.html"] {
+            let path = pair.dir.join(name);
+            let text = canonical(&path, &pair.selection);
+            judge(
+                path.display().to_string(),
+                &text,
+                &std::fs::read(&path).unwrap(),
+                "html",
+            );
+        }
+    }
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(corpus.join("html"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    pages.sort();
+    for path in pages {
+        let bytes = std::fs::read(&path).unwrap();
+        let Ok(text) = canon::canonicalize(&bytes, Some("text/html"), &Selection::default()) else {
+            continue;
+        };
+        judge(path.display().to_string(), &text, &bytes, "html");
+    }
+    eprintln!(
+        "error-page guard on real versions: {} of {checked} refused ({version_count} OTA versions); least prose {} in {}",
+        refused.len(),
+        least_prose.0,
+        least_prose.1
+    );
+    assert!(checked > 550, "only {checked} real versions found");
+    assert!(refused.is_empty(), "real versions refused:\n{}", refused.join("\n"));
+}
+
+/// Google's privacy policy holds its processing purposes in a table whose cells are
+/// pages long: every version's table rows must come out as lines of one sentence, not
+/// one "sentence" of thousands of characters with words glued at cell breaks.
+#[test]
+fn table_cells_of_real_versions_become_sentences() {
+    let Some(corpus) = corpus() else { return };
+    let dir = corpus.join("versions/google__privacy-policy");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 40, "{} versions", files.len());
+    let (mut table_lines, mut longest) = (0, 0);
+    for file in &files {
+        let markdown = std::fs::read_to_string(file).unwrap();
+        let text = canon::canonicalize(markdown.as_bytes(), Some("text/markdown"), &Selection::default()).unwrap();
+        assert!(
+            !text.contains("featuresExamples") && !text.contains("activities:*"),
+            "{}: words glued at a cell break",
+            file.display()
+        );
+        // Lines of a table: rows (`| a | b |`), cells (`| a`) and the cells' later lines.
+        let mut in_table = false;
+        for line in text.lines() {
+            in_table = line.starts_with('|') || (in_table && line.starts_with("  "));
+            if in_table {
+                table_lines += 1;
+                longest = longest.max(line.chars().count());
+                assert!(
+                    line.chars().count() <= 1_000,
+                    "{}: a table line of {} characters: {}…",
+                    file.display(),
+                    line.chars().count(),
+                    line.chars().take(120).collect::<String>()
+                );
+            }
+        }
+        if markdown.contains("<br>") {
+            assert!(
+                text.lines()
+                    .any(|l| l == "  - We process the terms that you search for in order to return results."),
+                "{}: a bullet of a cell on its own line",
+                file.display()
+            );
+        }
+    }
+    eprintln!(
+        "google privacy policy: {} versions, {table_lines} table lines, longest {longest} characters",
+        files.len()
+    );
+}

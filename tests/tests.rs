@@ -11,6 +11,7 @@ mod corpus;
 mod corpus_archive;
 mod declarations;
 mod default_declarations;
+mod error_pages;
 mod errors;
 mod export;
 mod extract;

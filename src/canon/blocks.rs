@@ -15,11 +15,33 @@ pub enum Block {
         text: String,
         list: Option<ListPlace>,
     },
+    /// A data table: rows of cells; the flag marks a first row of header cells.
     Table {
-        rows: Vec<Vec<String>>,
+        rows: Vec<Vec<Cell>>,
         header: bool,
     },
 }
+
+/// A table cell: its parts (paragraphs, lines, list items) in order; empty when the
+/// cell is. Bars in the text are escaped (`\|`).
+pub type Cell = Vec<CellPart>;
+
+/// Separates the parts of a cell's raw text handed to [`BlockSink::push_table`]: not a
+/// line feed, which in HTML source is only a space.
+pub const CELL_BREAK: char = '\u{2029}';
+
+/// One paragraph, line or list item of a table cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellPart {
+    pub text: String,
+    /// A list item (rendered with `- `).
+    pub item: bool,
+}
+
+/// A row stays on one line (`| a | b |`) when each cell is one sentence at most and the
+/// line is no longer than this; otherwise it is laid out cell by cell, one sentence per
+/// line (see [`render`]).
+pub const ROW_WIDTH: usize = 300;
 
 /// Where a paragraph sits in a list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,13 +151,15 @@ impl BlockSink {
         self.preformatted = self.preformatted.saturating_sub(1);
     }
 
-    /// Adds a data table; rows are cell texts, the flag marks an all-header row.
+    /// Adds a data table; rows are cell texts, the flag marks an all-header row. In a
+    /// cell's text, [`CELL_BREAK`] separates two parts (paragraphs, `<br>` lines, list
+    /// items), and a part that starts with a bullet (`- `, `* `, `+ `, `• `) is a list item.
     pub fn push_table(&mut self, rows: Vec<(Vec<String>, bool)>) {
         self.break_block();
         let header = rows.first().is_some_and(|(_, h)| *h);
-        let rows: Vec<Vec<String>> = rows
+        let rows: Vec<Vec<Cell>> = rows
             .into_iter()
-            .map(|(cells, _)| cells.iter().map(|c| normalize_inline(c).replace('|', "\\|")).collect())
+            .map(|(cells, _)| cells.iter().map(|c| cell_parts(c)).collect())
             .collect();
         if !rows.is_empty() {
             self.blocks.push(Block::Table { rows, header });
@@ -191,18 +215,7 @@ pub fn render(blocks: &[Block]) -> String {
                     out.push_str(sentence);
                 }
             }
-            Block::Table { rows, header } => {
-                for (i, row) in rows.iter().enumerate() {
-                    if i > 0 {
-                        out.push('\n');
-                    }
-                    out.push_str(&table_row(row));
-                    if i == 0 && *header {
-                        out.push('\n');
-                        out.push_str(&table_row(&vec!["---".to_string(); row.len()]));
-                    }
-                }
-            }
+            Block::Table { rows, header } => render_table(&mut out, rows, *header),
         }
     }
     if !out.is_empty() {
@@ -211,14 +224,90 @@ pub fn render(blocks: &[Block]) -> String {
     out
 }
 
-fn table_row(cells: &[String]) -> String {
+/// A table: a row of short cells on one line, `| a | b |` (a header row followed by
+/// `| --- | --- |`); any other row as a block of its own between blank lines, each cell
+/// opening with `| ` and its further sentences, parts and list items (`- `) on their
+/// own lines indented by two spaces, so that a cell edit shows as a sentence edit.
+fn render_table(out: &mut String, rows: &[Vec<Cell>], header: bool) {
+    let mut previous_compact = None;
+    for (i, row) in rows.iter().enumerate() {
+        let compact = compact_row(row);
+        if let Some(previous) = previous_compact {
+            out.push_str(if previous && compact.is_some() { "\n" } else { "\n\n" });
+        }
+        previous_compact = Some(compact.is_some());
+        match compact {
+            Some(line) => out.push_str(&line),
+            None => expanded_row(out, row),
+        }
+        if i == 0 && header {
+            out.push('\n');
+            let rule = vec![
+                vec![CellPart {
+                    text: "---".into(),
+                    item: false,
+                }];
+                row.len()
+            ];
+            out.push_str(&compact_row(&rule).unwrap_or_default());
+        }
+    }
+}
+
+/// `| a | b |` when every cell is one sentence at most and the line fits in [`ROW_WIDTH`].
+fn compact_row(row: &[Cell]) -> Option<String> {
     let mut line = String::from("|");
-    for cell in cells {
-        if !cell.is_empty() {
-            line.push(' ');
-            line.push_str(cell);
+    for cell in row {
+        match cell.as_slice() {
+            [] => {}
+            [part] if !part.item && split_sentences(&part.text).len() <= 1 => {
+                line.push(' ');
+                line.push_str(&part.text);
+            }
+            _ => return None,
         }
         line.push_str(" |");
     }
-    line
+    (line.chars().count() <= ROW_WIDTH).then_some(line)
+}
+
+fn expanded_row(out: &mut String, row: &[Cell]) {
+    for (c, cell) in row.iter().enumerate() {
+        if c > 0 {
+            out.push('\n');
+        }
+        out.push('|');
+        let mut first_line = true;
+        for part in cell {
+            let (marker, rest) = if part.item { ("- ", "    ") } else { ("", "  ") };
+            for (s, sentence) in split_sentences(&part.text).into_iter().enumerate() {
+                if first_line {
+                    out.push(' ');
+                    first_line = false;
+                } else {
+                    out.push('\n');
+                    out.push_str(if s == 0 { "  " } else { rest });
+                }
+                if s == 0 {
+                    out.push_str(marker);
+                }
+                out.push_str(sentence);
+            }
+        }
+    }
+}
+
+/// The parts of a cell's raw text (see [`BlockSink::push_table`]).
+fn cell_parts(raw: &str) -> Cell {
+    raw.split(CELL_BREAK)
+        .filter_map(|line| {
+            let trimmed = line.trim_start();
+            let bullet = ["- ", "* ", "+ ", "• "].iter().find_map(|b| trimmed.strip_prefix(b));
+            let text = normalize_inline(bullet.unwrap_or(line)).replace('|', "\\|");
+            (!text.is_empty()).then_some(CellPart {
+                text,
+                item: bullet.is_some(),
+            })
+        })
+        .collect()
 }

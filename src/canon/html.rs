@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use ego_tree::{NodeId, NodeRef};
 use scraper::{ElementRef, Html, Node, Selector};
 
-use super::blocks::{Block, BlockSink};
+use super::blocks::{Block, BlockSink, CELL_BREAK};
 use crate::declaration::{Edge, Target};
 use crate::failure::{Failure, FailureKind};
 
@@ -595,10 +595,10 @@ fn table_rows(table: NodeRef<'_, Node>, removed: &HashSet<NodeId>) -> Vec<(Vec<S
     rows
 }
 
-/// The text of a subtree on one line: block boundaries become spaces.
+/// The text of a table cell: block boundaries become [`CELL_BREAK`]s.
 fn flat_text(root: NodeRef<'_, Node>, removed: &HashSet<NodeId>) -> String {
     // A block element separates its text from its neighbours' on both sides, so
-    // `<td><p>A</p>It is X.</td>` reads "A It is X.", not "AIt is X.".
+    // `<td><p>A</p>It is X.</td>` reads "A" and "It is X.", not "AIt is X.".
     enum Step<'a> {
         Visit(NodeRef<'a, Node>),
         Space,
@@ -608,7 +608,7 @@ fn flat_text(root: NodeRef<'_, Node>, removed: &HashSet<NodeId>) -> String {
     while let Some(step) = stack.pop() {
         let node = match step {
             Step::Space => {
-                out.push(' ');
+                out.push(CELL_BREAK);
                 continue;
             }
             Step::Visit(node) => node,
@@ -622,8 +622,17 @@ fn flat_text(root: NodeRef<'_, Node>, removed: &HashSet<NodeId>) -> String {
                 {
                     continue;
                 }
+                // A block child (or a `<br>`) starts a new part of the cell, a list item
+                // one with a bullet (see `BlockSink::push_table`).
+                if el.name() == "br" {
+                    out.push(CELL_BREAK);
+                    continue;
+                }
                 if !is_inline(el.name()) {
-                    out.push(' ');
+                    out.push(CELL_BREAK);
+                    if el.name() == "li" {
+                        out.push_str("- ");
+                    }
                     stack.push(Step::Space);
                 }
                 stack.extend(node.children().rev().map(Step::Visit));

@@ -4,7 +4,7 @@
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
-use super::blocks::{Block, BlockSink};
+use super::blocks::{Block, BlockSink, CELL_BREAK};
 
 /// The blocks of a Markdown document.
 pub fn markdown_to_blocks(markdown: &str) -> Vec<Block> {
@@ -73,7 +73,13 @@ pub fn markdown_to_blocks(markdown: &str) -> Vec<Block> {
                 None => sink.push_text(" "),
             },
             Event::HardBreak => match cell.as_mut() {
-                Some(cell) => cell.push(' '),
+                Some(cell) => cell.push(CELL_BREAK),
+                None => sink.break_block(),
+            },
+            // Table cells hold their lines and bullets with `<br>` (a cell is one line of
+            // Markdown): each is a part of the cell, not glued to the next.
+            Event::InlineHtml(html) | Event::Html(html) if is_line_break(&html) => match cell.as_mut() {
+                Some(cell) => cell.push(CELL_BREAK),
                 None => sink.break_block(),
             },
             Event::Rule => sink.break_block(),
@@ -83,6 +89,12 @@ pub fn markdown_to_blocks(markdown: &str) -> Vec<Block> {
         }
     }
     sink.finish()
+}
+
+/// `<br>`, `<br/>`, `<br />` in any case.
+fn is_line_break(html: &str) -> bool {
+    let tag: String = html.chars().filter(|c| !c.is_whitespace() && *c != '/').collect();
+    tag.eq_ignore_ascii_case("<br>")
 }
 
 #[cfg(test)]

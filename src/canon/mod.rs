@@ -25,7 +25,7 @@ use crate::fetch::decode::{self, BodyKind};
 
 /// The canonicalizer's version, recorded in every commit. Bump it whenever the text it
 /// produces for the same input changes, so `reextract` can tell rebuilds from changes.
-pub const CANONICALIZER_VERSION: u32 = 1;
+pub const CANONICALIZER_VERSION: u32 = 2;
 
 /// The canonical text of a fetched body, with the kind of body it was.
 pub fn canonicalize(body: &[u8], content_type: Option<&str>, selection: &Selection) -> Result<String, Failure> {
@@ -254,11 +254,68 @@ mod tests {
 
     #[test]
     fn data_table_cells_keep_blocks_apart_from_their_neighbours() {
+        // Each block child of a cell is a part of its own: never glued ("EmailIt"),
+        // nor run together into one sentence.
         let html = "<table><tr><th>Data</th><th>Use</th></tr>\
                     <tr><td><p>Email</p>It is kept.</td><td>Login<div>Support</div>only</td></tr></table>";
         assert_eq!(
             canon(html, &[], &[]).unwrap(),
-            "| Data | Use |\n| --- | --- |\n| Email It is kept. | Login Support only |\n"
+            "| Data | Use |\n| --- | --- |\n\n| Email\n  It is kept.\n| Login\n  Support\n  only\n"
+        );
+    }
+
+    #[test]
+    fn table_rows_are_lines_and_long_cells_are_split_into_sentences() {
+        let html = "<table>\
+            <thead><tr><th>Purpose</th><th>Data</th><th>Legal basis</th></tr></thead>\
+            <tr><td>Security</td><td>IP address</td><td>Legitimate interests</td></tr>\
+            <tr><td><b>To improve our services</b><br><br>Examples of processing:\
+                <ul><li>We log crashes. We fix them.</li><li>We train our machine learning models on your content.</li></ul></td>\
+                <td>Usage data</td><td></td></tr>\
+            <tr><td>Ads</td><td>Device | browser</td><td>Consent</td></tr>\
+            </table>";
+        assert_eq!(
+            canon(html, &[], &[]).unwrap(),
+            "| Purpose | Data | Legal basis |\n\
+             | --- | --- | --- |\n\
+             | Security | IP address | Legitimate interests |\n\
+             \n\
+             | To improve our services\n\
+             \x20 Examples of processing:\n\
+             \x20 - We log crashes.\n\
+             \x20   We fix them.\n\
+             \x20 - We train our machine learning models on your content.\n\
+             | Usage data\n\
+             |\n\
+             \n\
+             | Ads | Device \\| browser | Consent |\n"
+        );
+        // A row of one-sentence cells too wide for a line is laid out cell by cell.
+        let wide = "a".repeat(200);
+        let html = format!("<table><tr><td>{wide}</td><td>{wide}</td></tr></table>");
+        assert_eq!(canon(&html, &[], &[]).unwrap(), format!("| {wide}\n| {wide}\n"));
+    }
+
+    #[test]
+    fn markdown_table_cells_with_line_breaks_and_bullets() {
+        // As Open Terms Archive writes long cells: `<br>` between lines and bullets.
+        let markdown = "| Why | What |\n| --- | --- |\n\
+            | **To provide our services**<br><br>Examples of processing activities:<br><br>*   We process the terms you search for.<br>*   We use your IP address. It tells us where to send data. | Things you create<br>Your activity |\n\
+            | Short | Row |\n";
+        assert_eq!(
+            canonicalize_markdown(markdown).unwrap(),
+            "| Why | What |\n\
+             | --- | --- |\n\
+             \n\
+             | To provide our services\n\
+             \x20 Examples of processing activities:\n\
+             \x20 - We process the terms you search for.\n\
+             \x20 - We use your IP address.\n\
+             \x20   It tells us where to send data.\n\
+             | Things you create\n\
+             \x20 Your activity\n\
+             \n\
+             | Short | Row |\n"
         );
     }
 

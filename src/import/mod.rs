@@ -30,7 +30,7 @@ use crate::fetch::decode::{self, BodyKind};
 use crate::fetch::wall;
 use crate::provision::Taxonomy;
 use crate::report::classify;
-use crate::track::{Candidate, new_version, shrink_failure};
+use crate::track::{Candidate, new_version, not_the_document, shrink_failure};
 
 /// Options every import shares.
 #[derive(Debug, Clone)]
@@ -186,6 +186,11 @@ impl<'a> DocumentReplay<'a> {
 
     /// Offers the next candidate (candidates must come oldest first).
     pub fn offer(&mut self, entry: Entry) -> Result<Result<EntryOutcome, Conflict>, ArchiveError> {
+        // Before the chronology rule: an error page skipped once is skipped again on a
+        // re-import, not taken for a conflicting version.
+        if let Some(failure) = not_the_document(&entry.text, &entry.snapshot, entry.snapshot_ext, &entry.label) {
+            return Ok(Ok(EntryOutcome::Skipped(failure)));
+        }
         if self.is_before_latest(entry.date) {
             if self.covers(&entry)? {
                 return Ok(Ok(EntryOutcome::AlreadyRecorded));
@@ -217,7 +222,7 @@ impl<'a> DocumentReplay<'a> {
             }
             None => ChangeKind::First,
         };
-        let (version, _counts) = new_version(
+        let recorded = new_version(
             self.archive,
             Candidate {
                 service: &self.service,
@@ -236,6 +241,10 @@ impl<'a> DocumentReplay<'a> {
             self.current.as_deref().map(|old| (old, kind)),
             &self.options.taxonomy,
         )?;
+        let version = match recorded {
+            Ok((version, _counts)) => version,
+            Err(failure) => return Ok(Ok(EntryOutcome::Skipped(failure))),
+        };
         let commit = self
             .archive
             .record_at(&version, &self.options.identity, entry.date, self.options.now)?;
