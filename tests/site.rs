@@ -239,8 +239,8 @@ fn the_site_has_an_index_document_pages_versions_reports_provisions_and_feeds() 
     // A version page: the diff against the version before.
     let version = page(&files, &format!("documents/acme/privacy-policy/{}.html", privacy[1]));
     assert_eq!(
-        texts(&version, "ul.added li"),
-        ["Data We may use your content to train our AI models."]
+        texts(&version, "ul.added li.provision"),
+        ["Data Provision: ai-training We may use your content to train our AI models."]
     );
     assert_eq!(texts(&version, "ul.removed li"), ["Sharing We never sell data."]);
     assert!(version.contains("We keep data for <del>30</del><ins>90</ins> days."));

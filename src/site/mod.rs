@@ -174,6 +174,7 @@ pub fn build(
             changes: &changes,
             text: blamer.text(),
             blame: &lines,
+            taxonomy,
             now,
         };
         page.write(&mut writer)?;
