@@ -77,6 +77,9 @@ fn content(change: &Change) -> String {
             ul { @for c in &change.changed { li { (changed(c)) } } }
         }
         (list("Moved", &change.moved))
+        @if change.other_sentence_changes > 0 {
+            p { (super::markdown::folded(change)) }
+        }
     };
     if html.0.is_empty() {
         return html! { p { (change.summary) } }.into_string();

@@ -348,7 +348,7 @@ fn render_change(document_id: &str, change: &Change, links: Option<&dyn SiteLink
             (sentence_list("Changed", changed))
             (sentence_list("Moved", plain(&change.moved)))
             @if change.other_sentence_changes > 0 {
-                p.muted.folded { "and " (plural(change.other_sentence_changes, "other sentence change")) } "\n"
+                p.muted.folded { (super::markdown::folded(change)) } "\n"
             }
         } "\n"
     }

@@ -151,6 +151,22 @@ impl Report {
     pub fn change_count(&self) -> usize {
         self.documents.iter().map(|d| d.changes.len()).sum()
     }
+
+    /// Narrows the report to provisions `ids` (`report --provision`): the changes that
+    /// touch one of them and, in each, the sentences that state one, marked; the other
+    /// sentence changes are only counted, so a 194-sentence rewrite shows the clause.
+    pub fn focus_on_provisions(&mut self, taxonomy: &Taxonomy, ids: &[String]) {
+        for document in &mut self.documents {
+            document
+                .changes
+                .retain(|c| c.provisions.iter().any(|p| ids.contains(p)));
+            for change in &mut document.changes {
+                change.mark_provisions(taxonomy);
+                change.keep_provisions(ids);
+            }
+        }
+        self.documents.retain(|d| !d.changes.is_empty());
+    }
 }
 
 /// The last day a window ending at `until` (exclusive) covers: one ending at midnight
