@@ -517,3 +517,337 @@ details { margin: .5rem 0 1rem; }
 .text table { border-collapse: collapse; margin: .5rem 0; }
 .text th, .text td { border: 1px solid var(--line); padding: .3rem .5rem; text-align: left; vertical-align: top; }
 "#;
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use chrono::{DateTime, Utc};
+
+    use super::*;
+    use crate::report::Counts;
+    use crate::report::model::{ChangedSentence, Flag, Sentence};
+    use crate::report::provisions::{DatedSentence, Statement};
+    use crate::report::words::WordPiece;
+
+    const SCRIPT: &str = "<script>alert(1)</script>";
+    const BREAKOUT: &str = "\"><img src=x onerror=alert(1)>";
+    const ENTITY: &str = "&amp;";
+    const JAVASCRIPT: &str = "javascript:alert(1)";
+
+    /// Every hostile string, as one text.
+    fn hostile(field: &str) -> String {
+        format!("{field} {SCRIPT} {BREAKOUT} {ENTITY} '{field}'")
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn sentence(position: usize, field: &str) -> Sentence {
+        Sentence {
+            position,
+            text: hostile(field),
+            heading: Some(hostile(&format!("{field} heading"))),
+            provisions: vec![hostile(&format!("{field} provision"))],
+        }
+    }
+
+    /// A change with hostile text in every field a page shows. Service and document
+    /// stay slugs on the site (commits naming anything else are not followed) but not
+    /// in a report, where they are hostile too.
+    fn change(service: &str, document: &str, commit: &str, date: &str) -> Change {
+        Change {
+            service: service.into(),
+            document: document.into(),
+            commit: commit.into(),
+            commit_url: Some(JAVASCRIPT.into()),
+            date: at(date),
+            change: ChangeKind::Substantive,
+            summary: hostile("commit subject"),
+            source_urls: vec![
+                JAVASCRIPT.into(),
+                format!("https://acme.example/{BREAKOUT}"),
+                format!("data:text/html,{SCRIPT}"),
+            ],
+            counts: Counts {
+                added: 1,
+                removed: 1,
+                changed: 1,
+                moved: 1,
+            },
+            provisions: vec![hostile("provision id")],
+            declared_date: Some(chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()),
+            previous_declared_date: Some(chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()),
+            flags: vec![Flag::DeclaredDateUnchanged],
+            added: vec![sentence(0, "added")],
+            removed: vec![sentence(1, "removed")],
+            changed: vec![ChangedSentence {
+                position: 2,
+                old: hostile("old"),
+                new: hostile("new"),
+                words: vec![
+                    WordPiece::Same(hostile("same")),
+                    WordPiece::Removed(hostile("removed words")),
+                    WordPiece::Added(hostile("added words")),
+                ],
+                heading: Some(hostile("changed heading")),
+                provisions: vec![hostile("changed provision")],
+            }],
+            moved: vec![sentence(3, "moved")],
+            other_sentence_changes: 7,
+        }
+    }
+
+    fn taxonomy() -> Taxonomy {
+        let toml = format!(
+            "[[provision]]\nid = \"ai-training\"\ntitle = {:?}\ndescription = {:?}\nregulations = [{:?}]\nall = [[\"train\"]]\n",
+            hostile("provision title"),
+            hostile("provision description"),
+            hostile("regulation")
+        );
+        Taxonomy::parse(&toml, "test").unwrap()
+    }
+
+    /// Asserts a page shows the hostile strings only as text: no element or attribute
+    /// they could have made, every link a web address or a relative path, and the
+    /// strings themselves readable in the page's text.
+    fn assert_safe(name: &str, html: &str, expected_texts: &[&str]) {
+        let lower = html.to_ascii_lowercase();
+        assert!(!lower.contains("<script"), "{name}: a script element\n{html}");
+        assert!(!lower.contains("<img"), "{name}: an img element\n{html}");
+        assert!(
+            !lower.contains("javascript:alert(1)\""),
+            "{name}: a javascript: attribute\n{html}"
+        );
+        let document = scraper::Html::parse_document(html);
+        assert!(document.errors.is_empty(), "{name}: parse errors {:?}", document.errors);
+        let all = scraper::Selector::parse("*").unwrap();
+        for element in document.select(&all) {
+            let element = element.value();
+            assert!(
+                !matches!(element.name(), "script" | "img" | "iframe" | "object" | "embed"),
+                "{name}: <{}>",
+                element.name()
+            );
+            for (attribute, value) in element.attrs() {
+                assert!(!attribute.starts_with("on"), "{name}: {attribute}={value:?}");
+                if matches!(attribute, "href" | "src" | "action" | "formaction" | "xlink:href") {
+                    let scheme = value.split(['/', '?', '#']).next().unwrap_or("");
+                    assert!(
+                        !scheme.contains(':') || value.starts_with("https://") || value.starts_with("http://"),
+                        "{name}: {attribute}={value:?}"
+                    );
+                }
+            }
+        }
+        let text: String = document.root_element().text().collect();
+        for expected in expected_texts {
+            assert!(
+                text.contains(expected),
+                "{name}: {expected:?} is not shown as text\n{html}"
+            );
+        }
+    }
+
+    #[test]
+    fn hostile_text_in_every_field_of_every_page_stays_text() {
+        let now = at("2026-04-01T06:00:00Z");
+        let taxonomy = taxonomy();
+        let names = ServiceNames {
+            names: BTreeMap::from([("acme".to_string(), hostile("service name"))]),
+        };
+        let commits = ["a".repeat(40), "b".repeat(40)];
+        let changes: Vec<Change> = commits
+            .iter()
+            .zip(["2026-03-02T00:00:00Z", "2026-03-20T00:00:00Z"])
+            .map(|(commit, date)| change("acme", "privacy-policy", commit, date))
+            .collect();
+        let text = format!(
+            "# {}\n\n{}\n{}\n\n- {}\n3. {}\n\n| {} | b |\n| --- | --- |\n| {} | d |\n",
+            hostile("text heading"),
+            hostile("text sentence"),
+            hostile("second sentence"),
+            hostile("list item"),
+            hostile("numbered item"),
+            hostile("table header"),
+            hostile("table cell")
+        );
+        let blame: Vec<BlameLine> = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| BlameLine {
+                line: i + 1,
+                text: l.to_string(),
+                commit: commits[i % 2].clone(),
+                date: changes[i % 2].date,
+                age_days: 3,
+            })
+            .collect();
+        let page = DocumentPage {
+            service: "acme",
+            document: "privacy-policy",
+            names: &names,
+            changes: &changes,
+            text: &text,
+            blame: &blame,
+            taxonomy: &taxonomy,
+            now,
+        };
+        let entries = vec![DocumentEntry {
+            service: "acme".into(),
+            document: "privacy-policy".into(),
+            history: Some(super::super::DocumentHistory {
+                versions: 2,
+                first_date: changes[0].date,
+                last: changes[1].clone(),
+            }),
+        }];
+        let recent: Vec<&Change> = changes.iter().rev().collect();
+        let site_report = Report::from_changes(changes.clone(), at("2026-03-01T00:00:00Z"), now, now);
+        // In a report, service and document come from commits and are not checked.
+        let mut wild = change(
+            &hostile("service slug"),
+            &hostile("document slug"),
+            &commits[0],
+            "2026-03-02T00:00:00Z",
+        );
+        wild.commit_url = Some(format!("https://github.com/o/r/commit/{BREAKOUT}"));
+        let wild_report = Report::from_changes(vec![wild], at("2026-03-01T00:00:00Z"), now, now);
+        let periods = vec![Period {
+            slug: "2026-03".into(),
+            label: hostile("period label"),
+            report: site_report.clone(),
+        }];
+        let compared = Comparison {
+            provision: "ai-training".into(),
+            title: hostile("provision title"),
+            description: hostile("provision description"),
+            regulations: vec![hostile("regulation")],
+            at: now,
+            statements: vec![Statement {
+                service: "acme".into(),
+                document: "privacy-policy".into(),
+                stances: vec![crate::provision::Stance::Grants],
+                sentences: vec![DatedSentence {
+                    text: hostile("stated sentence"),
+                    stance: crate::provision::Stance::Grants,
+                    since: changes[0].date,
+                    commit: commits[0].clone(),
+                }],
+            }],
+            silent: vec![hostile("silent service")],
+        };
+        let matrix_data = Matrix {
+            at: now,
+            provisions: vec!["ai-training".into()],
+            services: vec!["acme".into(), hostile("matrix service")],
+            cells: vec![vec![vec![crate::provision::Stance::Grants], vec![]]],
+        };
+
+        let common = [SCRIPT, BREAKOUT, ENTITY];
+        let shown = |fields: &[&str]| -> Vec<String> {
+            fields
+                .iter()
+                .map(|f| hostile(f))
+                .chain(common.iter().map(|s| s.to_string()))
+                .collect()
+        };
+        let change_fields = [
+            "commit subject",
+            "provision id",
+            "added",
+            "added heading",
+            "added provision",
+            "removed",
+            "moved heading",
+            "same",
+            "removed words",
+            "added words",
+            "changed heading",
+            "changed provision",
+        ];
+        let pages: Vec<(&str, String, Vec<String>)> = vec![
+            (
+                "report (HTML)",
+                crate::report::html::render(&wild_report),
+                shown(&[&change_fields[..], &["service slug", "document slug"]].concat()),
+            ),
+            (
+                "site index",
+                index(&entries, &names, &recent, 2, now),
+                shown(&["service name", "commit subject"]),
+            ),
+            (
+                "document page",
+                page.document_page(),
+                shown(&[
+                    "service name",
+                    "commit subject",
+                    "text heading",
+                    "text sentence",
+                    "second sentence",
+                    "list item",
+                    "numbered item",
+                    "table header",
+                    "table cell",
+                ]),
+            ),
+            (
+                "version page",
+                page.version_page(&changes[1], Some(&changes[0]), None),
+                // Its provision marks come from the taxonomy, not from the change.
+                shown(
+                    &[&change_fields[..], &["service name"]]
+                        .concat()
+                        .into_iter()
+                        .filter(|f| !f.ends_with(" provision"))
+                        .collect::<Vec<_>>(),
+                ),
+            ),
+            ("site report", report(&site_report), shown(&change_fields)),
+            ("reports page", reports_index(&periods, now), shown(&["period label"])),
+            (
+                "provisions page",
+                matrix(&matrix_data, &taxonomy, now),
+                shown(&["provision title", "matrix service"]),
+            ),
+            (
+                "provision page",
+                comparison(&compared),
+                shown(&[
+                    "provision title",
+                    "provision description",
+                    "regulation",
+                    "stated sentence",
+                    "silent service",
+                ]),
+            ),
+            (
+                "compare (HTML)",
+                crate::report::provisions_html::comparison(&compared),
+                shown(&["provision title", "stated sentence"]),
+            ),
+            (
+                "compare --all (HTML)",
+                crate::report::provisions_html::matrix(&matrix_data, &taxonomy),
+                shown(&["matrix service"]),
+            ),
+        ];
+        for (name, html, expected) in &pages {
+            let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
+            assert_safe(name, html, &expected);
+        }
+        // A source URL that is a web address is a link, escaped; the others are text.
+        let version = &pages[3].1;
+        assert!(
+            version.contains("href=\"https://acme.example/&quot;&gt;&lt;img src=x onerror=alert(1)&gt;\""),
+            "{version}"
+        );
+        assert!(version.contains(" · source javascript:alert(1)"), "{version}");
+        // The document page shows the declared name, the report its fold and date.
+        assert!(pages[3].1.contains("and 7 other sentence changes."));
+        assert!(pages[0].1.contains("declared date 2026-03-01 (was 2026-01-01)"));
+    }
+}
