@@ -29,7 +29,7 @@ const BCORP_PRIVACY_2: &str = "<h1>Privacy</h1><p>We do not use your content to 
 
 /// Two services with three documents over January and February, and a third service
 /// declared after the last run, so one document is not recorded yet.
-fn scripted() -> (TestServer, TestArchive) {
+pub fn scripted() -> (TestServer, TestArchive) {
     let server = TestServer::start();
     let archive = TestArchive::new();
     archive.declare_simple(
