@@ -112,7 +112,7 @@ fn render_change(out: &mut String, change: &Change) {
         change
             .changed
             .iter()
-            .map(|c| (c.heading.as_deref(), c.provisions.as_slice(), words(&c.words)))
+            .map(|c| (c.heading.as_deref(), c.provisions.as_slice(), changed_words(&c.words)))
             .collect(),
     );
     list("Moved", sentences(&change.moved));
@@ -181,6 +181,28 @@ fn escape_start(text: &str) -> String {
         return format!("\\{text}");
     }
     text.to_string()
+}
+
+/// A changed sentence as a list item's text: a list marker both forms share goes, as for
+/// whole sentences.
+fn changed_words(pieces: &[WordPiece]) -> String {
+    let marker = match pieces.first() {
+        Some(WordPiece::Same(t)) => ["- ", "* ", "+ "]
+            .iter()
+            .find(|m| t.trim_start().starts_with(*m))
+            .map(|m| t.len() - t.trim_start().len() + m.len()),
+        _ => None,
+    };
+    match marker {
+        Some(skip) => {
+            let mut pieces = pieces.to_vec();
+            if let Some(WordPiece::Same(t)) = pieces.first_mut() {
+                t.drain(..skip);
+            }
+            escape_start(&words(&pieces))
+        }
+        None => escape_start(&words(pieces)),
+    }
 }
 
 /// A changed sentence with deletions struck through and insertions in bold. Spaces at
@@ -479,6 +501,15 @@ mod tests {
                 "~~Our~~ **The** rules apply.",
             ),
         ];
+        // A list item's marker, the same in both forms, is not a nested bullet.
+        assert_eq!(
+            changed_words(&[S(s("- Surveys")), A(s(", Research,")), S(s(" and Promotions."))]),
+            "Surveys **, Research,** and Promotions."
+        );
+        assert_eq!(
+            changed_words(&[S(s("3. We ")), R(s("sell")), A(s("share"))]),
+            "3\\. We ~~sell~~ **share**"
+        );
         for (pieces, expected) in cases {
             let text = words(&pieces);
             assert_eq!(text, expected);
