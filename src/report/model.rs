@@ -94,13 +94,16 @@ fn is_zero(n: &usize) -> bool {
 
 impl Change {
     /// Marks each sentence with the provisions it states; a changed sentence with those
-    /// of its old and its new wording.
+    /// of its old and its new wording. Only the provisions the commit says the change
+    /// touched are looked for (its `Provisions:` trailer, which `report --provision`
+    /// selects changes by): most changes touch none, and tagging costs.
     pub fn mark_provisions(&mut self, taxonomy: &Taxonomy) {
+        let only = &self.provisions;
         for s in self.added.iter_mut().chain(&mut self.removed).chain(&mut self.moved) {
-            s.provisions = taxonomy.ids_in([s.text.as_str()]);
+            s.provisions = taxonomy.ids_among([s.text.as_str()], only);
         }
         for c in &mut self.changed {
-            c.provisions = taxonomy.ids_in([c.old.as_str(), c.new.as_str()]);
+            c.provisions = taxonomy.ids_among([c.old.as_str(), c.new.as_str()], only);
         }
     }
 
