@@ -112,7 +112,15 @@ fn render_change(out: &mut String, change: &Change) {
         change
             .changed
             .iter()
-            .map(|c| (c.heading.as_deref(), c.provisions.as_slice(), changed_words(&c.words)))
+            .map(|c| {
+                // A heading line of the text is its own section: say so, as for whole sentences.
+                let text = changed_words(&c.words);
+                if is_heading_line(&c.old) && is_heading_line(&c.new) {
+                    (None, c.provisions.as_slice(), format!("*(heading)* {text}"))
+                } else {
+                    (c.heading.as_deref(), c.provisions.as_slice(), text)
+                }
+            })
             .collect(),
     );
     list("Moved", sentences(&change.moved));
@@ -151,6 +159,13 @@ fn destination(url: &Href) -> String {
     out
 }
 
+/// `## Title`: a heading line of the canonical text.
+fn is_heading_line(text: &str) -> bool {
+    let trimmed = text.trim_start();
+    let hashes = trimmed.len() - trimmed.trim_start_matches('#').len();
+    hashes > 0 && trimmed[hashes..].starts_with(' ')
+}
+
 /// A whole sentence as a list item's text, with the section heading to show before it.
 /// A line of the canonical text that is itself a heading says so instead (its section is
 /// itself); a list item's own marker goes, since the report's list has one.
@@ -187,10 +202,18 @@ fn escape_start(text: &str) -> String {
 /// whole sentences.
 fn changed_words(pieces: &[WordPiece]) -> String {
     let marker = match pieces.first() {
-        Some(WordPiece::Same(t)) => ["- ", "* ", "+ "]
-            .iter()
-            .find(|m| t.trim_start().starts_with(*m))
-            .map(|m| t.len() - t.trim_start().len() + m.len()),
+        Some(WordPiece::Same(t)) => {
+            let start = t.len() - t.trim_start().len();
+            let hashes = t[start..].len() - t[start..].trim_start_matches('#').len();
+            if hashes > 0 && t[start + hashes..].starts_with(' ') {
+                Some(start + hashes + 1)
+            } else {
+                ["- ", "* ", "+ "]
+                    .iter()
+                    .find(|m| t[start..].starts_with(*m))
+                    .map(|m| start + m.len())
+            }
+        }
         _ => None,
     };
     match marker {
@@ -509,6 +532,10 @@ mod tests {
         assert_eq!(
             changed_words(&[S(s("3. We ")), R(s("sell")), A(s("share"))]),
             "3\\. We ~~sell~~ **share**"
+        );
+        assert_eq!(
+            changed_words(&[S(s("## ")), R(s("Data")), A(s("Information")), S(s(" we collect"))]),
+            "~~Data~~ **Information** we collect"
         );
         for (pieces, expected) in cases {
             let text = words(&pieces);
