@@ -230,6 +230,34 @@ impl Taxonomy {
             .collect()
     }
 
+    /// Ids among `only` of the provisions any of `sentences` expresses, sorted: the
+    /// other provisions' rules are not run.
+    pub fn ids_among<'a>(&self, sentences: impl IntoIterator<Item = &'a str>, only: &[String]) -> Vec<String> {
+        if only.is_empty() {
+            return Vec::new();
+        }
+        let rules: Vec<(&Provision, &Rule)> = self
+            .provisions
+            .iter()
+            .zip(&self.rules)
+            .filter(|(p, _)| only.contains(&p.id))
+            .collect();
+        let mut ids: BTreeSet<String> = BTreeSet::new();
+        for sentence in sentences {
+            let words = Words::new(sentence);
+            if words.tokens.is_empty() {
+                continue;
+            }
+            ids.extend(
+                rules
+                    .iter()
+                    .filter_map(|(p, rule)| rule.tag(p, &words))
+                    .map(|t| t.provision),
+            );
+        }
+        ids.into_iter().collect()
+    }
+
     /// Ids of the provisions any of `sentences` expresses, sorted.
     pub fn ids_in<'a>(&self, sentences: impl IntoIterator<Item = &'a str>) -> Vec<String> {
         let ids: BTreeSet<String> = sentences

@@ -268,17 +268,18 @@ fn report_lists_substantive_changes_only_in_every_format() {
         markdown.starts_with("# Policy changes, 2026-03-02 to 2026-03-04\n"),
         "until now, day 4: {markdown}"
     );
-    assert!(markdown.contains("1 changes in 1 documents."), "{markdown}");
+    // Plurals follow the counts (it said "1 changes in 1 documents.").
+    assert!(markdown.contains("\n1 change in 1 document.\n"), "{markdown}");
     assert!(
         markdown.contains("### 2026-03-03 — Acme Privacy Policy: 1 sentence added, 1 removed, 1 changed, 1 moved"),
         "{markdown}"
     );
     assert!(
-        markdown.contains("- We keep data for ~~30~~ **90** days."),
+        markdown.contains("- *Data:* We keep data for ~~30~~ **90** days."),
         "{markdown}"
     );
     assert!(
-        markdown.contains("**Removed**\n\n- We never sell data.\n"),
+        markdown.contains("#### Removed\n\n- *Sharing:* We never sell data.\n"),
         "{markdown}"
     );
     assert!(
@@ -450,15 +451,21 @@ fn the_markdown_report_parses_into_the_expected_structure() {
             "Policy changes, 2026-03-01 to 2026-03-04",
             "acme/privacy-policy",
             "2026-03-03 — Acme Privacy Policy: 1 sentence added, 1 removed, 1 changed, 1 moved",
+            "Added",
+            "Removed",
+            "Changed",
+            "Moved",
             "2026-03-01 — First record of Acme Privacy Policy",
+            "Added",
         ]
     );
-    assert_eq!(headings[0].0, HeadingLevel::H1);
+    // The sections of the HTML report: h1 title, h2 document, h3 change, h4 list.
+    let levels: Vec<HeadingLevel> = headings.iter().map(|(l, _)| *l).collect();
+    use HeadingLevel::{H1, H2, H3, H4};
+    assert_eq!(levels, [H1, H2, H3, H4, H4, H4, H4, H3, H4]);
     assert_eq!(struck, ["30"]);
-    assert!(
-        strong.contains(&"90".to_string()) && strong.contains(&"Removed".to_string()),
-        "{strong:?}"
-    );
+    // Bold is for inserted words only (the lists' titles are headings now).
+    assert_eq!(strong, ["Note:", "90"]);
     assert!(
         items >= 4 + 8,
         "the changes' sentences and the first record's sentences are list items: {items}"

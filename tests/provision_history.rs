@@ -197,6 +197,42 @@ fn reports_and_feeds_filter_by_provision() {
         .collect();
     assert_eq!(docs, ["acme", "bcorp"]);
     assert_eq!(json["documents"][0]["changes"].as_array().unwrap().len(), 4);
+    let (_, markdown, _) = archive.run_at(now, &["report", "--since", "2026-03-01", "--provision", "ai-training"]);
+    // Only the sentences of the provision, marked; the others of each change counted.
+    assert!(
+        markdown.contains(
+            "#### Added\n\n- *Privacy Policy:* (provision `ai-training`) We may use your content to train \
+             our AI models.\n\nand 1 other sentence change.\n"
+        ),
+        "{markdown}"
+    );
+    assert!(markdown.contains("and 3 other sentence changes.\n"), "{markdown}");
+    let (_, html, _) = archive.run_at(
+        now,
+        &[
+            "report",
+            "--since",
+            "2026-03-01",
+            "--provision",
+            "ai-training",
+            "--format",
+            "html",
+        ],
+    );
+    assert!(
+        html.contains(
+            "<li class=\"provision\"><span class=\"section-label\">Privacy Policy</span><span class=\"provision-label\">\
+             Provision: ai-training</span> We may use your content to train our AI models.</li>"
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains("<p class=\"muted folded\">and 3 other sentence changes.</p>"),
+        "{html}"
+    );
+    let first = &json["documents"][1]["changes"][0];
+    assert_eq!(first["other_sentence_changes"], 3, "{first}");
+    assert_eq!(first["added"].as_array().unwrap().len(), 1, "{first}");
 
     let (_, feed, _) = archive.run_at(now, &["feed", "--provision", "ai-training"]);
     let feed = atom_syndication::Feed::read_from(feed.as_bytes()).unwrap();

@@ -29,7 +29,7 @@ const BCORP_PRIVACY_2: &str = "<h1>Privacy</h1><p>We do not use your content to 
 
 /// Two services with three documents over January and February, and a third service
 /// declared after the last run, so one document is not recorded yet.
-fn scripted() -> (TestServer, TestArchive) {
+pub fn scripted() -> (TestServer, TestArchive) {
     let server = TestServer::start();
     let archive = TestArchive::new();
     archive.declare_simple(
@@ -239,8 +239,8 @@ fn the_site_has_an_index_document_pages_versions_reports_provisions_and_feeds() 
     // A version page: the diff against the version before.
     let version = page(&files, &format!("documents/acme/privacy-policy/{}.html", privacy[1]));
     assert_eq!(
-        texts(&version, "ul.added li"),
-        ["Data We may use your content to train our AI models."]
+        texts(&version, "ul.added li.provision"),
+        ["Data Provision: ai-training We may use your content to train our AI models."]
     );
     assert_eq!(texts(&version, "ul.removed li"), ["Sharing We never sell data."]);
     assert!(version.contains("We keep data for <del>30</del><ins>90</ins> days."));
@@ -493,4 +493,146 @@ fn the_index_and_a_document_page_render_in_a_browser_without_console_errors() {
     let (dom, console) = crate::render::render(&chromium, &out.join("provisions/index.html"));
     assert!(console.is_empty(), "console messages: {console:?}");
     assert!(dom.contains("<th>acme</th><th>bcorp</th>"));
+}
+
+/// Hostile text through the real paths: a declared service name, the archive's
+/// taxonomy, and a version commit written by hand (subject, Source-URL, Provisions and
+/// the text). Every HTML file of the site and of `report` and `compare` shows it as text
+/// and links only to web addresses or relative paths.
+#[test]
+fn hostile_declarations_taxonomy_and_commits_stay_text_on_every_page() {
+    const HOSTILE: &str = "<script>alert(1)</script> \"><img src=x onerror=alert(1)> &amp;";
+    let (server, archive) = scripted();
+    archive.declare_simple(
+        "acme",
+        &format!("Acme {HOSTILE}"),
+        &[
+            ("privacy-policy", &server.url("/acme/privacy")),
+            ("terms-of-service", &server.url("/acme/terms")),
+        ],
+    );
+    let taxonomy = std::fs::read_to_string(archive.archive().join("provisions.toml")).unwrap();
+    let taxonomy = taxonomy
+        .replace(
+            "title = \"AI training on user content or data\"",
+            &format!("title = {:?}", format!("AI training {HOSTILE}")),
+        )
+        .replace(
+            "regulations = [",
+            &format!("regulations = [{:?}, ", format!("Reg {HOSTILE}")),
+        );
+    std::fs::write(archive.archive().join("provisions.toml"), taxonomy).unwrap();
+    let version = archive.archive().join("versions/acme/privacy-policy.md");
+    let mut text = std::fs::read_to_string(&version).unwrap();
+    text.push_str(&format!(
+        "\n## Heading {HOSTILE}\n\nWe may use your content to train our AI models, {HOSTILE}.\n"
+    ));
+    std::fs::write(&version, text).unwrap();
+    archive.git(&["add", "-A"]);
+    let message = format!(
+        "Subject {HOSTILE}\n\nService: acme\nDocument: privacy-policy\nSource-URL: javascript:alert(1)\n\
+         Source-URL: https://acme.example/\"><img src=x onerror=alert(1)>\nFetched-At: 2026-02-28T06:00:00Z\n\
+         Snapshot-SHA256: 00\nFetcher: http\nChange: substantive\nProvisions: ai-training, {HOSTILE}\n\
+         Canonicalizer: 1\nClausewatch-Version: 0.1.0\n"
+    );
+    let out = std::process::Command::new("git")
+        .current_dir(&archive.repo)
+        .env("GIT_AUTHOR_DATE", "2026-02-28T06:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-02-28T06:00:00Z")
+        .args([
+            "-c",
+            "user.name=Test",
+            "-c",
+            "user.email=test@example.org",
+            "commit",
+            "-q",
+            "-m",
+            &message,
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let out = build_site(&archive, "site");
+    let mut pages: BTreeMap<String, String> = files(&out)
+        .into_iter()
+        .filter(|(p, _)| p.ends_with(".html"))
+        .map(|(p, b)| (p, String::from_utf8(b).unwrap()))
+        .collect();
+    for (name, args) in [
+        (
+            "report.html",
+            &["report", "--since", "2026-01-01", "--format", "html"][..],
+        ),
+        ("compare.html", &["compare", "ai-training", "--format", "html"][..]),
+        ("matrix.html", &["compare", "--all", "--format", "html"][..]),
+    ] {
+        let (code, html, stderr) = archive.run(args);
+        assert_eq!(code, 0, "{name}: {stderr}");
+        pages.insert(name.to_string(), html);
+    }
+    let all = scraper::Selector::parse("*").unwrap();
+    let mut shown = 0;
+    for (path, html) in &pages {
+        let document = scraper::Html::parse_document(html);
+        assert!(document.errors.is_empty(), "{path}: {:?}", document.errors);
+        for element in document.select(&all) {
+            let element = element.value();
+            assert!(
+                !matches!(element.name(), "script" | "img"),
+                "{path}: <{}>",
+                element.name()
+            );
+            for (attribute, value) in element.attrs() {
+                assert!(!attribute.starts_with("on"), "{path}: {attribute}={value:?}");
+                if attribute == "href" {
+                    let scheme = value.split(['/', '?', '#']).next().unwrap();
+                    assert!(
+                        !scheme.contains(':') || value.starts_with("https://") || value.starts_with("http://"),
+                        "{path}: href={value:?}"
+                    );
+                }
+            }
+        }
+        let text: String = document.root_element().text().collect();
+        if text.contains(HOSTILE) {
+            shown += 1;
+        }
+    }
+    // The name on every page of Acme and the index; the subject, sentence, heading,
+    // provision and URL on the version page and in reports; the title in comparisons.
+    for path in [
+        "index.html",
+        "documents/acme/privacy-policy/index.html",
+        "reports/2026-02.html",
+        "provisions/index.html",
+        "provisions/ai-training.html",
+        "report.html",
+        "compare.html",
+    ] {
+        let text: String = scraper::Html::parse_document(&pages[path])
+            .root_element()
+            .text()
+            .collect();
+        assert!(text.contains(HOSTILE), "{path} does not show the hostile text as text");
+    }
+    let version = pages
+        .iter()
+        .find(|(p, h)| p.starts_with("documents/acme/privacy-policy/") && h.contains("Subject &lt;script&gt;"))
+        .map(|(_, h)| h)
+        .expect("the hand-written version has a page");
+    for expected in [
+        "Subject <script>",
+        "Heading <script>",
+        "train our AI models, <script>",
+        "ai-training<script>",
+        "source javascript:alert(1)",
+    ] {
+        let text: String = scraper::Html::parse_document(version).root_element().text().collect();
+        assert!(
+            text.contains(expected),
+            "{expected:?} not in the version page:\n{version}"
+        );
+    }
+    assert!(shown >= 10, "{shown} pages show the hostile text");
 }

@@ -17,6 +17,7 @@ mod export;
 mod extract;
 mod failure_tracking;
 mod golden;
+mod golden_site;
 mod history;
 mod import_ota;
 mod import_wayback;

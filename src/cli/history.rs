@@ -15,6 +15,7 @@ use crate::archive::history::VersionRecord;
 use crate::archive::reference::{ReferenceError, VersionSpec};
 use crate::archive::{Archive, ChangeKind};
 use crate::clock::Clock;
+use crate::provision::Taxonomy;
 use crate::report::model::{self, Change};
 use crate::report::summary::parse_counts;
 use crate::report::words::WordPiece;
@@ -440,11 +441,8 @@ pub fn report(archive_dir: &Path, args: ReportArgs, clock: Clock) -> Result<Exit
     let filter = args.document.as_ref().map(DocumentSpec::filter).unwrap_or_default();
     let mut report = model::build_report(&archive, &filter, since, until, now)?;
     if !args.provision.is_empty() {
-        for doc in &mut report.documents {
-            doc.changes
-                .retain(|c| c.provisions.iter().any(|p| args.provision.contains(p)));
-        }
-        report.documents.retain(|d| !d.changes.is_empty());
+        let taxonomy = Taxonomy::load(archive.root()).map_err(usage)?;
+        report.focus_on_provisions(&taxonomy, &args.provision);
     }
     let text = match args.format {
         ReportFormat::Markdown => markdown::render(&report),

@@ -4,7 +4,9 @@
 use std::fmt::Write as _;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use maud::{Markup, html};
 
+use super::html::Href;
 use super::model::{Change, ChangedSentence, Sentence};
 use super::words::WordPiece;
 
@@ -26,8 +28,14 @@ pub fn render(title: &str, id: &str, updated: DateTime<Utc>, changes: &[&Change]
         let _ = writeln!(out, "    <title>{}</title>", xml(&change.summary));
         let _ = writeln!(out, "    <id>tag:clausewatch,2026:{}</id>", change.commit);
         let _ = writeln!(out, "    <updated>{}</updated>", rfc3339(change.date));
-        if let Some(url) = change.commit_url.as_ref().or(change.source_urls.first()) {
-            let _ = writeln!(out, "    <link rel=\"alternate\" href=\"{}\"/>", xml(url));
+        // A web address only: feed readers open this link.
+        let link = change
+            .commit_url
+            .as_deref()
+            .and_then(Href::web)
+            .or_else(|| change.source_urls.iter().find_map(|u| Href::web(u)));
+        if let Some(url) = link {
+            let _ = writeln!(out, "    <link rel=\"alternate\" href=\"{}\"/>", xml(url.as_str()));
         }
         let _ = writeln!(
             out,
@@ -50,44 +58,45 @@ fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// The entry's HTML: the sentences added, removed, changed and moved.
+/// The entry's HTML (escaped again as the element's XML text): the sentences added,
+/// removed, changed and moved.
 fn content(change: &Change) -> String {
-    let mut html = String::new();
-    let list = |html: &mut String, title: &str, items: &[Sentence]| {
-        if !items.is_empty() {
-            let _ = write!(html, "<p><strong>{title}</strong></p><ul>");
-            for s in items {
-                let _ = write!(html, "<li>{}</li>", xml(&s.text));
+    let list = |title: &str, items: &[Sentence]| {
+        html! {
+            @if !items.is_empty() {
+                p { strong { (title) } }
+                ul { @for s in items { li { (s.text) } } }
             }
-            html.push_str("</ul>");
         }
     };
-    list(&mut html, "Added", &change.added);
-    list(&mut html, "Removed", &change.removed);
-    if !change.changed.is_empty() {
-        html.push_str("<p><strong>Changed</strong></p><ul>");
-        for c in &change.changed {
-            let _ = write!(html, "<li>{}</li>", changed(c));
+    let html = html! {
+        (list("Added", &change.added))
+        (list("Removed", &change.removed))
+        @if !change.changed.is_empty() {
+            p { strong { "Changed" } }
+            ul { @for c in &change.changed { li { (changed(c)) } } }
         }
-        html.push_str("</ul>");
+        (list("Moved", &change.moved))
+        @if change.other_sentence_changes > 0 {
+            p { (super::markdown::folded(change)) }
+        }
+    };
+    if html.0.is_empty() {
+        return html! { p { (change.summary) } }.into_string();
     }
-    list(&mut html, "Moved", &change.moved);
-    if html.is_empty() {
-        html = format!("<p>{}</p>", xml(&change.summary));
-    }
-    html
+    html.into_string()
 }
 
-fn changed(sentence: &ChangedSentence) -> String {
-    sentence
-        .words
-        .iter()
-        .map(|p| match p {
-            WordPiece::Same(t) => xml(t),
-            WordPiece::Removed(t) => format!("<del>{}</del>", xml(t)),
-            WordPiece::Added(t) => format!("<ins>{}</ins>", xml(t)),
-        })
-        .collect()
+fn changed(sentence: &ChangedSentence) -> Markup {
+    html! {
+        @for piece in &sentence.words {
+            @match piece {
+                WordPiece::Same(t) => { (t) }
+                WordPiece::Removed(t) => { del { (t) } }
+                WordPiece::Added(t) => { ins { (t) } }
+            }
+        }
+    }
 }
 
 /// Escapes text for XML content and attributes. XML 1.0 forbids most control
@@ -99,7 +108,18 @@ pub fn xml(text: &str) -> String {
         // which texts recorded before the canonicalizer dropped them may hold.
         .filter(|c| (*c >= ' ' || matches!(c, '\t' | '\n' | '\r')) && !matches!(c, '\u{FFFE}' | '\u{FFFF}'))
         .collect();
-    super::html::escape(&allowed)
+    let mut out = String::with_capacity(allowed.len());
+    for c in allowed.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

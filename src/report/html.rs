@@ -2,10 +2,15 @@
 //! JavaScript, so the file can be mailed, archived or opened offline and looks the same.
 //! The output depends only on the report (the one timestamp is `generated_at`), so the
 //! same report always gives the same bytes.
-
-use std::fmt::Write as _;
+//!
+//! Every page is built with maud's `html!`, which escapes every value it splices in: text
+//! from a policy, a declaration or a commit cannot become markup. The one way around it,
+//! `PreEscaped`, is used for the style sheets below (constants) and nowhere else
+//! (a test checks). Link targets are [`Href`]s: a web address (http or https) or a
+//! path inside the site, never another scheme. See docs/architecture.md.
 
 use chrono::{DateTime, Datelike, NaiveTime, SecondsFormat, Utc};
+use maud::{DOCTYPE, Markup, PreEscaped, Render, html};
 
 use super::model::{Change, DocumentChanges, Report, Sentence};
 use super::words::WordPiece;
@@ -17,89 +22,129 @@ pub fn render(report: &Report) -> String {
     page(&title, &body)
 }
 
+/// A link target that is safe in `href`: a web address (`http:` or `https:`) or a
+/// relative path inside the site. Nothing else can be made into one, so a
+/// `javascript:` or `data:` URL from a declaration or a commit never becomes a link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Href(String);
+
+impl Href {
+    /// A web address, or `None` for any other scheme.
+    pub fn web(url: &str) -> Option<Href> {
+        let lower = url.trim_start().get(..8).unwrap_or("").to_ascii_lowercase();
+        (lower.starts_with("https://") || lower.starts_with("http://")).then(|| Href(url.trim().to_string()))
+    }
+
+    /// A path relative to the page. One whose first segment would read as a scheme
+    /// (`javascript:x`) is made to read as a path (`./javascript:x`).
+    pub fn relative(path: String) -> Href {
+        let first_segment = path.split(['/', '?', '#']).next().unwrap_or("");
+        if first_segment.contains(':') {
+            Href(format!("./{path}"))
+        } else {
+            Href(path)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Render for Href {
+    fn render_to(&self, buffer: &mut String) {
+        self.0.render_to(buffer);
+    }
+}
+
 /// Where documents, versions and provisions have pages of their own: on a site built by
 /// `clausewatch site`, reports link to them. URLs are relative to the page being written.
 pub trait SiteLinks {
-    fn document(&self, service: &str, document: &str) -> String;
-    fn version(&self, service: &str, document: &str, commit: &str) -> String;
-    fn provision(&self, id: &str) -> String;
+    fn document(&self, service: &str, document: &str) -> Href;
+    fn version(&self, service: &str, document: &str, commit: &str) -> Href;
+    fn provision(&self, id: &str) -> Href;
+}
+
+/// A style sheet. Style sheets are this crate's own constants, the only text that goes
+/// into a page unescaped.
+pub fn style(css: &'static str) -> Markup {
+    html! { style { (PreEscaped(css)) } "\n" }
 }
 
 /// A report's title and the content of its `<main>`; with `links`, document headings,
 /// change summaries and timeline markers link to the site's pages.
-pub fn render_body(report: &Report, links: Option<&dyn SiteLinks>) -> (String, String) {
+pub fn render_body(report: &Report, links: Option<&dyn SiteLinks>) -> (String, Markup) {
     let title = format!(
         "Policy changes, {} to {}",
         report.since.format("%Y-%m-%d"),
         report.last_day()
     );
-    let mut body = String::new();
-    let _ = writeln!(body, "<h1>{}</h1>", escape(&title));
-    if report.documents.is_empty() {
-        body.push_str("<p class=\"lead\">No substantive changes in this period.</p>\n");
-    } else {
-        let _ = writeln!(
-            body,
-            "<p class=\"lead\">{} in {}.</p>",
-            plural(report.change_count(), "change"),
-            plural(report.documents.len(), "document")
-        );
-    }
-    let _ = writeln!(
-        body,
-        "<p class=\"muted\">Generated <time datetime=\"{}\">{}</time>. All dates are UTC.</p>",
-        report.generated_at.to_rfc3339_opts(SecondsFormat::Secs, true),
-        report.generated_at.format("%Y-%m-%d %H:%M UTC")
-    );
-    if !report.documents.is_empty() {
-        contents(&mut body, report);
-        for document in &report.documents {
-            render_document(&mut body, report, document, links);
+    let body = html! {
+        h1 { (title) } "\n"
+        @if report.documents.is_empty() {
+            p.lead { "No substantive changes in this period." } "\n"
+        } @else {
+            p.lead { (plural(report.change_count(), "change")) " in " (plural(report.documents.len(), "document")) "." } "\n"
         }
-    }
+        p.muted {
+            "Generated " (time(report.generated_at, "%Y-%m-%d %H:%M UTC")) ". All dates are UTC."
+        } "\n"
+        @if !report.documents.is_empty() {
+            (contents(report))
+            @for document in &report.documents {
+                (render_document(report, document, links))
+            }
+        }
+    };
     (title, body)
 }
 
-/// The shared page shell: everything a page needs except its `<main>` content.
-pub fn page(title: &str, body_html: &str) -> String {
-    page_with(title, "", "", body_html)
-}
-
-/// The page shell with more in it: `head_html` goes at the end of `<head>` (styles,
-/// feed links), `header_html` after the brand (a site's navigation).
-pub fn page_with(title: &str, head_html: &str, header_html: &str, body_html: &str) -> String {
-    let mut out = String::with_capacity(CSS.len() + head_html.len() + body_html.len() + 1024);
-    let _ = write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"color-scheme\" content=\"light dark\">\n<title>{}</title>\n<style>{CSS}</style>\n{head_html}</head>\n\
-         <body>\n<header class=\"site\"><p class=\"brand\">clausewatch</p>{header_html}</header>\n<main>\n{body_html}</main>\n\
-         <footer class=\"site\"><p>Archived and compared by clausewatch: every version of each policy is \
-         kept in git, and each change links to the commit that holds it.</p></footer>\n</body>\n</html>\n",
-        escape(title)
-    );
-    out
-}
-
-/// HTML-escapes text for element content and quoted attribute values alike.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
+/// A `<time>` element: the instant in RFC 3339, shown in `format`.
+pub fn time(t: DateTime<Utc>, format: &str) -> Markup {
+    html! {
+        time datetime=(t.to_rfc3339_opts(SecondsFormat::Secs, true)) { (t.format(format)) }
     }
-    out
+}
+
+/// The shared page shell: everything a page needs except its `<main>` content.
+pub fn page(title: &str, body: &Markup) -> String {
+    page_with(title, &html! {}, &html! {}, body)
+}
+
+/// The page shell with more in it: `head` goes at the end of `<head>` (styles, feed
+/// links), `header` after the brand (a site's navigation).
+pub fn page_with(title: &str, head: &Markup, header: &Markup, body: &Markup) -> String {
+    let page = html! {
+        (DOCTYPE) "\n"
+        html lang="en" {
+            "\n"
+            head {
+                "\n"
+                meta charset="utf-8"; "\n"
+                meta name="viewport" content="width=device-width, initial-scale=1"; "\n"
+                meta name="color-scheme" content="light dark"; "\n"
+                title { (title) } "\n"
+                (style(CSS))
+                (head)
+            } "\n"
+            body {
+                "\n"
+                header.site { p.brand { "clausewatch" } (header) } "\n"
+                main { "\n" (body) } "\n"
+                footer.site {
+                    p {
+                        "Archived and compared by clausewatch: every version of each policy is \
+                         kept in git, and each change links to the commit that holds it."
+                    }
+                } "\n"
+            } "\n"
+        } "\n"
+    };
+    page.into_string()
 }
 
 /// The table of contents, grouped by service in the report's document order.
-fn contents(out: &mut String, report: &Report) {
+fn contents(report: &Report) -> Markup {
     let mut services: Vec<(&str, Vec<&DocumentChanges>)> = Vec::new();
     for document in &report.documents {
         match services.iter_mut().find(|(service, _)| *service == document.service) {
@@ -107,54 +152,53 @@ fn contents(out: &mut String, report: &Report) {
             None => services.push((&document.service, vec![document])),
         }
     }
-    out.push_str("<nav class=\"toc\" aria-labelledby=\"contents\">\n<h2 id=\"contents\">Contents</h2>\n<ul>\n");
-    for (service, documents) in services {
-        let _ = writeln!(out, "<li><span class=\"service\">{}</span>\n<ul>", escape(service));
-        for document in documents {
-            let _ = writeln!(
-                out,
-                "<li><a href=\"#{}\">{}</a> <span class=\"muted\">({})</span></li>",
-                anchor(&document.service, &document.document),
-                escape(&document.document),
-                plural(document.changes.len(), "change")
-            );
-        }
-        out.push_str("</ul>\n</li>\n");
+    html! {
+        nav.toc aria-labelledby="contents" {
+            "\n"
+            h2 #contents { "Contents" } "\n"
+            ul {
+                "\n"
+                @for (service, documents) in &services {
+                    li {
+                        span.service { (service) } "\n"
+                        ul {
+                            "\n"
+                            @for document in documents {
+                                li {
+                                    a href={ "#" (anchor(&document.service, &document.document)) } { (document.document) }
+                                    " "
+                                    span.muted { "(" (plural(document.changes.len(), "change")) ")" }
+                                } "\n"
+                            }
+                        } "\n"
+                    } "\n"
+                }
+            } "\n"
+        } "\n"
     }
-    out.push_str("</ul>\n</nav>\n");
 }
 
-fn render_document(out: &mut String, report: &Report, document: &DocumentChanges, links: Option<&dyn SiteLinks>) {
+fn render_document(report: &Report, document: &DocumentChanges, links: Option<&dyn SiteLinks>) -> Markup {
     let id = anchor(&document.service, &document.document);
-    let _ = writeln!(
-        out,
-        "<section class=\"document\" id=\"{id}\" aria-labelledby=\"{id}-title\">"
-    );
-    let name = escape(&document.document);
-    let name = match links {
-        Some(links) => format!(
-            "<a href=\"{}\">{name}</a>",
-            escape(&links.document(&document.service, &document.document))
-        ),
-        None => name,
-    };
-    let _ = writeln!(
-        out,
-        "<h2 id=\"{id}-title\"><span class=\"service\">{}/</span>{name}</h2>",
-        escape(&document.service),
-    );
-    out.push_str(&timeline_svg(report.since, report.until, document, links));
-    for change in &document.changes {
-        render_change(out, &id, change, links);
+    let href = links.map(|links| links.document(&document.service, &document.document));
+    html! {
+        section.document id=(id) aria-labelledby={ (id) "-title" } {
+            "\n"
+            h2 id={ (id) "-title" } {
+                span.service { (document.service) "/" }
+                (linked(href.as_ref(), html! { (document.document) }))
+            } "\n"
+            (timeline_svg(report.since, report.until, document, links))
+            @for change in &document.changes {
+                (render_change(&id, change, links))
+            }
+        } "\n"
     }
-    out.push_str("</section>\n");
 }
 
 /// One change as an article: kind, commit, sources, provisions, flags and sentences.
-pub fn change_article(change: &Change, links: Option<&dyn SiteLinks>) -> String {
-    let mut out = String::new();
-    render_change(&mut out, &anchor(&change.service, &change.document), change, links);
-    out
+pub fn change_article(change: &Change, links: Option<&dyn SiteLinks>) -> Markup {
+    render_change(&anchor(&change.service, &change.document), change, links)
 }
 
 // Timeline geometry, in SVG user units; the drawing scales to the page width.
@@ -173,8 +217,7 @@ pub fn timeline_svg(
     until: DateTime<Utc>,
     document: &DocumentChanges,
     links: Option<&dyn SiteLinks>,
-) -> String {
-    let mut out = String::new();
+) -> Markup {
     let span = (until - since).num_seconds().max(1) as f64;
     let x = |t: DateTime<Utc>| {
         let fraction = ((t - since).num_seconds() as f64 / span).clamp(0.0, 1.0);
@@ -198,19 +241,10 @@ pub fn timeline_svg(
         if dates.is_empty() { "" } else { ": " },
         dates.join(", ")
     );
-    let _ = writeln!(
-        out,
-        "<svg class=\"timeline\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" role=\"img\" aria-label=\"{}\">",
-        escape(&label)
-    );
-    let _ = writeln!(
-        out,
-        "<line class=\"axis\" x1=\"{PAD}\" y1=\"{AXIS_Y}\" x2=\"{}\" y2=\"{AXIS_Y}\"/>",
-        WIDTH - PAD
-    );
 
     // A tick at each midnight inside the window; past three months, only at each month's start.
     let monthly = (until - since).num_days() > 93;
+    let mut ticks = Vec::new();
     let mut day = since.date_naive().succ_opt();
     while let Some(d) = day {
         let t = d.and_time(NaiveTime::MIN).and_utc();
@@ -218,29 +252,14 @@ pub fn timeline_svg(
             break;
         }
         if !monthly || d.day() == 1 {
-            let _ = writeln!(
-                out,
-                "<line class=\"tick\" x1=\"{0:.1}\" y1=\"{1}\" x2=\"{0:.1}\" y2=\"{2}\"/>",
-                x(t),
-                AXIS_Y - 3.0,
-                AXIS_Y + 3.0
-            );
+            ticks.push(format!("{:.1}", x(t)));
         }
         day = d.succ_opt();
     }
-    let label_y = HEIGHT - 6.0;
-    let _ = writeln!(
-        out,
-        "<text class=\"label\" x=\"{PAD}\" y=\"{label_y}\" text-anchor=\"start\">{first}</text>"
-    );
-    let _ = writeln!(
-        out,
-        "<text class=\"label\" x=\"{}\" y=\"{label_y}\" text-anchor=\"end\">{last}</text>",
-        WIDTH - PAD
-    );
 
     // Oldest first, so a marker that would overlap its predecessor moves up a row.
     let mut rows = [f64::NEG_INFINITY; ROWS];
+    let mut markers = Vec::new();
     for change in document.changes.iter().rev() {
         let cx = x(change.date);
         let row = rows
@@ -248,149 +267,154 @@ pub fn timeline_svg(
             .position(|&previous| cx - previous > 2.0 * RADIUS)
             .unwrap_or(0);
         rows[row] = cx;
-        let marker = format!(
-            "<circle class=\"marker marker-{}\" cx=\"{cx:.1}\" cy=\"{}\" r=\"{RADIUS}\"><title>{}: {}</title></circle>",
-            change.change,
-            AXIS_Y - row as f64 * (2.0 * RADIUS + 3.0),
-            change.date.format("%Y-%m-%d"),
-            escape(&change.summary)
-        );
-        match links {
-            Some(links) => {
-                let href = links.version(&change.service, &change.document, &change.commit);
-                let _ = writeln!(out, "<a href=\"{}\">{marker}</a>", escape(&href));
-            }
-            None => {
-                let _ = writeln!(out, "{marker}");
-            }
-        }
+        let cy = AXIS_Y - row as f64 * (2.0 * RADIUS + 3.0);
+        let href = links.map(|links| links.version(&change.service, &change.document, &change.commit));
+        markers.push((change, format!("{cx:.1}"), cy, href));
     }
-    out.push_str("</svg>\n");
-    out
+    let label_y = HEIGHT - 6.0;
+    // SVG elements are not void: each is closed, as `<line></line>`.
+    html! {
+        svg.timeline viewBox={ "0 0 " (WIDTH) " " (HEIGHT) } role="img" aria-label=(label) {
+            "\n"
+            line.axis x1=(PAD) y1=(AXIS_Y) x2=(WIDTH - PAD) y2=(AXIS_Y) {} "\n"
+            @for tick in &ticks {
+                line.tick x1=(tick) y1=(AXIS_Y - 3.0) x2=(tick) y2=(AXIS_Y + 3.0) {} "\n"
+            }
+            text.label x=(PAD) y=(label_y) text-anchor="start" { (first) } "\n"
+            text.label x=(WIDTH - PAD) y=(label_y) text-anchor="end" { (last) } "\n"
+            @for (change, cx, cy, href) in &markers {
+                @let marker = html! {
+                    circle class={ "marker marker-" (change.change) } cx=(cx) cy=(cy) r=(RADIUS) {
+                        title { (change.date.format("%Y-%m-%d")) ": " (change.summary) }
+                    }
+                };
+                @match href {
+                    Some(href) => { a href=(href) { (marker) } }
+                    None => { (marker) }
+                }
+                "\n"
+            }
+        } "\n"
+    }
 }
 
-fn render_change(out: &mut String, document_id: &str, change: &Change, links: Option<&dyn SiteLinks>) {
+fn render_change(document_id: &str, change: &Change, links: Option<&dyn SiteLinks>) -> Markup {
     let short = change.commit.get(..12).unwrap_or(&change.commit);
-    let _ = writeln!(
-        out,
-        "<article class=\"change\" id=\"{document_id}-{}\">",
-        fragment(short)
-    );
-    let mut summary = format!("<span class=\"summary\">{}</span>", escape(&change.summary));
-    if let Some(links) = links {
-        let href = links.version(&change.service, &change.document, &change.commit);
-        summary = format!("<a href=\"{}\">{summary}</a>", escape(&href));
+    let version = links.map(|links| links.version(&change.service, &change.document, &change.commit));
+    let commit_url = change.commit_url.as_deref().and_then(Href::web);
+    let previous_declared = change
+        .previous_declared_date
+        .filter(|p| Some(*p) != change.declared_date);
+    let changed: Vec<Item> = change
+        .changed
+        .iter()
+        .map(|c| (c.heading.as_deref(), c.provisions.as_slice(), words(&c.words)))
+        .collect();
+    html! {
+        article.change id={ (document_id) "-" (fragment(short)) } {
+            "\n"
+            h3 {
+                (time(change.date, "%Y-%m-%d")) " "
+                (linked(version.as_ref(), html! { span.summary { (change.summary) } }))
+            } "\n"
+            p.meta {
+                (badge(change)) " commit "
+                (linked(commit_url.as_ref(), html! { code { (short) } }))
+                @for url in &change.source_urls {
+                    " · source "
+                    @match Href::web(url) {
+                        Some(href) => { a.url href=(href) { (url) } }
+                        None => { (url) }
+                    }
+                }
+                @if let Some(declared) = change.declared_date {
+                    " · declared date " (declared)
+                    @if let Some(previous) = previous_declared {
+                        " (was " (previous) ")"
+                    }
+                }
+            } "\n"
+            @if !change.provisions.is_empty() {
+                div.provisions {
+                    span.muted { "Provisions:" } " "
+                    ul.tags { @for provision in &change.provisions { li { (provision) } } }
+                } "\n"
+            }
+            @for flag in &change.flags {
+                p.flag { strong { "Note:" } " " (flag.describe()) "." } "\n"
+            }
+            (sentence_list("Added", plain(&change.added)))
+            (sentence_list("Removed", plain(&change.removed)))
+            (sentence_list("Changed", changed))
+            (sentence_list("Moved", plain(&change.moved)))
+            @if change.other_sentence_changes > 0 {
+                p.muted.folded { (super::markdown::folded(change)) } "\n"
+            }
+        } "\n"
     }
-    let _ = writeln!(
-        out,
-        "<h3><time datetime=\"{}\">{}</time> {summary}</h3>",
-        change.date.to_rfc3339_opts(SecondsFormat::Secs, true),
-        change.date.format("%Y-%m-%d"),
-    );
-
-    let _ = write!(
-        out,
-        "<p class=\"meta\"><span class=\"badge badge-{0}\">{0}</span> commit ",
-        change.change
-    );
-    link(
-        out,
-        change.commit_url.as_deref(),
-        &format!("<code>{}</code>", escape(short)),
-        "",
-    );
-    for url in &change.source_urls {
-        out.push_str(" · source ");
-        link(out, Some(url), &escape(url), "url");
-    }
-    if let Some(declared) = change.declared_date {
-        let _ = write!(out, " · declared date {declared}");
-        if let Some(previous) = change.previous_declared_date.filter(|p| *p != declared) {
-            let _ = write!(out, " (was {previous})");
-        }
-    }
-    out.push_str("</p>\n");
-
-    if !change.provisions.is_empty() {
-        out.push_str("<div class=\"provisions\"><span class=\"muted\">Provisions:</span> <ul class=\"tags\">");
-        for provision in &change.provisions {
-            let _ = write!(out, "<li>{}</li>", escape(provision));
-        }
-        out.push_str("</ul></div>\n");
-    }
-    for flag in &change.flags {
-        let _ = writeln!(
-            out,
-            "<p class=\"flag\"><strong>Note:</strong> {}.</p>",
-            escape(flag.describe())
-        );
-    }
-
-    sentence_list(out, "Added", plain(&change.added));
-    sentence_list(out, "Removed", plain(&change.removed));
-    sentence_list(
-        out,
-        "Changed",
-        change
-            .changed
-            .iter()
-            .map(|c| (c.heading.as_deref(), words(&c.words)))
-            .collect(),
-    );
-    sentence_list(out, "Moved", plain(&change.moved));
-    out.push_str("</article>\n");
 }
 
-/// Whole sentences as (heading, escaped text).
-fn plain(items: &[Sentence]) -> Vec<(Option<&str>, String)> {
-    items.iter().map(|s| (s.heading.as_deref(), escape(&s.text))).collect()
+/// `<span class="badge badge-substantive">substantive</span>`.
+pub fn badge(change: &Change) -> Markup {
+    html! { span class={ "badge badge-" (change.change) } { (change.change) } }
 }
 
-/// One titled list of sentences (already HTML), each under its muted section heading.
-fn sentence_list(out: &mut String, title: &str, items: Vec<(Option<&str>, String)>) {
-    if items.is_empty() {
-        return;
-    }
-    let _ = writeln!(
-        out,
-        "<h4>{title}</h4>\n<ul class=\"sentences {}\">",
-        title.to_ascii_lowercase()
-    );
-    for (heading, html) in items {
-        out.push_str("<li>");
-        if let Some(heading) = heading {
-            let _ = write!(out, "<span class=\"section-label\">{}</span>", escape(heading));
+/// A sentence of a list: its section heading, the provisions it states, its text.
+type Item<'a> = (Option<&'a str>, &'a [String], Markup);
+
+/// Whole sentences as list items.
+fn plain(items: &[Sentence]) -> Vec<Item<'_>> {
+    items
+        .iter()
+        .map(|s| (s.heading.as_deref(), s.provisions.as_slice(), html! { (s.text) }))
+        .collect()
+}
+
+/// One titled list of sentences, each under its muted section heading; a sentence that
+/// states a provision is marked (class `provision`) and labelled with its ids.
+fn sentence_list(title: &str, items: Vec<Item>) -> Markup {
+    html! {
+        @if !items.is_empty() {
+            h4 { (title) } "\n"
+            ul class={ "sentences " (title.to_ascii_lowercase()) } {
+                "\n"
+                @for (heading, provisions, sentence) in &items {
+                    li class=[(!provisions.is_empty()).then_some("provision")] {
+                        @if let Some(heading) = heading {
+                            span.section-label { (heading) }
+                        }
+                        @if !provisions.is_empty() {
+                            span.provision-label { "Provision: " (provisions.join(", ")) } " "
+                        }
+                        (sentence)
+                    } "\n"
+                }
+            } "\n"
         }
-        let _ = writeln!(out, "{html}</li>");
     }
-    out.push_str("</ul>\n");
 }
 
 /// A changed sentence with removed words in `<del>` and added words in `<ins>`.
-fn words(pieces: &[WordPiece]) -> String {
-    let mut out = String::new();
-    for piece in pieces {
-        let _ = match piece {
-            WordPiece::Same(t) => write!(out, "{}", escape(t)),
-            WordPiece::Removed(t) => write!(out, "<del>{}</del>", escape(t)),
-            WordPiece::Added(t) => write!(out, "<ins>{}</ins>", escape(t)),
-        };
+fn words(pieces: &[WordPiece]) -> Markup {
+    html! {
+        @for piece in pieces {
+            @match piece {
+                WordPiece::Same(t) => { (t) }
+                WordPiece::Removed(t) => { del { (t) } }
+                WordPiece::Added(t) => { ins { (t) } }
+            }
+        }
     }
-    out
 }
 
-/// Links only web addresses: a URL with another scheme (`javascript:`) stays plain text.
-fn link(out: &mut String, url: Option<&str>, text_html: &str, class: &str) {
-    let Some(url) = url.filter(|u| u.starts_with("https://") || u.starts_with("http://")) else {
-        out.push_str(text_html);
-        return;
-    };
-    let class = if class.is_empty() {
-        String::new()
-    } else {
-        format!(" class=\"{class}\"")
-    };
-    let _ = write!(out, "<a{class} href=\"{}\">{text_html}</a>", escape(url));
+/// `content` inside a link to `href`, or as it is without one.
+pub fn linked(href: Option<&Href>, content: Markup) -> Markup {
+    html! {
+        @match href {
+            Some(href) => { a href=(href) { (content) } }
+            None => { (content) }
+        }
+    }
 }
 
 /// A document's id: `service-document`.
@@ -398,7 +422,7 @@ fn anchor(service: &str, document: &str) -> String {
     fragment(&format!("{service}-{document}"))
 }
 
-/// Text usable unescaped as an id and URL fragment: other characters become `-`.
+/// Text usable as an id and URL fragment: other characters become `-`.
 fn fragment(text: &str) -> String {
     text.chars()
         .map(|c| {
@@ -486,6 +510,11 @@ ul.removed li::marker { content: "−  "; }
 ul.changed li::marker { content: "~  "; }
 ul.moved li::marker { content: "↕  "; }
 .section-label { display: block; font-size: .75rem; }
+ul.sentences li.provision { background: var(--flag-bg); border-radius: .25rem; padding: .1rem .4rem; }
+.provision-label {
+  display: inline-block; margin-right: .35rem; padding: 0 .4em; font-size: .75rem;
+  border: 1px solid var(--accent); border-radius: .25rem; color: var(--accent);
+}
 del { background: var(--del-bg); color: var(--del-fg); text-decoration: line-through; }
 del + ins { margin-left: .15em; }
 ins { background: var(--ins-bg); color: var(--ins-fg); text-decoration: underline; text-underline-offset: .15em; }
@@ -518,7 +547,8 @@ mod tests {
     use crate::report::model::{ChangedSentence, Flag};
 
     const HOSTILE: &str = "<script>alert(1)</script> \"&'";
-    const HOSTILE_ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt; &quot;&amp;&#39;";
+    // maud leaves `'` as it is: its attribute values are always in double quotes.
+    const HOSTILE_ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt; &quot;&amp;'";
 
     fn at(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()
@@ -529,6 +559,7 @@ mod tests {
             position,
             text: text.into(),
             heading: heading.map(Into::into),
+            provisions: vec![],
         }
     }
 
@@ -551,6 +582,7 @@ mod tests {
             removed: vec![],
             changed: vec![],
             moved: vec![],
+            other_sentence_changes: 0,
         }
     }
 
@@ -574,6 +606,7 @@ mod tests {
             new: "We keep data for 90 days.".into(),
             words: super::super::words::word_diff("We keep data for 30 days.", "We keep data for 90 days."),
             heading: Some("Retention".into()),
+            provisions: vec![],
         }];
         newest.moved = vec![sentence(3, "Contact us at privacy@acme.example.", Some("Contact"))];
         let older = change(
@@ -668,17 +701,35 @@ mod tests {
     #[test]
     fn escapes_hostile_text_and_has_no_script() {
         let html = render(&report());
-        assert!(!html.to_lowercase().contains("<script"));
-        assert!(html.contains(&format!(
-            "<li><span class=\"section-label\">Data &amp; you</span>{HOSTILE_ESCAPED}</li>"
-        )));
+        assert!(!html.to_lowercase().contains("<script"), "{html}");
+        assert!(
+            html.contains(&format!(
+                "<li><span class=\"section-label\">Data &amp; you</span>{HOSTILE_ESCAPED}</li>"
+            )),
+            "{html}"
+        );
         assert!(html.contains(&format!(
             "<span class=\"summary\">Acme Privacy Policy: {HOSTILE_ESCAPED}</span>"
         )));
-        assert_eq!(escape(HOSTILE), HOSTILE_ESCAPED);
-        let mut out = String::new();
-        link(&mut out, Some("javascript:alert(1)"), "x", "");
-        assert_eq!(out, "x");
+        // Only web addresses and relative paths become link targets.
+        assert_eq!(Href::web("javascript:alert(1)"), None);
+        assert_eq!(Href::web(" JaVaScRiPt:alert(1)"), None);
+        assert_eq!(Href::web("data:text/html,x"), None);
+        assert_eq!(
+            Href::web("HTTPS://a.example/x").unwrap().as_str(),
+            "HTTPS://a.example/x"
+        );
+        assert_eq!(
+            Href::relative("javascript:alert(1)".into()).as_str(),
+            "./javascript:alert(1)"
+        );
+        assert_eq!(Href::relative("../a/b.html#c:d".into()).as_str(), "../a/b.html#c:d");
+        let mut hostile = report();
+        hostile.documents[0].changes[0].commit_url = Some("javascript:alert(1)".into());
+        hostile.documents[0].changes[0].source_urls = vec!["javascript:alert(2)".into()];
+        let html = render(&hostile);
+        assert!(!html.contains("href=\"javascript:"), "{html}");
+        assert!(html.contains(" · source javascript:alert(2)"), "{html}");
     }
 
     #[test]
@@ -723,9 +774,44 @@ mod tests {
         assert_balanced(&html);
     }
 
+    /// Markup is written with `html!` only: no module that writes pages builds a tag in a
+    /// string, and the only text let through unescaped is a style sheet constant.
+    #[test]
+    fn pages_are_built_only_with_the_template_macro() {
+        let sources = [
+            ("report/html.rs", include_str!("html.rs")),
+            ("report/provisions_html.rs", include_str!("provisions_html.rs")),
+            ("report/atom.rs (its HTML content)", include_str!("atom.rs")),
+            ("site/pages.rs", include_str!("../site/pages.rs")),
+            ("site/text.rs", include_str!("../site/text.rs")),
+            ("site/mod.rs", include_str!("../site/mod.rs")),
+        ];
+        let opt_out = ["Pre", "Escaped("].concat();
+        let mut opt_outs = 0;
+        for (name, source) in sources {
+            let code = source.split("#[cfg(test)]").next().unwrap();
+            let code = if name.starts_with("report/atom.rs") {
+                // The feed's XML is escaped by `xml()`; only its embedded HTML must be maud's.
+                &code[code.find("fn content(").unwrap()..code.find("/// Escapes text for XML").unwrap()]
+            } else {
+                code
+            };
+            for (n, line) in code.lines().enumerate() {
+                let line = line.trim_start();
+                if line.starts_with("//") {
+                    continue;
+                }
+                assert!(!line.contains("\"<"), "{name}:{}: markup in a string: {line}", n + 1);
+            }
+            opt_outs += code.matches(opt_out.as_str()).count();
+        }
+        assert_eq!(opt_outs, 1, "only `style` may splice unescaped text");
+        assert!(include_str!("html.rs").contains(&format!("html! {{ style {{ ({opt_out}css)) }} \"\\n\" }}")));
+    }
+
     #[test]
     fn page_escapes_its_title() {
-        let html = page("A <b> & \"c\"", "<p>body</p>\n");
+        let html = page("A <b> & \"c\"", &html! { p { "body" } "\n" });
         assert!(html.contains("<title>A &lt;b&gt; &amp; &quot;c&quot;</title>"));
         assert!(html.contains("<main>\n<p>body</p>\n</main>"));
         assert_balanced(&html);

@@ -11,6 +11,7 @@ use super::diff::{Counts, SentenceChange, diff_texts};
 use super::words::{WordPiece, word_diff};
 use crate::archive::history::{DocumentFilter, VersionRecord};
 use crate::archive::{Archive, ArchiveError, ChangeKind};
+use crate::provision::Taxonomy;
 
 /// A sentence with the section heading it sits under.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -20,6 +21,9 @@ pub struct Sentence {
     pub text: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub heading: Option<String>,
+    /// The provisions the sentence states, when the report was asked to mark them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub provisions: Vec<String>,
 }
 
 /// A sentence whose wording changed.
@@ -31,6 +35,9 @@ pub struct ChangedSentence {
     pub words: Vec<WordPiece>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub heading: Option<String>,
+    /// The provisions either wording states, when the report was asked to mark them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub provisions: Vec<String>,
 }
 
 /// Something a reader should know about a change.
@@ -75,6 +82,47 @@ pub struct Change {
     pub removed: Vec<Sentence>,
     pub changed: Vec<ChangedSentence>,
     pub moved: Vec<Sentence>,
+    /// Sentence changes left out because they state none of the provisions a report
+    /// was asked about (`report --provision`): shown as a count.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub other_sentence_changes: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+impl Change {
+    /// Marks each sentence with the provisions it states; a changed sentence with those
+    /// of its old and its new wording. Only the provisions the commit says the change
+    /// touched are looked for (its `Provisions:` trailer, which `report --provision`
+    /// selects changes by): most changes touch none, and tagging costs.
+    pub fn mark_provisions(&mut self, taxonomy: &Taxonomy) {
+        let only = &self.provisions;
+        for s in self.added.iter_mut().chain(&mut self.removed).chain(&mut self.moved) {
+            s.provisions = taxonomy.ids_among([s.text.as_str()], only);
+        }
+        for c in &mut self.changed {
+            c.provisions = taxonomy.ids_among([c.old.as_str(), c.new.as_str()], only);
+        }
+    }
+
+    /// Keeps the sentences (already marked) that state one of `ids`; the others are
+    /// counted in `other_sentence_changes`.
+    pub fn keep_provisions(&mut self, ids: &[String]) {
+        let wanted = |provisions: &[String]| provisions.iter().any(|p| ids.contains(p));
+        let before = self.sentence_change_count();
+        self.added.retain(|s| wanted(&s.provisions));
+        self.removed.retain(|s| wanted(&s.provisions));
+        self.moved.retain(|s| wanted(&s.provisions));
+        self.changed.retain(|c| wanted(&c.provisions));
+        self.other_sentence_changes += before - self.sentence_change_count();
+    }
+
+    /// The sentence changes the change lists.
+    pub fn sentence_change_count(&self) -> usize {
+        self.added.len() + self.removed.len() + self.changed.len() + self.moved.len()
+    }
 }
 
 /// A document's changes in the report's window, newest first.
@@ -105,6 +153,22 @@ impl Report {
 
     pub fn change_count(&self) -> usize {
         self.documents.iter().map(|d| d.changes.len()).sum()
+    }
+
+    /// Narrows the report to provisions `ids` (`report --provision`): the changes that
+    /// touch one of them and, in each, the sentences that state one, marked; the other
+    /// sentence changes are only counted, so a 194-sentence rewrite shows the clause.
+    pub fn focus_on_provisions(&mut self, taxonomy: &Taxonomy, ids: &[String]) {
+        for document in &mut self.documents {
+            document
+                .changes
+                .retain(|c| c.provisions.iter().any(|p| ids.contains(p)));
+            for change in &mut document.changes {
+                change.mark_provisions(taxonomy);
+                change.keep_provisions(ids);
+            }
+        }
+        self.documents.retain(|d| !d.changes.is_empty());
     }
 }
 
@@ -160,11 +224,13 @@ pub fn change_between(record: &VersionRecord, old: &str, new: &str, url_base: Op
                 position,
                 text: text.trim().to_string(),
                 heading: at(&new_headings, *new_line),
+                provisions: Vec::new(),
             }),
             SentenceChange::Removed { old_line, text } => removed.push(Sentence {
                 position,
                 text: text.trim().to_string(),
                 heading: at(&old_headings, *old_line),
+                provisions: Vec::new(),
             }),
             SentenceChange::Changed { new_line, old, new, .. } => changed.push(ChangedSentence {
                 position,
@@ -172,11 +238,13 @@ pub fn change_between(record: &VersionRecord, old: &str, new: &str, url_base: Op
                 old: old.trim().to_string(),
                 new: new.trim().to_string(),
                 heading: at(&new_headings, *new_line),
+                provisions: Vec::new(),
             }),
             SentenceChange::Moved { new_line, text, .. } => moved.push(Sentence {
                 position,
                 text: text.trim().to_string(),
                 heading: at(&new_headings, *new_line),
+                provisions: Vec::new(),
             }),
         }
     }
@@ -216,6 +284,7 @@ pub fn change_between(record: &VersionRecord, old: &str, new: &str, url_base: Op
         removed,
         changed,
         moved,
+        other_sentence_changes: 0,
     }
 }
 
@@ -324,7 +393,8 @@ mod tests {
             vec![Sentence {
                 position: 1,
                 text: "We may share data with partners.".into(),
-                heading: Some("Sharing".into())
+                heading: Some("Sharing".into()),
+                provisions: vec![],
             }]
         );
         assert!(

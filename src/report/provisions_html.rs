@@ -1,8 +1,8 @@
 //! Provision comparisons as HTML, in the report's page shell.
 
-use std::fmt::Write as _;
+use maud::{Markup, html};
 
-use super::html::{SiteLinks, escape, page_with};
+use super::html::{SiteLinks, linked, page_with, style};
 use super::provisions::{Comparison, Matrix};
 use crate::provision::{Stance, Taxonomy};
 
@@ -15,107 +15,93 @@ th{background:var(--panel,#f3f3f3)}\
 .stance-grants{color:#b3261e}.stance-restricts{color:#1b6e20}.stance-conditional{color:#8a5a00}\
 .none{color:var(--muted,#777)}";
 
-fn stance(s: Stance) -> String {
-    format!("<span class=\"stance stance-{0}\">{0}</span>", s.as_str())
+fn stance(s: Stance) -> Markup {
+    html! { span class={ "stance stance-" (s.as_str()) } { (s.as_str()) } }
 }
 
 /// One provision across platforms: who states it, how, and since when.
 pub fn comparison(c: &Comparison) -> String {
     let (title, body) = comparison_body(c, None);
-    page_with(&title, &format!("<style>{TABLE_CSS}</style>\n"), "", &body)
+    page_with(&title, &style(TABLE_CSS), &html! {}, &body)
 }
 
 /// A comparison's title and `<main>` content; with `links`, documents and dates link to
 /// the site's document and version pages.
-pub fn comparison_body(c: &Comparison, links: Option<&dyn SiteLinks>) -> (String, String) {
-    let mut body = String::new();
-    let _ = write!(
-        body,
-        "<h1>{} <code>{}</code></h1>",
-        escape(&c.title),
-        escape(&c.provision)
-    );
-    if !c.description.is_empty() {
-        let _ = write!(body, "<p>{}</p>", escape(&c.description));
-    }
-    if !c.regulations.is_empty() {
-        let _ = write!(body, "<p>Regulations: {}</p>", escape(&c.regulations.join("; ")));
-    }
-    let _ = write!(body, "<p>Texts in force at {}.</p>", c.at.format("%Y-%m-%d %H:%M UTC"));
-    if c.statements.is_empty() {
-        body.push_str("<p>No tracked document states this provision.</p>");
-    } else {
-        body.push_str("<table><thead><tr><th>Service</th><th>Document</th><th>Stance</th><th>Since</th><th>Sentence</th></tr></thead><tbody>");
-        for s in &c.statements {
-            let document = linked(links.map(|l| l.document(&s.service, &s.document)), escape(&s.document));
-            for sentence in &s.sentences {
-                let since = linked(
-                    links.map(|l| l.version(&s.service, &s.document, &sentence.commit)),
-                    sentence.since.format("%Y-%m-%d").to_string(),
-                );
-                let _ = write!(
-                    body,
-                    "<tr><td>{}</td><td>{document}</td><td>{}</td><td>{since}</td><td>{}</td></tr>",
-                    escape(&s.service),
-                    stance(sentence.stance),
-                    escape(&sentence.text)
-                );
+pub fn comparison_body(c: &Comparison, links: Option<&dyn SiteLinks>) -> (String, Markup) {
+    let body = html! {
+        h1 { (c.title) " " code { (c.provision) } }
+        @if !c.description.is_empty() {
+            p { (c.description) }
+        }
+        @if !c.regulations.is_empty() {
+            p { "Regulations: " (c.regulations.join("; ")) }
+        }
+        p { "Texts in force at " (c.at.format("%Y-%m-%d %H:%M UTC")) "." }
+        @if c.statements.is_empty() {
+            p { "No tracked document states this provision." }
+        } @else {
+            table {
+                thead { tr { th { "Service" } th { "Document" } th { "Stance" } th { "Since" } th { "Sentence" } } }
+                tbody {
+                    @for s in &c.statements {
+                        @let document = links.map(|l| l.document(&s.service, &s.document));
+                        @for sentence in &s.sentences {
+                            @let since = links.map(|l| l.version(&s.service, &s.document, &sentence.commit));
+                            tr {
+                                td { (s.service) }
+                                td { (linked(document.as_ref(), html! { (s.document) })) }
+                                td { (stance(sentence.stance)) }
+                                td { (linked(since.as_ref(), html! { (sentence.since.format("%Y-%m-%d")) })) }
+                                td { (sentence.text) }
+                            }
+                        }
+                    }
+                }
             }
         }
-        body.push_str("</tbody></table>");
-    }
-    if !c.silent.is_empty() {
-        let _ = write!(
-            body,
-            "<p class=\"none\">No sentence about it in: {}.</p>",
-            escape(&c.silent.join(", "))
-        );
-    }
+        @if !c.silent.is_empty() {
+            p.none { "No sentence about it in: " (c.silent.join(", ")) "." }
+        }
+    };
     (format!("{} across platforms", c.title), body)
 }
 
 /// The provision × platform matrix.
 pub fn matrix(m: &Matrix, taxonomy: &Taxonomy) -> String {
     let (title, body) = matrix_body(m, taxonomy, None);
-    page_with(&title, &format!("<style>{TABLE_CSS}</style>\n"), "", &body)
+    page_with(&title, &style(TABLE_CSS), &html! {}, &body)
 }
 
 /// The matrix's title and `<main>` content; with `links`, each provision links to its
 /// comparison page.
-pub fn matrix_body(m: &Matrix, taxonomy: &Taxonomy, links: Option<&dyn SiteLinks>) -> (String, String) {
-    let mut body = String::new();
-    let _ = write!(
-        body,
-        "<h1>Provisions by platform</h1><p>Texts in force at {}.</p>",
-        m.at.format("%Y-%m-%d %H:%M UTC")
-    );
-    body.push_str("<table><thead><tr><th>Provision</th>");
-    for service in &m.services {
-        let _ = write!(body, "<th>{}</th>", escape(service));
-    }
-    body.push_str("</tr></thead><tbody>");
-    for (id, row) in m.provisions.iter().zip(&m.cells) {
-        let title = taxonomy.get(id).map_or(id.as_str(), |p| p.title.as_str());
-        let title = linked(links.map(|l| l.provision(id)), escape(title));
-        let _ = write!(body, "<tr><th scope=\"row\">{title} <code>{}</code></th>", escape(id));
-        for cell in row {
-            if cell.is_empty() {
-                body.push_str("<td class=\"none\">—</td>");
-            } else {
-                let stances: Vec<String> = cell.iter().map(|s| stance(*s)).collect();
-                let _ = write!(body, "<td>{}</td>", stances.join(" "));
+pub fn matrix_body(m: &Matrix, taxonomy: &Taxonomy, links: Option<&dyn SiteLinks>) -> (String, Markup) {
+    let body = html! {
+        h1 { "Provisions by platform" }
+        p { "Texts in force at " (m.at.format("%Y-%m-%d %H:%M UTC")) "." }
+        table {
+            thead { tr { th { "Provision" } @for service in &m.services { th { (service) } } } }
+            tbody {
+                @for (id, row) in m.provisions.iter().zip(&m.cells) {
+                    @let title = taxonomy.get(id).map_or(id.as_str(), |p| p.title.as_str());
+                    @let href = links.map(|l| l.provision(id));
+                    tr {
+                        th scope="row" { (linked(href.as_ref(), html! { (title) })) " " code { (id) } }
+                        @for cell in row {
+                            @if cell.is_empty() {
+                                td.none { "—" }
+                            } @else {
+                                td {
+                                    @for (i, s) in cell.iter().enumerate() {
+                                        @if i > 0 { " " }
+                                        (stance(*s))
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
-        body.push_str("</tr>");
-    }
-    body.push_str("</tbody></table>");
+    };
     ("Provisions by platform".to_string(), body)
-}
-
-/// `html` inside a link to `href`, or as it is without one.
-fn linked(href: Option<String>, html: String) -> String {
-    match href {
-        Some(href) => format!("<a href=\"{}\">{html}</a>", escape(&href)),
-        None => html,
-    }
 }

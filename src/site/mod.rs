@@ -174,6 +174,7 @@ pub fn build(
             changes: &changes,
             text: blamer.text(),
             blame: &lines,
+            taxonomy,
             now,
         };
         page.write(&mut writer)?;
@@ -206,8 +207,14 @@ pub fn build(
         progress(done + 1, total);
     }
 
-    // Newest first everywhere below, ties broken by commit id so order never wavers.
-    reported.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.commit.cmp(&b.commit)));
+    // Newest first everywhere below; changes of the same second by document, then by
+    // commit id, so order never wavers and does not hang on the ids' chance.
+    reported.sort_by(|a, b| {
+        b.date
+            .cmp(&a.date)
+            .then_with(|| (&a.service, &a.document).cmp(&(&b.service, &b.document)))
+            .then_with(|| a.commit.cmp(&b.commit))
+    });
     let entries: Vec<DocumentEntry> = entries.into_values().collect();
 
     let recent: Vec<&Change> = reported.iter().take(RECENT_LIMIT).collect();

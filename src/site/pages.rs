@@ -1,15 +1,18 @@
 //! The site's pages, in the report's page shell with a navigation bar and a few styles
-//! of their own. Every URL is relative; every text is escaped.
+//! of their own, built with maud's `html!` (every value it splices in is escaped). Every
+//! URL is relative or a web address ([`Href`]).
 
-use std::fmt::Write as _;
-
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
+use maud::{Markup, html};
 
 use super::text::{self, TextContext};
 use super::{DocumentEntry, Period, ServiceNames, SiteError, SiteWriter};
 use crate::archive::ChangeKind;
+use crate::provision::Taxonomy;
 use crate::report::blame::BlameLine;
-use crate::report::html::{SiteLinks, change_article, escape, page_with, plural, render_body, timeline_svg};
+use crate::report::html::{
+    Href, SiteLinks, badge, change_article, page_with, plural, render_body, style, time, timeline_svg,
+};
 use crate::report::model::{Change, DocumentChanges, Report};
 use crate::report::provisions::{Comparison, Matrix};
 use crate::report::provisions_html::{self, TABLE_CSS};
@@ -28,17 +31,34 @@ fn version_file(commit: &str) -> String {
     format!("{}.html", commit.get(..12).unwrap_or(commit))
 }
 
+/// A link to a version's page from another page of its document.
+fn sibling_version(commit: &str) -> Href {
+    Href::relative(version_file(commit))
+}
+
+// Services, documents and provisions are slugs (checked before any page is written), so
+// these paths are plain relative paths.
 impl SiteLinks for Links {
-    fn document(&self, service: &str, document: &str) -> String {
-        format!("{}documents/{service}/{document}/index.html", self.root)
+    fn document(&self, service: &str, document: &str) -> Href {
+        Href::relative(format!("{}documents/{service}/{document}/index.html", self.root))
     }
 
-    fn version(&self, service: &str, document: &str, commit: &str) -> String {
-        format!("{}documents/{service}/{document}/{}", self.root, version_file(commit))
+    fn version(&self, service: &str, document: &str, commit: &str) -> Href {
+        Href::relative(format!(
+            "{}documents/{service}/{document}/{}",
+            self.root,
+            version_file(commit)
+        ))
     }
 
-    fn provision(&self, id: &str) -> String {
-        format!("{}provisions/{id}.html", self.root)
+    fn provision(&self, id: &str) -> Href {
+        Href::relative(format!("{}provisions/{id}.html", self.root))
+    }
+}
+
+impl Links {
+    fn to(&self, path: &str) -> Href {
+        Href::relative(format!("{}{path}", self.root))
     }
 }
 
@@ -62,71 +82,55 @@ enum Place {
 }
 
 /// A page of the site: the shared shell, the site's styles and navigation.
-fn site_page(title: &str, links: &Links, place: Place, head_html: &str, body_html: &str) -> String {
-    let root = links.root;
-    let mut nav = String::from("<nav class=\"site\" aria-label=\"Site\"><ul>");
-    for (section, href, label) in [
-        (Section::Documents, "index.html", "Documents"),
-        (Section::Reports, "reports/index.html", "Reports"),
-        (Section::Provisions, "provisions/index.html", "Provisions"),
-    ] {
-        let current = match place {
-            Place::IndexOf(s) if s == section => " aria-current=\"page\"",
-            Place::In(s) if s == section => " aria-current=\"true\"",
-            _ => "",
-        };
-        let _ = write!(nav, "<li><a href=\"{root}{href}\"{current}>{label}</a></li>");
+fn site_page(title: &str, links: &Links, place: Place, head: Markup, body: &Markup) -> String {
+    let nav = html! {
+        nav.site aria-label="Site" {
+            ul {
+                @for (section, path, label) in [
+                    (Section::Documents, "index.html", "Documents"),
+                    (Section::Reports, "reports/index.html", "Reports"),
+                    (Section::Provisions, "provisions/index.html", "Provisions"),
+                ] {
+                    @let current = match place {
+                        Place::IndexOf(s) if s == section => Some("page"),
+                        Place::In(s) if s == section => Some("true"),
+                        _ => None,
+                    };
+                    li { a href=(links.to(path)) aria-current=[current] { (label) } }
+                }
+                li { a href=(links.to("feed.xml")) { "Atom feed" } }
+            }
+        }
+    };
+    let head = html! { (style(SITE_CSS)) (head) };
+    page_with(title, &head, &nav, body)
+}
+
+fn feed_link(title: &str) -> Markup {
+    html! {
+        link rel="alternate" type="application/atom+xml" title=(title) href="feed.xml"; "\n"
     }
-    let _ = write!(nav, "<li><a href=\"{root}feed.xml\">Atom feed</a></li></ul></nav>");
-    let head = format!("<style>{SITE_CSS}</style>\n{head_html}");
-    page_with(title, &head, &nav, body_html)
 }
 
-fn feed_link(title: &str, href: &str) -> String {
-    format!(
-        "<link rel=\"alternate\" type=\"application/atom+xml\" title=\"{}\" href=\"{}\">\n",
-        escape(title),
-        escape(href)
-    )
-}
-
-fn time(t: DateTime<Utc>, format: &str) -> String {
-    format!(
-        "<time datetime=\"{}\">{}</time>",
-        t.to_rfc3339_opts(SecondsFormat::Secs, true),
-        t.format(format)
-    )
-}
-
-fn generated(now: DateTime<Utc>) -> String {
-    format!(
-        "<p class=\"muted\">Generated {}. All dates are UTC.</p>\n",
-        time(now, "%Y-%m-%d %H:%M UTC")
-    )
-}
-
-fn badge(kind: ChangeKind) -> String {
-    format!("<span class=\"badge badge-{kind}\">{kind}</span>")
+fn generated(now: DateTime<Utc>) -> Markup {
+    html! {
+        p.muted { "Generated " (time(now, "%Y-%m-%d %H:%M UTC")) ". All dates are UTC." } "\n"
+    }
 }
 
 /// `+3 −1 ~2 ↕1`, with the words in a tooltip; first records and re-extractions say so.
-fn counts(change: &Change) -> String {
-    match change.change {
-        ChangeKind::First => format!(
-            "<span class=\"counts\">{}</span>",
-            plural(change.counts.added, "sentence")
-        ),
-        ChangeKind::Reextract => "<span class=\"counts\">re-extracted</span>".to_string(),
-        ChangeKind::Substantive | ChangeKind::Cosmetic => {
-            let c = &change.counts;
-            let mut text = format!("+{} −{} ~{}", c.added, c.removed, c.changed);
-            if c.moved > 0 {
-                let _ = write!(text, " ↕{}", c.moved);
+fn counts(change: &Change) -> Markup {
+    let c = &change.counts;
+    html! {
+        @match change.change {
+            ChangeKind::First => span.counts { (plural(c.added, "sentence")) },
+            ChangeKind::Reextract => span.counts { "re-extracted" },
+            ChangeKind::Substantive | ChangeKind::Cosmetic => {
+                span.counts title=(summary::describe(c)) {
+                    "+" (c.added) " −" (c.removed) " ~" (c.changed)
+                    @if c.moved > 0 { " ↕" (c.moved) }
+                }
             }
-            format!(
-                "<span class=\"counts\" title=\"{}\">{text}</span>",
-                escape(&summary::describe(c))
-            )
         }
     }
 }
@@ -148,98 +152,90 @@ pub fn index(
         }
     }
     let recorded = entries.iter().filter(|e| e.history.is_some()).count();
-    let mut body = String::from("<h1>Platform policies, version by version</h1>\n");
-    let _ = writeln!(
-        body,
-        "<p class=\"lead\">{} of {} tracked, {} recorded.</p>",
-        plural(entries.len(), "document"),
-        plural(services.len(), "service"),
-        plural(version_count, "version")
-    );
-    if recorded < entries.len() {
-        let _ = writeln!(
-            body,
-            "<p class=\"muted\">{} not recorded yet.</p>",
-            plural(entries.len() - recorded, "document")
-        );
-    }
-    body.push_str(&generated(now));
-
-    if !services.is_empty() {
-        body.push_str("<nav class=\"toc\" aria-labelledby=\"services\">\n<h2 id=\"services\">Services</h2>\n<ul class=\"inline\">\n");
-        for (service, _) in &services {
-            let _ = writeln!(
-                body,
-                "<li><a href=\"#service-{service}\">{}</a></li>",
-                escape(&names.service(service))
-            );
+    let body = html! {
+        h1 { "Platform policies, version by version" } "\n"
+        p.lead {
+            (plural(entries.len(), "document")) " of " (plural(services.len(), "service"))
+            " tracked, " (plural(version_count, "version")) " recorded."
+        } "\n"
+        @if recorded < entries.len() {
+            p.muted { (plural(entries.len() - recorded, "document")) " not recorded yet." } "\n"
         }
-        body.push_str("</ul>\n</nav>\n");
-    }
-
-    body.push_str("<h2 id=\"latest\">Latest changes</h2>\n");
-    if recent.is_empty() {
-        body.push_str("<p>No changes recorded yet.</p>\n");
-    } else {
-        body.push_str("<ul class=\"recent\">\n");
-        for change in recent {
-            let _ = writeln!(
-                body,
-                "<li>{} {} <a href=\"{}\">{}</a></li>",
-                time(change.date, "%Y-%m-%d"),
-                badge(change.change),
-                escape(&TOP.version(&change.service, &change.document, &change.commit)),
-                escape(&change.summary)
-            );
+        (generated(now))
+        @if !services.is_empty() {
+            nav.toc aria-labelledby="services" {
+                "\n"
+                h2 #services { "Services" } "\n"
+                ul.inline {
+                    "\n"
+                    @for (service, _) in &services {
+                        li { a href={ "#service-" (service) } { (names.service(service)) } } "\n"
+                    }
+                } "\n"
+            } "\n"
         }
-        body.push_str("</ul>\n<p><a href=\"reports/index.html\">Reports by period</a></p>\n");
-    }
-
-    body.push_str("<h2 id=\"documents\">Documents</h2>\n");
-    for (service, list) in &services {
-        let _ = writeln!(
-            body,
-            "<section class=\"service\" id=\"service-{service}\" aria-labelledby=\"service-{service}-title\">\n\
-             <h3 id=\"service-{service}-title\">{}</h3>",
-            escape(&names.service(service))
-        );
-        body.push_str(
-            "<table class=\"list\"><thead><tr><th scope=\"col\">Document</th><th scope=\"col\">Last change</th>\
-             <th scope=\"col\">Kind</th><th scope=\"col\">Sentences</th><th scope=\"col\">Versions</th></tr></thead><tbody>\n",
-        );
-        for entry in list {
-            let title = escape(&crate::declaration::title_from_slug(&entry.document));
-            match &entry.history {
-                Some(history) => {
-                    let last = &history.last;
-                    let _ = writeln!(
-                        body,
-                        "<tr><td><a href=\"{}\">{title}</a></td><td><a href=\"{}\" title=\"{}\">{}</a></td>\
-                         <td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
-                        escape(&TOP.document(&entry.service, &entry.document)),
-                        escape(&TOP.version(&entry.service, &entry.document, &last.commit)),
-                        escape(&last.summary),
-                        time(last.date, "%Y-%m-%d"),
-                        badge(last.change),
-                        counts(last),
-                        history.versions
-                    );
+        h2 #latest { "Latest changes" } "\n"
+        @if recent.is_empty() {
+            p { "No changes recorded yet." } "\n"
+        } @else {
+            ul.recent {
+                "\n"
+                @for change in recent {
+                    li {
+                        (time(change.date, "%Y-%m-%d")) " " (badge(change)) " "
+                        a href=(TOP.version(&change.service, &change.document, &change.commit)) { (change.summary) }
+                    } "\n"
                 }
-                None => {
-                    let _ = writeln!(
-                        body,
-                        "<tr><td>{title}</td><td colspan=\"4\" class=\"muted\">not recorded yet</td></tr>"
-                    );
-                }
-            }
+            } "\n"
+            p { a href="reports/index.html" { "Reports by period" } } "\n"
         }
-        body.push_str("</tbody></table>\n</section>\n");
-    }
+        h2 #documents { "Documents" } "\n"
+        @for (service, list) in &services {
+            section.service id={ "service-" (service) } aria-labelledby={ "service-" (service) "-title" } {
+                "\n"
+                h3 id={ "service-" (service) "-title" } { (names.service(service)) } "\n"
+                table.list {
+                    thead {
+                        tr {
+                            th scope="col" { "Document" } th scope="col" { "Last change" }
+                            th scope="col" { "Kind" } th scope="col" { "Sentences" } th scope="col" { "Versions" }
+                        }
+                    }
+                    tbody {
+                        "\n"
+                        @for entry in list {
+                            @let title = crate::declaration::title_from_slug(&entry.document);
+                            @match &entry.history {
+                                Some(history) => {
+                                    @let last = &history.last;
+                                    tr {
+                                        td { a href=(TOP.document(&entry.service, &entry.document)) { (title) } }
+                                        td {
+                                            a href=(TOP.version(&entry.service, &entry.document, &last.commit)) title=(last.summary) {
+                                                (time(last.date, "%Y-%m-%d"))
+                                            }
+                                        }
+                                        td { (badge(last)) }
+                                        td { (counts(last)) }
+                                        td.num { (history.versions) }
+                                    }
+                                }
+                                None => {
+                                    tr { td { (title) } td.muted colspan="4" { "not recorded yet" } }
+                                }
+                            }
+                            "\n"
+                        }
+                    }
+                } "\n"
+            } "\n"
+        }
+    };
     site_page(
         "Platform policies, version by version",
         &TOP,
         Place::IndexOf(Section::Documents),
-        &feed_link("Policy changes: all documents", "feed.xml"),
+        feed_link("Policy changes: all documents"),
         &body,
     )
 }
@@ -253,6 +249,8 @@ pub struct DocumentPage<'a> {
     pub changes: &'a [Change],
     pub text: &'a str,
     pub blame: &'a [BlameLine],
+    /// The taxonomy, to mark the sentences of a version that state a provision.
+    pub taxonomy: &'a Taxonomy,
     pub now: DateTime<Utc>,
 }
 
@@ -275,55 +273,20 @@ impl DocumentPage<'_> {
         self.names.document(self.service, self.document)
     }
 
-    fn crumbs(&self, here: Option<&str>) -> String {
-        let mut out = format!(
-            "<p class=\"crumbs\"><a href=\"{}index.html#service-{}\">{}</a>",
-            DOCUMENT.root,
-            self.service,
-            escape(&self.names.service(self.service))
-        );
-        if let Some(here) = here {
-            let _ = write!(
-                out,
-                " › <a href=\"index.html\">{}</a> › {}",
-                escape(&crate::declaration::title_from_slug(self.document)),
-                escape(here)
-            );
+    fn crumbs(&self, here: Option<&str>) -> Markup {
+        html! {
+            p.crumbs {
+                a href=(DOCUMENT.to(&format!("index.html#service-{}", self.service))) { (self.names.service(self.service)) }
+                @if let Some(here) = here {
+                    " › " a href="index.html" { (crate::declaration::title_from_slug(self.document)) } " › " (here)
+                }
+            } "\n"
         }
-        out.push_str("</p>\n");
-        out
     }
 
     fn document_page(&self) -> String {
         let title = self.title();
         let (first, last) = (&self.changes[0], &self.changes[self.changes.len() - 1]);
-        let mut body = self.crumbs(None);
-        let _ = writeln!(
-            body,
-            "<h1>{} <span class=\"muted slug\">{}/{}</span></h1>",
-            escape(&title),
-            self.service,
-            self.document
-        );
-        let _ = writeln!(
-            body,
-            "<p class=\"lead\">{} since {}; last changed {} ({}).</p>",
-            plural(self.changes.len(), "version"),
-            time(first.date, "%Y-%m-%d"),
-            time(last.date, "%Y-%m-%d"),
-            last.change
-        );
-        body.push_str("<p class=\"meta\">");
-        for url in last
-            .source_urls
-            .iter()
-            .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
-        {
-            let _ = write!(body, "Source <a class=\"url\" href=\"{0}\">{0}</a> · ", escape(url));
-        }
-        body.push_str("<a href=\"feed.xml\">Atom feed of its changes</a> · <a href=\"#text\">Current text</a></p>\n");
-        body.push_str(&generated(self.now));
-
         // The timeline runs from the day of the first record to now.
         let since = first.date.date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
         let until = self.now.max(last.date + chrono::Duration::seconds(1));
@@ -332,43 +295,52 @@ impl DocumentPage<'_> {
             document: self.document.to_string(),
             changes: self.changes.iter().rev().cloned().collect(),
         };
-        body.push_str(&timeline_svg(since, until, &all, Some(&DOCUMENT)));
-
-        body.push_str("<h2 id=\"versions\">Versions</h2>\n");
         let newest_first: Vec<&Change> = self.changes.iter().rev().collect();
         let (shown, folded) = newest_first.split_at(newest_first.len().min(VERSIONS_SHOWN));
-        versions_table(&mut body, shown);
-        if !folded.is_empty() {
-            let _ = writeln!(
-                body,
-                "<details><summary>{} older</summary>",
-                plural(folded.len(), "version")
-            );
-            versions_table(&mut body, folded);
-            body.push_str("</details>\n");
-        }
-
-        let _ = writeln!(body, "<h2 id=\"text\">Current text</h2>");
-        let _ = writeln!(
-            body,
-            "<p class=\"legend\">Every sentence says since when it has stood (hover or tap it). Sentences \
-             that arrived after the first record of {} are shaded — <span class=\"s new age-month\">in the \
-             last 30 days</span>, <span class=\"s new age-year\">in the last year</span>, or earlier — and \
-             link to the version that brought them.</p>",
-            first.date.format("%Y-%m-%d")
-        );
         let context = TextContext {
             service: self.service,
             document: self.document,
             first_commit: &first.commit,
             links: &DOCUMENT,
         };
-        body.push_str(&text::render(self.text, self.blame, &context));
+        let body = html! {
+            (self.crumbs(None))
+            h1 { (title) " " span.muted.slug { (self.service) "/" (self.document) } } "\n"
+            p.lead {
+                (plural(self.changes.len(), "version")) " since " (time(first.date, "%Y-%m-%d"))
+                "; last changed " (time(last.date, "%Y-%m-%d")) " (" (last.change) ")."
+            } "\n"
+            p.meta {
+                @for url in last.source_urls.iter().filter_map(|u| Href::web(u).map(|h| (u, h))) {
+                    "Source " a.url href=(url.1) { (url.0) } " · "
+                }
+                a href="feed.xml" { "Atom feed of its changes" } " · " a href="#text" { "Current text" }
+            } "\n"
+            (generated(self.now))
+            (timeline_svg(since, until, &all, Some(&DOCUMENT)))
+            h2 #versions { "Versions" } "\n"
+            (versions_table(shown))
+            @if !folded.is_empty() {
+                details {
+                    summary { (plural(folded.len(), "version")) " older" } "\n"
+                    (versions_table(folded))
+                } "\n"
+            }
+            h2 #text { "Current text" } "\n"
+            p.legend {
+                "Every sentence says since when it has stood (hover or tap it). Sentences \
+                 that arrived after the first record of " (first.date.format("%Y-%m-%d")) " are shaded — "
+                span.s.new.age-month { "in the last 30 days" } ", "
+                span.s.new.age-year { "in the last year" }
+                ", or earlier — and link to the version that brought them."
+            } "\n"
+            (text::render(self.text, self.blame, &context))
+        };
         site_page(
             &title,
             &DOCUMENT,
             Place::In(Section::Documents),
-            &feed_link(&format!("Policy changes: {title}"), "feed.xml"),
+            feed_link(&format!("Policy changes: {title}")),
             &body,
         )
     }
@@ -376,53 +348,58 @@ impl DocumentPage<'_> {
     fn version_page(&self, change: &Change, older: Option<&Change>, newer: Option<&Change>) -> String {
         let day = change.date.format("%Y-%m-%d").to_string();
         let title = format!("{}, version of {day}", self.title());
-        let mut body = self.crumbs(Some(&format!("version of {day}")));
-        let _ = writeln!(body, "<h1>{}</h1>", escape(&title));
-        body.push_str("<nav class=\"pager\" aria-label=\"Versions\"><ul>");
-        if let Some(older) = older {
-            let _ = write!(
-                body,
-                "<li><a rel=\"prev\" href=\"{}\">← older version, {}</a></li>",
-                version_file(&older.commit),
-                older.date.format("%Y-%m-%d")
-            );
-        }
-        body.push_str("<li><a href=\"index.html#versions\">all versions</a></li>");
-        if let Some(newer) = newer {
-            let _ = write!(
-                body,
-                "<li><a rel=\"next\" href=\"{}\">newer version, {} →</a></li>",
-                version_file(&newer.commit),
-                newer.date.format("%Y-%m-%d")
-            );
-        }
-        body.push_str("</ul></nav>\n");
-        body.push_str(&change_article(change, None));
-        if change.added.is_empty() && change.removed.is_empty() && change.changed.is_empty() && change.moved.is_empty()
-        {
-            body.push_str("<p class=\"muted\">No sentence differs from the version before: only the layout of the text changed.</p>\n");
-        }
-        site_page(&title, &DOCUMENT, Place::In(Section::Documents), "", &body)
+        let empty = change.added.is_empty()
+            && change.removed.is_empty()
+            && change.changed.is_empty()
+            && change.moved.is_empty();
+        // The sentences that state a provision are marked, as `report --provision` marks them.
+        let mut change = change.clone();
+        change.mark_provisions(self.taxonomy);
+        let body = html! {
+            (self.crumbs(Some(&format!("version of {day}"))))
+            h1 { (title) } "\n"
+            nav.pager aria-label="Versions" {
+                ul {
+                    @if let Some(older) = older {
+                        li { a rel="prev" href=(sibling_version(&older.commit)) { "← older version, " (older.date.format("%Y-%m-%d")) } }
+                    }
+                    li { a href="index.html#versions" { "all versions" } }
+                    @if let Some(newer) = newer {
+                        li { a rel="next" href=(sibling_version(&newer.commit)) { "newer version, " (newer.date.format("%Y-%m-%d")) " →" } }
+                    }
+                }
+            } "\n"
+            (change_article(&change, None))
+            @if empty {
+                p.muted { "No sentence differs from the version before: only the layout of the text changed." } "\n"
+            }
+        };
+        site_page(&title, &DOCUMENT, Place::In(Section::Documents), html! {}, &body)
     }
 }
 
-fn versions_table(body: &mut String, changes: &[&Change]) {
-    body.push_str(
-        "<table class=\"list\"><thead><tr><th scope=\"col\">Date</th><th scope=\"col\">Kind</th>\
-         <th scope=\"col\">Sentences</th><th scope=\"col\">Summary</th></tr></thead><tbody>\n",
-    );
-    for change in changes {
-        let _ = writeln!(
-            body,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td><a href=\"{}\">{}</a></td></tr>",
-            time(change.date, "%Y-%m-%d %H:%M"),
-            badge(change.change),
-            counts(change),
-            version_file(&change.commit),
-            escape(&change.summary)
-        );
+fn versions_table(changes: &[&Change]) -> Markup {
+    html! {
+        table.list {
+            thead {
+                tr {
+                    th scope="col" { "Date" } th scope="col" { "Kind" }
+                    th scope="col" { "Sentences" } th scope="col" { "Summary" }
+                }
+            }
+            tbody {
+                "\n"
+                @for change in changes {
+                    tr {
+                        td { (time(change.date, "%Y-%m-%d %H:%M")) }
+                        td { (badge(change)) }
+                        td { (counts(change)) }
+                        td { a href=(sibling_version(&change.commit)) { (change.summary) } }
+                    } "\n"
+                }
+            }
+        } "\n"
     }
-    body.push_str("</tbody></table>\n");
 }
 
 /// An Atom feed of `changes` (newest first), with the identity `clausewatch feed` gives
@@ -439,60 +416,68 @@ pub fn feed(scope: &str, now: DateTime<Utc>, changes: &[&Change]) -> String {
 /// A period report, its documents and changes linking to their pages.
 pub fn report(report: &Report) -> String {
     let (title, body) = render_body(report, Some(&SECTION));
-    site_page(&title, &SECTION, Place::In(Section::Reports), "", &body)
+    site_page(&title, &SECTION, Place::In(Section::Reports), html! {}, &body)
 }
 
 pub fn reports_index(periods: &[Period], now: DateTime<Utc>) -> String {
-    let mut body = String::from("<h1>Reports</h1>\n");
-    body.push_str(
-        "<p class=\"lead\">Every substantive change and first record in a period, grouped by document, \
-         with the sentences added, removed, changed and moved.</p>\n",
-    );
-    body.push_str(&generated(now));
-    body.push_str(
-        "<table class=\"list\"><thead><tr><th scope=\"col\">Period</th><th scope=\"col\">From</th>\
-         <th scope=\"col\">To</th><th scope=\"col\">Changes</th><th scope=\"col\">Documents</th></tr></thead><tbody>\n",
-    );
-    for period in periods {
-        let _ = writeln!(
-            body,
-            "<tr><td><a href=\"{}.html\">{}</a></td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-            period.slug,
-            escape(&period.label),
-            period.report.since.format("%Y-%m-%d"),
-            period.report.last_day(),
-            period.report.change_count(),
-            period.report.documents.len()
-        );
-    }
-    body.push_str("</tbody></table>\n");
-    site_page("Reports", &SECTION, Place::IndexOf(Section::Reports), "", &body)
+    let body = html! {
+        h1 { "Reports" } "\n"
+        p.lead {
+            "Every substantive change and first record in a period, grouped by document, \
+             with the sentences added, removed, changed and moved."
+        } "\n"
+        (generated(now))
+        table.list {
+            thead {
+                tr {
+                    th scope="col" { "Period" } th scope="col" { "From" }
+                    th scope="col" { "To" } th scope="col" { "Changes" } th scope="col" { "Documents" }
+                }
+            }
+            tbody {
+                "\n"
+                @for period in periods {
+                    tr {
+                        td { a href=(Href::relative(format!("{}.html", period.slug))) { (period.label) } }
+                        td { (period.report.since.format("%Y-%m-%d")) }
+                        td { (period.report.last_day()) }
+                        td.num { (period.report.change_count()) }
+                        td.num { (period.report.documents.len()) }
+                    } "\n"
+                }
+            }
+        } "\n"
+    };
+    site_page("Reports", &SECTION, Place::IndexOf(Section::Reports), html! {}, &body)
 }
 
-pub fn matrix(matrix: &Matrix, taxonomy: &crate::provision::Taxonomy, now: DateTime<Utc>) -> String {
-    let (title, mut body) = provisions_html::matrix_body(matrix, taxonomy, Some(&SECTION));
-    if matrix.provisions.is_empty() {
-        body.push_str("<p>The archive's taxonomy (provisions.toml) defines no provisions.</p>");
-    }
-    body.push('\n');
-    body.push_str(&generated(now));
+pub fn matrix(matrix: &Matrix, taxonomy: &Taxonomy, now: DateTime<Utc>) -> String {
+    let (title, table) = provisions_html::matrix_body(matrix, taxonomy, Some(&SECTION));
+    let body = html! {
+        (table)
+        @if matrix.provisions.is_empty() {
+            p { "The archive's taxonomy (provisions.toml) defines no provisions." }
+        }
+        "\n"
+        (generated(now))
+    };
     site_page(
         &title,
         &SECTION,
         Place::IndexOf(Section::Provisions),
-        &format!("<style>{TABLE_CSS}</style>\n"),
+        style(TABLE_CSS),
         &body,
     )
 }
 
 pub fn comparison(comparison: &Comparison) -> String {
-    let (title, mut body) = provisions_html::comparison_body(comparison, Some(&SECTION));
-    body.push('\n');
+    let (title, body) = provisions_html::comparison_body(comparison, Some(&SECTION));
+    let body = html! { (body) "\n" };
     site_page(
         &title,
         &SECTION,
         Place::In(Section::Provisions),
-        &format!("<style>{TABLE_CSS}</style>\n"),
+        style(TABLE_CSS),
         &body,
     )
 }
@@ -532,3 +517,337 @@ details { margin: .5rem 0 1rem; }
 .text table { border-collapse: collapse; margin: .5rem 0; }
 .text th, .text td { border: 1px solid var(--line); padding: .3rem .5rem; text-align: left; vertical-align: top; }
 "#;
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use chrono::{DateTime, Utc};
+
+    use super::*;
+    use crate::report::Counts;
+    use crate::report::model::{ChangedSentence, Flag, Sentence};
+    use crate::report::provisions::{DatedSentence, Statement};
+    use crate::report::words::WordPiece;
+
+    const SCRIPT: &str = "<script>alert(1)</script>";
+    const BREAKOUT: &str = "\"><img src=x onerror=alert(1)>";
+    const ENTITY: &str = "&amp;";
+    const JAVASCRIPT: &str = "javascript:alert(1)";
+
+    /// Every hostile string, as one text.
+    fn hostile(field: &str) -> String {
+        format!("{field} {SCRIPT} {BREAKOUT} {ENTITY} '{field}'")
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn sentence(position: usize, field: &str) -> Sentence {
+        Sentence {
+            position,
+            text: hostile(field),
+            heading: Some(hostile(&format!("{field} heading"))),
+            provisions: vec![hostile(&format!("{field} provision"))],
+        }
+    }
+
+    /// A change with hostile text in every field a page shows. Service and document
+    /// stay slugs on the site (commits naming anything else are not followed) but not
+    /// in a report, where they are hostile too.
+    fn change(service: &str, document: &str, commit: &str, date: &str) -> Change {
+        Change {
+            service: service.into(),
+            document: document.into(),
+            commit: commit.into(),
+            commit_url: Some(JAVASCRIPT.into()),
+            date: at(date),
+            change: ChangeKind::Substantive,
+            summary: hostile("commit subject"),
+            source_urls: vec![
+                JAVASCRIPT.into(),
+                format!("https://acme.example/{BREAKOUT}"),
+                format!("data:text/html,{SCRIPT}"),
+            ],
+            counts: Counts {
+                added: 1,
+                removed: 1,
+                changed: 1,
+                moved: 1,
+            },
+            provisions: vec![hostile("provision id")],
+            declared_date: Some(chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()),
+            previous_declared_date: Some(chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()),
+            flags: vec![Flag::DeclaredDateUnchanged],
+            added: vec![sentence(0, "added")],
+            removed: vec![sentence(1, "removed")],
+            changed: vec![ChangedSentence {
+                position: 2,
+                old: hostile("old"),
+                new: hostile("new"),
+                words: vec![
+                    WordPiece::Same(hostile("same")),
+                    WordPiece::Removed(hostile("removed words")),
+                    WordPiece::Added(hostile("added words")),
+                ],
+                heading: Some(hostile("changed heading")),
+                provisions: vec![hostile("changed provision")],
+            }],
+            moved: vec![sentence(3, "moved")],
+            other_sentence_changes: 7,
+        }
+    }
+
+    fn taxonomy() -> Taxonomy {
+        let toml = format!(
+            "[[provision]]\nid = \"ai-training\"\ntitle = {:?}\ndescription = {:?}\nregulations = [{:?}]\nall = [[\"train\"]]\n",
+            hostile("provision title"),
+            hostile("provision description"),
+            hostile("regulation")
+        );
+        Taxonomy::parse(&toml, "test").unwrap()
+    }
+
+    /// Asserts a page shows the hostile strings only as text: no element or attribute
+    /// they could have made, every link a web address or a relative path, and the
+    /// strings themselves readable in the page's text.
+    fn assert_safe(name: &str, html: &str, expected_texts: &[&str]) {
+        let lower = html.to_ascii_lowercase();
+        assert!(!lower.contains("<script"), "{name}: a script element\n{html}");
+        assert!(!lower.contains("<img"), "{name}: an img element\n{html}");
+        assert!(
+            !lower.contains("javascript:alert(1)\""),
+            "{name}: a javascript: attribute\n{html}"
+        );
+        let document = scraper::Html::parse_document(html);
+        assert!(document.errors.is_empty(), "{name}: parse errors {:?}", document.errors);
+        let all = scraper::Selector::parse("*").unwrap();
+        for element in document.select(&all) {
+            let element = element.value();
+            assert!(
+                !matches!(element.name(), "script" | "img" | "iframe" | "object" | "embed"),
+                "{name}: <{}>",
+                element.name()
+            );
+            for (attribute, value) in element.attrs() {
+                assert!(!attribute.starts_with("on"), "{name}: {attribute}={value:?}");
+                if matches!(attribute, "href" | "src" | "action" | "formaction" | "xlink:href") {
+                    let scheme = value.split(['/', '?', '#']).next().unwrap_or("");
+                    assert!(
+                        !scheme.contains(':') || value.starts_with("https://") || value.starts_with("http://"),
+                        "{name}: {attribute}={value:?}"
+                    );
+                }
+            }
+        }
+        let text: String = document.root_element().text().collect();
+        for expected in expected_texts {
+            assert!(
+                text.contains(expected),
+                "{name}: {expected:?} is not shown as text\n{html}"
+            );
+        }
+    }
+
+    #[test]
+    fn hostile_text_in_every_field_of_every_page_stays_text() {
+        let now = at("2026-04-01T06:00:00Z");
+        let taxonomy = taxonomy();
+        let names = ServiceNames {
+            names: BTreeMap::from([("acme".to_string(), hostile("service name"))]),
+        };
+        let commits = ["a".repeat(40), "b".repeat(40)];
+        let changes: Vec<Change> = commits
+            .iter()
+            .zip(["2026-03-02T00:00:00Z", "2026-03-20T00:00:00Z"])
+            .map(|(commit, date)| change("acme", "privacy-policy", commit, date))
+            .collect();
+        let text = format!(
+            "# {}\n\n{}\n{}\n\n- {}\n3. {}\n\n| {} | b |\n| --- | --- |\n| {} | d |\n",
+            hostile("text heading"),
+            hostile("text sentence"),
+            hostile("second sentence"),
+            hostile("list item"),
+            hostile("numbered item"),
+            hostile("table header"),
+            hostile("table cell")
+        );
+        let blame: Vec<BlameLine> = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| BlameLine {
+                line: i + 1,
+                text: l.to_string(),
+                commit: commits[i % 2].clone(),
+                date: changes[i % 2].date,
+                age_days: 3,
+            })
+            .collect();
+        let page = DocumentPage {
+            service: "acme",
+            document: "privacy-policy",
+            names: &names,
+            changes: &changes,
+            text: &text,
+            blame: &blame,
+            taxonomy: &taxonomy,
+            now,
+        };
+        let entries = vec![DocumentEntry {
+            service: "acme".into(),
+            document: "privacy-policy".into(),
+            history: Some(super::super::DocumentHistory {
+                versions: 2,
+                first_date: changes[0].date,
+                last: changes[1].clone(),
+            }),
+        }];
+        let recent: Vec<&Change> = changes.iter().rev().collect();
+        let site_report = Report::from_changes(changes.clone(), at("2026-03-01T00:00:00Z"), now, now);
+        // In a report, service and document come from commits and are not checked.
+        let mut wild = change(
+            &hostile("service slug"),
+            &hostile("document slug"),
+            &commits[0],
+            "2026-03-02T00:00:00Z",
+        );
+        wild.commit_url = Some(format!("https://github.com/o/r/commit/{BREAKOUT}"));
+        let wild_report = Report::from_changes(vec![wild], at("2026-03-01T00:00:00Z"), now, now);
+        let periods = vec![Period {
+            slug: "2026-03".into(),
+            label: hostile("period label"),
+            report: site_report.clone(),
+        }];
+        let compared = Comparison {
+            provision: "ai-training".into(),
+            title: hostile("provision title"),
+            description: hostile("provision description"),
+            regulations: vec![hostile("regulation")],
+            at: now,
+            statements: vec![Statement {
+                service: "acme".into(),
+                document: "privacy-policy".into(),
+                stances: vec![crate::provision::Stance::Grants],
+                sentences: vec![DatedSentence {
+                    text: hostile("stated sentence"),
+                    stance: crate::provision::Stance::Grants,
+                    since: changes[0].date,
+                    commit: commits[0].clone(),
+                }],
+            }],
+            silent: vec![hostile("silent service")],
+        };
+        let matrix_data = Matrix {
+            at: now,
+            provisions: vec!["ai-training".into()],
+            services: vec!["acme".into(), hostile("matrix service")],
+            cells: vec![vec![vec![crate::provision::Stance::Grants], vec![]]],
+        };
+
+        let common = [SCRIPT, BREAKOUT, ENTITY];
+        let shown = |fields: &[&str]| -> Vec<String> {
+            fields
+                .iter()
+                .map(|f| hostile(f))
+                .chain(common.iter().map(|s| s.to_string()))
+                .collect()
+        };
+        let change_fields = [
+            "commit subject",
+            "provision id",
+            "added",
+            "added heading",
+            "added provision",
+            "removed",
+            "moved heading",
+            "same",
+            "removed words",
+            "added words",
+            "changed heading",
+            "changed provision",
+        ];
+        let pages: Vec<(&str, String, Vec<String>)> = vec![
+            (
+                "report (HTML)",
+                crate::report::html::render(&wild_report),
+                shown(&[&change_fields[..], &["service slug", "document slug"]].concat()),
+            ),
+            (
+                "site index",
+                index(&entries, &names, &recent, 2, now),
+                shown(&["service name", "commit subject"]),
+            ),
+            (
+                "document page",
+                page.document_page(),
+                shown(&[
+                    "service name",
+                    "commit subject",
+                    "text heading",
+                    "text sentence",
+                    "second sentence",
+                    "list item",
+                    "numbered item",
+                    "table header",
+                    "table cell",
+                ]),
+            ),
+            (
+                "version page",
+                page.version_page(&changes[1], Some(&changes[0]), None),
+                // Its provision marks come from the taxonomy, not from the change.
+                shown(
+                    &[&change_fields[..], &["service name"]]
+                        .concat()
+                        .into_iter()
+                        .filter(|f| !f.ends_with(" provision"))
+                        .collect::<Vec<_>>(),
+                ),
+            ),
+            ("site report", report(&site_report), shown(&change_fields)),
+            ("reports page", reports_index(&periods, now), shown(&["period label"])),
+            (
+                "provisions page",
+                matrix(&matrix_data, &taxonomy, now),
+                shown(&["provision title", "matrix service"]),
+            ),
+            (
+                "provision page",
+                comparison(&compared),
+                shown(&[
+                    "provision title",
+                    "provision description",
+                    "regulation",
+                    "stated sentence",
+                    "silent service",
+                ]),
+            ),
+            (
+                "compare (HTML)",
+                crate::report::provisions_html::comparison(&compared),
+                shown(&["provision title", "stated sentence"]),
+            ),
+            (
+                "compare --all (HTML)",
+                crate::report::provisions_html::matrix(&matrix_data, &taxonomy),
+                shown(&["matrix service"]),
+            ),
+        ];
+        for (name, html, expected) in &pages {
+            let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
+            assert_safe(name, html, &expected);
+        }
+        // A source URL that is a web address is a link, escaped; the others are text.
+        let version = &pages[3].1;
+        assert!(
+            version.contains("href=\"https://acme.example/&quot;&gt;&lt;img src=x onerror=alert(1)&gt;\""),
+            "{version}"
+        );
+        assert!(version.contains(" · source javascript:alert(1)"), "{version}");
+        // The document page shows the declared name, the report its fold and date.
+        assert!(pages[3].1.contains("and 7 other sentence changes."));
+        assert!(pages[0].1.contains("declared date 2026-03-01 (was 2026-01-01)"));
+    }
+}

@@ -7,10 +7,10 @@
 //! that arrived after the first record are shaded by age and show that date as a link
 //! to the version that introduced them.
 
-use std::fmt::Write as _;
+use maud::{Markup, html};
 
 use crate::report::blame::BlameLine;
-use crate::report::html::{SiteLinks, escape};
+use crate::report::html::SiteLinks;
 
 /// What the text needs to know about the document it belongs to.
 pub struct TextContext<'a> {
@@ -114,17 +114,27 @@ fn is_separator(cells: &[String]) -> bool {
             .all(|c| !c.is_empty() && c.chars().all(|ch| matches!(ch, '-' | ':')))
 }
 
-/// The open block text is being added to. Tables are written when they end, once it is
-/// known whether their second row makes the first a header.
-enum Open<'b> {
-    None,
-    Paragraph,
-    List,
-    Table(Vec<(Vec<String>, Option<&'b BlameLine>)>),
+type Origin<'b> = Option<&'b BlameLine>;
+
+/// Sentences, each with the blame line it comes from.
+type Sentences<'a, 'b> = Vec<(&'a str, Origin<'b>)>;
+
+/// A block of the text, with the blame line of each of its sentences.
+enum Block<'a, 'b> {
+    Heading {
+        level: usize,
+        text: &'a str,
+        origin: Origin<'b>,
+    },
+    Paragraph(Sentences<'a, 'b>),
+    /// List items: depth, marker, and the item's sentences.
+    List(Vec<(usize, &'a str, Sentences<'a, 'b>)>),
+    /// Rows; the second row, when it is a separator, makes the first a header.
+    Table(Vec<(Vec<String>, Origin<'b>)>),
 }
 
-/// Renders `text` with the ages of its lines; `blame` holds its non-blank lines.
-pub fn render(text: &str, blame: &[BlameLine], context: &TextContext) -> String {
+/// Groups the lines of `text` into blocks, each line with its blame line.
+fn blocks<'a, 'b>(text: &'a str, blame: &'b [BlameLine]) -> Vec<Block<'a, 'b>> {
     let line_count = text.lines().count();
     let mut origin_of: Vec<Option<usize>> = vec![None; line_count + 1];
     for (i, line) in blame.iter().enumerate() {
@@ -132,108 +142,131 @@ pub fn render(text: &str, blame: &[BlameLine], context: &TextContext) -> String 
             *slot = Some(i);
         }
     }
-    let mut out = String::from("<div class=\"text\">\n");
-    let mut open = Open::None;
+    let mut out: Vec<Block> = Vec::new();
+    // Whether the last block is still open: a blank line or a heading closes it.
+    let mut open = false;
     for (index, line) in text.lines().enumerate() {
         let origin = origin_of[index + 1].map(|i| &blame[i]);
-        let kind = classify(line);
-        // Continuations only continue a list; elsewhere they are plain sentences.
-        let kind = match (kind, &open) {
-            (Line::Continuation(t), Open::List) => Line::Continuation(t),
-            (Line::Continuation(t), _) => Line::Sentence(t),
-            (kind, _) => kind,
-        };
-        match kind {
-            Line::Blank => close(&mut out, &mut open, context),
-            Line::Heading { level, text } => {
-                close(&mut out, &mut open, context);
-                // The page has its h1 and the "Current text" h2; the text's headings sit below.
-                let tag = format!("h{}", (level + 2).min(6));
-                let _ = writeln!(out, "<{tag}>{}</{tag}>", sentence(text, origin, context));
+        let last = if open { out.last_mut() } else { None };
+        match (classify(line), last) {
+            (Line::Blank, _) => open = false,
+            (Line::Heading { level, text }, _) => {
+                out.push(Block::Heading { level, text, origin });
+                open = false;
             }
-            Line::Item { depth, marker, text } => {
-                match open {
-                    Open::List => out.push_str("</li>\n"),
-                    _ => {
-                        close(&mut out, &mut open, context);
-                        out.push_str("<ul class=\"items\">\n");
-                        open = Open::List;
-                    }
-                }
-                let _ = write!(
-                    out,
-                    "<li class=\"depth-{}\"><span class=\"marker\">{}</span> {}",
-                    depth.min(6),
-                    escape(marker),
-                    sentence(text, origin, context)
-                );
+            (Line::Item { depth, marker, text }, Some(Block::List(items))) => {
+                items.push((depth, marker, vec![(text, origin)]));
             }
-            Line::Continuation(text) => {
-                let _ = write!(out, " {}", sentence(text, origin, context));
+            (Line::Item { depth, marker, text }, _) => {
+                out.push(Block::List(vec![(depth, marker, vec![(text, origin)])]));
+                open = true;
             }
-            Line::Row(cells) => {
-                if !matches!(open, Open::Table(_)) {
-                    close(&mut out, &mut open, context);
-                    open = Open::Table(Vec::new());
-                }
-                if let Open::Table(rows) = &mut open {
-                    rows.push((cells, origin));
+            // Continuations only continue a list; elsewhere they are plain sentences.
+            (Line::Continuation(text), Some(Block::List(items))) => {
+                if let Some((_, _, sentences)) = items.last_mut() {
+                    sentences.push((text, origin));
                 }
             }
-            Line::Sentence(text) => {
-                match open {
-                    Open::Paragraph => out.push('\n'),
-                    _ => {
-                        close(&mut out, &mut open, context);
-                        out.push_str("<p>");
-                        open = Open::Paragraph;
-                    }
-                }
-                out.push_str(&sentence(text, origin, context));
+            (Line::Row(cells), Some(Block::Table(rows))) => rows.push((cells, origin)),
+            (Line::Row(cells), _) => {
+                out.push(Block::Table(vec![(cells, origin)]));
+                open = true;
+            }
+            (Line::Sentence(text) | Line::Continuation(text), Some(Block::Paragraph(sentences))) => {
+                sentences.push((text, origin));
+            }
+            (Line::Sentence(text) | Line::Continuation(text), _) => {
+                out.push(Block::Paragraph(vec![(text, origin)]));
+                open = true;
             }
         }
     }
-    close(&mut out, &mut open, context);
-    out.push_str("</div>\n");
     out
 }
 
-fn close(out: &mut String, open: &mut Open, context: &TextContext) {
-    match std::mem::replace(open, Open::None) {
-        Open::None => {}
-        Open::Paragraph => out.push_str("</p>\n"),
-        Open::List => out.push_str("</li>\n</ul>\n"),
-        Open::Table(rows) => table(out, &rows, context),
+/// Renders `text` with the ages of its lines; `blame` holds its non-blank lines.
+pub fn render(text: &str, blame: &[BlameLine], context: &TextContext) -> Markup {
+    html! {
+        div.text {
+            "\n"
+            @for block in blocks(text, blame) {
+                (render_block(&block, context))
+            }
+        } "\n"
     }
 }
 
-fn table(out: &mut String, rows: &[(Vec<String>, Option<&BlameLine>)], context: &TextContext) {
+fn render_block(block: &Block, context: &TextContext) -> Markup {
+    match block {
+        // The page has its h1 and the "Current text" h2; the text's headings sit below.
+        Block::Heading { level, text, origin } => {
+            let sentence = sentence(text, *origin, context);
+            html! {
+                @match level + 2 {
+                    ..=3 => { h3 { (sentence) } }
+                    4 => { h4 { (sentence) } }
+                    5 => { h5 { (sentence) } }
+                    _ => { h6 { (sentence) } }
+                }
+                "\n"
+            }
+        }
+        Block::Paragraph(sentences) => html! {
+            p {
+                @for (i, (text, origin)) in sentences.iter().enumerate() {
+                    @if i > 0 { "\n" }
+                    (sentence(text, *origin, context))
+                }
+            } "\n"
+        },
+        Block::List(items) => html! {
+            ul.items {
+                "\n"
+                @for (depth, marker, sentences) in items {
+                    li class={ "depth-" ((*depth).min(6)) } {
+                        span.marker { (marker) }
+                        @for (text, origin) in sentences {
+                            " " (sentence(text, *origin, context))
+                        }
+                    } "\n"
+                }
+            } "\n"
+        },
+        Block::Table(rows) => table(rows, context),
+    }
+}
+
+fn table(rows: &[(Vec<String>, Origin)], context: &TextContext) -> Markup {
     let header = rows.get(1).is_some_and(|(cells, _)| is_separator(cells));
     let width = rows.iter().map(|(cells, _)| cells.len()).max().unwrap_or(0);
-    out.push_str("<div class=\"table\"><table>\n");
-    for (i, (cells, origin)) in rows.iter().enumerate() {
-        if header && i == 1 {
-            continue;
+    let cell = |head: bool, text: &str, since: Markup| {
+        html! {
+            @if head { th { (text) (since) } } @else { td { (text) (since) } }
         }
-        let origin = *origin;
-        let cell_tag = if header && i == 0 { "th" } else { "td" };
-        let (class, title) = age(origin, context);
-        let _ = write!(out, "<tr class=\"{class}\" title=\"{}\">", escape(&title));
-        for column in 0..width {
-            let text = cells.get(column).map_or("", String::as_str);
-            let _ = write!(out, "<{cell_tag}>{}", escape(text));
-            if column + 1 == width {
-                out.push_str(&since_link(origin, context));
+    };
+    html! {
+        div.table {
+            table {
+                "\n"
+                @for (i, (cells, origin)) in rows.iter().enumerate() {
+                    @if !(header && i == 1) {
+                        @let (class, title) = age(*origin, context);
+                        tr class=(class) title=(title) {
+                            @for column in 0..width {
+                                @let text = cells.get(column).map_or("", String::as_str);
+                                @let since = if column + 1 == width { since_link(*origin, context) } else { html! {} };
+                                (cell(header && i == 0, text, since))
+                            }
+                        } "\n"
+                    }
+                }
             }
-            let _ = write!(out, "</{cell_tag}>");
-        }
-        out.push_str("</tr>\n");
+        } "\n"
     }
-    out.push_str("</table></div>\n");
 }
 
 /// A sentence's shading class and tooltip.
-fn age(origin: Option<&BlameLine>, context: &TextContext) -> (String, String) {
+fn age(origin: Origin, context: &TextContext) -> (String, String) {
     let Some(origin) = origin else {
         return ("s".to_string(), String::new());
     };
@@ -259,41 +292,40 @@ fn days(n: i64) -> String {
 }
 
 /// For a sentence newer than the first record: its date, linking to its version.
-fn since_link(origin: Option<&BlameLine>, context: &TextContext) -> String {
-    match origin {
-        Some(origin) if origin.commit != context.first_commit => format!(
-            " <a class=\"since\" href=\"{}\">{}</a>",
-            escape(&context.links.version(context.service, context.document, &origin.commit)),
-            origin.date.format("%Y-%m-%d")
-        ),
-        _ => String::new(),
+fn since_link(origin: Origin, context: &TextContext) -> Markup {
+    html! {
+        @if let Some(origin) = origin.filter(|o| o.commit != context.first_commit) {
+            " "
+            a.since href=(context.links.version(context.service, context.document, &origin.commit)) {
+                (origin.date.format("%Y-%m-%d"))
+            }
+        }
     }
 }
 
-fn sentence(text: &str, origin: Option<&BlameLine>, context: &TextContext) -> String {
+fn sentence(text: &str, origin: Origin, context: &TextContext) -> Markup {
     let (class, title) = age(origin, context);
-    format!(
-        "<span class=\"{class}\" title=\"{}\">{}</span>{}",
-        escape(&title),
-        escape(text),
-        since_link(origin, context)
-    )
+    html! {
+        span class=(class) title=(title) { (text) }
+        (since_link(origin, context))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::html::Href;
 
     struct Links;
     impl SiteLinks for Links {
-        fn document(&self, service: &str, document: &str) -> String {
-            format!("{service}/{document}")
+        fn document(&self, service: &str, document: &str) -> Href {
+            Href::relative(format!("{service}/{document}"))
         }
-        fn version(&self, _: &str, _: &str, commit: &str) -> String {
-            format!("{}.html", &commit[..4])
+        fn version(&self, _: &str, _: &str, commit: &str) -> Href {
+            Href::relative(format!("{}.html", &commit[..4]))
         }
-        fn provision(&self, id: &str) -> String {
-            id.to_string()
+        fn provision(&self, id: &str) -> Href {
+            Href::relative(id.to_string())
         }
     }
 
@@ -339,7 +371,7 @@ mod tests {
             first_commit: &old,
             links: &Links,
         };
-        let html = render(text, &blame, &context);
+        let html = render(text, &blame, &context).into_string();
         assert!(html.contains("<h3><span class=\"s\" title=\"since 2026-01-01, the first record (60 days)\">Privacy &amp; you</span></h3>"), "{html}");
         assert!(html.contains("<p><span class=\"s\" title=\"since 2026-01-01, the first record (60 days)\">We collect &lt;data&gt;.</span>\n<span class=\"s new age-month\" title=\"since 2026-02-20 (10 days)\">We keep it.</span> <a class=\"since\" href=\"bbbb.html\">2026-02-20</a></p>"), "{html}");
         assert!(html.contains("<li class=\"depth-1\"><span class=\"marker\">•</span> <span class=\"s\" title=\"since 2026-01-01, the first record (60 days)\">One thing.</span> <span class=\"s\""), "{html}");
