@@ -11,6 +11,7 @@ pub mod wall;
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use url::Url;
@@ -89,11 +90,32 @@ pub struct FetchedPage {
 pub struct Validators {
     pub etag: Option<String>,
     pub last_modified: Option<String>,
+    /// The response's `Date`: only to judge whether `last_modified` is weak (see
+    /// [`Validators::reusable`]); never sent back nor recorded.
+    pub served_at: Option<DateTime<Utc>>,
 }
+
+/// A `Last-Modified` closer than this to the response's `Date` may hide a second change
+/// made within the same clock second (RFC 9110 §8.8.2.2 calls it weak).
+const WEAK_LAST_MODIFIED: chrono::Duration = chrono::Duration::seconds(60);
 
 impl Validators {
     pub fn is_empty(&self) -> bool {
         self.etag.is_none() && self.last_modified.is_none()
+    }
+
+    /// The validators worth sending back later: a weak `Last-Modified` (less than 60 s
+    /// before the response's `Date`, or before `fetched_at` when the server sent no
+    /// `Date`) is dropped, because a server that answers `If-Modified-Since` with it
+    /// would call "not modified" a page changed again within the same second.
+    pub fn reusable(&self, fetched_at: DateTime<Utc>) -> Validators {
+        let served_at = self.served_at.unwrap_or(fetched_at);
+        let strong = |date: &String| http_date(date).is_some_and(|modified| served_at - modified >= WEAK_LAST_MODIFIED);
+        Validators {
+            etag: self.etag.clone(),
+            last_modified: self.last_modified.clone().filter(strong),
+            served_at: None,
+        }
     }
 
     fn of(headers: &HeaderMap) -> Validators {
@@ -109,8 +131,16 @@ impl Validators {
         Validators {
             etag: value(header::ETAG),
             last_modified: value(header::LAST_MODIFIED),
+            served_at: value(header::DATE).as_deref().and_then(http_date),
         }
     }
+}
+
+/// An HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`, the only form servers send today).
+fn http_date(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc2822(text.trim())
+        .ok()
+        .map(|date| date.with_timezone(&Utc))
 }
 
 /// What a conditional fetch found.
@@ -456,6 +486,46 @@ mod tests {
         assert_eq!(kind(429), FailureKind::RateLimited);
         assert_eq!(kind(503), FailureKind::ServerError);
         assert_eq!(kind(418), FailureKind::HttpError);
+    }
+
+    #[test]
+    fn a_last_modified_within_a_minute_of_the_response_is_not_reused() {
+        let at = |text: &str| DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc);
+        let validators = |last_modified: &str, date: Option<&str>| Validators {
+            etag: Some("\"x\"".into()),
+            last_modified: Some(last_modified.into()),
+            served_at: date.and_then(http_date),
+        };
+        let fetched_at = at("2026-11-01T07:00:00Z");
+        let strong = validators("Sun, 01 Nov 2026 06:59:00 GMT", Some("Sun, 01 Nov 2026 07:00:00 GMT"));
+        assert_eq!(
+            strong.reusable(fetched_at).last_modified.as_deref(),
+            Some("Sun, 01 Nov 2026 06:59:00 GMT")
+        );
+        let weak = validators("Sun, 01 Nov 2026 06:59:01 GMT", Some("Sun, 01 Nov 2026 07:00:00 GMT"));
+        assert_eq!(weak.reusable(fetched_at).last_modified, None);
+        assert_eq!(weak.reusable(fetched_at).etag.as_deref(), Some("\"x\""));
+        // No Date: judged against the fetch time; a date in the future or unreadable is weak too.
+        assert_eq!(
+            validators("Sun, 01 Nov 2026 06:00:00 GMT", None)
+                .reusable(fetched_at)
+                .last_modified
+                .as_deref(),
+            Some("Sun, 01 Nov 2026 06:00:00 GMT")
+        );
+        assert_eq!(
+            validators("Sun, 01 Nov 2026 06:59:30 GMT", None)
+                .reusable(fetched_at)
+                .last_modified,
+            None
+        );
+        assert_eq!(
+            validators("Mon, 02 Nov 2026 06:00:00 GMT", None)
+                .reusable(fetched_at)
+                .last_modified,
+            None
+        );
+        assert_eq!(validators("yesterday", None).reusable(fetched_at).last_modified, None);
     }
 
     #[test]
