@@ -1061,7 +1061,7 @@ async fn extract_http(fetchers: &Fetchers, job: &Job) -> Result<Extracted, Failu
             })
             .await?;
         let page = match answer {
-            Conditional::Page(page) => page,
+            Conditional::Page(page) => *page,
             // Asked only for single-page documents with a recorded snapshot.
             Conditional::NotModified => return Ok(Extracted::SameSnapshot),
         };

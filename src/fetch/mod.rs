@@ -147,7 +147,7 @@ fn http_date(text: &str) -> Option<DateTime<Utc>> {
 #[derive(Debug, Clone)]
 pub enum Conditional {
     /// The body, which may or may not differ from the one the validators stand for.
-    Page(FetchedPage),
+    Page(Box<FetchedPage>),
     /// 304 Not Modified: the body is still the one the validators stand for.
     NotModified,
 }
@@ -220,7 +220,7 @@ impl HttpFetcher {
     /// a failure; the body of a failed response is not kept.
     pub async fn fetch(&self, url: &Url) -> Result<FetchedPage, Failure> {
         match self.fetch_if_changed(url, &Validators::default()).await? {
-            Conditional::Page(page) => Ok(page),
+            Conditional::Page(page) => Ok(*page),
             // Not reached: `fetch_once` reports NotModified only to a request that sent
             // validators, and a 304 to one that did not is an HTTP failure there.
             Conditional::NotModified => Err(status_failure(StatusCode::NOT_MODIFIED, url)),
@@ -310,13 +310,13 @@ impl HttpFetcher {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Conditional::Page(FetchedPage {
+        Ok(Conditional::Page(Box::new(FetchedPage {
             final_url,
             status: status.as_u16(),
             content_type,
             body,
             validators,
-        }))
+        })))
     }
 }
 
