@@ -939,3 +939,46 @@ fn validators_are_not_sent_to_a_newly_declared_url() {
             .contains("train our AI models")
     );
 }
+
+#[test]
+fn a_deeply_nested_page_fails_fast_and_the_others_are_recorded() {
+    // `<div/>` is not self-closing in HTML and a stray `</b>` closes nothing: each
+    // nests 100,000 deep, which html5ever's tree builder takes quadratic time over.
+    let server = TestServer::start();
+    server.page(
+        "/self-closing",
+        &format!("<main>{}Terms.</main>", "<div/>".repeat(100_000)),
+    );
+    server.page(
+        "/stray-end",
+        &format!("<main>{}Terms.</main>", "<div></b>".repeat(100_000)),
+    );
+    server.page("/privacy", &policy_page(V1, "nonce-1"));
+    let archive = TestArchive::new();
+    archive.declare_simple(
+        "acme",
+        "Acme",
+        &[
+            ("privacy-policy", &server.url("/privacy")),
+            ("terms-of-service", &server.url("/self-closing")),
+            ("community-guidelines", &server.url("/stray-end")),
+        ],
+    );
+    let started = std::time::Instant::now();
+    let (code, stdout, stderr) = archive.run(&["track"]);
+    let took = started.elapsed();
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(took.as_secs() < 10, "track took {took:?}");
+    assert!(stdout.contains("1 recorded, 0 unchanged, 2 failed"), "{stdout}");
+    for doc in ["terms-of-service", "community-guidelines"] {
+        assert!(
+            stdout.contains(&format!("acme/{doc}  too-large:")) && stdout.contains("more than 5000 deep"),
+            "{stdout}"
+        );
+    }
+    assert!(
+        archive
+            .read("versions/acme/privacy-policy.md")
+            .contains("We collect your name.")
+    );
+}

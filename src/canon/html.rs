@@ -4,10 +4,17 @@
 //! The walk is iterative: hostile pages nest elements tens of thousands deep, and a
 //! recursive walk would overflow the stack.
 
-use std::collections::HashSet;
+use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 use ego_tree::{NodeId, NodeRef};
-use scraper::{ElementRef, Html, Node, Selector};
+use html5ever::tendril::{StrTendril, TendrilSink as _};
+use html5ever::tree_builder::{ElementFlags, NodeOrText, QuirksMode, TreeSink};
+use html5ever::{Attribute, QualName};
+use scraper::{ElementRef, Html, HtmlTreeSink, Node, Selector};
 
 use super::blocks::{Block, BlockSink, CELL_BREAK};
 use crate::declaration::{Edge, Target};
@@ -231,77 +238,172 @@ fn is_hidden(element: &ElementRef) -> bool {
     })
 }
 
-/// The deepest nesting accepted; Chromium itself stops nesting at 512.
-pub const MAX_NESTING: usize = 5_000;
+/// Bounds on the work spent parsing one page. html5ever's tree builder checks "is there
+/// a `<p>` in button scope?" at every start tag by walking its whole stack of open
+/// elements, so a page nesting n elements costs n² (100,000 `<div/>`, which HTML does
+/// not self-close, took a minute): depth is what makes parsing slow, the element count
+/// what makes it big, and the deadline backs both up.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The most elements a page may have (a large policy page has about 20,000).
+    pub max_elements: usize,
+    /// The deepest nesting, as the tree builder nests them; Chromium stops at 512.
+    pub max_depth: usize,
+    /// Wall-clock time parsing may take before the page fails as `timeout`.
+    pub deadline: Duration,
+}
 
-/// An estimate of how deep a page nests its elements, from a scan of its tags: raw-text
-/// elements are skipped, and void, self-closing and end-tag-optional elements (`p`,
-/// `li`, `option`, which pages rarely close) are not counted.
-pub fn nesting_depth(html: &str) -> usize {
-    let bytes = html.as_bytes();
-    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
-    while let Some(offset) = memchr(b'<', &bytes[i..]) {
-        i += offset + 1;
-        let closing = bytes.get(i) == Some(&b'/');
-        let start = if closing { i + 1 } else { i };
-        let name_len = bytes[start..].iter().take_while(|b| b.is_ascii_alphanumeric()).count();
-        if name_len == 0 || !bytes[start].is_ascii_alphabetic() {
-            continue;
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_elements: 250_000,
+            max_depth: 5_000,
+            deadline: Duration::from_secs(30),
         }
-        let name = html[start..start + name_len].to_ascii_lowercase();
-        let end = memchr(b'>', &bytes[start..]).map_or(bytes.len(), |e| start + e);
-        if closing {
-            if !is_void(&name) {
-                depth = depth.saturating_sub(1);
-            }
-        } else if matches!(
-            name.as_str(),
-            "script" | "style" | "textarea" | "title" | "xmp" | "noscript" | "template"
-        ) {
-            // Raw text: jump to its end tag so `a<b` in a script is not a tag.
-            let close = format!("</{name}");
-            i = find_ignore_case(&bytes[end..], close.as_bytes()).map_or(bytes.len(), |p| end + p + close.len());
-            continue;
-        } else if !is_void(&name) && bytes.get(end.wrapping_sub(1)) != Some(&b'/') {
-            depth += 1;
-            deepest = deepest.max(depth);
-        }
-        i = end.min(bytes.len());
     }
-    deepest
 }
 
-/// Elements that never nest in the depth estimate.
-fn is_void(name: &str) -> bool {
-    matches!(
-        name,
-        "area"
-            | "base"
-            | "br"
-            | "col"
-            | "embed"
-            | "hr"
-            | "img"
-            | "input"
-            | "link"
-            | "meta"
-            | "source"
-            | "track"
-            | "wbr"
-            | "p"
-            | "li"
-            | "option"
-    )
+/// How much input is parsed between two checks of the limits: small enough that a
+/// chunk at the deepest accepted nesting takes milliseconds.
+const PARSE_CHUNK: usize = 8 * 1024;
+
+/// Parses a page with html5ever, failing as `too-large` past the element count or the
+/// depth and as `timeout` past the deadline, checked after every chunk of input.
+pub fn parse_bounded(html: &str, limits: &Limits) -> Result<Html, Failure> {
+    let started = Instant::now();
+    let budget = Rc::new(Budget::default());
+    let sink = BoundedSink {
+        inner: HtmlTreeSink::new(Html::new_document()),
+        budget: Rc::clone(&budget),
+    };
+    let mut parser = html5ever::driver::parse_document(sink, Default::default());
+    let mut from = 0;
+    while from < html.len() {
+        let mut to = (from + PARSE_CHUNK).min(html.len());
+        while !html.is_char_boundary(to) {
+            to += 1;
+        }
+        parser.process(StrTendril::from_slice(&html[from..to]));
+        from = to;
+        if budget.elements.get() > limits.max_elements {
+            return Err(Failure::new(
+                FailureKind::TooLarge,
+                format!(
+                    "the page has more than {} elements: too large to canonicalize",
+                    limits.max_elements
+                ),
+            ));
+        }
+        if budget.deepest.get() > limits.max_depth {
+            return Err(Failure::new(
+                FailureKind::TooLarge,
+                format!(
+                    "the page nests elements more than {} deep: broken or hostile HTML",
+                    limits.max_depth
+                ),
+            ));
+        }
+        if started.elapsed() > limits.deadline {
+            return Err(Failure::new(
+                FailureKind::Timeout,
+                format!(
+                    "parsing the page took longer than {} s: broken or hostile HTML",
+                    limits.deadline.as_secs_f64()
+                ),
+            ));
+        }
+    }
+    Ok(parser.finish())
 }
 
-fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|&b| b == needle)
+/// What a parse has built so far.
+#[derive(Default)]
+struct Budget {
+    elements: Cell<usize>,
+    deepest: Cell<usize>,
+    /// Each inserted node's depth, from its parent's when it is appended.
+    depths: RefCell<HashMap<NodeId, usize>>,
 }
 
-fn find_ignore_case(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack
-        .windows(needle.len())
-        .position(|w| w.eq_ignore_ascii_case(needle))
+impl Budget {
+    fn place(&self, node: &NodeOrText<NodeId>, depth: usize) {
+        if let NodeOrText::AppendNode(id) = node {
+            self.depths.borrow_mut().insert(*id, depth);
+            self.deepest.set(self.deepest.get().max(depth));
+        }
+    }
+
+    fn depth_of(&self, id: &NodeId) -> usize {
+        self.depths.borrow().get(id).copied().unwrap_or(0)
+    }
+}
+
+/// scraper's tree sink, counting the elements created and how deep they are put.
+struct BoundedSink {
+    inner: HtmlTreeSink,
+    budget: Rc<Budget>,
+}
+
+impl TreeSink for BoundedSink {
+    type Handle = NodeId;
+    type Output = Html;
+    type ElemName<'a> = <HtmlTreeSink as TreeSink>::ElemName<'a>;
+
+    fn finish(self) -> Html {
+        self.inner.finish()
+    }
+    fn parse_error(&self, msg: Cow<'static, str>) {
+        self.inner.parse_error(msg);
+    }
+    fn get_document(&self) -> NodeId {
+        self.inner.get_document()
+    }
+    fn elem_name<'a>(&'a self, target: &'a NodeId) -> Self::ElemName<'a> {
+        self.inner.elem_name(target)
+    }
+    fn create_element(&self, name: QualName, attrs: Vec<Attribute>, flags: ElementFlags) -> NodeId {
+        self.budget.elements.set(self.budget.elements.get() + 1);
+        self.inner.create_element(name, attrs, flags)
+    }
+    fn create_comment(&self, text: StrTendril) -> NodeId {
+        self.inner.create_comment(text)
+    }
+    fn create_pi(&self, target: StrTendril, data: StrTendril) -> NodeId {
+        self.inner.create_pi(target, data)
+    }
+    fn append(&self, parent: &NodeId, child: NodeOrText<NodeId>) {
+        self.budget.place(&child, self.budget.depth_of(parent) + 1);
+        self.inner.append(parent, child);
+    }
+    fn append_based_on_parent_node(&self, element: &NodeId, prev_element: &NodeId, child: NodeOrText<NodeId>) {
+        self.budget.place(&child, self.budget.depth_of(prev_element) + 1);
+        self.inner.append_based_on_parent_node(element, prev_element, child);
+    }
+    fn append_doctype_to_document(&self, name: StrTendril, public_id: StrTendril, system_id: StrTendril) {
+        self.inner.append_doctype_to_document(name, public_id, system_id);
+    }
+    fn get_template_contents(&self, target: &NodeId) -> NodeId {
+        self.inner.get_template_contents(target)
+    }
+    fn same_node(&self, x: &NodeId, y: &NodeId) -> bool {
+        self.inner.same_node(x, y)
+    }
+    fn set_quirks_mode(&self, mode: QuirksMode) {
+        self.inner.set_quirks_mode(mode);
+    }
+    fn append_before_sibling(&self, sibling: &NodeId, new_node: NodeOrText<NodeId>) {
+        self.budget.place(&new_node, self.budget.depth_of(sibling));
+        self.inner.append_before_sibling(sibling, new_node);
+    }
+    fn add_attrs_if_missing(&self, target: &NodeId, attrs: Vec<Attribute>) {
+        self.inner.add_attrs_if_missing(target, attrs);
+    }
+    fn remove_from_parent(&self, target: &NodeId) {
+        self.inner.remove_from_parent(target);
+    }
+    fn reparent_children(&self, node: &NodeId, new_parent: &NodeId) {
+        self.inner.reparent_children(node, new_parent);
+    }
 }
 
 /// Walks a parsed page into blocks. Returns `SelectorNoMatch` when a `select` is given

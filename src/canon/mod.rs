@@ -14,11 +14,9 @@ mod pdf;
 pub mod regions;
 pub mod text;
 
-use scraper::Html;
-
 pub use blocks::{Block, ListPlace, render};
 pub use check::canonical_violation;
-pub use html::Selection;
+pub use html::{Limits, Selection};
 
 use crate::failure::{Failure, FailureKind};
 use crate::fetch::decode::{self, BodyKind};
@@ -54,19 +52,12 @@ pub fn canonicalize(body: &[u8], content_type: Option<&str>, selection: &Selecti
 
 /// The canonical text of an HTML page.
 pub fn canonicalize_html(html: &str, selection: &Selection) -> Result<String, Failure> {
-    // html5ever's tree builder is quadratic in nesting depth (100,000 nested elements
-    // take a minute); real pages stay in the hundreds, so a deeper one is refused.
-    let depth = html::nesting_depth(html);
-    if depth > html::MAX_NESTING {
-        return Err(Failure::new(
-            FailureKind::UnsupportedContent,
-            format!(
-                "the page nests elements {depth} deep (at most {} accepted): broken or hostile HTML",
-                html::MAX_NESTING
-            ),
-        ));
-    }
-    let document = Html::parse_document(html);
+    canonicalize_html_within(html, selection, &Limits::default())
+}
+
+/// [`canonicalize_html`] within explicit bounds on the parse (see [`Limits`]).
+pub fn canonicalize_html_within(html: &str, selection: &Selection, limits: &Limits) -> Result<String, Failure> {
+    let document = html::parse_bounded(html, limits)?;
     let blocks = html::html_to_blocks(&document, selection)?;
     non_empty(render(&blocks))
 }
@@ -323,21 +314,46 @@ mod tests {
     fn deep_nesting_is_walked_or_refused_fast() {
         let html = format!("{}deep text{}", "<div>".repeat(4_000), "</div>".repeat(4_000));
         assert_eq!(canon(&html, &[], &[]).unwrap(), "deep text\n");
-        let html = format!(
-            "{}deep text{}",
-            "<div><span>".repeat(50_000),
-            "</span></div>".repeat(50_000)
-        );
-        let err = canon(&html, &[], &[]).unwrap_err();
-        assert_eq!(err.kind, FailureKind::UnsupportedContent);
-        assert!(err.message.contains("100000 deep"), "{}", err.message);
-        // Void elements, self-closing tags and script text do not count as nesting.
+        // HTML does not self-close a <div/>, and a stray </b> closes nothing: both nest
+        // as deep as plain <div>s, as the tree builder sees them.
+        for hostile in [
+            format!("<main>{}text", "<div/>".repeat(100_000)),
+            format!("<main>{}text", "<div></b>".repeat(100_000)),
+            format!(
+                "{}deep text{}",
+                "<div><span>".repeat(50_000),
+                "</span></div>".repeat(50_000)
+            ),
+        ] {
+            let started = std::time::Instant::now();
+            let err = canon(&hostile, &[], &[]).unwrap_err();
+            assert_eq!(err.kind, FailureKind::TooLarge, "{}", err.message);
+            assert!(err.message.contains("more than 5000 deep"), "{}", err.message);
+            assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
+        }
+        // Void elements, self-closing void tags and script text do not nest.
         let flat = format!(
             "<p>{}</p><script>{}</script>",
             "<br><img src=x><input/>".repeat(10_000),
             "if (a<b) {}".repeat(10_000)
         );
-        assert!(html::nesting_depth(&flat) < 5, "{}", html::nesting_depth(&flat));
+        assert!(canon(&flat, &[], &[]).is_err_and(|e| e.kind == FailureKind::Empty));
+    }
+
+    #[test]
+    fn parsing_is_bounded_by_element_count_and_time() {
+        let selection = Selection::default();
+        let many = format!("<main>{}</main>", "<i>x</i>".repeat(300_000));
+        let err = canonicalize_html(&many, &selection).unwrap_err();
+        assert_eq!(err.kind, FailureKind::TooLarge);
+        assert!(err.message.contains("more than 250000 elements"), "{}", err.message);
+        let no_time = Limits {
+            deadline: std::time::Duration::ZERO,
+            ..Limits::default()
+        };
+        let err = canonicalize_html_within("<p>Policy text.</p>", &selection, &no_time).unwrap_err();
+        assert_eq!(err.kind, FailureKind::Timeout);
+        assert!(err.message.contains("took longer than 0 s"), "{}", err.message);
     }
 
     #[test]
