@@ -164,14 +164,18 @@ fn is_inline(name: &str) -> bool {
     )
 }
 
-/// Page chrome, dropped when a declaration gives no `select`.
-fn is_chrome(element: &ElementRef) -> bool {
+/// Page chrome, dropped when a declaration gives no `select`. Tags and roles say what
+/// an element is; ids and classes are words a developer chose (`cookie-policy`,
+/// `gdpr-rights`, Adobe's `cmp-text`), so inside the main content region they never
+/// remove anything, and elsewhere only a consent vendor's widget or a short block goes.
+fn is_chrome(element: &ElementRef, in_main: bool) -> bool {
     let el = element.value();
-    if matches!(
-        el.name(),
-        "nav" | "header" | "footer" | "aside" | "form" | "dialog" | "menu"
-    ) {
+    if matches!(el.name(), "nav" | "header" | "footer" | "aside" | "dialog" | "menu") {
         return true;
+    }
+    // A form inside the document is part of it (an opt-out or a request form).
+    if el.name() == "form" {
+        return !in_main;
     }
     if let Some(role) = el.attr("role")
         && matches!(
@@ -192,33 +196,63 @@ fn is_chrome(element: &ElementRef) -> bool {
     if el.attr("aria-modal").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
         return true;
     }
-    let mut names = el.id().into_iter().chain(el.classes());
-    names.any(is_consent_name)
+    if in_main {
+        return false;
+    }
+    let names: Vec<String> = el
+        .id()
+        .into_iter()
+        .chain(el.classes())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    names.iter().any(|name| is_consent_vendor(name))
+        || (names.iter().any(|name| is_chrome_word(name)) && text_shorter_than(**element, CHROME_TEXT_CHARS))
 }
 
-/// Ids and classes of cookie and consent widgets (OneTrust, Didomi, Cookiebot, TrustArc,
-/// Usercentrics, Quantcast, and home-grown `cookie-banner`s).
-fn is_consent_name(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
+/// A consent banner or a skip link says little; a block named `cookie-notice` with more
+/// text than this is the cookie notice itself.
+const CHROME_TEXT_CHARS: usize = 1_500;
+
+/// Ids and classes of consent-management widgets (OneTrust, Didomi, Cookiebot,
+/// TrustArc, Usercentrics, Quantcast, consentmanager.net, Cookie Consent).
+fn is_consent_vendor(name: &str) -> bool {
     [
-        "cookie",
-        "consent",
-        "gdpr",
         "onetrust",
         "didomi",
         "cookiebot",
-        "truste",
         "usercentrics",
+        "trustarc",
+        "truste-",
+        "truste_",
         "qc-cmp",
-        "cmp-",
+        "cmpbox",
+        "cmpwrapper",
         "cc-banner",
         "cc-window",
-        "skip-link",
-        "skip-to",
-        "skiplink",
     ]
     .iter()
-    .any(|needle| lower.contains(needle))
+    .any(|needle| name.contains(needle))
+}
+
+/// Words of home-grown banners (`cookie-banner`, `gdpr-consent`) and skip links.
+fn is_chrome_word(name: &str) -> bool {
+    ["cookie", "consent", "gdpr", "skip-link", "skip-to", "skiplink"]
+        .iter()
+        .any(|needle| name.contains(needle))
+}
+
+/// Whether a subtree's text is shorter than `limit` characters; stops counting there.
+fn text_shorter_than(root: NodeRef<'_, Node>, limit: usize) -> bool {
+    let mut length = 0;
+    for node in root.descendants() {
+        if let Node::Text(text) = node.value() {
+            length += text.text.trim().chars().count();
+            if length >= limit {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 /// Hidden by the `hidden` attribute or an inline `display:none`: never shown to a
@@ -417,20 +451,32 @@ pub fn html_to_blocks(document: &Html, selection: &Selection) -> Result<Vec<Bloc
         }
     }
 
-    let mut sink = BlockSink::default();
     if selection.select.is_empty() {
-        let root = content_root(document, &removed);
-        walk(
-            root,
-            &Walk {
+        let without_chrome = |root, in_main| {
+            let mut sink = BlockSink::default();
+            let how = Walk {
                 removed: &removed,
                 drop_chrome: true,
+                in_main,
                 gate: None,
-            },
-            &mut sink,
-        );
-        return Ok(sink.finish());
+            };
+            walk(root, &how, &mut sink);
+            sink.finish()
+        };
+        let (root, in_main) = content_root(document, &removed);
+        let blocks = without_chrome(root, in_main);
+        if in_main {
+            // A main that holds a small part of the page's text is not the document
+            // (Jasper's legal pages keep a newsletter form in theirs, the policy outside).
+            let page = without_chrome(body(document), false);
+            if text_length(&blocks) * MAIN_SHARE < text_length(&page) {
+                return Ok(page);
+            }
+        }
+        return Ok(blocks);
     }
+
+    let mut sink = BlockSink::default();
 
     let mut css = Vec::new();
     let mut kept = HashSet::new();
@@ -462,6 +508,7 @@ pub fn html_to_blocks(document: &Html, selection: &Selection) -> Result<Vec<Bloc
         &Walk {
             removed: &removed,
             drop_chrome: false,
+            in_main: false,
             gate: Some(gate),
         },
         &mut sink,
@@ -524,20 +571,39 @@ fn range_nodes(document: &Html, range: &Compiled) -> Option<HashSet<NodeId>> {
 }
 
 /// Without `select`: the `<main>` element (or `role=main`) when the page has exactly one
-/// that is not removed, else `<body>`, else the whole document.
-fn content_root<'a>(document: &'a Html, removed: &HashSet<NodeId>) -> NodeRef<'a, Node> {
+/// that is not removed, else `<body>`, else the whole document; and whether it is a main.
+fn content_root<'a>(document: &'a Html, removed: &HashSet<NodeId>) -> (NodeRef<'a, Node>, bool) {
     static MAIN: std::sync::LazyLock<Selector> =
         std::sync::LazyLock::new(|| Selector::parse("main, [role=main]").expect("valid selector"));
-    static BODY: std::sync::LazyLock<Selector> =
-        std::sync::LazyLock::new(|| Selector::parse("body").expect("valid selector"));
     let mains: Vec<ElementRef> = document.select(&MAIN).filter(|e| !removed.contains(&e.id())).collect();
     if let [main] = mains.as_slice() {
-        return **main;
+        return (**main, true);
     }
+    (body(document), false)
+}
+
+/// `<body>`, else the whole document.
+fn body(document: &Html) -> NodeRef<'_, Node> {
+    static BODY: std::sync::LazyLock<Selector> =
+        std::sync::LazyLock::new(|| Selector::parse("body").expect("valid selector"));
     document
         .select(&BODY)
         .next()
         .map_or_else(|| document.tree.root(), |b| *b)
+}
+
+/// A `<main>` with less than a fifth of the page's text is taken for a widget, and the
+/// page is read without it.
+const MAIN_SHARE: usize = 5;
+
+fn text_length(blocks: &[Block]) -> usize {
+    blocks
+        .iter()
+        .map(|block| match block {
+            Block::Heading { text, .. } | Block::Paragraph { text, .. } => text.len(),
+            Block::Table { rows, .. } => rows.iter().flatten().map(String::len).sum(),
+        })
+        .sum()
 }
 
 enum Step<'a> {
@@ -549,6 +615,8 @@ enum Step<'a> {
 struct Walk<'a> {
     removed: &'a HashSet<NodeId>,
     drop_chrome: bool,
+    /// Whether the walk's root is the page's main content region (see [`is_chrome`]).
+    in_main: bool,
     /// `None` keeps everything under the root.
     gate: Option<Gate<'a>>,
 }
@@ -579,7 +647,7 @@ fn walk(root: NodeRef<'_, Node>, how: &Walk, sink: &mut BlockSink) {
                     if how.removed.contains(&node.id())
                         || is_never_text(name)
                         || is_hidden(&element)
-                        || (how.drop_chrome && is_chrome(&element))
+                        || (how.drop_chrome && is_chrome(&element, how.in_main))
                     {
                         continue;
                     }

@@ -215,6 +215,49 @@ mod tests {
     }
 
     #[test]
+    fn chrome_removal_keeps_policy_sections_named_like_chrome() {
+        // Inside <main>, ids and classes never remove anything, and a form is content.
+        let html = r#"<body><nav>Menu</nav><main><h1>Privacy Policy</h1>
+            <section id="gdpr-rights"><h2>Your GDPR rights</h2><p>You may ask for a copy of your data.</p></section>
+            <div class="cookie-policy"><p>We set cookies to keep you signed in.</p></div>
+            <div class="cmp-text"><p>Adobe's components are called cmp-something.</p></div>
+            <form action="/opt-out"><p>To opt out, write to privacy@example.com.</p></form>
+            </main><footer>Footer</footer></body>"#;
+        assert_eq!(
+            canon(html, &[], &[]).unwrap(),
+            "# Privacy Policy\n\n## Your GDPR rights\n\nYou may ask for a copy of your data.\n\n\
+             We set cookies to keep you signed in.\n\nAdobe's components are called cmp-something.\n\n\
+             To opt out, write to privacy@example.com.\n"
+        );
+        // Without a <main>, a block named after cookies goes only when it is short (a
+        // banner) or a consent vendor's; a cookie notice with a policy's worth of text stays.
+        let notice = "We use cookies for these purposes. ".repeat(50);
+        let html = format!(
+            r#"<body><div id="cookie-banner">We use cookies. Accept all</div>
+            <div class="CookiesNotice--x"><p>{notice}</p></div>
+            <div id="onetrust-pc-sdk"><p>{notice}</p></div><div class="page"><p>Policy text.</p></div></body>"#
+        );
+        let text = canon(&html, &[], &[]).unwrap();
+        assert!(!text.contains("Accept all"), "{text}");
+        assert!(text.contains("Policy text."), "{text}");
+        assert_eq!(text.matches("We use cookies for these purposes.").count(), 50, "{text}");
+    }
+
+    #[test]
+    fn a_main_with_little_of_the_text_is_not_the_document() {
+        let policy = "<p>We keep your data for thirty days and then delete it.</p>".repeat(20);
+        let html = format!(
+            "<body><div class=legal>{policy}</div><main><form><p>Subscribe to our newsletter.</p></form></main></body>"
+        );
+        let text = canon(&html, &[], &[]).unwrap();
+        assert!(text.starts_with("We keep your data for thirty days"), "{text}");
+        // Read as the whole page, the form is outside any main, and chrome.
+        assert!(!text.contains("Subscribe"), "{text}");
+        let html = format!("<body><nav>{policy}</nav><main>{policy}</main></body>");
+        assert_eq!(canon(&html, &[], &[]).unwrap().lines().count(), 39);
+    }
+
+    #[test]
     fn empty_pages_fail() {
         assert_eq!(
             canon("<html><body><script>x</script></body></html>", &[], &[])
