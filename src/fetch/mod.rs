@@ -260,6 +260,14 @@ impl HttpFetcher {
         if status == StatusCode::NOT_MODIFIED && !known.is_empty() {
             return Ok(Conditional::NotModified);
         }
+        if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+            // reqwest hands back a redirect it cannot follow (file:, data:): say so.
+            return Err(Retry::never(unfollowed_redirect(
+                status,
+                &final_url,
+                response.headers(),
+            )));
+        }
         if !status.is_success() {
             let retry_after = retry_after(response.headers());
             let failure = status_failure(status, &final_url);
@@ -359,6 +367,20 @@ struct RedirectError(String);
 
 fn too_large(url: &Url, cap: u64) -> Failure {
     Failure::new(FailureKind::TooLarge, format!("{url}: body larger than {} bytes", cap))
+}
+
+/// A redirect left unfollowed: its `Location` names a scheme that is not fetched (a
+/// `file:` or `data:` URL, which reqwest does not even offer to the redirect policy).
+fn unfollowed_redirect(status: StatusCode, url: &Url, headers: &HeaderMap) -> Failure {
+    let target = headers
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|location| url.join(location).ok());
+    let message = match target {
+        Some(next) => format!("{url}: redirect to a {}: URL, which is never followed", next.scheme()),
+        None => format!("{url} answered HTTP {status} with no usable Location"),
+    };
+    Failure::new(FailureKind::Redirect, message)
 }
 
 /// The failure an HTTP error status stands for.
