@@ -110,7 +110,7 @@ pub fn sniff_encoding(bytes: &[u8], content_type: Option<&str>, kind: BodyKind) 
         return encoding;
     }
     if let Some(encoding) = content_type.and_then(header_charset)
-        && !(is_utf16(encoding) && !has_nul(bytes))
+        && (!is_utf16(encoding) || has_nul(bytes))
     {
         return encoding;
     }
