@@ -389,7 +389,7 @@ mod tests {
         let many = format!("<main>{}</main>", "<i>x</i>".repeat(300_000));
         let err = canonicalize_html(&many, &selection).unwrap_err();
         assert_eq!(err.kind, FailureKind::TooLarge);
-        assert!(err.message.contains("more than 250000 elements"), "{}", err.message);
+        assert!(err.message.contains("more than 500000 nodes"), "{}", err.message);
         let no_time = Limits {
             deadline: std::time::Duration::ZERO,
             ..Limits::default()
