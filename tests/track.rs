@@ -81,7 +81,7 @@ fn records_first_version_nothing_on_noise_then_a_change() {
              Fetcher: http\n\
              Change: substantive\n\
              Provisions: ai-training\n\
-             Canonicalizer: 2\n\
+             Canonicalizer: 3\n\
              Clausewatch-Version: {}",
             server.url("/privacy"),
             env!("CARGO_PKG_VERSION")

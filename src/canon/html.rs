@@ -524,7 +524,7 @@ fn text_length(blocks: &[Block]) -> usize {
         .iter()
         .map(|block| match block {
             Block::Heading { text, .. } | Block::Paragraph { text, .. } => text.len(),
-            Block::Table { rows, .. } => rows.iter().flatten().map(String::len).sum(),
+            Block::Table { rows, .. } => rows.iter().flatten().flatten().map(|part| part.text.len()).sum(),
         })
         .sum()
 }

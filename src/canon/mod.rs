@@ -23,7 +23,7 @@ use crate::fetch::decode::{self, BodyKind};
 
 /// The canonicalizer's version, recorded in every commit. Bump it whenever the text it
 /// produces for the same input changes, so `reextract` can tell rebuilds from changes.
-pub const CANONICALIZER_VERSION: u32 = 2;
+pub const CANONICALIZER_VERSION: u32 = 3;
 
 /// The canonical text of a fetched body, with the kind of body it was.
 pub fn canonicalize(body: &[u8], content_type: Option<&str>, selection: &Selection) -> Result<String, Failure> {
