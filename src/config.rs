@@ -29,7 +29,13 @@ pub struct Settings {
     pub host_delay: Duration,
     pub identity: Identity,
     pub browser: BrowserOptions,
+    /// A version older than this is re-fetched without validators (`None`: never).
+    pub revalidate_after: Option<chrono::Duration>,
 }
+
+/// How long recorded validators are trusted: past a day, `track` fetches the whole body
+/// once more, in case the server answers 304 to a stale tag.
+pub const DEFAULT_REVALIDATE_AFTER: chrono::Duration = chrono::Duration::hours(24);
 
 /// The archive's `clausewatch.toml`; every key is optional.
 #[derive(Debug, Default, Deserialize)]
@@ -109,6 +115,9 @@ pub struct FetchSection {
     pub retry_delay: Option<f64>,
     pub host_delay: Option<f64>,
     pub jobs: Option<usize>,
+    /// `24h`, `2d`, a number of hours, or `never`: how old a recorded version may be
+    /// before its validators stop being sent.
+    pub revalidate_after: Option<IntervalValue>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -133,6 +142,8 @@ pub struct Overrides {
     pub author_name: Option<String>,
     pub author_email: Option<String>,
     pub allow_private: bool,
+    /// `Some(None)` is `never`.
+    pub revalidate_after: Option<Option<chrono::Duration>>,
 }
 
 /// A settings file that cannot be used.
@@ -223,9 +234,16 @@ impl Settings {
             settle: seconds("browser.settle", file.browser.settle, browser_defaults.settle)?,
             allow_private: over.allow_private,
         };
+        let revalidate_after = match (over.revalidate_after, &f.revalidate_after) {
+            (Some(given), _) => given,
+            (None, Some(IntervalValue::Text(text))) => interval("fetch.revalidate_after", text)?,
+            (None, Some(IntervalValue::Hours(hours))) => interval("fetch.revalidate_after", &hours.to_string())?,
+            (None, None) => Some(DEFAULT_REVALIDATE_AFTER),
+        };
         Ok(Settings {
             browser,
             fetch,
+            revalidate_after,
             jobs,
             host_delay: seconds("host_delay", over.host_delay.or(f.host_delay), Duration::from_secs(1))?,
             identity: Identity {
@@ -242,6 +260,14 @@ impl Settings {
             },
         })
     }
+}
+
+/// An interval setting: `24h`, `2d`, `90m`, a number of hours, or `never` (`None`).
+fn interval(name: &str, text: &str) -> Result<Option<chrono::Duration>, ConfigError> {
+    status::parse_interval(text).map_err(|_| ConfigError {
+        path: name.into(),
+        message: format!("{text:?}: give a span such as 24h, 2d or 90m, a number of hours, or \"never\""),
+    })
 }
 
 /// Alerts and failure tracking, resolved for `track` only (so an unset `env:NAME`
@@ -322,6 +348,27 @@ mod tests {
         assert_eq!(settings.jobs, 5);
         assert!(settings.fetch.user_agent.contains("flag@example.org"));
         assert_eq!(settings.fetch.retries, 2);
+    }
+
+    #[test]
+    fn revalidate_after_layers_and_rejects_nonsense() {
+        let defaults = Settings::resolve(&FileConfig::default(), &Overrides::default()).unwrap();
+        assert_eq!(defaults.revalidate_after, Some(chrono::Duration::hours(24)));
+        let file: FileConfig = toml::from_str("[fetch]\nrevalidate_after = \"2d\"\n").unwrap();
+        let settings = Settings::resolve(&file, &Overrides::default()).unwrap();
+        assert_eq!(settings.revalidate_after, Some(chrono::Duration::days(2)));
+        let file: FileConfig = toml::from_str("[fetch]\nrevalidate_after = 6\n").unwrap();
+        let settings = Settings::resolve(&file, &Overrides::default()).unwrap();
+        assert_eq!(settings.revalidate_after, Some(chrono::Duration::hours(6)));
+        let over = Overrides {
+            revalidate_after: Some(None),
+            ..Overrides::default()
+        };
+        assert_eq!(Settings::resolve(&file, &over).unwrap().revalidate_after, None);
+        let bad: FileConfig = toml::from_str("[fetch]\nrevalidate_after = \"soon\"\n").unwrap();
+        let error = Settings::resolve(&bad, &Overrides::default()).unwrap_err();
+        assert_eq!(error.path, "fetch.revalidate_after");
+        assert!(error.message.contains("24h"), "{error}");
     }
 
     #[test]

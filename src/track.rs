@@ -43,6 +43,10 @@ pub struct TrackOptions {
     pub taxonomy: Taxonomy,
     /// For documents declared `fetcher = "browser"`, and `auto` ones HTTP cannot get.
     pub browser: BrowserOptions,
+    /// A recorded version older than this is re-fetched without a conditional request,
+    /// so a server that keeps answering 304 cannot hide a change for longer (`None`:
+    /// validators are sent back however old).
+    pub revalidate_after: Option<chrono::Duration>,
 }
 
 /// What happened to one document.
@@ -346,9 +350,12 @@ pub fn track(
     archive.branch()?;
     let snapshots = archive.snapshot_ids()?;
     let validators = recorded_validators(archive, &snapshots)?;
-    let jobs = jobs_of(services, |service, doc_type| {
-        let id = (service.to_string(), doc_type.to_string());
-        let known = validators.get(&id).cloned().unwrap_or_default();
+    let jobs = jobs_of(services, |service, document| {
+        let id = (service.to_string(), document.doc_type.clone());
+        let known = validators
+            .get(&id)
+            .and_then(|recorded| recorded.usable(document, options))
+            .unwrap_or_default();
         snapshots.get(&id).map(|&oid| (oid, known))
     });
     let busy = Arc::new(BusyTime::default());
@@ -466,12 +473,12 @@ fn commit_versions(
 }
 
 /// One job per declared document; `previous` gives the recorded snapshot's blob id.
-fn jobs_of(services: &[Service], previous: impl Fn(&str, &str) -> Option<(Oid, Validators)>) -> Vec<Job> {
+fn jobs_of(services: &[Service], previous: impl Fn(&str, &Document) -> Option<(Oid, Validators)>) -> Vec<Job> {
     services
         .iter()
         .flat_map(|service| {
             service.documents.iter().map(|document| {
-                let (previous_snapshot, known) = previous(&service.slug, &document.doc_type)
+                let (previous_snapshot, known) = previous(&service.slug, document)
                     .map_or((None, Validators::default()), |(oid, known)| (Some(oid), known));
                 Job {
                     service: service.slug.clone(),
@@ -508,23 +515,61 @@ fn validator_trailers(validators: &Validators) -> Vec<(String, String)> {
     .collect()
 }
 
+/// The validators a recorded snapshot was served with, and what they are valid for.
+struct RecordedValidators {
+    validators: Validators,
+    /// The URLs the version was fetched from: validators belong to a URL.
+    urls: Vec<String>,
+    /// When the version was fetched: the last fetch made without validators that the
+    /// history proves (see [`RecordedValidators::usable`]).
+    fetched_at: DateTime<Utc>,
+}
+
+impl RecordedValidators {
+    /// The validators to send for `document` in this run, if any: none when the
+    /// declaration now points elsewhere (the old page's tags say nothing of the new
+    /// one), and none once the version is older than `revalidate_after`. A run that gets
+    /// a 304 commits nothing, so on a fresh clone the only proof of the last unconditional
+    /// fetch is the version's `Fetched-At`: past the interval, every run fetches the
+    /// whole body until a new version is recorded (an unchanged body is still caught by
+    /// its snapshot hash, so it costs a download, not a canonicalization).
+    fn usable(&self, document: &Document, options: &TrackOptions) -> Option<Validators> {
+        let same_urls = self.urls.len() == document.parts.len()
+            && self
+                .urls
+                .iter()
+                .zip(&document.parts)
+                .all(|(url, part)| *url == part.url.as_str());
+        let fresh = options
+            .revalidate_after
+            .is_none_or(|interval| options.now - self.fetched_at < interval);
+        (same_urls && fresh).then(|| self.validators.clone())
+    }
+}
+
 /// The validators each recorded snapshot was served with, from its version's trailers
 /// (see [`validator_trailers`]).
 fn recorded_validators(
     archive: &Archive,
     snapshots: &HashMap<(String, String), Oid>,
-) -> Result<HashMap<(String, String), Validators>, ArchiveError> {
+) -> Result<HashMap<(String, String), RecordedValidators>, ArchiveError> {
     Ok(archive
         .snapshot_messages(snapshots, VALIDATOR_LOOKBACK)?
         .into_iter()
         .map(|(id, message)| {
-            let known = Validators {
+            let validators = Validators {
                 etag: message.extra(ETAG_TRAILER).map(str::to_string),
                 last_modified: message.extra(LAST_MODIFIED_TRAILER).map(str::to_string),
+                served_at: None,
             };
-            (id, known)
+            let recorded = RecordedValidators {
+                validators,
+                urls: message.source_urls,
+                fetched_at: message.fetched_at,
+            };
+            (id, recorded)
         })
-        .filter(|(_, known)| !known.is_empty())
+        .filter(|(_, recorded)| !recorded.validators.is_empty())
         .collect())
 }
 
@@ -710,7 +755,7 @@ fn decide(archive: &Archive, fetched: &Fetched, options: &TrackOptions) -> Resul
             fetcher,
             fetched_at: options.now,
             source: None,
-            extra: validator_trailers(validators),
+            extra: validator_trailers(&validators.reusable(options.now)),
             provisions: first_provisions.clone().filter(|_| previous.is_none()),
         },
         previous.as_deref().map(|old| (old, change)),
@@ -1016,7 +1061,7 @@ async fn extract_http(fetchers: &Fetchers, job: &Job) -> Result<Extracted, Failu
             })
             .await?;
         let page = match answer {
-            Conditional::Page(page) => page,
+            Conditional::Page(page) => *page,
             // Asked only for single-page documents with a recorded snapshot.
             Conditional::NotModified => return Ok(Extracted::SameSnapshot),
         };

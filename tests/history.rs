@@ -44,7 +44,7 @@ pub fn scripted() -> (TestServer, TestArchive) {
     let (code, stdout, stderr) = archive.run_at(DAY4, &["reextract"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(
-        stdout.contains("rebuilt    acme/privacy-policy  Acme Privacy Policy: re-extracted with canonicalizer 2"),
+        stdout.contains("rebuilt    acme/privacy-policy  Acme Privacy Policy: re-extracted with canonicalizer 3"),
         "{stdout}"
     );
     (server, archive)
@@ -70,7 +70,7 @@ fn log_lists_versions_newest_first_with_kinds_and_counts() {
         "{stdout}"
     );
     assert!(
-        lines[0].ends_with("re-extracted with canonicalizer 2"),
+        lines[0].ends_with("re-extracted with canonicalizer 3"),
         "the rebuild touched no provision: {stdout}"
     );
     assert!(lines[2].contains("cosmetic     +0 -0 ~2"), "{stdout}");

@@ -153,8 +153,26 @@ fn cases() -> Vec<Case> {
             Expect::Failed("redirect", &["ftp"]),
         ),
         ok(
+            "redirect-to-file",
+            || vec![Response::redirect(302, "file:///etc/passwd")],
+            Expect::Failed("redirect", &["redirect to a file: URL"]),
+        ),
+        ok(
+            "redirect-to-data",
+            || vec![Response::redirect(302, "data:text/html,<p>Not the policy.</p>")],
+            Expect::Failed("redirect", &["redirect to a data: URL"]),
+        ),
+        ok(
             "latin1-declared",
             || vec![Response::new(200, latin1(LATIN1_PAGE)).header("Content-Type", "text/html; charset=iso-8859-1")],
+            Expect::Recorded("Nous protégeons vos données personnelles.\nDéclaration à l'été.\n"),
+        ),
+        ok(
+            "utf16le-declared-without-bom",
+            || {
+                let bytes: Vec<u8> = LATIN1_PAGE.encode_utf16().flat_map(u16::to_le_bytes).collect();
+                vec![Response::new(200, bytes).header("Content-Type", "text/html; charset=utf-16le")]
+            },
             Expect::Recorded("Nous protégeons vos données personnelles.\nDéclaration à l'été.\n"),
         ),
         ok(

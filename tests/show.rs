@@ -76,7 +76,7 @@ fn a_date_names_the_version_in_force_at_the_end_of_that_day() {
     assert_eq!(by_commit["source_urls"][0], server.url("/privacy"));
     assert_eq!(by_commit["fetched_at"], MAR5_MORNING);
     assert_eq!(by_commit["fetcher"], "http");
-    assert_eq!(by_commit["canonicalizer"], 2);
+    assert_eq!(by_commit["canonicalizer"], 3);
     assert_eq!(
         by_commit["snapshot"]["path"],
         "archive/snapshots/acme/privacy-policy.html"
@@ -107,7 +107,7 @@ fn a_date_names_the_version_in_force_at_the_end_of_that_day() {
         stdout.contains(&format!("Source-URL:    {}\n", server.url("/privacy"))),
         "{stdout}"
     );
-    assert!(stdout.contains("Canonicalizer: 2 (clausewatch "), "{stdout}");
+    assert!(stdout.contains("Canonicalizer: 3 (clausewatch "), "{stdout}");
     assert!(stdout.contains(", verified)"), "{stdout}");
     assert!(
         stdout.ends_with("\n\n# Privacy\n\nWe keep data for 30 days.\n"),

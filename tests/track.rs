@@ -1,6 +1,6 @@
 //! `clausewatch track` against a real HTTP server on 127.0.0.1.
 
-use crate::support::{Fault, NOW, Response, TestArchive, TestServer, policy_page};
+use crate::support::{Fault, NOW, Response, Revalidation, TestArchive, TestServer, policy_page};
 
 const V1: &str = "<h1>Privacy Policy</h1><p>We collect your name. We keep data for 30 days.</p>\
                   <ul><li>We share data with U.S. partners, e.g. payment providers.</li></ul>";
@@ -81,7 +81,7 @@ fn records_first_version_nothing_on_noise_then_a_change() {
              Fetcher: http\n\
              Change: substantive\n\
              Provisions: ai-training\n\
-             Canonicalizer: 2\n\
+             Canonicalizer: 3\n\
              Clausewatch-Version: {}",
             server.url("/privacy"),
             env!("CARGO_PKG_VERSION")
@@ -720,9 +720,11 @@ fn conditional_requests_skip_unchanged_bodies() {
     server.set(
         "/privacy",
         vec![
+            // An hour older than the response: a strong date, worth sending back.
             Response::html(&v1)
                 .header("ETag", "\"v1\"")
-                .header("Last-Modified", "Sun, 01 Nov 2026 06:00:00 GMT"),
+                .header("Last-Modified", "Sun, 01 Nov 2026 06:00:00 GMT")
+                .header("Date", "Sun, 01 Nov 2026 07:00:00 GMT"),
             Response::status(304, ""),
         ],
     );
@@ -814,4 +816,169 @@ fn symbolic_links_inside_the_archive_are_never_written_through() {
         "{stderr}"
     );
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me\n");
+}
+
+/// The `Date` of the responses below: the suite's clock.
+const SERVED_AT: &str = "Mon, 02 Mar 2026 00:00:00 GMT";
+
+#[test]
+fn a_change_within_the_second_of_the_last_fetch_is_recorded() {
+    // Python's http.server dates pages to the second: a page saved twice within one
+    // second keeps its Last-Modified, and a client that sends it back gets 304.
+    let server = TestServer::start();
+    let served = |body: &str| {
+        Response::html(body)
+            .header("Last-Modified", SERVED_AT)
+            .header("Date", SERVED_AT)
+            .revalidate(Revalidation::Honest)
+    };
+    server.set(
+        "/privacy",
+        vec![served(&policy_page(V1, "nonce-1")), served(&policy_page(V2, "nonce-2"))],
+    );
+    let archive = setup(&server);
+    let (code, stdout, stderr) = archive.run(&["track"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let trailers = archive.git(&["log", "-1", "--format=%(trailers:key=Last-Modified)"]);
+    assert_eq!(
+        trailers, "\n",
+        "a Last-Modified within a minute of Date is weak: not kept"
+    );
+
+    let (code, stdout, stderr) = archive.run_at("2026-03-02T01:00:00Z", &["track"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("1 recorded, 0 unchanged, 0 failed"), "{stdout}");
+    assert_eq!(server.requests("/privacy")[1].header("if-modified-since"), None);
+    assert!(
+        archive
+            .read("versions/acme/privacy-policy.md")
+            .contains("train our AI models")
+    );
+}
+
+#[test]
+fn a_server_stuck_on_304_is_revalidated_after_a_day() {
+    let server = TestServer::start();
+    server.set(
+        "/privacy",
+        vec![
+            Response::html(&policy_page(V1, "nonce-1"))
+                .header("ETag", "\"v1\"")
+                .header("Date", SERVED_AT),
+            // The page changed, but a stale cache answers 304 to any validator.
+            Response::html(&policy_page(V2, "nonce-2"))
+                .header("ETag", "\"v2\"")
+                .revalidate(Revalidation::AlwaysNotModified),
+        ],
+    );
+    let archive = setup(&server);
+    let (code, stdout, stderr) = archive.run(&["track"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+
+    // Within the day the recorded tag is sent, and the 304 is believed.
+    let (code, stdout, _) = archive.run_at("2026-03-02T23:00:00Z", &["track"]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("0 recorded, 1 unchanged, 0 failed"), "{stdout}");
+    assert_eq!(server.requests("/privacy")[1].header("if-none-match"), Some("\"v1\""));
+
+    // A longer interval in clausewatch.toml keeps the tag for longer.
+    std::fs::write(
+        archive.archive().join("clausewatch.toml"),
+        "[fetch]\nrevalidate_after = \"48h\"\n",
+    )
+    .unwrap();
+    let (code, stdout, _) = archive.run_at("2026-03-03T01:00:00Z", &["track"]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("0 recorded, 1 unchanged, 0 failed"), "{stdout}");
+    std::fs::remove_file(archive.archive().join("clausewatch.toml")).unwrap();
+
+    // Past the default day, the body is fetched without validators and the change found.
+    let (code, stdout, stderr) = archive.run_at("2026-03-03T01:00:00Z", &["track"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("1 recorded, 0 unchanged, 0 failed"), "{stdout}");
+    let last = server.requests("/privacy").pop().unwrap();
+    assert_eq!(last.header("if-none-match"), None);
+    assert!(
+        archive
+            .read("versions/acme/privacy-policy.md")
+            .contains("train our AI models")
+    );
+    let trailers = archive.git(&["log", "-1", "--format=%(trailers:key=ETag)"]);
+    assert_eq!(trailers, "ETag: \"v2\"\n\n");
+}
+
+#[test]
+fn validators_are_not_sent_to_a_newly_declared_url() {
+    let server = TestServer::start();
+    server.set(
+        "/old.html",
+        vec![Response::html(&policy_page(V1, "nonce-1")).header("ETag", "\"7\"")],
+    );
+    // The new page happens to answer 304 to the old page's tag (a CMS revision number).
+    server.set(
+        "/new.html",
+        vec![
+            Response::html(&policy_page(V2, "nonce-2"))
+                .header("ETag", "\"7\"")
+                .revalidate(Revalidation::Honest),
+        ],
+    );
+    let archive = TestArchive::new();
+    archive.declare_simple("acme", "Acme", &[("privacy-policy", &server.url("/old.html"))]);
+    let (code, stdout, stderr) = archive.run(&["track"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+
+    archive.declare_simple("acme", "Acme", &[("privacy-policy", &server.url("/new.html"))]);
+    let (code, stdout, stderr) = archive.run(&["track"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("1 recorded, 0 unchanged, 0 failed"), "{stdout}");
+    assert_eq!(server.requests("/new.html")[0].header("if-none-match"), None);
+    assert!(
+        archive
+            .read("versions/acme/privacy-policy.md")
+            .contains("train our AI models")
+    );
+}
+
+#[test]
+fn a_deeply_nested_page_fails_fast_and_the_others_are_recorded() {
+    // `<div/>` is not self-closing in HTML and a stray `</b>` closes nothing: each
+    // nests 100,000 deep, which html5ever's tree builder takes quadratic time over.
+    let server = TestServer::start();
+    server.page(
+        "/self-closing",
+        &format!("<main>{}Terms.</main>", "<div/>".repeat(100_000)),
+    );
+    server.page(
+        "/stray-end",
+        &format!("<main>{}Terms.</main>", "<div></b>".repeat(100_000)),
+    );
+    server.page("/privacy", &policy_page(V1, "nonce-1"));
+    let archive = TestArchive::new();
+    archive.declare_simple(
+        "acme",
+        "Acme",
+        &[
+            ("privacy-policy", &server.url("/privacy")),
+            ("terms-of-service", &server.url("/self-closing")),
+            ("community-guidelines", &server.url("/stray-end")),
+        ],
+    );
+    let started = std::time::Instant::now();
+    let (code, stdout, stderr) = archive.run(&["track"]);
+    let took = started.elapsed();
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(took.as_secs() < 10, "track took {took:?}");
+    assert!(stdout.contains("1 recorded, 0 unchanged, 2 failed"), "{stdout}");
+    for doc in ["terms-of-service", "community-guidelines"] {
+        assert!(
+            stdout.contains(&format!("acme/{doc}  too-large:")) && stdout.contains("more than 5000 deep"),
+            "{stdout}"
+        );
+    }
+    assert!(
+        archive
+            .read("versions/acme/privacy-policy.md")
+            .contains("We collect your name.")
+    );
 }

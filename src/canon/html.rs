@@ -4,10 +4,12 @@
 //! The walk is iterative: hostile pages nest elements tens of thousands deep, and a
 //! recursive walk would overflow the stack.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
 
 use ego_tree::{NodeId, NodeRef};
-use scraper::{ElementRef, Html, Node, Selector};
+use html5ever::tendril::{StrTendril, TendrilSink as _};
+use scraper::{ElementRef, Html, HtmlTreeSink, Node, Selector};
 
 use super::blocks::{Block, BlockSink, CELL_BREAK};
 use crate::declaration::{Edge, Target};
@@ -157,14 +159,18 @@ fn is_inline(name: &str) -> bool {
     )
 }
 
-/// Page chrome, dropped when a declaration gives no `select`.
-fn is_chrome(element: &ElementRef) -> bool {
+/// Page chrome, dropped when a declaration gives no `select`. Tags and roles say what
+/// an element is; ids and classes are words a developer chose (`cookie-policy`,
+/// `gdpr-rights`, Adobe's `cmp-text`), so inside the main content region they never
+/// remove anything, and elsewhere only a consent vendor's widget or a short block goes.
+fn is_chrome(element: &ElementRef, in_main: bool) -> bool {
     let el = element.value();
-    if matches!(
-        el.name(),
-        "nav" | "header" | "footer" | "aside" | "form" | "dialog" | "menu"
-    ) {
+    if matches!(el.name(), "nav" | "header" | "footer" | "aside" | "dialog" | "menu") {
         return true;
+    }
+    // A form inside the document is part of it (an opt-out or a request form).
+    if el.name() == "form" {
+        return !in_main;
     }
     if let Some(role) = el.attr("role")
         && matches!(
@@ -185,33 +191,63 @@ fn is_chrome(element: &ElementRef) -> bool {
     if el.attr("aria-modal").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
         return true;
     }
-    let mut names = el.id().into_iter().chain(el.classes());
-    names.any(is_consent_name)
+    if in_main {
+        return false;
+    }
+    let names: Vec<String> = el
+        .id()
+        .into_iter()
+        .chain(el.classes())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    names.iter().any(|name| is_consent_vendor(name))
+        || (names.iter().any(|name| is_chrome_word(name)) && text_shorter_than(**element, CHROME_TEXT_CHARS))
 }
 
-/// Ids and classes of cookie and consent widgets (OneTrust, Didomi, Cookiebot, TrustArc,
-/// Usercentrics, Quantcast, and home-grown `cookie-banner`s).
-fn is_consent_name(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
+/// A consent banner or a skip link says little; a block named `cookie-notice` with more
+/// text than this is the cookie notice itself.
+const CHROME_TEXT_CHARS: usize = 1_500;
+
+/// Ids and classes of consent-management widgets (OneTrust, Didomi, Cookiebot,
+/// TrustArc, Usercentrics, Quantcast, consentmanager.net, Cookie Consent).
+fn is_consent_vendor(name: &str) -> bool {
     [
-        "cookie",
-        "consent",
-        "gdpr",
         "onetrust",
         "didomi",
         "cookiebot",
-        "truste",
         "usercentrics",
+        "trustarc",
+        "truste-",
+        "truste_",
         "qc-cmp",
-        "cmp-",
+        "cmpbox",
+        "cmpwrapper",
         "cc-banner",
         "cc-window",
-        "skip-link",
-        "skip-to",
-        "skiplink",
     ]
     .iter()
-    .any(|needle| lower.contains(needle))
+    .any(|needle| name.contains(needle))
+}
+
+/// Words of home-grown banners (`cookie-banner`, `gdpr-consent`) and skip links.
+fn is_chrome_word(name: &str) -> bool {
+    ["cookie", "consent", "gdpr", "skip-link", "skip-to", "skiplink"]
+        .iter()
+        .any(|needle| name.contains(needle))
+}
+
+/// Whether a subtree's text is shorter than `limit` characters; stops counting there.
+fn text_shorter_than(root: NodeRef<'_, Node>, limit: usize) -> bool {
+    let mut length = 0;
+    for node in root.descendants() {
+        if let Node::Text(text) = node.value() {
+            length += text.text.trim().chars().count();
+            if length >= limit {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 /// Hidden by the `hidden` attribute or an inline `display:none`: never shown to a
@@ -231,77 +267,100 @@ fn is_hidden(element: &ElementRef) -> bool {
     })
 }
 
-/// The deepest nesting accepted; Chromium itself stops nesting at 512.
-pub const MAX_NESTING: usize = 5_000;
+/// Bounds on the work spent parsing one page. html5ever's tree builder checks "is there
+/// a `<p>` in button scope?" at every start tag by walking its whole stack of open
+/// elements, so a page nesting n elements costs n² (100,000 `<div/>`, which HTML does
+/// not self-close, took a minute): depth is what makes parsing slow, the node count
+/// what makes it big, and the deadline backs both up.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The most nodes (elements and runs of text) a page may have; a large policy page
+    /// has about 40,000.
+    pub max_nodes: usize,
+    /// The deepest nesting, as the tree builder nests them; Chromium stops at 512.
+    pub max_depth: usize,
+    /// Wall-clock time parsing may take before the page fails as `timeout`.
+    pub deadline: Duration,
+}
 
-/// An estimate of how deep a page nests its elements, from a scan of its tags: raw-text
-/// elements are skipped, and void, self-closing and end-tag-optional elements (`p`,
-/// `li`, `option`, which pages rarely close) are not counted.
-pub fn nesting_depth(html: &str) -> usize {
-    let bytes = html.as_bytes();
-    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
-    while let Some(offset) = memchr(b'<', &bytes[i..]) {
-        i += offset + 1;
-        let closing = bytes.get(i) == Some(&b'/');
-        let start = if closing { i + 1 } else { i };
-        let name_len = bytes[start..].iter().take_while(|b| b.is_ascii_alphanumeric()).count();
-        if name_len == 0 || !bytes[start].is_ascii_alphabetic() {
-            continue;
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_nodes: 500_000,
+            max_depth: 5_000,
+            deadline: Duration::from_secs(30),
         }
-        let name = html[start..start + name_len].to_ascii_lowercase();
-        let end = memchr(b'>', &bytes[start..]).map_or(bytes.len(), |e| start + e);
-        if closing {
-            if !is_void(&name) {
-                depth = depth.saturating_sub(1);
-            }
-        } else if matches!(
-            name.as_str(),
-            "script" | "style" | "textarea" | "title" | "xmp" | "noscript" | "template"
-        ) {
-            // Raw text: jump to its end tag so `a<b` in a script is not a tag.
-            let close = format!("</{name}");
-            i = find_ignore_case(&bytes[end..], close.as_bytes()).map_or(bytes.len(), |p| end + p + close.len());
-            continue;
-        } else if !is_void(&name) && bytes.get(end.wrapping_sub(1)) != Some(&b'/') {
-            depth += 1;
+    }
+}
+
+/// How much input is parsed between two checks of the limits: small enough that a
+/// chunk at the deepest accepted nesting takes milliseconds.
+const PARSE_CHUNK: usize = 8 * 1024;
+
+/// Parses a page with html5ever, failing as `too-large` past the node count or the
+/// depth and as `timeout` past the deadline, checked after every chunk of input on the
+/// nodes that chunk added. (The parser is instantiated here rather than in scraper, so
+/// debug builds run it unoptimized, about 1.7 times slower; release builds do not care.)
+pub fn parse_bounded(html: &str, limits: &Limits) -> Result<Html, Failure> {
+    let started = Instant::now();
+    let mut parser = html5ever::driver::parse_document(HtmlTreeSink::new(Html::new_document()), Default::default());
+    let mut measured = 0;
+    let mut depths: HashMap<NodeId, usize> = HashMap::new();
+    let mut from = 0;
+    while from < html.len() {
+        let mut to = (from + PARSE_CHUNK).min(html.len());
+        while !html.is_char_boundary(to) {
+            to += 1;
+        }
+        parser.process(StrTendril::from_slice(&html[from..to]));
+        from = to;
+        let document = parser.tokenizer.sink.sink.0.borrow();
+        let nodes = document.tree.nodes();
+        let count = nodes.len();
+        if count > limits.max_nodes {
+            return Err(Failure::new(
+                FailureKind::TooLarge,
+                format!(
+                    "the page has more than {} nodes: too large to canonicalize",
+                    limits.max_nodes
+                ),
+            ));
+        }
+        // Nodes are appended where the tree builder's open elements end, so the new
+        // nodes' depth is the depth of its stack of open elements. Each is its parent's
+        // plus one, oldest first; a node moved since its parent was measured is walked up.
+        let mut added: Vec<_> = nodes.rev().take(count - measured).collect();
+        added.reverse();
+        let mut deepest = 0;
+        for node in added {
+            let depth = match node.parent().and_then(|parent| depths.get(&parent.id())) {
+                Some(parent_depth) => parent_depth + 1,
+                None => node.ancestors().take(limits.max_depth + 1).count(),
+            };
+            depths.insert(node.id(), depth);
             deepest = deepest.max(depth);
         }
-        i = end.min(bytes.len());
+        measured = count;
+        if deepest > limits.max_depth {
+            return Err(Failure::new(
+                FailureKind::TooLarge,
+                format!(
+                    "the page nests elements more than {} deep: broken or hostile HTML",
+                    limits.max_depth
+                ),
+            ));
+        }
+        if started.elapsed() > limits.deadline {
+            return Err(Failure::new(
+                FailureKind::Timeout,
+                format!(
+                    "parsing the page took longer than {} s: broken or hostile HTML",
+                    limits.deadline.as_secs_f64()
+                ),
+            ));
+        }
     }
-    deepest
-}
-
-/// Elements that never nest in the depth estimate.
-fn is_void(name: &str) -> bool {
-    matches!(
-        name,
-        "area"
-            | "base"
-            | "br"
-            | "col"
-            | "embed"
-            | "hr"
-            | "img"
-            | "input"
-            | "link"
-            | "meta"
-            | "source"
-            | "track"
-            | "wbr"
-            | "p"
-            | "li"
-            | "option"
-    )
-}
-
-fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|&b| b == needle)
-}
-
-fn find_ignore_case(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack
-        .windows(needle.len())
-        .position(|w| w.eq_ignore_ascii_case(needle))
+    Ok(parser.finish())
 }
 
 /// Walks a parsed page into blocks. Returns `SelectorNoMatch` when a `select` is given
@@ -315,20 +374,32 @@ pub fn html_to_blocks(document: &Html, selection: &Selection) -> Result<Vec<Bloc
         }
     }
 
-    let mut sink = BlockSink::default();
     if selection.select.is_empty() {
-        let root = content_root(document, &removed);
-        walk(
-            root,
-            &Walk {
+        let without_chrome = |root, in_main| {
+            let mut sink = BlockSink::default();
+            let how = Walk {
                 removed: &removed,
                 drop_chrome: true,
+                in_main,
                 gate: None,
-            },
-            &mut sink,
-        );
-        return Ok(sink.finish());
+            };
+            walk(root, &how, &mut sink);
+            sink.finish()
+        };
+        let (root, in_main) = content_root(document, &removed);
+        let blocks = without_chrome(root, in_main);
+        if in_main {
+            // A main that holds a small part of the page's text is not the document
+            // (Jasper's legal pages keep a newsletter form in theirs, the policy outside).
+            let page = without_chrome(body(document), false);
+            if text_length(&blocks) * MAIN_SHARE < text_length(&page) {
+                return Ok(page);
+            }
+        }
+        return Ok(blocks);
     }
+
+    let mut sink = BlockSink::default();
 
     let mut css = Vec::new();
     let mut kept = HashSet::new();
@@ -360,6 +431,7 @@ pub fn html_to_blocks(document: &Html, selection: &Selection) -> Result<Vec<Bloc
         &Walk {
             removed: &removed,
             drop_chrome: false,
+            in_main: false,
             gate: Some(gate),
         },
         &mut sink,
@@ -422,20 +494,39 @@ fn range_nodes(document: &Html, range: &Compiled) -> Option<HashSet<NodeId>> {
 }
 
 /// Without `select`: the `<main>` element (or `role=main`) when the page has exactly one
-/// that is not removed, else `<body>`, else the whole document.
-fn content_root<'a>(document: &'a Html, removed: &HashSet<NodeId>) -> NodeRef<'a, Node> {
+/// that is not removed, else `<body>`, else the whole document; and whether it is a main.
+fn content_root<'a>(document: &'a Html, removed: &HashSet<NodeId>) -> (NodeRef<'a, Node>, bool) {
     static MAIN: std::sync::LazyLock<Selector> =
         std::sync::LazyLock::new(|| Selector::parse("main, [role=main]").expect("valid selector"));
-    static BODY: std::sync::LazyLock<Selector> =
-        std::sync::LazyLock::new(|| Selector::parse("body").expect("valid selector"));
     let mains: Vec<ElementRef> = document.select(&MAIN).filter(|e| !removed.contains(&e.id())).collect();
     if let [main] = mains.as_slice() {
-        return **main;
+        return (**main, true);
     }
+    (body(document), false)
+}
+
+/// `<body>`, else the whole document.
+fn body(document: &Html) -> NodeRef<'_, Node> {
+    static BODY: std::sync::LazyLock<Selector> =
+        std::sync::LazyLock::new(|| Selector::parse("body").expect("valid selector"));
     document
         .select(&BODY)
         .next()
         .map_or_else(|| document.tree.root(), |b| *b)
+}
+
+/// A `<main>` with less than a fifth of the page's text is taken for a widget, and the
+/// page is read without it.
+const MAIN_SHARE: usize = 5;
+
+fn text_length(blocks: &[Block]) -> usize {
+    blocks
+        .iter()
+        .map(|block| match block {
+            Block::Heading { text, .. } | Block::Paragraph { text, .. } => text.len(),
+            Block::Table { rows, .. } => rows.iter().flatten().flatten().map(|part| part.text.len()).sum(),
+        })
+        .sum()
 }
 
 enum Step<'a> {
@@ -447,6 +538,8 @@ enum Step<'a> {
 struct Walk<'a> {
     removed: &'a HashSet<NodeId>,
     drop_chrome: bool,
+    /// Whether the walk's root is the page's main content region (see [`is_chrome`]).
+    in_main: bool,
     /// `None` keeps everything under the root.
     gate: Option<Gate<'a>>,
 }
@@ -477,7 +570,7 @@ fn walk(root: NodeRef<'_, Node>, how: &Walk, sink: &mut BlockSink) {
                     if how.removed.contains(&node.id())
                         || is_never_text(name)
                         || is_hidden(&element)
-                        || (how.drop_chrome && is_chrome(&element))
+                        || (how.drop_chrome && is_chrome(&element, how.in_main))
                     {
                         continue;
                     }

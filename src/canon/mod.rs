@@ -14,18 +14,16 @@ mod pdf;
 pub mod regions;
 pub mod text;
 
-use scraper::Html;
-
 pub use blocks::{Block, ListPlace, render};
 pub use check::canonical_violation;
-pub use html::Selection;
+pub use html::{Limits, Selection};
 
 use crate::failure::{Failure, FailureKind};
 use crate::fetch::decode::{self, BodyKind};
 
 /// The canonicalizer's version, recorded in every commit. Bump it whenever the text it
 /// produces for the same input changes, so `reextract` can tell rebuilds from changes.
-pub const CANONICALIZER_VERSION: u32 = 2;
+pub const CANONICALIZER_VERSION: u32 = 3;
 
 /// The canonical text of a fetched body, with the kind of body it was.
 pub fn canonicalize(body: &[u8], content_type: Option<&str>, selection: &Selection) -> Result<String, Failure> {
@@ -54,19 +52,12 @@ pub fn canonicalize(body: &[u8], content_type: Option<&str>, selection: &Selecti
 
 /// The canonical text of an HTML page.
 pub fn canonicalize_html(html: &str, selection: &Selection) -> Result<String, Failure> {
-    // html5ever's tree builder is quadratic in nesting depth (100,000 nested elements
-    // take a minute); real pages stay in the hundreds, so a deeper one is refused.
-    let depth = html::nesting_depth(html);
-    if depth > html::MAX_NESTING {
-        return Err(Failure::new(
-            FailureKind::UnsupportedContent,
-            format!(
-                "the page nests elements {depth} deep (at most {} accepted): broken or hostile HTML",
-                html::MAX_NESTING
-            ),
-        ));
-    }
-    let document = Html::parse_document(html);
+    canonicalize_html_within(html, selection, &Limits::default())
+}
+
+/// [`canonicalize_html`] within explicit bounds on the parse (see [`Limits`]).
+pub fn canonicalize_html_within(html: &str, selection: &Selection, limits: &Limits) -> Result<String, Failure> {
+    let document = html::parse_bounded(html, limits)?;
     let blocks = html::html_to_blocks(&document, selection)?;
     non_empty(render(&blocks))
 }
@@ -224,6 +215,49 @@ mod tests {
     }
 
     #[test]
+    fn chrome_removal_keeps_policy_sections_named_like_chrome() {
+        // Inside <main>, ids and classes never remove anything, and a form is content.
+        let html = r#"<body><nav>Menu</nav><main><h1>Privacy Policy</h1>
+            <section id="gdpr-rights"><h2>Your GDPR rights</h2><p>You may ask for a copy of your data.</p></section>
+            <div class="cookie-policy"><p>We set cookies to keep you signed in.</p></div>
+            <div class="cmp-text"><p>Adobe's components are called cmp-something.</p></div>
+            <form action="/opt-out"><p>To opt out, write to privacy@example.com.</p></form>
+            </main><footer>Footer</footer></body>"#;
+        assert_eq!(
+            canon(html, &[], &[]).unwrap(),
+            "# Privacy Policy\n\n## Your GDPR rights\n\nYou may ask for a copy of your data.\n\n\
+             We set cookies to keep you signed in.\n\nAdobe's components are called cmp-something.\n\n\
+             To opt out, write to privacy@example.com.\n"
+        );
+        // Without a <main>, a block named after cookies goes only when it is short (a
+        // banner) or a consent vendor's; a cookie notice with a policy's worth of text stays.
+        let notice = "We use cookies for these purposes. ".repeat(50);
+        let html = format!(
+            r#"<body><div id="cookie-banner">We use cookies. Accept all</div>
+            <div class="CookiesNotice--x"><p>{notice}</p></div>
+            <div id="onetrust-pc-sdk"><p>{notice}</p></div><div class="page"><p>Policy text.</p></div></body>"#
+        );
+        let text = canon(&html, &[], &[]).unwrap();
+        assert!(!text.contains("Accept all"), "{text}");
+        assert!(text.contains("Policy text."), "{text}");
+        assert_eq!(text.matches("We use cookies for these purposes.").count(), 50, "{text}");
+    }
+
+    #[test]
+    fn a_main_with_little_of_the_text_is_not_the_document() {
+        let policy = "<p>We keep your data for thirty days and then delete it.</p>".repeat(20);
+        let html = format!(
+            "<body><div class=legal>{policy}</div><main><form><p>Subscribe to our newsletter.</p></form></main></body>"
+        );
+        let text = canon(&html, &[], &[]).unwrap();
+        assert!(text.starts_with("We keep your data for thirty days"), "{text}");
+        // Read as the whole page, the form is outside any main, and chrome.
+        assert!(!text.contains("Subscribe"), "{text}");
+        let html = format!("<body><nav>{policy}</nav><main>{policy}</main></body>");
+        assert_eq!(canon(&html, &[], &[]).unwrap().lines().count(), 39);
+    }
+
+    #[test]
     fn empty_pages_fail() {
         assert_eq!(
             canon("<html><body><script>x</script></body></html>", &[], &[])
@@ -323,21 +357,46 @@ mod tests {
     fn deep_nesting_is_walked_or_refused_fast() {
         let html = format!("{}deep text{}", "<div>".repeat(4_000), "</div>".repeat(4_000));
         assert_eq!(canon(&html, &[], &[]).unwrap(), "deep text\n");
-        let html = format!(
-            "{}deep text{}",
-            "<div><span>".repeat(50_000),
-            "</span></div>".repeat(50_000)
-        );
-        let err = canon(&html, &[], &[]).unwrap_err();
-        assert_eq!(err.kind, FailureKind::UnsupportedContent);
-        assert!(err.message.contains("100000 deep"), "{}", err.message);
-        // Void elements, self-closing tags and script text do not count as nesting.
+        // HTML does not self-close a <div/>, and a stray </b> closes nothing: both nest
+        // as deep as plain <div>s, as the tree builder sees them.
+        for hostile in [
+            format!("<main>{}text", "<div/>".repeat(100_000)),
+            format!("<main>{}text", "<div></b>".repeat(100_000)),
+            format!(
+                "{}deep text{}",
+                "<div><span>".repeat(50_000),
+                "</span></div>".repeat(50_000)
+            ),
+        ] {
+            let started = std::time::Instant::now();
+            let err = canon(&hostile, &[], &[]).unwrap_err();
+            assert_eq!(err.kind, FailureKind::TooLarge, "{}", err.message);
+            assert!(err.message.contains("more than 5000 deep"), "{}", err.message);
+            assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
+        }
+        // Void elements, self-closing void tags and script text do not nest.
         let flat = format!(
             "<p>{}</p><script>{}</script>",
             "<br><img src=x><input/>".repeat(10_000),
             "if (a<b) {}".repeat(10_000)
         );
-        assert!(html::nesting_depth(&flat) < 5, "{}", html::nesting_depth(&flat));
+        assert!(canon(&flat, &[], &[]).is_err_and(|e| e.kind == FailureKind::Empty));
+    }
+
+    #[test]
+    fn parsing_is_bounded_by_element_count_and_time() {
+        let selection = Selection::default();
+        let many = format!("<main>{}</main>", "<i>x</i>".repeat(300_000));
+        let err = canonicalize_html(&many, &selection).unwrap_err();
+        assert_eq!(err.kind, FailureKind::TooLarge);
+        assert!(err.message.contains("more than 500000 nodes"), "{}", err.message);
+        let no_time = Limits {
+            deadline: std::time::Duration::ZERO,
+            ..Limits::default()
+        };
+        let err = canonicalize_html_within("<p>Policy text.</p>", &selection, &no_time).unwrap_err();
+        assert_eq!(err.kind, FailureKind::Timeout);
+        assert!(err.message.contains("took longer than 0 s"), "{}", err.message);
     }
 
     #[test]

@@ -295,6 +295,10 @@ pub struct RunArgs {
     /// Seconds a page may take to render in the browser fetcher [default: 30].
     #[arg(long, env = "CLAUSEWATCH_BROWSER_TIMEOUT", value_name = "SECONDS")]
     pub browser_timeout: Option<f64>,
+    /// Fetch without validators (so no 304) once the recorded version is this old:
+    /// 24h, 2d, a number of hours, or never [default: 24h].
+    #[arg(long, env = "CLAUSEWATCH_REVALIDATE_AFTER", value_name = "INTERVAL")]
+    pub revalidate_after: Option<Interval>,
 }
 
 /// How one page is fetched: every command that fetches. Each also reads the environment
@@ -622,6 +626,7 @@ fn settings(archive_root: &Path, fetch: &FetchArgs, run: &RunArgs, author: &Auth
         author_name: author.author_name.clone(),
         author_email: author.author_email.clone(),
         allow_private: fetch.allow_private,
+        revalidate_after: run.revalidate_after.map(|i| i.0),
     };
     Settings::resolve(&file, &overrides).map_err(usage)
 }
@@ -641,6 +646,7 @@ fn track_options(
         now: clock.now(),
         taxonomy: Taxonomy::load(archive.root()).map_err(usage)?,
         browser: settings.browser,
+        revalidate_after: settings.revalidate_after,
     })
 }
 

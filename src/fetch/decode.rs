@@ -40,7 +40,7 @@ pub fn body_kind(content_type: Option<&str>, bytes: &[u8]) -> BodyKind {
         }
         _ => None,
     };
-    if looks_binary(bytes) {
+    if looks_binary(bytes, content_type) {
         return BodyKind::Other;
     }
     declared.unwrap_or_else(|| {
@@ -53,12 +53,24 @@ pub fn body_kind(content_type: Option<&str>, bytes: &[u8]) -> BodyKind {
 }
 
 /// Binary data has NUL bytes or many control bytes in its first kilobytes; no text
-/// encoding a web page uses does (UTF-16 pages are caught by their BOM first).
-fn looks_binary(bytes: &[u8]) -> bool {
+/// encoding a web page uses does, except UTF-16, known by its BOM or its header and
+/// judged by its characters.
+fn looks_binary(bytes: &[u8], content_type: Option<&str>) -> bool {
     if Encoding::for_bom(bytes).is_some() {
         return false;
     }
     let head = &bytes[..bytes.len().min(8192)];
+    if let Some(utf16) = content_type
+        .and_then(header_charset)
+        .filter(|e| is_utf16(e) && has_nul(bytes))
+    {
+        let (text, _) = utf16.decode_without_bom_handling(head);
+        let controls = text
+            .chars()
+            .filter(|&c| c < ' ' && !matches!(c, '\t' | '\n' | '\r' | '\u{c}'))
+            .count();
+        return controls * 20 > text.chars().count().max(1);
+    }
     let controls = head
         .iter()
         .filter(|&&b| b == 0 || (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c)))
@@ -97,7 +109,9 @@ pub fn sniff_encoding(bytes: &[u8], content_type: Option<&str>, kind: BodyKind) 
     if let Some((encoding, _)) = Encoding::for_bom(bytes) {
         return encoding;
     }
-    if let Some(encoding) = content_type.and_then(charset_param).and_then(label) {
+    if let Some(encoding) = content_type.and_then(header_charset)
+        && (!is_utf16(encoding) || has_nul(bytes))
+    {
         return encoding;
     }
     if kind == BodyKind::Html
@@ -113,17 +127,30 @@ pub fn sniff_encoding(bytes: &[u8], content_type: Option<&str>, kind: BodyKind) 
     detector.guess(None, chardetng::Utf8Detection::Allow)
 }
 
-/// A label as the standard maps it; a page cannot declare itself UTF-16 in ASCII, so
-/// such a label means UTF-8.
+/// The encoding `Content-Type` names, UTF-16 included: a browser decodes
+/// `charset=utf-16le` without a BOM as UTF-16 too.
+fn header_charset(content_type: &str) -> Option<&'static Encoding> {
+    charset_param(content_type).and_then(exact_label)
+}
+
+fn exact_label(name: &str) -> Option<&'static Encoding> {
+    Encoding::for_label(name.trim().trim_matches(|c| c == '"' || c == '\'').as_bytes())
+}
+
+/// HTML in UTF-16 has a NUL byte beside every ASCII character; a body labelled UTF-16
+/// with none in its first kilobyte is mislabelled (UTF-8 or a legacy encoding).
+fn has_nul(bytes: &[u8]) -> bool {
+    bytes[..bytes.len().min(1024)].contains(&0)
+}
+
+fn is_utf16(encoding: &'static Encoding) -> bool {
+    encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE
+}
+
+/// A `<meta>` label as the standard maps it: a page cannot declare itself UTF-16 in
+/// ASCII, so such a label means UTF-8.
 fn label(name: &str) -> Option<&'static Encoding> {
-    let encoding = Encoding::for_label(name.trim().trim_matches(|c| c == '"' || c == '\'').as_bytes())?;
-    Some(
-        if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
-            UTF_8
-        } else {
-            encoding
-        },
-    )
+    exact_label(name).map(|encoding| if is_utf16(encoding) { UTF_8 } else { encoding })
 }
 
 fn charset_param(content_type: &str) -> Option<&str> {
@@ -215,6 +242,33 @@ mod tests {
     fn utf16_meta_label_means_utf8() {
         let text = decode("<meta charset=utf-16><p>ü</p>".as_bytes(), None, BodyKind::Html);
         assert!(text.contains('ü'));
+    }
+
+    #[test]
+    fn utf16_declared_in_the_header_is_decoded_without_a_bom() {
+        let page = "<p>Politique de confidentialité : nous protégeons vos données.</p>";
+        let le: Vec<u8> = page.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = page.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        for (bytes, content_type) in [
+            (&le, "text/html; charset=utf-16le"),
+            (&le, "text/html; charset=UTF-16"),
+            (&be, "text/html; charset=\"utf-16be\""),
+        ] {
+            assert_eq!(body_kind(Some(content_type), bytes), BodyKind::Html, "{content_type}");
+            assert_eq!(
+                decode(bytes, Some(content_type), BodyKind::Html),
+                page,
+                "{content_type}"
+            );
+        }
+        // A UTF-8 body labelled UTF-16 is read as what it is.
+        assert_eq!(
+            decode(page.as_bytes(), Some("text/html; charset=utf-16le"), BodyKind::Html),
+            page
+        );
+        // Binary data labelled UTF-16 is still binary.
+        let binary: Vec<u8> = (0u8..=255).cycle().take(4096).map(|b| b % 7).collect();
+        assert_eq!(body_kind(Some("text/html; charset=utf-16le"), &binary), BodyKind::Other);
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod wall;
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use url::Url;
@@ -89,11 +90,32 @@ pub struct FetchedPage {
 pub struct Validators {
     pub etag: Option<String>,
     pub last_modified: Option<String>,
+    /// The response's `Date`: only to judge whether `last_modified` is weak (see
+    /// [`Validators::reusable`]); never sent back nor recorded.
+    pub served_at: Option<DateTime<Utc>>,
 }
+
+/// A `Last-Modified` closer than this to the response's `Date` may hide a second change
+/// made within the same clock second (RFC 9110 §8.8.2.2 calls it weak).
+const WEAK_LAST_MODIFIED: chrono::Duration = chrono::Duration::seconds(60);
 
 impl Validators {
     pub fn is_empty(&self) -> bool {
         self.etag.is_none() && self.last_modified.is_none()
+    }
+
+    /// The validators worth sending back later: a weak `Last-Modified` (less than 60 s
+    /// before the response's `Date`, or before `fetched_at` when the server sent no
+    /// `Date`) is dropped, because a server that answers `If-Modified-Since` with it
+    /// would call "not modified" a page changed again within the same second.
+    pub fn reusable(&self, fetched_at: DateTime<Utc>) -> Validators {
+        let served_at = self.served_at.unwrap_or(fetched_at);
+        let strong = |date: &String| http_date(date).is_some_and(|modified| served_at - modified >= WEAK_LAST_MODIFIED);
+        Validators {
+            etag: self.etag.clone(),
+            last_modified: self.last_modified.clone().filter(strong),
+            served_at: None,
+        }
     }
 
     fn of(headers: &HeaderMap) -> Validators {
@@ -109,15 +131,23 @@ impl Validators {
         Validators {
             etag: value(header::ETAG),
             last_modified: value(header::LAST_MODIFIED),
+            served_at: value(header::DATE).as_deref().and_then(http_date),
         }
     }
+}
+
+/// An HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`, the only form servers send today).
+fn http_date(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc2822(text.trim())
+        .ok()
+        .map(|date| date.with_timezone(&Utc))
 }
 
 /// What a conditional fetch found.
 #[derive(Debug, Clone)]
 pub enum Conditional {
     /// The body, which may or may not differ from the one the validators stand for.
-    Page(FetchedPage),
+    Page(Box<FetchedPage>),
     /// 304 Not Modified: the body is still the one the validators stand for.
     NotModified,
 }
@@ -190,7 +220,7 @@ impl HttpFetcher {
     /// a failure; the body of a failed response is not kept.
     pub async fn fetch(&self, url: &Url) -> Result<FetchedPage, Failure> {
         match self.fetch_if_changed(url, &Validators::default()).await? {
-            Conditional::Page(page) => Ok(page),
+            Conditional::Page(page) => Ok(*page),
             // Not reached: `fetch_once` reports NotModified only to a request that sent
             // validators, and a 304 to one that did not is an HTTP failure there.
             Conditional::NotModified => Err(status_failure(StatusCode::NOT_MODIFIED, url)),
@@ -229,6 +259,14 @@ impl HttpFetcher {
         let final_url = response.url().clone();
         if status == StatusCode::NOT_MODIFIED && !known.is_empty() {
             return Ok(Conditional::NotModified);
+        }
+        if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+            // reqwest hands back a redirect it cannot follow (file:, data:): say so.
+            return Err(Retry::never(unfollowed_redirect(
+                status,
+                &final_url,
+                response.headers(),
+            )));
         }
         if !status.is_success() {
             let retry_after = retry_after(response.headers());
@@ -280,13 +318,13 @@ impl HttpFetcher {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Conditional::Page(FetchedPage {
+        Ok(Conditional::Page(Box::new(FetchedPage {
             final_url,
             status: status.as_u16(),
             content_type,
             body,
             validators,
-        }))
+        })))
     }
 }
 
@@ -329,6 +367,20 @@ struct RedirectError(String);
 
 fn too_large(url: &Url, cap: u64) -> Failure {
     Failure::new(FailureKind::TooLarge, format!("{url}: body larger than {} bytes", cap))
+}
+
+/// A redirect left unfollowed: its `Location` names a scheme that is not fetched (a
+/// `file:` or `data:` URL, which reqwest does not even offer to the redirect policy).
+fn unfollowed_redirect(status: StatusCode, url: &Url, headers: &HeaderMap) -> Failure {
+    let target = headers
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|location| url.join(location).ok());
+    let message = match target {
+        Some(next) => format!("{url}: redirect to a {}: URL, which is never followed", next.scheme()),
+        None => format!("{url} answered HTTP {status} with no usable Location"),
+    };
+    Failure::new(FailureKind::Redirect, message)
 }
 
 /// The failure an HTTP error status stands for.
@@ -456,6 +508,46 @@ mod tests {
         assert_eq!(kind(429), FailureKind::RateLimited);
         assert_eq!(kind(503), FailureKind::ServerError);
         assert_eq!(kind(418), FailureKind::HttpError);
+    }
+
+    #[test]
+    fn a_last_modified_within_a_minute_of_the_response_is_not_reused() {
+        let at = |text: &str| DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc);
+        let validators = |last_modified: &str, date: Option<&str>| Validators {
+            etag: Some("\"x\"".into()),
+            last_modified: Some(last_modified.into()),
+            served_at: date.and_then(http_date),
+        };
+        let fetched_at = at("2026-11-01T07:00:00Z");
+        let strong = validators("Sun, 01 Nov 2026 06:59:00 GMT", Some("Sun, 01 Nov 2026 07:00:00 GMT"));
+        assert_eq!(
+            strong.reusable(fetched_at).last_modified.as_deref(),
+            Some("Sun, 01 Nov 2026 06:59:00 GMT")
+        );
+        let weak = validators("Sun, 01 Nov 2026 06:59:01 GMT", Some("Sun, 01 Nov 2026 07:00:00 GMT"));
+        assert_eq!(weak.reusable(fetched_at).last_modified, None);
+        assert_eq!(weak.reusable(fetched_at).etag.as_deref(), Some("\"x\""));
+        // No Date: judged against the fetch time; a date in the future or unreadable is weak too.
+        assert_eq!(
+            validators("Sun, 01 Nov 2026 06:00:00 GMT", None)
+                .reusable(fetched_at)
+                .last_modified
+                .as_deref(),
+            Some("Sun, 01 Nov 2026 06:00:00 GMT")
+        );
+        assert_eq!(
+            validators("Sun, 01 Nov 2026 06:59:30 GMT", None)
+                .reusable(fetched_at)
+                .last_modified,
+            None
+        );
+        assert_eq!(
+            validators("Mon, 02 Nov 2026 06:00:00 GMT", None)
+                .reusable(fetched_at)
+                .last_modified,
+            None
+        );
+        assert_eq!(validators("yesterday", None).reusable(fetched_at).last_modified, None);
     }
 
     #[test]

@@ -6,7 +6,7 @@ pub mod server;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub use server::{Fault, Response, TestServer};
+pub use server::{Fault, Response, Revalidation, TestServer};
 
 /// The fixed clock of the suite (DESIGN §6).
 pub const NOW: &str = "2026-03-02T00:00:00Z";

@@ -170,6 +170,19 @@ pub struct Response {
     headers: Vec<(String, String)>,
     body: Vec<u8>,
     fault: Option<Fault>,
+    revalidation: Option<Revalidation>,
+}
+
+/// How a response answers a conditional request (one with `If-None-Match` or
+/// `If-Modified-Since`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Revalidation {
+    /// 304 when `If-None-Match` equals its `ETag`, or, with no `If-None-Match`, when
+    /// `If-Modified-Since` equals its `Last-Modified` (one-second dates, as Python's
+    /// `http.server` compares them).
+    Honest,
+    /// 304 to any conditional request, whatever it names: a cache stuck on a stale tag.
+    AlwaysNotModified,
 }
 
 impl Response {
@@ -180,6 +193,7 @@ impl Response {
             headers: Vec::new(),
             body: body.into(),
             fault: None,
+            revalidation: None,
         }
     }
 
@@ -208,6 +222,39 @@ impl Response {
     /// An empty-bodied redirect to `location`, taken as given (relative is fine).
     pub fn redirect(code: u16, location: &str) -> Response {
         Response::new(code, Vec::new()).header("Location", location)
+    }
+
+    /// Answers conditional requests as `revalidation` says, with an empty 304 that
+    /// repeats this response's headers.
+    #[must_use]
+    pub fn revalidate(mut self, revalidation: Revalidation) -> Response {
+        self.revalidation = Some(revalidation);
+        self
+    }
+
+    fn header_value(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The 304 this response gives `request`, if it gives one.
+    fn not_modified_for(&self, request: &Request) -> Option<Response> {
+        let none_match = request.header("if-none-match");
+        let modified_since = request.header("if-modified-since");
+        let not_modified = match self.revalidation? {
+            Revalidation::AlwaysNotModified => none_match.is_some() || modified_since.is_some(),
+            Revalidation::Honest => match none_match {
+                Some(tag) => self.header_value("etag") == Some(tag),
+                None => modified_since.is_some() && self.header_value("last-modified") == modified_since,
+            },
+        };
+        not_modified.then(|| Response {
+            status: 304,
+            body: Vec::new(),
+            ..self.clone()
+        })
     }
 
     /// Misbehaves as `fault` says when this response is served.
@@ -277,7 +324,8 @@ impl Shared {
             Some(script) => {
                 let i = script.served.min(script.responses.len() - 1);
                 script.served += 1;
-                script.responses[i].clone()
+                let response = &script.responses[i];
+                response.not_modified_for(&request).unwrap_or_else(|| response.clone())
             }
             None => Response::status(404, "<h1>404 Not Found</h1>\n"),
         };
