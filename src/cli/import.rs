@@ -122,7 +122,9 @@ pub(super) fn write_tallies(out: &mut impl io::Write, tallies: &[DocumentTally])
     for tally in tallies {
         let name = format!("{}/{}", tally.service, tally.document);
         match &tally.refused {
-            Some(reason) => writeln!(out, "refused    {name}  {reason}")?,
+            Some(reason) if tally.recorded == 0 => writeln!(out, "refused    {name}  {reason}")?,
+            // Part of the history went in before the conflict: say what, then why it stopped.
+            Some(reason) => writeln!(out, "stopped    {name}  {}; then refused: {reason}", tally.describe())?,
             None => writeln!(out, "imported   {name}  {}", tally.describe())?,
         }
         for reason in &tally.skip_reasons {
