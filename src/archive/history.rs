@@ -58,7 +58,10 @@ impl DocumentFilter {
 }
 
 impl Archive {
-    /// Versions matching `filter`, newest first, with author dates in `[since, until)`.
+    /// Versions matching `filter`, newest first by their date (the author date: when
+    /// the version was fetched), commit order breaking ties, with dates in `[since, until)`.
+    /// Imports record old versions after newer ones of other documents, so commit order
+    /// is not date order across documents; within one document the two agree.
     ///
     /// Commits are walked newest first by commit time and the walk stops at the first
     /// commit older than `since`, so a report over last week reads last week's commits,
@@ -132,6 +135,8 @@ impl Archive {
                 previous_blob,
             });
         }
+        // Stable: the walk's order (newest commit first) breaks ties.
+        out.sort_by(|a, b| b.date.cmp(&a.date));
         Ok(out)
     }
 

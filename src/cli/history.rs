@@ -453,7 +453,8 @@ pub fn report(archive_dir: &Path, args: ReportArgs, clock: Clock) -> Result<Exit
         ReportFormat::Atom => {
             let changes: Vec<&Change> = report.documents.iter().flat_map(|d| &d.changes).collect();
             let mut changes = changes;
-            changes.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.commit.cmp(&b.commit)));
+            // Stable: the report's order (newest commit first) breaks ties.
+            changes.sort_by(|a, b| b.date.cmp(&a.date));
             atom::render("Policy changes", "tag:clausewatch,2026:report", now, &changes)
         }
     };
