@@ -521,6 +521,11 @@ pub fn blame_cmd(archive_dir: &Path, args: BlameArgs, clock: Clock) -> Result<Ex
             line.age_days,
             line.text
         )?;
+        // A sentence that was away for a while keeps its date; the gap is said below it.
+        if !line.absences.is_empty() {
+            let spans: Vec<String> = line.absences.iter().map(|a| a.span()).collect();
+            writeln!(out, "{:33}absent {}", "", spans.join(", "))?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
