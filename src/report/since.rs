@@ -51,7 +51,7 @@ pub struct Seen {
 
 /// A span in which a sentence was not in the document: from the first version without
 /// it to the version that brought it back.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Absence {
     pub from: DateTime<Utc>,
     pub from_commit: String,
