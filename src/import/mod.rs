@@ -33,7 +33,7 @@ use crate::fetch::decode::{self, BodyKind};
 use crate::fetch::wall;
 use crate::provision::Taxonomy;
 use crate::report::classify;
-use crate::track::{Candidate, new_version, not_the_document, shrink_failure};
+use crate::track::{Candidate, ShrinkAcceptance, new_version, not_the_document, shrink_failure};
 
 /// Options every import shares.
 #[derive(Debug, Clone)]
@@ -45,8 +45,8 @@ pub struct ImportOptions {
     /// Import only candidates after a document's latest version instead of refusing a
     /// document whose candidates would go before it.
     pub skip_older: bool,
-    /// Record texts that lost more than half their length.
-    pub accept_shrink: bool,
+    /// Documents that may record texts that lost more than half their length.
+    pub accept_shrink: ShrinkAcceptance,
 }
 
 /// One candidate version, ready to be offered.
@@ -198,6 +198,10 @@ impl<'a> DocumentReplay<'a> {
         Ok(None)
     }
 
+    fn shrink_accepted(&self) -> bool {
+        self.options.accept_shrink.accepts(&self.service, &self.doc_type)
+    }
+
     /// The conflict of a candidate that would go before recorded history.
     pub fn conflict(&self, label: &str, date: DateTime<Utc>) -> Conflict {
         Conflict {
@@ -235,7 +239,7 @@ impl<'a> DocumentReplay<'a> {
             // conflict: it was never going to be recorded.
             if let Some(version) = self.in_force(entry.date)
                 && let Some(old) = self.archive.text_at(version.commit, &self.service, &self.doc_type)?
-                && let Some(failure) = shrink_failure(&old, &entry.text, self.options.accept_shrink)
+                && let Some(failure) = shrink_failure(&old, &entry.text, &self.document(), self.shrink_accepted())
             {
                 return Ok(Ok(EntryOutcome::Skipped(failure)));
             }
@@ -252,7 +256,7 @@ impl<'a> DocumentReplay<'a> {
         let kind = match &self.current {
             Some(old) if *old == entry.text => return Ok(Ok(EntryOutcome::Unchanged)),
             Some(old) => {
-                if let Some(failure) = shrink_failure(old, &entry.text, self.options.accept_shrink) {
+                if let Some(failure) = shrink_failure(old, &entry.text, &self.document(), self.shrink_accepted()) {
                     return Ok(Ok(EntryOutcome::Skipped(failure)));
                 }
                 if entry.reextract {
