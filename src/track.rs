@@ -861,10 +861,19 @@ pub fn new_version(
     if let Some(failure) = not_the_document(candidate.text, candidate.snapshot, candidate.snapshot_ext, &source) {
         return Ok(Err(failure));
     }
-    let (change, diff) = match previous {
+    let (mut change, diff) = match previous {
         Some((old, change)) => (change, diff_texts(old, candidate.text)),
         None => (ChangeKind::First, diff_texts("", candidate.text)),
     };
+    // A text the document had before (not the one it replaces: that is no version) is
+    // a revert to the newest version that had it.
+    let mut reverts_to = None;
+    if matches!(change, ChangeKind::Substantive | ChangeKind::Cosmetic)
+        && let Some(earlier) = archive.version_with_text(candidate.service, candidate.doc_type, candidate.text)?
+    {
+        change = ChangeKind::Revert;
+        reverts_to = Some(earlier);
+    }
     let provisions = match (previous, candidate.provisions) {
         (None, Some(known)) => known,
         _ => taxonomy.ids_in(changed_sentences(&diff)),
@@ -877,8 +886,16 @@ pub fn new_version(
         crate::printable::Printable(candidate.service_name),
         crate::declaration::title_from_slug(candidate.doc_type)
     );
+    let mut subject = summary::subject(&title, change, &counts, CANONICALIZER_VERSION);
+    if let Some(earlier) = &reverts_to {
+        subject.push_str(&format!(
+            " (back to the version of {}, {})",
+            earlier.date.format("%Y-%m-%d"),
+            earlier.short_id()
+        ));
+    }
     let message = VersionMessage {
-        subject: summary::subject(&title, change, &counts, CANONICALIZER_VERSION),
+        subject,
         service: candidate.service.to_string(),
         document: candidate.doc_type.to_string(),
         source_urls: candidate.urls,
@@ -886,6 +903,7 @@ pub fn new_version(
         snapshot_sha256: sha256_hex(candidate.snapshot),
         fetcher: candidate.fetcher.to_string(),
         change,
+        reverts_to: reverts_to.map(|v| v.commit.to_string()),
         provisions,
         declared_date: crate::report::dates::declared_date(candidate.text),
         canonicalizer: CANONICALIZER_VERSION,

@@ -75,6 +75,26 @@ impl Archive {
         self.walk_versions(filter, since, until, None)
     }
 
+    /// The newest version of a document whose text is exactly `text`, if any: what a
+    /// new version with that text reverts to. Cheap when there is none, as for most
+    /// new texts: a text never stored has no blob in the repository.
+    pub fn version_with_text(
+        &self,
+        service: &str,
+        doc_type: &str,
+        text: &str,
+    ) -> Result<Option<VersionRecord>, ArchiveError> {
+        let blob = Oid::hash_object(git2::ObjectType::Blob, text.as_bytes())?;
+        if !self.repo.odb()?.exists(blob) {
+            return Ok(None);
+        }
+        let filter = DocumentFilter {
+            service: Some(service.to_string()),
+            doc_type: Some(doc_type.to_string()),
+        };
+        Ok(self.versions(&filter, None, None)?.into_iter().find(|v| v.blob == blob))
+    }
+
     /// Every version recorded after commit `after` (all of them for `None`), newest
     /// first: what an incremental export has not seen yet. `after` must be in the
     /// current branch's history.

@@ -286,10 +286,23 @@ impl<'a> DocumentReplay<'a> {
             self.current.as_deref().map(|old| (old, kind)),
             &self.options.taxonomy,
         )?;
-        let version = match recorded {
-            Ok((version, _counts)) => version,
+        let (mut version, counts) = match recorded {
+            Ok(recorded) => recorded,
             Err(failure) => return Ok(Ok(EntryOutcome::Skipped(failure))),
         };
+        // Our canonicalizer did not change: the source re-extracted its page, so say what
+        // that changed (a language switch, sentences) rather than "re-extracted with
+        // canonicalizer N".
+        if kind == ChangeKind::Reextract
+            && let Some(old) = &self.current
+        {
+            let title = format!(
+                "{} {}",
+                self.service_name,
+                crate::declaration::title_from_slug(&self.doc_type)
+            );
+            version.message.subject = crate::report::summary::upstream_reextraction(&title, old, &entry.text, &counts);
+        }
         let commit = self
             .archive
             .record_at(&version, &self.options.identity, entry.date, self.options.now)?;

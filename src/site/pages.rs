@@ -117,7 +117,7 @@ fn counts(change: &Change) -> String {
             plural(change.counts.added, "sentence")
         ),
         ChangeKind::Reextract => "<span class=\"counts\">re-extracted</span>".to_string(),
-        ChangeKind::Substantive | ChangeKind::Cosmetic => {
+        ChangeKind::Substantive | ChangeKind::Cosmetic | ChangeKind::Revert => {
             let c = &change.counts;
             let mut text = format!("+{} −{} ~{}", c.added, c.removed, c.changed);
             if c.moved > 0 {
