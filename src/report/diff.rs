@@ -266,6 +266,8 @@ fn comparable_words(text: &str) -> Vec<String> {
 pub fn comparable_line_words(line: &str) -> Vec<String> {
     let rest = line.trim_start().trim_start_matches('#').trim_start();
     let rest = rest.strip_prefix("- ").unwrap_or(rest);
+    // Emphasis before a section number ("**5. Take Control") is markup too.
+    let rest = rest.trim_start_matches(['*', '_']);
     words(strip_enumerator(rest))
 }
 

@@ -253,6 +253,8 @@ mod tests {
             (1, false, "We don't sell data.\nWe collect data.\n"),
             (2, false, "We collect data.\n- We don’t sell  DATA\n"),
         ]);
+        let headings = history(&[(1, false, "**5. Take Control\n"), (2, false, "## 5. Take control\n")]);
+        assert_eq!(since_of(&headings, "## 5. Take control"), (1, vec![]));
         assert_eq!(since_of(&h, "- We don’t sell  DATA"), (1, vec![]));
         assert_eq!(since_of(&h, "We collect data."), (1, vec![]));
     }
