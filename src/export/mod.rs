@@ -276,6 +276,8 @@ pub fn export(
     let mut changed_occurrences: BTreeMap<i64, OccurrenceRow> = BTreeMap::new();
     let mut opened = 0;
 
+    // The since key of every sentence seen: versions share most of their sentences.
+    let mut keys: HashMap<String, String> = HashMap::new();
     let total = records.len();
     for (done, record) in records.iter().enumerate() {
         let m = &record.message;
@@ -364,10 +366,14 @@ pub fn export(
         // by their `since` key (report::since), so a cosmetic edit, a move or a second
         // copy neither closes nor opens one: an occurrence is a run of presence, and a
         // sentence's first occurrence starts at its since.
-        let sentences = |text: &str| -> HashMap<String, String> {
+        let mut sentences = |text: &str| -> HashMap<String, String> {
             let mut out = HashMap::new();
             for sentence in text.lines().map(sentence_of).filter(|s| !s.is_empty()) {
-                out.entry(since::key(sentence)).or_insert_with(|| sentence.to_string());
+                let key = keys
+                    .entry(sentence.to_string())
+                    .or_insert_with(|| since::key(sentence))
+                    .clone();
+                out.entry(key).or_insert_with(|| sentence.to_string());
             }
             out
         };

@@ -103,6 +103,8 @@ pub struct SentenceHistory {
     /// Keys of the last version pushed.
     present: HashSet<String>,
     text: String,
+    /// The key of every line seen: successive versions share most of their lines.
+    keys: HashMap<String, String>,
 }
 
 impl SentenceHistory {
@@ -110,7 +112,18 @@ impl SentenceHistory {
     /// `reextract` when it is a re-extraction, looked through.
     pub fn push(&mut self, commit: Oid, date: DateTime<Utc>, reextract: bool, text: String) {
         let here = Seen { commit, date };
-        let keys: HashSet<String> = text.lines().filter(|l| !l.trim().is_empty()).map(key).collect();
+        let mut keys: HashSet<String> = HashSet::new();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let k = match self.keys.get(line) {
+                Some(k) => k.clone(),
+                None => {
+                    let k = key(line);
+                    self.keys.insert(line.to_string(), k.clone());
+                    k
+                }
+            };
+            keys.insert(k);
+        }
         let left: Vec<&String> = self.present.iter().filter(|k| !keys.contains(*k)).collect();
         let left_words: Vec<(&String, HashSet<&str>)> = if reextract {
             left.iter().map(|k| (*k, k.split(' ').collect())).collect()
@@ -166,7 +179,7 @@ impl SentenceHistory {
 
     /// The first version and absences of a sentence of the last version pushed.
     pub fn of(&self, line: &str) -> Option<(Seen, &[Absence])> {
-        let k = key(line);
+        let k = self.keys.get(line).cloned().unwrap_or_else(|| key(line));
         if !self.present.contains(&k) {
             return None;
         }
