@@ -357,20 +357,33 @@ fn a_revert_alerts_once_and_a_document_that_keeps_toggling_alerts_once_more_as_f
     }
     assert_eq!(subjects[1], "Acme Privacy Policy: 1 sentence added, 1 changed");
     assert!(
-        subjects[2].starts_with("Acme Privacy Policy: 1 sentence removed, 1 changed (back to the version of 2026-03-02, "),
+        subjects[2]
+            .starts_with("Acme Privacy Policy: 1 sentence removed, 1 changed (back to the version of 2026-03-02, "),
         "{subjects:?}"
     );
     let message = archive.git(&["log", "-1", "--format=%B"]);
     assert!(message.contains("\nChange: revert\nReverts-To: "), "{message}");
-    let first_version = archive.git(&["log", "--reverse", "--format=%H", "--", "archive/versions/acme/privacy-policy.md"]);
+    let first_version = archive.git(&[
+        "log",
+        "--reverse",
+        "--format=%H",
+        "--",
+        "archive/versions/acme/privacy-policy.md",
+    ]);
     let first_version = first_version.lines().next().unwrap();
     assert!(message.contains(&format!("Reverts-To: {first_version}\n")), "{message}");
 
     // The substantive change, the first revert, and one flapping alert: 3 of 6 changes.
     let alerts: Vec<serde_json::Value> = hooks.requests("/hook").iter().map(|r| r.json()).collect();
     assert_eq!(alerts.len(), 3, "{alerts:#?}");
-    let summaries: Vec<&str> = alerts.iter().map(|a| a["summary"].as_str().unwrap_or_default()).collect();
-    assert!(summaries[1].contains("(back to the version of 2026-03-02"), "{summaries:?}");
+    let summaries: Vec<&str> = alerts
+        .iter()
+        .map(|a| a["summary"].as_str().unwrap_or_default())
+        .collect();
+    assert!(
+        summaries[1].contains("(back to the version of 2026-03-02"),
+        "{summaries:?}"
+    );
     assert!(
         summaries[2].starts_with("Acme Privacy Policy keeps switching between versions (2 reverts since 2026-03-04)"),
         "{summaries:?}"

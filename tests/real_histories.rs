@@ -221,14 +221,17 @@ fn every_real_history_is_imported_whole_and_reruns_record_nothing() {
     assert!(tiktok[0].0.starts_with(last_date), "{:?} vs {last_file}", tiktok[0]);
 
     // A rerun finds everything recorded: nothing new, exit 0.
-    let (code, stdout, stderr) = replay.archive.run_at(AFTER, &[
-        "import",
-        "ota-versions",
-        replay.ota.to_str().unwrap(),
-        "--service",
-        "TikTok",
-        "--no-progress",
-    ]);
+    let (code, stdout, stderr) = replay.archive.run_at(
+        AFTER,
+        &[
+            "import",
+            "ota-versions",
+            replay.ota.to_str().unwrap(),
+            "--service",
+            "TikTok",
+            "--no-progress",
+        ],
+    );
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("0 versions recorded from TikTok"), "{stdout}");
     assert_eq!(tally(&stdout, "tiktok/privacy-policy").0, 0, "{stdout}");
@@ -274,7 +277,10 @@ fn x_first_version_sentences_are_dated_2024_02_21_in_blame_compare_timeline_expo
     assert!(ai["date"].as_str().unwrap().starts_with("2024-02-21"), "{ai}");
     let (_, text_blame, _) = archive.run(&["blame", "x/privacy-policy"]);
     let ai_line = text_blame.lines().find(|l| l.contains(X_AI_TRAINING)).unwrap();
-    assert!(ai_line.starts_with(&format!("2024-02-21  {}", &first.1[..12])), "{ai_line}");
+    assert!(
+        ai_line.starts_with(&format!("2024-02-21  {}", &first.1[..12])),
+        "{ai_line}"
+    );
 
     // compare
     let (code, stdout, stderr) = archive.run(&["compare", "ai-training", "--format", "json"]);
@@ -292,7 +298,10 @@ fn x_first_version_sentences_are_dated_2024_02_21_in_blame_compare_timeline_expo
         .iter()
         .find(|s| s["text"].as_str().unwrap().contains(X_AI_TRAINING))
         .expect("the sentence");
-    assert!(sentence["since"].as_str().unwrap().starts_with("2024-02-21"), "{sentence}");
+    assert!(
+        sentence["since"].as_str().unwrap().starts_with("2024-02-21"),
+        "{sentence}"
+    );
     assert_eq!(sentence["commit"], first.1.as_str());
     let (_, markdown, _) = archive.run(&["compare", "ai-training"]);
     let row = markdown.lines().find(|l| l.contains(X_AI_TRAINING)).unwrap();
@@ -303,12 +312,21 @@ fn x_first_version_sentences_are_dated_2024_02_21_in_blame_compare_timeline_expo
     assert_eq!(code, 0, "{stderr}");
     let appeared = stdout.lines().position(|l| l.contains("appeared")).unwrap();
     assert!(
-        stdout.lines().nth(appeared).unwrap().contains(&format!("2024-02-21  {}", &first.1[..12])),
+        stdout
+            .lines()
+            .nth(appeared)
+            .unwrap()
+            .contains(&format!("2024-02-21  {}", &first.1[..12])),
         "{stdout}"
     );
-    assert!(stdout.lines().nth(appeared + 1).unwrap().contains(X_AI_TRAINING), "{stdout}");
     assert!(
-        !stdout.lines().any(|l| l.starts_with("      - ") && l.contains(X_AI_TRAINING)),
+        stdout.lines().nth(appeared + 1).unwrap().contains(X_AI_TRAINING),
+        "{stdout}"
+    );
+    assert!(
+        !stdout
+            .lines()
+            .any(|l| l.starts_with("      - ") && l.contains(X_AI_TRAINING)),
         "never removed: {stdout}"
     );
 
@@ -336,7 +354,10 @@ fn x_first_version_sentences_are_dated_2024_02_21_in_blame_compare_timeline_expo
     let at = page.find(X_AI_TRAINING).expect("the sentence is on the page");
     let title_at = page[..at].rfind("title=\"").unwrap();
     let element = &page[title_at..at];
-    assert!(element.starts_with("title=\"since 2024-02-21, the first record"), "{element}");
+    assert!(
+        element.starts_with("title=\"since 2024-02-21, the first record"),
+        "{element}"
+    );
 }
 
 #[test]
@@ -352,8 +373,15 @@ fn x_versions_after_the_doubled_page_are_recorded() {
     assert!(!versions.iter().any(|v| v.0.starts_with("2025-10-23")), "{versions:#?}");
     let (code, stdout, stderr) = replay.archive.run(&["show", "x/privacy-policy@2025-09-01"]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("Cite as:        x/privacy-policy@2025-07-29"), "{stdout}");
-    assert!(stdout.len() < 40_000, "the single text, not the doubled one: {} bytes", stdout.len());
+    assert!(
+        stdout.contains("Cite as:        x/privacy-policy@2025-07-29"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.len() < 40_000,
+        "the single text, not the doubled one: {} bytes",
+        stdout.len()
+    );
     assert_eq!(stdout.matches(X_AI_TRAINING).count(), 1);
 }
 
@@ -390,12 +418,24 @@ fn tiktok_banner_toggles_and_reddit_re_adding_are_reverts() {
         .position(|v| v.3.contains("71 sentences added"))
         .expect("Reddit re-adds 71 sentences");
     assert_eq!(reddit[back].2, "revert", "{:?}", reddit[back]);
-    assert!(reddit[back + 1].3.contains("71 sentences removed"), "{:?}", reddit[back + 1]);
+    assert!(
+        reddit[back + 1].3.contains("71 sentences removed"),
+        "{:?}",
+        reddit[back + 1]
+    );
 
     // A report says so.
     let (code, report, stderr) = replay.archive.run_at(
         AFTER,
-        &["report", "--since", "2026-08-19", "--document", "reddit/privacy-policy", "--format", "json"],
+        &[
+            "report",
+            "--since",
+            "2026-08-19",
+            "--document",
+            "reddit/privacy-policy",
+            "--format",
+            "json",
+        ],
     );
     assert_eq!(code, 0, "{stderr}");
     assert!(report.contains("\"change\": \"revert\""), "{report}");

@@ -156,7 +156,7 @@ impl Archive {
             });
         }
         // Stable: the walk's order (newest commit first) breaks ties.
-        out.sort_by(|a, b| b.date.cmp(&a.date));
+        out.sort_by_key(|v| std::cmp::Reverse(v.date));
         Ok(out)
     }
 

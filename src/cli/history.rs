@@ -454,7 +454,7 @@ pub fn report(archive_dir: &Path, args: ReportArgs, clock: Clock) -> Result<Exit
             let changes: Vec<&Change> = report.documents.iter().flat_map(|d| &d.changes).collect();
             let mut changes = changes;
             // Stable: the report's order (newest commit first) breaks ties.
-            changes.sort_by(|a, b| b.date.cmp(&a.date));
+            changes.sort_by_key(|c| std::cmp::Reverse(c.date));
             atom::render("Policy changes", "tag:clausewatch,2026:report", now, &changes)
         }
     };

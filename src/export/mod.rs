@@ -379,7 +379,11 @@ pub fn export(
         };
         let (before, after_set) = (sentences(&old_text), sentences(&new_text));
         let doc_open = open.entry(key.clone()).or_default();
-        let gone: Vec<String> = doc_open.keys().filter(|s| !after_set.contains_key(*s)).cloned().collect();
+        let gone: Vec<String> = doc_open
+            .keys()
+            .filter(|s| !after_set.contains_key(*s))
+            .cloned()
+            .collect();
         for sentence in gone {
             for mut occurrence in doc_open.remove(&sentence).unwrap_or_default() {
                 occurrence.in_force = 0;

@@ -129,7 +129,9 @@ pub fn timelines(
             if only.is_none_or(|id| id == tagged.provision) {
                 let (first, absences) = history
                     .of(&tagged.text)
-                    .map_or((version.date, Vec::new()), |(seen, absences)| (seen.date, absences.to_vec()));
+                    .map_or((version.date, Vec::new()), |(seen, absences)| {
+                        (seen.date, absences.to_vec())
+                    });
                 current.entry(tagged.provision).or_default().insert(
                     since::key(&tagged.text),
                     Wording {

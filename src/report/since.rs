@@ -244,10 +244,7 @@ mod tests {
 
     fn since_of(history: &SentenceHistory, line: &str) -> (u8, Vec<String>) {
         let (first, absences) = history.of(line).expect("present");
-        (
-            first.commit.as_bytes()[0],
-            absences.iter().map(Absence::span).collect(),
-        )
+        (first.commit.as_bytes()[0], absences.iter().map(Absence::span).collect())
     }
 
     #[test]
@@ -303,7 +300,11 @@ mod tests {
     #[test]
     fn lines_are_the_last_versions_non_blank_lines() {
         let h = history(&[(1, false, "A one.\n"), (2, false, "# Title\n\nA one.\nB two.\n")]);
-        let lines: Vec<(usize, u8)> = h.lines().iter().map(|l| (l.line, l.first.commit.as_bytes()[0])).collect();
+        let lines: Vec<(usize, u8)> = h
+            .lines()
+            .iter()
+            .map(|l| (l.line, l.first.commit.as_bytes()[0]))
+            .collect();
         assert_eq!(lines, vec![(1, 2), (3, 1), (4, 2)]);
     }
 }

@@ -22,7 +22,9 @@ pub fn subject(title: &str, kind: ChangeKind, counts: &Counts, canonicalizer: u3
 pub fn upstream_reextraction(title: &str, old: &str, new: &str, counts: &Counts) -> String {
     let what = describe(counts);
     match (language(old), language(new)) {
-        (Some(from), Some(to)) if from != to => format!("{title}: re-extracted upstream, switched from {from} to {to}; {what}"),
+        (Some(from), Some(to)) if from != to => {
+            format!("{title}: re-extracted upstream, switched from {from} to {to}; {what}")
+        }
         _ => format!("{title}: re-extracted upstream; {what}"),
     }
 }
@@ -31,13 +33,34 @@ pub fn upstream_reextraction(title: &str, old: &str, new: &str, counts: &Counts)
 /// declarations cover; `None` for a text too short to tell.
 pub fn language(text: &str) -> Option<&'static str> {
     const COMMON: &[(&str, &[&str])] = &[
-        ("English", &["the", "and", "of", "to", "you", "we", "your", "is", "with", "for"]),
-        ("French", &["le", "la", "les", "et", "des", "vous", "nous", "est", "pour", "vos"]),
-        ("German", &["der", "die", "und", "das", "sie", "wir", "ist", "mit", "ihre", "nicht"]),
-        ("Spanish", &["el", "los", "las", "y", "del", "usted", "nosotros", "para", "con", "su"]),
-        ("Italian", &["il", "di", "che", "gli", "e", "per", "con", "sono", "tuoi", "nostri"]),
-        ("Portuguese", &["o", "os", "as", "e", "do", "da", "você", "nós", "para", "com"]),
-        ("Dutch", &["de", "het", "een", "en", "van", "je", "wij", "is", "met", "voor"]),
+        (
+            "English",
+            &["the", "and", "of", "to", "you", "we", "your", "is", "with", "for"],
+        ),
+        (
+            "French",
+            &["le", "la", "les", "et", "des", "vous", "nous", "est", "pour", "vos"],
+        ),
+        (
+            "German",
+            &["der", "die", "und", "das", "sie", "wir", "ist", "mit", "ihre", "nicht"],
+        ),
+        (
+            "Spanish",
+            &["el", "los", "las", "y", "del", "usted", "nosotros", "para", "con", "su"],
+        ),
+        (
+            "Italian",
+            &["il", "di", "che", "gli", "e", "per", "con", "sono", "tuoi", "nostri"],
+        ),
+        (
+            "Portuguese",
+            &["o", "os", "as", "e", "do", "da", "você", "nós", "para", "com"],
+        ),
+        (
+            "Dutch",
+            &["de", "het", "een", "en", "van", "je", "wij", "is", "met", "voor"],
+        ),
     ];
     let words = super::diff::words(text);
     if words.len() < 50 {
