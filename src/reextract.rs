@@ -100,6 +100,7 @@ fn rebuild(
     let message = VersionMessage {
         subject: summary::subject(&title, ChangeKind::Reextract, &counts, CANONICALIZER_VERSION),
         change: ChangeKind::Reextract,
+        reverts_to: None,
         provisions: taxonomy.ids_in(crate::track::changed_sentences(&diff)),
         declared_date: crate::report::dates::declared_date(&text),
         canonicalizer: CANONICALIZER_VERSION,

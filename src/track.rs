@@ -34,8 +34,8 @@ pub struct TrackOptions {
     pub fetch: FetchOptions,
     pub jobs: usize,
     pub host_delay: Duration,
-    /// Record a text that lost more than half its length instead of refusing it.
-    pub accept_shrink: bool,
+    /// Documents that may record a text that lost more than half its length.
+    pub accept_shrink: ShrinkAcceptance,
     pub identity: Identity,
     /// Fetch time and commit time.
     pub now: DateTime<Utc>,
@@ -735,7 +735,9 @@ fn decide(archive: &Archive, fetched: &Fetched, options: &TrackOptions) -> Resul
     let change = match &previous {
         Some(old) if old == text => return Ok(Decision::Unchanged),
         Some(old) => {
-            if let Some(failure) = shrink_failure(old, text, options.accept_shrink) {
+            let accepted = options.accept_shrink.accepts(&fetched.service, &fetched.doc_type);
+            let document = format!("{}/{}", fetched.service, fetched.doc_type);
+            if let Some(failure) = shrink_failure(old, text, &document, accepted) {
                 return Ok(Decision::Failed(failure));
             }
             classify(old, text)
@@ -774,19 +776,91 @@ pub fn not_the_document(text: &str, snapshot: &[u8], snapshot_ext: &str, source:
     wall::judge_text(text, snapshot, snapshot_ext).map(|verdict| verdict.into_failure(source))
 }
 
-/// A text that lost more than half its length is most often a broken page, not a new
-/// version: refused unless the user accepts it.
-pub fn shrink_failure(old: &str, new: &str, accept_shrink: bool) -> Option<Failure> {
-    (!accept_shrink && new.len() * 2 < old.len()).then(|| {
-        Failure::new(
-            FailureKind::Shrunk,
-            format!(
-                "the text shrank from {} to {} bytes (more than half lost); if the change is real, run again with --accept-shrink",
-                old.len(),
-                new.len()
-            ),
-        )
-    })
+/// Which documents may record a text that lost more than half its length
+/// (`--accept-shrink`, `--accept-shrink=SERVICE[/TYPE]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ShrinkAcceptance {
+    #[default]
+    None,
+    /// Every document of the run.
+    All,
+    /// These `service` or `service/type` names.
+    Only(Vec<String>),
+}
+
+impl ShrinkAcceptance {
+    /// From the flag's values: an empty value (the bare flag) accepts every document.
+    pub fn from_values(values: &[String]) -> ShrinkAcceptance {
+        if values.is_empty() {
+            ShrinkAcceptance::None
+        } else if values.iter().any(|v| v.trim_matches('/').is_empty()) {
+            ShrinkAcceptance::All
+        } else {
+            ShrinkAcceptance::Only(values.iter().map(|v| v.trim_matches('/').to_string()).collect())
+        }
+    }
+
+    pub fn accepts(&self, service: &str, doc_type: &str) -> bool {
+        match self {
+            ShrinkAcceptance::None => false,
+            ShrinkAcceptance::All => true,
+            ShrinkAcceptance::Only(names) => names
+                .iter()
+                .any(|n| n == service || n.split_once('/') == Some((service, doc_type))),
+        }
+    }
+}
+
+/// A text that lost more than half its length is most often a broken page (a
+/// truncation keeps a prefix and loses the rest), not a new version: refused unless the
+/// user accepts it, or unless what was lost was a second copy (see [`copy_went_away`]).
+pub fn shrink_failure(old: &str, new: &str, document: &str, accepted: bool) -> Option<Failure> {
+    if accepted || new.len() * 2 >= old.len() || copy_went_away(old, new) {
+        return None;
+    }
+    Some(Failure::new(
+        FailureKind::Shrunk,
+        format!(
+            "the text shrank from {} to {} bytes (more than half lost); if the change is real, run again with \
+             --accept-shrink={document} (or --accept-shrink for every document)",
+            old.len(),
+            new.len()
+        ),
+    ))
+}
+
+/// Whether a shrunken text is the old one without a duplicated copy: nearly every
+/// sentence of the new text was in the old (at least 90%), and most of what was lost
+/// (at least half) is still there, as the copy kept. A page that showed the upcoming
+/// policy above the current one and went back to one policy is like that; a truncated
+/// page keeps its beginning but the sentences it lost are gone.
+pub fn copy_went_away(old: &str, new: &str) -> bool {
+    use std::collections::HashMap;
+    let count = |text: &str| -> HashMap<String, usize> {
+        let mut keys = HashMap::new();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            *keys.entry(crate::report::since::key(line)).or_insert(0) += 1;
+        }
+        keys
+    };
+    let (old_keys, new_keys) = (count(old), count(new));
+    let new_total: usize = new_keys.values().sum();
+    if new_total == 0 {
+        return false;
+    }
+    let kept: usize = new_keys
+        .iter()
+        .map(|(k, n)| (*n).min(old_keys.get(k).copied().unwrap_or(0)))
+        .sum();
+    let (mut lost, mut lost_still_there) = (0, 0);
+    for (k, n) in &old_keys {
+        let gone = n.saturating_sub(new_keys.get(k).copied().unwrap_or(0));
+        lost += gone;
+        if new_keys.contains_key(k) {
+            lost_still_there += gone;
+        }
+    }
+    kept * 10 >= new_total * 9 && lost > 0 && lost_still_there * 2 >= lost
 }
 
 /// A new text of a document, from any source (a fetch, a Wayback capture, an imported
@@ -832,10 +906,19 @@ pub fn new_version(
     if let Some(failure) = not_the_document(candidate.text, candidate.snapshot, candidate.snapshot_ext, &source) {
         return Ok(Err(failure));
     }
-    let (change, diff) = match previous {
+    let (mut change, diff) = match previous {
         Some((old, change)) => (change, diff_texts(old, candidate.text)),
         None => (ChangeKind::First, diff_texts("", candidate.text)),
     };
+    // A text the document had before (not the one it replaces: that is no version) is
+    // a revert to the newest version that had it.
+    let mut reverts_to = None;
+    if matches!(change, ChangeKind::Substantive | ChangeKind::Cosmetic)
+        && let Some(earlier) = archive.version_with_text(candidate.service, candidate.doc_type, candidate.text)?
+    {
+        change = ChangeKind::Revert;
+        reverts_to = Some(earlier);
+    }
     let provisions = match (previous, candidate.provisions) {
         (None, Some(known)) => known,
         _ => taxonomy.ids_in(changed_sentences(&diff)),
@@ -848,8 +931,16 @@ pub fn new_version(
         crate::printable::Printable(candidate.service_name),
         crate::declaration::title_from_slug(candidate.doc_type)
     );
+    let mut subject = summary::subject(&title, change, &counts, CANONICALIZER_VERSION);
+    if let Some(earlier) = &reverts_to {
+        subject.push_str(&format!(
+            " (back to the version of {}, {})",
+            earlier.date.format("%Y-%m-%d"),
+            earlier.short_id()
+        ));
+    }
     let message = VersionMessage {
-        subject: summary::subject(&title, change, &counts, CANONICALIZER_VERSION),
+        subject,
         service: candidate.service.to_string(),
         document: candidate.doc_type.to_string(),
         source_urls: candidate.urls,
@@ -857,6 +948,7 @@ pub fn new_version(
         snapshot_sha256: sha256_hex(candidate.snapshot),
         fetcher: candidate.fetcher.to_string(),
         change,
+        reverts_to: reverts_to.map(|v| v.commit.to_string()),
         provisions,
         declared_date: crate::report::dates::declared_date(candidate.text),
         canonicalizer: CANONICALIZER_VERSION,
@@ -1260,5 +1352,52 @@ mod tests {
         );
         let marked: Vec<bool> = host.iter().map(|o| o.outage).collect();
         assert_eq!(marked, [true, true, false, false]);
+    }
+}
+
+#[cfg(test)]
+mod shrink_tests {
+    use super::*;
+
+    fn policy(n: std::ops::Range<usize>, prefix: &str) -> String {
+        n.map(|i| format!("{prefix}Clause {i} says what we do with data number {i}.\n"))
+            .collect()
+    }
+
+    #[test]
+    fn a_copy_going_away_is_a_version_and_a_truncation_is_not() {
+        let current = policy(0..40, "");
+        let upcoming: String = policy(0..36, "") + &policy(100..104, "");
+        let doubled = format!("# Upcoming\n{upcoming}# Current\n{current}");
+        assert!(copy_went_away(&doubled, &current));
+        assert_eq!(shrink_failure(&doubled, &current, "x/privacy-policy", false), None);
+
+        let truncated = policy(0..15, "");
+        assert!(!copy_went_away(&current, &truncated));
+        let failure = shrink_failure(&current, &truncated, "x/privacy-policy", false).unwrap();
+        assert!(
+            failure.message.contains("--accept-shrink=x/privacy-policy"),
+            "{}",
+            failure.message
+        );
+        // Truncating the doubled page to its first part loses the second copy and more.
+        let half_of_upcoming = format!("# Upcoming\n{}", policy(0..10, ""));
+        assert!(!copy_went_away(&doubled, &half_of_upcoming));
+        // An error page in place of the policy shares nothing with it.
+        assert!(!copy_went_away(&doubled, "Something went wrong.\nTry again later.\n"));
+        assert_eq!(shrink_failure(&current, &truncated, "x/privacy-policy", true), None);
+    }
+
+    #[test]
+    fn acceptance_is_per_run_service_or_document() {
+        let none = ShrinkAcceptance::from_values(&[]);
+        assert!(!none.accepts("x", "privacy-policy"));
+        let all = ShrinkAcceptance::from_values(&[String::new()]);
+        assert!(all.accepts("x", "privacy-policy"));
+        let one = ShrinkAcceptance::from_values(&["x/privacy-policy".into(), "acme".into()]);
+        assert!(one.accepts("x", "privacy-policy"));
+        assert!(!one.accepts("x", "terms-of-service"));
+        assert!(one.accepts("acme", "terms-of-service"));
+        assert!(!one.accepts("acme2", "terms-of-service"));
     }
 }

@@ -337,3 +337,56 @@ fn an_unset_webhook_variable_is_a_configuration_error() {
     assert!(stderr.contains("ACME_HOOK is not set"), "{stderr}");
     assert_eq!(site.hits("/privacy"), 0, "refused before fetching");
 }
+
+#[test]
+fn a_revert_alerts_once_and_a_document_that_keeps_toggling_alerts_once_more_as_flapping() {
+    let site = TestServer::start();
+    let hooks = TestServer::start();
+    hooks.set("/hook", vec![Response::new(204, "")]);
+    // A banner sentence that comes and goes above the policy.
+    let policy = "<h1>Privacy Policy</h1><p>We collect your name. We keep data for 30 days. \
+                  We share data with partners. You can delete your account at any time.</p>";
+    let with_banner = format!("<p>We are changing how we show ads to UK users.</p>{policy}");
+    site.page("/privacy", &policy_page(policy, ""));
+    let archive = setup(&site);
+    let hook = hooks.url("/hook");
+    // One run a day; V2 adds a banner sentence, V1 takes it away again.
+    let mut subjects = Vec::new();
+    let pages = [policy, &with_banner, policy, &with_banner, policy, &with_banner, policy];
+    for (day, page) in pages.iter().enumerate() {
+        site.page("/privacy", &policy_page(page, ""));
+        let now = format!("2026-03-{:02}T00:00:00Z", day + 2);
+        let (code, stdout, stderr) = archive.run_at(&now, &["track", "--notify", &hook]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        subjects.push(archive.subjects()[0].clone());
+    }
+    assert_eq!(subjects[1], "Acme Privacy Policy: 1 sentence added");
+    assert!(
+        subjects[2].starts_with("Acme Privacy Policy: 1 sentence removed (back to the version of 2026-03-02, "),
+        "{subjects:?}"
+    );
+    let message = archive.git(&["log", "-1", "--format=%B"]);
+    assert!(message.contains("\nChange: revert\nReverts-To: "), "{message}");
+    // The newest earlier version with that text: two versions back.
+    let versions = archive.git(&["log", "--format=%H", "--", "archive/versions/acme/privacy-policy.md"]);
+    let two_back = versions.lines().nth(2).unwrap();
+    assert!(message.contains(&format!("Reverts-To: {two_back}\n")), "{message}");
+
+    // The substantive change, the first revert, and one flapping alert: 3 of 6 changes.
+    let alerts: Vec<serde_json::Value> = hooks.requests("/hook").iter().map(|r| r.json()).collect();
+    assert_eq!(alerts.len(), 3, "{alerts:#?}");
+    let summaries: Vec<&str> = alerts
+        .iter()
+        .map(|a| a["summary"].as_str().unwrap_or_default())
+        .collect();
+    assert!(
+        summaries[1].contains("(back to the version of 2026-03-02"),
+        "{summaries:?}"
+    );
+    assert!(
+        summaries[2].starts_with("Acme Privacy Policy keeps switching between versions (2 reverts since 2026-03-04)"),
+        "{summaries:?}"
+    );
+    let (_, log, _) = archive.run(&["log", "acme/privacy-policy"]);
+    assert_eq!(log.lines().filter(|l| l.contains("  revert  ")).count(), 5, "{log}");
+}

@@ -25,6 +25,7 @@ mod invariants;
 mod properties;
 mod provision_history;
 mod provisions;
+mod real_histories;
 mod reliability;
 mod render;
 mod show;

@@ -235,6 +235,67 @@ fn failures_are_reported_and_never_recorded() {
 }
 
 #[test]
+fn accept_shrink_can_name_one_document_and_a_lost_copy_needs_no_flag() {
+    let server = TestServer::start();
+    let clauses = |range: std::ops::Range<usize>| -> String {
+        range
+            .map(|i| format!("<p>Clause number {i} applies to every user of the service.</p>"))
+            .collect()
+    };
+    // Terms: the upcoming text shown above the current one, then only the current one.
+    let current = clauses(1..21);
+    let upcoming = clauses(1..19) + "<p>Clause number 99 is new in the upcoming terms.</p>";
+    server.page(
+        "/terms",
+        &policy_page(
+            &format!("<h2>Upcoming terms</h2>{upcoming}<h2>Current terms</h2>{current}"),
+            "",
+        ),
+    );
+    server.page("/privacy", &policy_page(&clauses(1..21), ""));
+    let archive = TestArchive::new();
+    archive.declare_simple(
+        "acme",
+        "Acme",
+        &[
+            ("privacy-policy", &server.url("/privacy")),
+            ("terms-of-service", &server.url("/terms")),
+        ],
+    );
+    assert_eq!(archive.run(&["track"]).0, 0);
+    server.page("/terms", &policy_page(&format!("<h2>Current terms</h2>{current}"), ""));
+    // The privacy policy is truncated: its beginning stays, the rest is gone.
+    server.page("/privacy", &policy_page(&clauses(1..4), ""));
+    let (code, stdout, _) = archive.run(&["track"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("shrunk: the text shrank from") && stdout.contains("--accept-shrink=acme/privacy-policy"),
+        "{stdout}"
+    );
+    assert!(
+        archive
+            .subjects()
+            .iter()
+            .any(|s| s.starts_with("Acme Terms of Service: ") && s.contains("removed")),
+        "the terms lost their second copy: a version, no flag needed: {:?}",
+        archive.subjects()
+    );
+    // Naming another document accepts nothing here; naming this one records it.
+    let (code, stdout, _) = archive.run(&["track", "--accept-shrink=acme/terms-of-service"]);
+    assert_eq!(code, 1, "{stdout}");
+    let (code, stdout, _) = archive.run(&["track", "--accept-shrink=acme/privacy-policy"]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        archive
+            .subjects()
+            .iter()
+            .any(|s| s == "Acme Privacy Policy: 17 sentences removed"),
+        "{:?}",
+        archive.subjects()
+    );
+}
+
+#[test]
 fn a_text_that_shrank_by_half_needs_accept_shrink() {
     let server = TestServer::start();
     let long: String = (1..=20)

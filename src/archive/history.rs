@@ -58,7 +58,10 @@ impl DocumentFilter {
 }
 
 impl Archive {
-    /// Versions matching `filter`, newest first, with author dates in `[since, until)`.
+    /// Versions matching `filter`, newest first by their date (the author date: when
+    /// the version was fetched), commit order breaking ties, with dates in `[since, until)`.
+    /// Imports record old versions after newer ones of other documents, so commit order
+    /// is not date order across documents; within one document the two agree.
     ///
     /// Commits are walked newest first by commit time and the walk stops at the first
     /// commit older than `since`, so a report over last week reads last week's commits,
@@ -70,6 +73,26 @@ impl Archive {
         until: Option<DateTime<Utc>>,
     ) -> Result<Vec<VersionRecord>, ArchiveError> {
         self.walk_versions(filter, since, until, None)
+    }
+
+    /// The newest version of a document whose text is exactly `text`, if any: what a
+    /// new version with that text reverts to. Cheap when there is none, as for most
+    /// new texts: a text never stored has no blob in the repository.
+    pub fn version_with_text(
+        &self,
+        service: &str,
+        doc_type: &str,
+        text: &str,
+    ) -> Result<Option<VersionRecord>, ArchiveError> {
+        let blob = Oid::hash_object(git2::ObjectType::Blob, text.as_bytes())?;
+        if !self.repo.odb()?.exists(blob) {
+            return Ok(None);
+        }
+        let filter = DocumentFilter {
+            service: Some(service.to_string()),
+            doc_type: Some(doc_type.to_string()),
+        };
+        Ok(self.versions(&filter, None, None)?.into_iter().find(|v| v.blob == blob))
     }
 
     /// Every version recorded after commit `after` (all of them for `None`), newest
@@ -132,6 +155,8 @@ impl Archive {
                 previous_blob,
             });
         }
+        // Stable: the walk's order (newest commit first) breaks ties.
+        out.sort_by_key(|v| std::cmp::Reverse(v.date));
         Ok(out)
     }
 

@@ -25,6 +25,9 @@ pub enum ChangeKind {
     Cosmetic,
     /// Rebuilt from the stored snapshot by a newer canonicalizer.
     Reextract,
+    /// The text is exactly that of an earlier version (not the one it replaces): the
+    /// document went back, and `Reverts-To:` names the version it went back to.
+    Revert,
 }
 
 impl ChangeKind {
@@ -34,13 +37,16 @@ impl ChangeKind {
             ChangeKind::Substantive => "substantive",
             ChangeKind::Cosmetic => "cosmetic",
             ChangeKind::Reextract => "reextract",
+            ChangeKind::Revert => "revert",
         }
     }
 
-    /// Whether reports and feeds show this kind: substantive changes and first records.
-    /// Cosmetic changes and re-extractions are not changes a reader needs to see.
+    /// Whether reports and feeds show this kind: substantive changes, first records and
+    /// reverts (whose subject says which version the document went back to: a clause
+    /// removed and restored is news, and a report that showed only the removal would
+    /// mislead). Cosmetic changes and re-extractions are not changes a reader needs to see.
     pub fn is_reported(self) -> bool {
-        matches!(self, ChangeKind::Substantive | ChangeKind::First)
+        matches!(self, ChangeKind::Substantive | ChangeKind::First | ChangeKind::Revert)
     }
 
     pub fn parse(s: &str) -> Option<ChangeKind> {
@@ -49,6 +55,7 @@ impl ChangeKind {
             "substantive" => ChangeKind::Substantive,
             "cosmetic" => ChangeKind::Cosmetic,
             "reextract" => ChangeKind::Reextract,
+            "revert" => ChangeKind::Revert,
             _ => return None,
         })
     }
@@ -74,6 +81,9 @@ pub struct VersionMessage {
     /// `http` or `browser`.
     pub fetcher: String,
     pub change: ChangeKind,
+    /// For a revert, the commit of the earlier version whose text this is again (the
+    /// `Reverts-To:` trailer).
+    pub reverts_to: Option<String>,
     /// Provision ids the change touched, sorted.
     pub provisions: Vec<String>,
     /// The date the document gives itself ("Last updated: ..."), when it gives one.
@@ -100,6 +110,7 @@ const KNOWN_TRAILERS: &[&str] = &[
     "Fetcher",
     "Source",
     "Change",
+    "Reverts-To",
     "Provisions",
     "Declared-Date",
     "Canonicalizer",
@@ -146,6 +157,9 @@ impl VersionMessage {
             let _ = writeln!(out, "{}: {}", Printable(key), Printable(value.trim()));
         }
         let _ = writeln!(out, "Change: {}", self.change);
+        if let Some(commit) = &self.reverts_to {
+            let _ = writeln!(out, "Reverts-To: {commit}");
+        }
         if !self.provisions.is_empty() {
             let _ = writeln!(out, "Provisions: {}", self.provisions.join(", "));
         }
@@ -188,6 +202,7 @@ impl VersionMessage {
             snapshot_sha256: get("Snapshot-SHA256").unwrap_or_default(),
             fetcher: get("Fetcher").unwrap_or_default(),
             change: ChangeKind::parse(&get("Change")?)?,
+            reverts_to: get("Reverts-To"),
             provisions: list("Provisions"),
             declared_date: get("Declared-Date").and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
             canonicalizer: get("Canonicalizer").and_then(|v| v.parse().ok()).unwrap_or(0),
@@ -231,6 +246,7 @@ mod tests {
             snapshot_sha256: "9f2c".into(),
             fetcher: "http".into(),
             change: ChangeKind::Substantive,
+            reverts_to: None,
             provisions: vec!["ai-training".into(), "data-sharing".into()],
             declared_date: None,
             canonicalizer: 1,
@@ -326,5 +342,17 @@ mod tests {
         assert_eq!(parsed.extra("Capture-Digest"), Some("ABCDEF"));
         assert_eq!(parsed.source_name(), "wayback");
         assert_eq!(parsed, captured);
+
+        let revert = VersionMessage {
+            change: ChangeKind::Revert,
+            reverts_to: Some("5bd2b7dcd3a9aaaaaaaaaaaaaaaaaaaaaaaaaaaa".into()),
+            ..captured
+        };
+        let rendered = revert.render();
+        assert!(
+            rendered.contains("\nChange: revert\nReverts-To: 5bd2b7dcd3a9aaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"),
+            "{rendered}"
+        );
+        assert_eq!(VersionMessage::parse(&rendered), Some(revert));
     }
 }

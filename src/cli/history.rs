@@ -451,7 +451,8 @@ pub fn report(archive_dir: &Path, args: ReportArgs, clock: Clock) -> Result<Exit
         ReportFormat::Atom => {
             let changes: Vec<&Change> = report.documents.iter().flat_map(|d| &d.changes).collect();
             let mut changes = changes;
-            changes.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.commit.cmp(&b.commit)));
+            // Stable: the report's order (newest commit first) breaks ties.
+            changes.sort_by_key(|c| std::cmp::Reverse(c.date));
             atom::render("Policy changes", "tag:clausewatch,2026:report", now, &changes)
         }
     };
@@ -518,6 +519,11 @@ pub fn blame_cmd(archive_dir: &Path, args: BlameArgs, clock: Clock) -> Result<Ex
             line.age_days,
             line.text
         )?;
+        // A sentence that was away for a while keeps its date; the gap is said below it.
+        if !line.absences.is_empty() {
+            let spans: Vec<String> = line.absences.iter().map(|a| a.span()).collect();
+            writeln!(out, "{:33}absent {}", "", spans.join(", "))?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -73,9 +73,12 @@ pub struct ImportArgs {
     /// a document whose history would go before it.
     #[arg(long)]
     pub skip_older: bool,
-    /// Record texts that lost more than half their length against the version before.
-    #[arg(long)]
-    pub accept_shrink: bool,
+    /// Record texts that lost more than half their length against the version before:
+    /// of every document (bare flag) or of SERVICE[/TYPE] (repeatable,
+    /// --accept-shrink=x/privacy-policy). A text that only lost a duplicated copy is
+    /// recorded without it.
+    #[arg(long, value_name = "SERVICE[/TYPE]", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub accept_shrink: Vec<String>,
     /// Print a JSON summary.
     #[arg(long)]
     pub json: bool,
@@ -111,7 +114,7 @@ pub(super) fn import_options(
             now: clock.now(),
             taxonomy: Taxonomy::load(archive.root()).map_err(usage)?,
             skip_older: common.skip_older,
-            accept_shrink: common.accept_shrink,
+            accept_shrink: crate::track::ShrinkAcceptance::from_values(&common.accept_shrink),
         },
         settings,
     ))
@@ -122,7 +125,9 @@ pub(super) fn write_tallies(out: &mut impl io::Write, tallies: &[DocumentTally])
     for tally in tallies {
         let name = format!("{}/{}", tally.service, tally.document);
         match &tally.refused {
-            Some(reason) => writeln!(out, "refused    {name}  {reason}")?,
+            Some(reason) if tally.recorded == 0 => writeln!(out, "refused    {name}  {reason}")?,
+            // Part of the history went in before the conflict: say what, then why it stopped.
+            Some(reason) => writeln!(out, "stopped    {name}  {}; then refused: {reason}", tally.describe())?,
             None => writeln!(out, "imported   {name}  {}", tally.describe())?,
         }
         for reason in &tally.skip_reasons {

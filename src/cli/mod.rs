@@ -255,9 +255,11 @@ pub struct TrackArgs {
     /// Print a JSON summary instead of lines.
     #[arg(long)]
     pub json: bool,
-    /// Record texts that lost more than half their length.
-    #[arg(long)]
-    pub accept_shrink: bool,
+    /// Record texts that lost more than half their length: of every document (bare
+    /// flag) or of SERVICE[/TYPE] (repeatable, --accept-shrink=x/privacy-policy). A text
+    /// that only lost a duplicated copy is recorded without it.
+    #[arg(long, value_name = "SERVICE[/TYPE]", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub accept_shrink: Vec<String>,
     /// Hide the progress bar.
     #[arg(long)]
     pub no_progress: bool,
@@ -633,7 +635,7 @@ fn settings(archive_root: &Path, fetch: &FetchArgs, run: &RunArgs, author: &Auth
 
 fn track_options(
     settings: Settings,
-    accept_shrink: bool,
+    accept_shrink: crate::track::ShrinkAcceptance,
     clock: Clock,
     archive: &Archive,
 ) -> Result<TrackOptions, CliError> {
@@ -730,7 +732,12 @@ fn track(archive_dir: &Path, args: TrackArgs, clock: Clock) -> Result<ExitCode, 
         retries: settings.fetch.retries,
         retry_delay: settings.fetch.retry_delay,
     };
-    let options = track_options(settings, args.accept_shrink, clock, &archive)?;
+    let options = track_options(
+        settings,
+        crate::track::ShrinkAcceptance::from_values(&args.accept_shrink),
+        clock,
+        &archive,
+    )?;
     let started = Instant::now();
     let mut write_error: Option<io::Error> = None;
     let report = track::track(&archive, &services, &options, |outcome| {
@@ -972,7 +979,7 @@ fn check_fetch(archive_dir: &Path, args: CheckArgs, clock: Clock) -> Result<Exit
     let archive = Archive::open(archive_dir)?;
     let services = filter_services(load_services(&archive)?, &args.services)?;
     let settings = settings(archive.root(), &args.fetch_options, &args.run, &AuthorArgs::default())?;
-    let options = track_options(settings, false, clock, &archive)?;
+    let options = track_options(settings, crate::track::ShrinkAcceptance::None, clock, &archive)?;
     let outcomes = track::check_stability(&services, &options)?;
     let mut out = io::stdout().lock();
     if args.json {

@@ -152,7 +152,14 @@ pub fn timeline(archive_dir: &Path, args: TimelineArgs) -> Result<ExitCode, CliE
     if timelines.is_empty() {
         writeln!(out, "no provision appears in the history of {}", args.document)?;
     }
-    let wording = |w: &Wording| format!("[{}] {}", w.stance, w.text);
+    // A sentence coming back says since when it has been in the document, and its gaps.
+    let wording = |w: &Wording, date: &chrono::DateTime<chrono::Utc>| {
+        let mut line = format!("[{}] {}", w.stance, w.text);
+        if w.since < *date {
+            line.push_str(&format!("  ({})", crate::report::since::describe(w.since, &w.absences)));
+        }
+        line
+    };
     for timeline in &timelines {
         writeln!(out, "{}", timeline.provision)?;
         for event in &timeline.events {
@@ -164,7 +171,7 @@ pub fn timeline(archive_dir: &Path, args: TimelineArgs) -> Result<ExitCode, CliE
                 } => {
                     writeln!(out, "  {}  {}  appeared", date.format("%Y-%m-%d"), &commit[..12])?;
                     for s in sentences {
-                        writeln!(out, "      + {}", wording(s))?;
+                        writeln!(out, "      + {}", wording(s, date))?;
                     }
                 }
                 TimelineEvent::Changed {
@@ -175,10 +182,10 @@ pub fn timeline(archive_dir: &Path, args: TimelineArgs) -> Result<ExitCode, CliE
                 } => {
                     writeln!(out, "  {}  {}  changed", date.format("%Y-%m-%d"), &commit[..12])?;
                     for s in before {
-                        writeln!(out, "      - {}", wording(s))?;
+                        writeln!(out, "      - [{}] {}", s.stance, s.text)?;
                     }
                     for s in after {
-                        writeln!(out, "      + {}", wording(s))?;
+                        writeln!(out, "      + {}", wording(s, date))?;
                     }
                 }
                 TimelineEvent::Disappeared {
@@ -188,7 +195,7 @@ pub fn timeline(archive_dir: &Path, args: TimelineArgs) -> Result<ExitCode, CliE
                 } => {
                     writeln!(out, "  {}  {}  disappeared", date.format("%Y-%m-%d"), &commit[..12])?;
                     for s in sentences {
-                        writeln!(out, "      - {}", wording(s))?;
+                        writeln!(out, "      - [{}] {}", s.stance, s.text)?;
                     }
                 }
             }
@@ -261,7 +268,14 @@ pub fn comparison_markdown(c: &Comparison) -> String {
                     s.service,
                     s.document,
                     sentence.stance,
-                    sentence.since.format("%Y-%m-%d"),
+                    match sentence.absences.as_slice() {
+                        [] => sentence.since.format("%Y-%m-%d").to_string(),
+                        absences => format!(
+                            "{} (absent {})",
+                            sentence.since.format("%Y-%m-%d"),
+                            absences.iter().map(|a| a.span()).collect::<Vec<_>>().join(", ")
+                        ),
+                    },
                     escape(&sentence.text)
                 );
             }

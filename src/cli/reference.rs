@@ -162,7 +162,12 @@ fn write_arg(out: &mut String, arg: &Arg) {
             name.push_str("...");
         }
     } else if arg.get_action().takes_values() {
-        let _ = write!(name, " <{}>", values.join("> <"));
+        // A value that may be left out is written as clap's help writes it.
+        if arg.is_require_equals_set() && arg.get_num_args().is_some_and(|n| n.min_values() == 0) {
+            let _ = write!(name, "[=<{}>]", values.join("> <"));
+        } else {
+            let _ = write!(name, " <{}>", values.join("> <"));
+        }
     }
     let help = arg
         .get_long_help()

@@ -12,7 +12,7 @@ mod files;
 pub mod metadata;
 mod sqlite;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use git2::Oid;
@@ -22,7 +22,7 @@ use crate::archive::history::VersionRecord;
 use crate::archive::{Archive, ArchiveError};
 use crate::provision::Taxonomy;
 use crate::report::provisions::sentence_of;
-use crate::report::{SentenceChange, diff_texts};
+use crate::report::{SentenceChange, diff_texts, since};
 
 pub use files::FileStore;
 pub use sqlite::SqliteStore;
@@ -266,7 +266,7 @@ pub fn export(
     for occurrence in store.open_occurrences()? {
         open.entry((occurrence.service.clone(), occurrence.document.clone()))
             .or_default()
-            .entry(occurrence.sentence.clone())
+            .entry(since::key(&occurrence.sentence))
             .or_default()
             .push(occurrence);
     }
@@ -276,6 +276,8 @@ pub fn export(
     let mut changed_occurrences: BTreeMap<i64, OccurrenceRow> = BTreeMap::new();
     let mut opened = 0;
 
+    // The since key of every sentence seen: versions share most of their sentences.
+    let mut keys: HashMap<String, String> = HashMap::new();
     let total = records.len();
     for (done, record) in records.iter().enumerate() {
         let m = &record.message;
@@ -360,17 +362,28 @@ pub fn export(
         }
 
         // Occurrences: a sentence that left the text closes its occurrences; one that
-        // arrived opens new ones; the rest were seen once more.
-        let sentences = |text: &str| -> HashSet<String> {
-            text.lines()
-                .map(sentence_of)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect()
+        // arrived opens new ones; the rest were seen once more. Sentences are compared
+        // by their `since` key (report::since), so a cosmetic edit, a move or a second
+        // copy neither closes nor opens one: an occurrence is a run of presence, and a
+        // sentence's first occurrence starts at its since.
+        let mut sentences = |text: &str| -> HashMap<String, String> {
+            let mut out = HashMap::new();
+            for sentence in text.lines().map(sentence_of).filter(|s| !s.is_empty()) {
+                let key = keys
+                    .entry(sentence.to_string())
+                    .or_insert_with(|| since::key(sentence))
+                    .clone();
+                out.entry(key).or_insert_with(|| sentence.to_string());
+            }
+            out
         };
         let (before, after_set) = (sentences(&old_text), sentences(&new_text));
         let doc_open = open.entry(key.clone()).or_default();
-        let gone: Vec<String> = doc_open.keys().filter(|s| !after_set.contains(*s)).cloned().collect();
+        let gone: Vec<String> = doc_open
+            .keys()
+            .filter(|s| !after_set.contains_key(*s))
+            .cloned()
+            .collect();
         for sentence in gone {
             for mut occurrence in doc_open.remove(&sentence).unwrap_or_default() {
                 occurrence.in_force = 0;
@@ -384,17 +397,17 @@ pub fn export(
                 changed_occurrences.insert(occurrence.id, occurrence.clone());
             }
         }
-        let mut arrived: Vec<&String> = after_set
+        let mut arrived: Vec<(&String, &String)> = after_set
             .iter()
-            .filter(|s| !before.contains(*s) && !doc_open.contains_key(*s))
+            .filter(|(k, _)| !before.contains_key(*k) && !doc_open.contains_key(*k))
             .collect();
-        arrived.sort();
-        for sentence in arrived {
+        arrived.sort_by(|a, b| a.1.cmp(b.1));
+        for (sentence_key, sentence) in arrived {
             let tags = taxonomy.tag(sentence);
             if tags.is_empty() {
                 continue;
             }
-            let rows = doc_open.entry(sentence.clone()).or_default();
+            let rows = doc_open.entry(sentence_key.clone()).or_default();
             for tag in tags {
                 let row = OccurrenceRow {
                     id: next_id,

@@ -8,9 +8,12 @@
 //! **The chronology rule.** History is appended, never rewritten: commits already
 //! recorded (and cited, and pushed) keep their ids. So for each document, a candidate
 //! dated after the document's latest recorded version is recorded when its text differs
-//! from the current one (nothing otherwise). A candidate dated at or before that latest
-//! version must already be there — the version in force at its date has the same text
-//! (a re-import, or an import resumed) — and is then skipped as `already recorded`.
+//! from the current one (nothing otherwise). A candidate dated before that latest
+//! version must already be there — the version in force at its date, or one recorded at
+//! that very second, has the same text (a re-import, or an import resumed) — and is then
+//! skipped as `already recorded`. Candidates dated in the same second as the latest
+//! version (OTA records several commits in one second) come after it in the source's
+//! commit order, so one that is not already there is appended, as a later candidate.
 //! Otherwise it would have to go *before* recorded history: the document is refused,
 //! with a message, before anything of it is recorded (every such candidate comes before
 //! every recordable one), unless `--skip-older` asks to import only what comes after
@@ -30,7 +33,7 @@ use crate::fetch::decode::{self, BodyKind};
 use crate::fetch::wall;
 use crate::provision::Taxonomy;
 use crate::report::classify;
-use crate::track::{Candidate, new_version, not_the_document, shrink_failure};
+use crate::track::{Candidate, ShrinkAcceptance, new_version, not_the_document, shrink_failure};
 
 /// Options every import shares.
 #[derive(Debug, Clone)]
@@ -42,8 +45,8 @@ pub struct ImportOptions {
     /// Import only candidates after a document's latest version instead of refusing a
     /// document whose candidates would go before it.
     pub skip_older: bool,
-    /// Record texts that lost more than half their length.
-    pub accept_shrink: bool,
+    /// Documents that may record texts that lost more than half their length.
+    pub accept_shrink: ShrinkAcceptance,
 }
 
 /// One candidate version, ready to be offered.
@@ -86,13 +89,15 @@ pub enum EntryOutcome {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error(
     "{document}: {label} ({date}) would go before the latest recorded version ({latest}), and recorded history is never rewritten; \
-     nothing of {document} was imported. Import into an archive where {document} has no versions yet, or pass --skip-older to import only what comes after {latest}"
+     {imported}. Import into an archive where {document} has no versions yet, or pass --skip-older to import only what comes after {latest}"
 )]
 pub struct Conflict {
     pub document: String,
     pub label: String,
     pub date: String,
     pub latest: String,
+    /// What this import recorded of the document before it stopped, in words.
+    pub imported: String,
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {
@@ -109,6 +114,11 @@ pub struct DocumentReplay<'a> {
     /// Recorded versions, newest first.
     versions: Vec<VersionRecord>,
     current: Option<String>,
+    /// Versions this replay recorded (the conflict message says so).
+    recorded_now: usize,
+    /// The version the last candidate matched or became: later candidates cannot match
+    /// anything older.
+    matched: Option<git2::Oid>,
 }
 
 impl<'a> DocumentReplay<'a> {
@@ -131,6 +141,8 @@ impl<'a> DocumentReplay<'a> {
             doc_type: doc_type.to_string(),
             versions: archive.versions(&filter, None, None)?,
             current: archive.current_text(service, doc_type)?,
+            recorded_now: 0,
+            matched: None,
         })
     }
 
@@ -153,7 +165,7 @@ impl<'a> DocumentReplay<'a> {
     }
 
     /// Whether a candidate of this date falls at or before the recorded history, where
-    /// it can only be checked, never recorded.
+    /// it is first checked against what is recorded.
     pub fn is_before_latest(&self, date: DateTime<Utc>) -> bool {
         self.latest().is_some_and(|latest| date <= latest)
     }
@@ -163,15 +175,31 @@ impl<'a> DocumentReplay<'a> {
         self.versions.iter().find(|v| v.date <= date)
     }
 
-    /// Whether the archive already says what `entry` says at its date.
-    fn covers(&self, entry: &Entry) -> Result<bool, ArchiveError> {
-        match self.in_force(entry.date) {
-            Some(version) => Ok(self
-                .archive
-                .text_at(version.commit, &self.service, &self.doc_type)?
-                .is_some_and(|text| text == entry.text)),
-            None => Ok(false),
+    /// The recorded version that already says what `entry` says at its date: the
+    /// version in force just before that second, or one recorded in that very second
+    /// (several upstream commits can share a second), never one older than the version
+    /// the previous candidate matched, so a same-second revert is not mistaken for the
+    /// version it returns to. Returns its index in `versions`.
+    fn covering(&self, entry: &Entry) -> Result<Option<usize>, ArchiveError> {
+        let floor = self
+            .matched
+            .and_then(|commit| self.versions.iter().position(|v| v.commit == commit));
+        let before_second = self.versions.iter().position(|v| v.date < entry.date);
+        // Oldest first, as the candidates come.
+        let eligible = (0..self.versions.len())
+            .rev()
+            .filter(|&i| self.versions[i].date == entry.date || Some(i) == before_second)
+            .filter(|&i| floor.is_none_or(|floor| i <= floor));
+        for i in eligible {
+            if self.archive.blob_text(self.versions[i].blob)? == entry.text {
+                return Ok(Some(i));
+            }
         }
+        Ok(None)
+    }
+
+    fn shrink_accepted(&self) -> bool {
+        self.options.accept_shrink.accepts(&self.service, &self.doc_type)
     }
 
     /// The conflict of a candidate that would go before recorded history.
@@ -181,6 +209,11 @@ impl<'a> DocumentReplay<'a> {
             label: label.to_string(),
             date: rfc3339(date),
             latest: self.latest().map(rfc3339).unwrap_or_default(),
+            imported: match self.recorded_now {
+                0 => format!("nothing of {} was imported", self.document()),
+                1 => "1 version was recorded before that, and nothing after".to_string(),
+                n => format!("{n} versions were recorded before that, and nothing after"),
+            },
         }
     }
 
@@ -192,14 +225,21 @@ impl<'a> DocumentReplay<'a> {
             return Ok(Ok(EntryOutcome::Skipped(failure)));
         }
         if self.is_before_latest(entry.date) {
-            if self.covers(&entry)? {
+            if let Some(i) = self.covering(&entry)? {
+                self.matched = Some(self.versions[i].commit);
                 return Ok(Ok(EntryOutcome::AlreadyRecorded));
+            }
+            // In the latest version's own second and not recorded yet: it comes after
+            // that version in the source's order, so it is appended like a newer one.
+            let same_second = self.latest() == Some(entry.date);
+            if same_second {
+                return self.append(entry);
             }
             // A candidate the first import skipped as shrunken is skipped again, not a
             // conflict: it was never going to be recorded.
             if let Some(version) = self.in_force(entry.date)
                 && let Some(old) = self.archive.text_at(version.commit, &self.service, &self.doc_type)?
-                && let Some(failure) = shrink_failure(&old, &entry.text, self.options.accept_shrink)
+                && let Some(failure) = shrink_failure(&old, &entry.text, &self.document(), self.shrink_accepted())
             {
                 return Ok(Ok(EntryOutcome::Skipped(failure)));
             }
@@ -208,10 +248,15 @@ impl<'a> DocumentReplay<'a> {
             }
             return Ok(Err(self.conflict(&entry.label, entry.date)));
         }
+        self.append(entry)
+    }
+
+    /// Records a candidate after the latest version (when its text is new and whole).
+    fn append(&mut self, entry: Entry) -> Result<Result<EntryOutcome, Conflict>, ArchiveError> {
         let kind = match &self.current {
             Some(old) if *old == entry.text => return Ok(Ok(EntryOutcome::Unchanged)),
             Some(old) => {
-                if let Some(failure) = shrink_failure(old, &entry.text, self.options.accept_shrink) {
+                if let Some(failure) = shrink_failure(old, &entry.text, &self.document(), self.shrink_accepted()) {
                     return Ok(Ok(EntryOutcome::Skipped(failure)));
                 }
                 if entry.reextract {
@@ -241,10 +286,23 @@ impl<'a> DocumentReplay<'a> {
             self.current.as_deref().map(|old| (old, kind)),
             &self.options.taxonomy,
         )?;
-        let version = match recorded {
-            Ok((version, _counts)) => version,
+        let (mut version, counts) = match recorded {
+            Ok(recorded) => recorded,
             Err(failure) => return Ok(Ok(EntryOutcome::Skipped(failure))),
         };
+        // Our canonicalizer did not change: the source re-extracted its page, so say what
+        // that changed (a language switch, sentences) rather than "re-extracted with
+        // canonicalizer N".
+        if kind == ChangeKind::Reextract
+            && let Some(old) = &self.current
+        {
+            let title = format!(
+                "{} {}",
+                self.service_name,
+                crate::declaration::title_from_slug(&self.doc_type)
+            );
+            version.message.subject = crate::report::summary::upstream_reextraction(&title, old, &entry.text, &counts);
+        }
         let commit = self
             .archive
             .record_at(&version, &self.options.identity, entry.date, self.options.now)?;
@@ -261,6 +319,8 @@ impl<'a> DocumentReplay<'a> {
             },
         );
         self.current = Some(entry.text);
+        self.recorded_now += 1;
+        self.matched = Some(commit);
         Ok(Ok(EntryOutcome::Recorded {
             commit: commit.to_string(),
             change: version.message.change,

@@ -29,12 +29,18 @@ const SAMPLE_SENTENCES: usize = 5;
 /// Longest quoted sentence, in characters.
 const SENTENCE_CHARS: usize = 280;
 
-/// Only substantive changes alert: a first record says nothing changed (and a new
-/// archive's first run would post one message per document), cosmetic changes and
-/// re-extractions change no wording.
+/// Substantive changes and reverts alert: a first record says nothing changed (and a
+/// new archive's first run would post one message per document), cosmetic changes and
+/// re-extractions change no wording. A document that keeps going back and forth alerts
+/// once as flapping, not at every toggle (see [`FLAPPING_WINDOW_DAYS`]).
 pub fn alerts_on(change: ChangeKind) -> bool {
-    change == ChangeKind::Substantive
+    matches!(change, ChangeKind::Substantive | ChangeKind::Revert)
 }
+
+/// A revert alerts when the document had no other revert in this many days before it;
+/// the second one within the window alerts once more, as flapping; later ones are quiet
+/// until the document has gone this long without a revert.
+pub const FLAPPING_WINDOW_DAYS: i64 = 30;
 
 /// A substantive change, with what a reader needs to judge it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -47,6 +53,9 @@ pub struct ChangeAlert {
     /// The commit subject: `Acme Privacy Policy: 1 sentence added, 1 changed`.
     pub summary: String,
     pub change: ChangeKind,
+    /// The document keeps toggling between versions: this is the one alert about it
+    /// until it settles.
+    pub flapping: bool,
     pub counts: Counts,
     pub sentences: SampleSentences,
     pub provisions: Vec<ProvisionRef>,
@@ -222,6 +231,24 @@ pub fn change_alerts(
             .message()
             .ok()
             .and_then(VersionMessage::parse);
+        let mut summary = summary.clone();
+        let mut flapping = false;
+        if *change == ChangeKind::Revert {
+            let at = message.as_ref().map_or(now, |m| m.fetched_at);
+            let earlier = earlier_reverts(archive, &outcome.service, &outcome.document, oid, at)?;
+            match earlier.len() {
+                0 => {}
+                1 => {
+                    flapping = true;
+                    summary = format!(
+                        "{} keeps switching between versions (2 reverts since {}); no more alerts until it settles. {summary}",
+                        document_title(&service_name(&outcome.service), &outcome.document),
+                        earlier[0].format("%Y-%m-%d")
+                    );
+                }
+                _ => continue,
+            }
+        }
         let old = archive
             .text_before(oid, &outcome.service, &outcome.document)?
             .unwrap_or_default();
@@ -244,8 +271,9 @@ pub fn change_alerts(
             service: outcome.service.clone(),
             service_name: name,
             document: outcome.document.clone(),
-            summary: summary.clone(),
+            summary,
             change: *change,
+            flapping,
             counts: *counts,
             sentences: sample(&diff_texts(&old, &new)),
             provisions,
@@ -259,6 +287,29 @@ pub fn change_alerts(
         });
     }
     Ok(alerts)
+}
+
+/// The dates of the document's other reverts in the flapping window before `at`.
+fn earlier_reverts(
+    archive: &Archive,
+    service: &str,
+    document: &str,
+    this: Oid,
+    at: DateTime<Utc>,
+) -> Result<Vec<DateTime<Utc>>, ArchiveError> {
+    let filter = crate::archive::history::DocumentFilter {
+        service: Some(service.to_string()),
+        doc_type: Some(document.to_string()),
+    };
+    let since = at - chrono::Duration::days(FLAPPING_WINDOW_DAYS);
+    let mut dates: Vec<DateTime<Utc>> = archive
+        .versions(&filter, Some(since), None)?
+        .into_iter()
+        .filter(|v| v.commit != this && v.date <= at && v.message.change == ChangeKind::Revert)
+        .map(|v| v.date)
+        .collect();
+    dates.sort();
+    Ok(dates)
 }
 
 /// One alert per start, reminder and recovery (a document that is no longer declared

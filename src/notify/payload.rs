@@ -283,6 +283,7 @@ mod tests {
             title: "Acme Privacy Policy".into(),
             summary: "Acme Privacy Policy: 1 sentence added, 1 changed".into(),
             change: ChangeKind::Substantive,
+            flapping: false,
             counts: Counts {
                 added: 1,
                 changed: 1,

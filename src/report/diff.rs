@@ -258,13 +258,17 @@ pub fn classify(old: &str, new: &str) -> ChangeKind {
 /// The words of a text with Markdown markers and each line's leading enumerator
 /// (`1.`, `4.2`, `(a)`, `iv.`) dropped.
 fn comparable_words(text: &str) -> Vec<String> {
-    text.lines()
-        .flat_map(|line| {
-            let rest = line.trim_start().trim_start_matches('#').trim_start();
-            let rest = rest.strip_prefix("- ").unwrap_or(rest);
-            words(strip_enumerator(rest))
-        })
-        .collect()
+    text.lines().flat_map(comparable_line_words).collect()
+}
+
+/// The words of one line as [`classify`] compares them: the same for two lines that
+/// differ only cosmetically (the sentence key of [`super::since`]).
+pub fn comparable_line_words(line: &str) -> Vec<String> {
+    let rest = line.trim_start().trim_start_matches('#').trim_start();
+    let rest = rest.strip_prefix("- ").unwrap_or(rest);
+    // Emphasis before a section number ("**5. Take Control") is markup too.
+    let rest = rest.trim_start_matches(['*', '_']);
+    words(strip_enumerator(rest))
 }
 
 /// `4.2 Data` -> `Data`, `(a) We` -> `We`, `iv. We` -> `We`; anything else unchanged.

@@ -571,6 +571,7 @@ mod tests {
             commit_url: None,
             date: at(date),
             change: kind,
+            reverts_to: None,
             summary: format!("{service} {document}: changed"),
             source_urls: vec![format!("https://{service}.example/{document}")],
             counts: Counts::default(),

@@ -351,6 +351,7 @@ mod tests {
 
     fn change() -> Change {
         Change {
+            reverts_to: None,
             service: "acme".into(),
             document: "privacy-policy".into(),
             commit: "0123456789abcdef0123456789abcdef01234567".into(),

@@ -9,6 +9,7 @@ pub mod markdown;
 pub mod model;
 pub mod provisions;
 pub mod provisions_html;
+pub mod since;
 pub mod summary;
 pub mod words;
 

@@ -69,6 +69,9 @@ pub struct Change {
     pub commit_url: Option<String>,
     pub date: DateTime<Utc>,
     pub change: ChangeKind,
+    /// For a revert, the commit of the earlier version the document went back to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reverts_to: Option<String>,
     pub summary: String,
     pub source_urls: Vec<String>,
     pub counts: Counts,
@@ -273,6 +276,7 @@ pub fn change_between(record: &VersionRecord, old: &str, new: &str, url_base: Op
         commit_url: url_base.map(|base| format!("{base}{}", record.commit)),
         date: record.date,
         change: m.change,
+        reverts_to: m.reverts_to.clone(),
         summary: m.subject.clone(),
         source_urls: m.source_urls.clone(),
         counts: diff.counts,
@@ -360,6 +364,7 @@ mod tests {
                 snapshot_sha256: String::new(),
                 fetcher: "http".into(),
                 change,
+                reverts_to: None,
                 provisions: vec![],
                 declared_date: declared,
                 canonicalizer: 1,

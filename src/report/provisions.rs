@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::blame::{BlameLine, blame};
+use super::since::{self, Absence, SentenceHistory};
 use crate::archive::history::{DocumentFilter, VersionRecord};
 use crate::archive::{Archive, ArchiveError, ChangeKind};
 use crate::provision::{Stance, Tag, Taxonomy};
@@ -58,11 +59,15 @@ pub fn sentence_of(line: &str) -> &str {
     }
 }
 
-/// A sentence with its stance, in a timeline event.
+/// A sentence with its stance, in a timeline event, and since when it has been in the
+/// document ([`super::since`]: earlier than the event for a sentence coming back).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Wording {
     pub text: String,
     pub stance: Stance,
+    pub since: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub absences: Vec<Absence>,
 }
 
 /// What happened to a provision in one version.
@@ -95,7 +100,9 @@ pub struct Timeline {
 }
 
 /// The timelines of a document's provisions (of `only`, when given), oldest event first.
-/// Re-extractions are looked through: they change how text is cut, not what it says.
+/// Sentences are compared by their [`since::key`], so a cosmetic edit, a move or a second
+/// copy is no event; re-extractions are looked through: they change how text is cut, not
+/// what it says.
 pub fn timelines(
     archive: &Archive,
     service: &str,
@@ -109,42 +116,65 @@ pub fn timelines(
     };
     let mut versions: Vec<VersionRecord> = archive.versions(&filter, None, None)?;
     versions.reverse();
-    let mut previous: BTreeMap<String, BTreeSet<Wording>> = BTreeMap::new();
+    type Sentences = BTreeMap<String, BTreeMap<String, Wording>>;
+    let mut history = SentenceHistory::default();
+    let mut previous: Sentences = BTreeMap::new();
     let mut events: BTreeMap<String, Vec<TimelineEvent>> = BTreeMap::new();
     for version in versions {
         let text = archive.blob_text(version.blob)?;
-        let mut current: BTreeMap<String, BTreeSet<Wording>> = BTreeMap::new();
+        let reextract = version.message.change == ChangeKind::Reextract;
+        history.push(version.commit, version.date, reextract, text.clone());
+        let mut current: Sentences = BTreeMap::new();
         for tagged in tag_text(&text, taxonomy) {
             if only.is_none_or(|id| id == tagged.provision) {
-                current.entry(tagged.provision).or_default().insert(Wording {
-                    text: tagged.text,
-                    stance: tagged.stance,
-                });
+                let (first, absences) = history
+                    .of(&tagged.text)
+                    .map_or((version.date, Vec::new()), |(seen, absences)| {
+                        (seen.date, absences.to_vec())
+                    });
+                current.entry(tagged.provision).or_default().insert(
+                    since::key(&tagged.text),
+                    Wording {
+                        text: tagged.text,
+                        stance: tagged.stance,
+                        since: first,
+                        absences,
+                    },
+                );
             }
         }
-        if version.message.change == ChangeKind::Reextract {
+        if reextract {
             previous = current;
             continue;
         }
         let (date, commit) = (version.date, version.commit.to_string());
         let ids: BTreeSet<String> = previous.keys().chain(current.keys()).cloned().collect();
+        let only_in = |a: &BTreeMap<String, Wording>, b: &BTreeMap<String, Wording>| -> Vec<Wording> {
+            let mut out: Vec<Wording> = a
+                .iter()
+                .filter(|(k, _)| !b.contains_key(*k))
+                .map(|(_, w)| w.clone())
+                .collect();
+            out.sort();
+            out
+        };
         for id in ids {
             let event = match (previous.get(&id), current.get(&id)) {
                 (None, Some(now)) => TimelineEvent::Appeared {
                     date,
                     commit: commit.clone(),
-                    sentences: now.iter().cloned().collect(),
+                    sentences: only_in(now, &BTreeMap::new()),
                 },
                 (Some(before), None) => TimelineEvent::Disappeared {
                     date,
                     commit: commit.clone(),
-                    sentences: before.iter().cloned().collect(),
+                    sentences: only_in(before, &BTreeMap::new()),
                 },
-                (Some(before), Some(after)) if before != after => TimelineEvent::Changed {
+                (Some(before), Some(after)) if before.keys().ne(after.keys()) => TimelineEvent::Changed {
                     date,
                     commit: commit.clone(),
-                    before: before.difference(after).cloned().collect(),
-                    after: after.difference(before).cloned().collect(),
+                    before: only_in(before, after),
+                    after: only_in(after, before),
                 },
                 _ => continue,
             };
@@ -172,9 +202,12 @@ pub struct Statement {
 pub struct DatedSentence {
     pub text: String,
     pub stance: Stance,
-    /// When the sentence first appeared in the document (from blame).
+    /// When the sentence first appeared in the document ([`super::since`]).
     pub since: DateTime<Utc>,
     pub commit: String,
+    /// Spans in which it was not in the document.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub absences: Vec<Absence>,
 }
 
 /// A provision across every tracked document.
@@ -264,6 +297,7 @@ pub fn compare_blamed(
                         stance: tag.stance,
                         since: line.date,
                         commit: line.commit.clone(),
+                        absences: line.absences.clone(),
                     });
                 }
             }

@@ -125,7 +125,7 @@ fn counts(change: &Change) -> Markup {
         @match change.change {
             ChangeKind::First => span.counts { (plural(c.added, "sentence")) },
             ChangeKind::Reextract => span.counts { "re-extracted" },
-            ChangeKind::Substantive | ChangeKind::Cosmetic => {
+            ChangeKind::Substantive | ChangeKind::Cosmetic | ChangeKind::Revert => {
                 span.counts title=(summary::describe(c)) {
                     "+" (c.added) " −" (c.removed) " ~" (c.changed)
                     @if c.moved > 0 { " ↕" (c.moved) }
@@ -558,6 +558,7 @@ mod tests {
     /// in a report, where they are hostile too.
     fn change(service: &str, document: &str, commit: &str, date: &str) -> Change {
         Change {
+            reverts_to: None,
             service: service.into(),
             document: document.into(),
             commit: commit.into(),
@@ -678,6 +679,7 @@ mod tests {
             .enumerate()
             .filter(|(_, l)| !l.trim().is_empty())
             .map(|(i, l)| BlameLine {
+                absences: Vec::new(),
                 line: i + 1,
                 text: l.to_string(),
                 commit: commits[i % 2].clone(),
@@ -731,6 +733,7 @@ mod tests {
                 document: "privacy-policy".into(),
                 stances: vec![crate::provision::Stance::Grants],
                 sentences: vec![DatedSentence {
+                    absences: Vec::new(),
                     text: hostile("stated sentence"),
                     stance: crate::provision::Stance::Grants,
                     since: changes[0].date,

@@ -336,6 +336,7 @@ mod tests {
             commit: commit.to_string(),
             date: date.parse().unwrap(),
             age_days,
+            absences: Vec::new(),
         }
     }
 
