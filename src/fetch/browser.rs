@@ -68,6 +68,11 @@ const FLAGS: &[&str] = &[
     "--disable-extensions",
     "--mute-audio",
     "--hide-scrollbars",
+    // Several pages render at once, each in a window of its own: none of them may be
+    // treated as a background tab (lower CPU priority, throttled timers).
+    "--disable-background-timer-throttling",
+    "--disable-backgrounding-occluded-windows",
+    "--disable-renderer-backgrounding",
     // Containers give /dev/shm 64 MB, too little for Chromium; it uses TMPDIR (our folder) instead.
     "--disable-dev-shm-usage",
     // Like the HTTP fetcher: no proxy taken from the environment.
@@ -503,6 +508,7 @@ impl PageRun<'_> {
         };
         self.call("Fetch.enable", json!({ "patterns": patterns }))?;
 
+        let started = Instant::now();
         let navigation = self.call("Page.navigate", json!({ "url": self.url.as_str() }))?;
         if let Some(error) = string_at(&navigation, "/errorText").filter(|e| !e.is_empty()) {
             if let Some(target) = self.blocked_navigation.take() {
@@ -532,8 +538,17 @@ impl PageRun<'_> {
                 .send("Page.crash", json!({}), Some(&self.session), None)
                 .map_err(|e| cdp_failure(self.url, self.options.timeout, e))?;
         }
+        let loaded = Instant::now();
         self.wait_for_selectors(wait_for)?;
+        let matched = Instant::now();
         self.settle()?;
+        tracing::debug!(
+            url = %self.url,
+            load_ms = (loaded - started).as_millis(),
+            selectors_ms = (matched - loaded).as_millis(),
+            settle_ms = matched.elapsed().as_millis(),
+            "rendered"
+        );
         // A script or meta refresh sent the page to a private address, and Chromium now
         // shows its error page instead.
         if let Some(target) = self.blocked_navigation.take() {
