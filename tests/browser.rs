@@ -196,8 +196,10 @@ fn without_a_browser_the_failure_says_how_to_get_one() {
 }
 
 /// Whether no Chromium started by clausewatch outlives its run: processes whose command
-/// line names a clausewatch profile folder and whose parent is gone (re-parented to
-/// init). Shutdown takes a moment, so this waits up to five seconds for them to go.
+/// line names a clausewatch profile folder (`clausewatch-chromium-<pid>-<n>`) whose
+/// owner, that pid, is gone. Other runs on the machine (other test binaries) have
+/// Chromiums of their own, crash handlers re-parented to init among them, while they run.
+/// Shutdown takes a moment, so this waits up to five seconds for them to go.
 fn no_chromium_left() -> bool {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     loop {
@@ -219,11 +221,12 @@ fn orphans() -> usize {
         .flatten()
         .filter(|entry| {
             let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
-            let ppid = stat
-                .rfind(')')
-                .and_then(|close| stat[close + 2..].split(' ').nth(1)?.parse::<u32>().ok());
-            String::from_utf8_lossy(&cmdline).contains("clausewatch-chromium") && ppid == Some(1)
+            let cmdline = String::from_utf8_lossy(&cmdline);
+            let Some((_, rest)) = cmdline.split_once("clausewatch-chromium-") else {
+                return false;
+            };
+            let owner = rest.split('-').next().unwrap_or_default();
+            !owner.is_empty() && !std::path::Path::new("/proc").join(owner).exists()
         })
         .count()
 }
