@@ -10,7 +10,8 @@
 //!
 //! Only what can change a page's text is downloaded: images, media, fonts and the like
 //! are refused, stylesheets answered empty (see [`REFUSED_TYPES`], [`EMPTIED_TYPES`]). A
-//! page is taken once it is done (see [`PageRun::settle`]), not after a fixed pause.
+//! page is taken once it is done (see [`PageRun::settle`]): its DOM, network and load
+//! event quiet for the settle period, and no request under way.
 //!
 //! Private addresses: without `allow_private`, a URL whose host is a loopback or private IP
 //! literal (or `localhost`) is refused before navigating, and every request the page makes
@@ -88,9 +89,6 @@ const LAUNCH_TIMEOUT: Duration = Duration::from_secs(30);
 const CLEANUP_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest pause between two looks at the page (selectors, DOM activity).
 const POLL: Duration = Duration::from_millis(50);
-/// How long a page that showed no activity after its load event must stay quiet before it
-/// is taken: long enough for a `load` handler's work and its first frame to show.
-const GLANCE: Duration = Duration::from_millis(100);
 /// A request still running after this long counts as a stream or a long poll (chat widgets,
 /// analytics), not as the page's content still arriving: it no longer holds the page up.
 const LONG_REQUEST: Duration = Duration::from_secs(2);
@@ -150,19 +148,16 @@ const WATCH_MUTATIONS: &str = r#"(() => {
     .observe(document, { subtree: true, childList: true, characterData: true });
 })()"#;
 
-/// Milliseconds since the last DOM mutation, and whether one came after the load event
-/// started (or the page has not loaded). A document without the watcher (it did not run)
-/// gets one now and reads as just changed.
+/// Milliseconds since the last DOM mutation. A document without the watcher (it did not
+/// run) gets one now and reads as just changed.
 const DOM_ACTIVITY: &str = r#"(() => {
   const now = performance.now();
   const state = window.__clausewatchDom;
   if (!state) {
     WATCH;
-    return { quiet: 0, afterLoad: true };
+    return { quiet: 0 };
   }
-  const navigation = performance.getEntriesByType('navigation')[0];
-  const load = navigation && navigation.loadEventStart > 0 ? navigation.loadEventStart : null;
-  return { quiet: now - state.last, afterLoad: load === null || state.last >= load };
+  return { quiet: now - state.last };
 })()"#;
 
 /// The rendered DOM, the page's own idea of its URL, and its navigation status (0 if unknown).
@@ -187,8 +182,8 @@ pub struct BrowserOptions {
     pub accept_language: String,
     /// Bounds navigating, loading and waiting for selectors, per page.
     pub timeout: Duration,
-    /// How long the DOM and the network must stay quiet before a page that was still busy
-    /// after its load event is taken (a page quiet since then is taken after [`GLANCE`]).
+    /// How long the DOM, the network and the load event must be past before the page is
+    /// taken (counted from the last of them).
     pub settle: Duration,
     /// Whether loopback and private-network addresses may be fetched.
     pub allow_private: bool,
@@ -581,11 +576,10 @@ impl PageRun<'_> {
     }
 
     /// Waits until the page is done: no request under way (but for [`LONG_REQUEST`]s) and
-    /// neither the DOM nor the network active for a while. A page that did nothing since
-    /// its load event started needs only [`GLANCE`] of quiet, counted from its last
-    /// activity (often already past); one still busy after it (scripts building the page,
-    /// requests for content) needs the settle period. A page that never stops changing is
-    /// taken at the deadline (at least one settle period from now).
+    /// neither the DOM, nor the network, nor the load event for the settle period, counted
+    /// from the last of them (which may be past already: the time spent waiting for
+    /// selectors counts). A page that never stops changing is taken at the deadline (at
+    /// least one settle period from now).
     fn settle(&mut self) -> Result<(), Failure> {
         let until = self.deadline.max(Instant::now() + self.options.settle);
         let activity = DOM_ACTIVITY.replace("WATCH;", &format!("{WATCH_MUTATIONS};"));
@@ -598,24 +592,11 @@ impl PageRun<'_> {
                 .and_then(Value::as_f64)
                 .filter(|ms| ms.is_finite() && *ms >= 0.0)
                 .map_or(Duration::ZERO, |ms| Duration::from_secs_f64(ms / 1000.0));
-            // No answer (a document being replaced) counts as a change after load.
-            let dom_after_load = dom
-                .as_ref()
-                .and_then(|v| v.get("afterLoad"))
-                .and_then(Value::as_bool)
-                .unwrap_or(true);
-            let requests_after_load = match (self.loaded_at, self.last_request) {
-                (Some(load), Some(request)) => request > load,
-                (None, _) => true,
-                (Some(_), None) => false,
-            };
-            let needed = if dom_after_load || requests_after_load {
-                self.options.settle
-            } else {
-                GLANCE.min(self.options.settle)
-            };
+            let needed = self.options.settle;
             let network_quiet = self.last_request.map_or(MAX_WAIT, |last| now.duration_since(last));
-            let quiet = dom_quiet.min(network_quiet);
+            // Timers a page sets at load are out of sight: the load event counts as activity.
+            let load_quiet = self.loaded_at.map_or(MAX_WAIT, |load| now.duration_since(load));
+            let quiet = dom_quiet.min(network_quiet).min(load_quiet);
             let waiting_on_network = self
                 .in_flight
                 .values()
@@ -1925,24 +1906,6 @@ mod tests {
             seen.sort();
             assert_eq!(seen, ["/app.js", "/page"], "allow_private: {allow_private}");
         }
-    }
-
-    #[test]
-    fn a_quiet_page_is_taken_without_the_settle_period() {
-        let server = TestServer::start(|_, _| html("<html><body><p>Static terms.</p></body></html>"));
-        // Waiting the settle period after load would take 6 s at least.
-        let settle = Duration::from_secs(6);
-        let options = BrowserOptions {
-            settle,
-            timeout: Duration::from_secs(20),
-            ..test_options()
-        };
-        let Some(browser) = launch(options, &[]) else { return };
-        let started = Instant::now();
-        let page = browser.render(&server.url("/"), &[]).unwrap();
-        let took = started.elapsed();
-        assert!(page.html.contains("Static terms."));
-        assert!(took < settle, "{took:?}");
     }
 
     #[test]
