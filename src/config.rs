@@ -97,8 +97,11 @@ pub struct BrowserSection {
     pub executable: Option<std::path::PathBuf>,
     /// Seconds a page may take to render.
     pub timeout: Option<f64>,
-    /// Seconds the DOM must stay unchanged before it is captured.
+    /// Seconds the DOM and the network must stay quiet before a page still busy after its
+    /// load event is captured.
     pub settle: Option<f64>,
+    /// Pages rendered at once in the one browser [default: 4].
+    pub tabs: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -233,6 +236,16 @@ impl Settings {
             )?,
             settle: seconds("browser.settle", file.browser.settle, browser_defaults.settle)?,
             allow_private: over.allow_private,
+            tabs: match file.browser.tabs {
+                None => browser_defaults.tabs,
+                Some(tabs @ 1..=32) => tabs,
+                Some(tabs) => {
+                    return Err(ConfigError {
+                        path: "browser.tabs".into(),
+                        message: format!("{tabs} tabs: choose between 1 and 32"),
+                    });
+                }
+            },
         };
         let revalidate_after = match (over.revalidate_after, &f.revalidate_after) {
             (Some(given), _) => given,
@@ -384,6 +397,17 @@ mod tests {
         };
         assert!(Settings::resolve(&FileConfig::default(), &over).is_err());
         assert!(toml::from_str::<FileConfig>("[fetch]\nunknown = 1\n").is_err());
+        let no_tabs: FileConfig = toml::from_str("[browser]\ntabs = 0\n").unwrap();
+        let error = Settings::resolve(&no_tabs, &Overrides::default()).unwrap_err();
+        assert_eq!(error.to_string(), "browser.tabs: 0 tabs: choose between 1 and 32");
+    }
+
+    #[test]
+    fn browser_tabs_default_and_file() {
+        let settings = Settings::resolve(&FileConfig::default(), &Overrides::default()).unwrap();
+        assert_eq!(settings.browser.tabs, crate::fetch::browser::DEFAULT_TABS);
+        let file: FileConfig = toml::from_str("[browser]\ntabs = 2\n").unwrap();
+        assert_eq!(Settings::resolve(&file, &Overrides::default()).unwrap().browser.tabs, 2);
     }
 
     #[test]

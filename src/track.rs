@@ -309,6 +309,8 @@ struct Job {
     /// (single-page documents only: a 304 for one part of several says nothing of the
     /// others' bytes).
     known: Validators,
+    /// An `auto` document the browser was needed for last time (see [`remember_fetchers`]).
+    browser_first: bool,
 }
 
 /// What a fetch worker hands back to the recording thread.
@@ -318,6 +320,8 @@ struct Fetched {
     doc_type: String,
     urls: Vec<String>,
     result: Result<Extracted, Failure>,
+    /// For an `auto` document, the hash of its declaration (see [`DECLARATION_TRAILER`]).
+    declaration: Option<String>,
 }
 
 enum Extracted {
@@ -350,7 +354,7 @@ pub fn track(
     archive.branch()?;
     let snapshots = archive.snapshot_ids()?;
     let validators = recorded_validators(archive, &snapshots)?;
-    let jobs = jobs_of(services, |service, document| {
+    let mut jobs = jobs_of(services, |service, document| {
         let id = (service.to_string(), document.doc_type.clone());
         let known = validators
             .get(&id)
@@ -358,6 +362,7 @@ pub fn track(
             .unwrap_or_default();
         snapshots.get(&id).map(|&oid| (oid, known))
     });
+    remember_fetchers(&mut jobs, &archive.snapshot_messages(&snapshots, VALIDATOR_LOOKBACK)?);
     let busy = Arc::new(BusyTime::default());
     let (runtime, mut receiver, fetch_all) = start_fetching(jobs, options, Arc::clone(&busy))?;
     let mut compare = Duration::ZERO;
@@ -490,6 +495,7 @@ fn jobs_of(services: &[Service], previous: impl Fn(&str, &Document) -> Option<(O
                         Validators::default()
                     },
                     document: document.clone(),
+                    browser_first: false,
                 }
             })
         })
@@ -571,6 +577,35 @@ fn recorded_validators(
         })
         .filter(|(_, recorded)| !recorded.validators.is_empty())
         .collect())
+}
+
+/// Ties a version that an `auto` document recorded with the browser to the declaration it
+/// was fetched under: the SHA-256 of [`declaration_text`].
+const DECLARATION_TRAILER: &str = "Declaration-SHA256";
+
+/// What a document's declaration says about fetching it, as text to hash: a change to its
+/// URLs, selectors or fetcher changes the hash.
+fn declaration_text(document: &Document) -> String {
+    let mut text = format!("{}\n{:?}\n", document.doc_type, document.fetcher);
+    for part in &document.parts {
+        text.push_str(&format!("{}\n{:?}\n{:?}\n", part.url, part.select, part.remove));
+    }
+    text
+}
+
+/// Fetcher memory: an `auto` document whose latest version the browser produced, under
+/// the declaration it has now, goes straight to the browser (HTTP fell short last time and
+/// would again, at the cost of a request and a canonicalization). Any declaration change
+/// resets it, and so does a version HTTP produced; documents HTTP serves escalate as before.
+fn remember_fetchers(jobs: &mut [Job], messages: &HashMap<(String, String), VersionMessage>) {
+    for job in jobs.iter_mut().filter(|job| job.document.fetcher == FetcherKind::Auto) {
+        let id = (job.service.clone(), job.document.doc_type.clone());
+        job.browser_first = messages.get(&id).is_some_and(|message| {
+            message.fetcher == "browser"
+                && message.extra(DECLARATION_TRAILER)
+                    == Some(sha256_hex(declaration_text(&job.document).as_bytes()).as_str())
+        });
+    }
 }
 
 /// Starts fetching `jobs` on a runtime of its own; results arrive on the channel as
@@ -744,6 +779,12 @@ fn decide(archive: &Archive, fetched: &Fetched, options: &TrackOptions) -> Resul
         }
         None => ChangeKind::First,
     };
+    let mut extra = validator_trailers(&validators.reusable(options.now));
+    if fetcher == "browser"
+        && let Some(declaration) = &fetched.declaration
+    {
+        extra.push((DECLARATION_TRAILER.to_string(), declaration.clone()));
+    }
     let recorded = new_version(
         archive,
         Candidate {
@@ -757,7 +798,7 @@ fn decide(archive: &Archive, fetched: &Fetched, options: &TrackOptions) -> Resul
             fetcher,
             fetched_at: options.now,
             source: None,
-            extra: validator_trailers(&validators.reusable(options.now)),
+            extra,
             provisions: first_provisions.clone().filter(|_| previous.is_none()),
         },
         previous.as_deref().map(|old| (old, change)),
@@ -1094,12 +1135,15 @@ impl BrowserSlot {
 async fn fetch_document(fetchers: &Fetchers, job: Job) -> Fetched {
     let urls: Vec<String> = job.document.parts.iter().map(|p| p.url.to_string()).collect();
     let result = extract(fetchers, &job).await;
+    let declaration =
+        (job.document.fetcher == FetcherKind::Auto).then(|| sha256_hex(declaration_text(&job.document).as_bytes()));
     Fetched {
         service: job.service,
         service_name: job.service_name,
         doc_type: job.document.doc_type,
         urls,
         result,
+        declaration,
     }
 }
 
@@ -1120,6 +1164,7 @@ async fn extract(fetchers: &Fetchers, job: &Job) -> Result<Extracted, Failure> {
     match job.document.fetcher {
         FetcherKind::Http => extract_http(fetchers, job).await,
         FetcherKind::Browser => extract_browser(fetchers, job).await,
+        FetcherKind::Auto if job.browser_first && fetchers.browser.installed() => extract_browser(fetchers, job).await,
         FetcherKind::Auto => match extract_http(fetchers, job).await {
             Err(failure) if wants_browser(&failure) => {
                 if fetchers.browser.installed() {

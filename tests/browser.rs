@@ -92,6 +92,78 @@ fn auto_escalates_to_the_browser_only_when_http_falls_short() {
     assert!(fetchers.contains("privacy-policy\n http"), "{fetchers}");
 }
 
+/// Who fetched a page: Chromium sends `Sec-Fetch-Mode`, the HTTP fetcher does not.
+fn fetched_by(server: &TestServer, path: &str) -> Vec<&'static str> {
+    server
+        .requests(path)
+        .iter()
+        .map(|r| {
+            if r.header("sec-fetch-mode").is_some() {
+                "browser"
+            } else {
+                "http"
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn auto_remembers_that_a_document_needed_the_browser() {
+    if !browser_installed() {
+        return;
+    }
+    let server = TestServer::start();
+    server.page("/app", DELAYED);
+    server.page("/plain", &policy_page("<p>Plain terms apply.</p>", ""));
+    let archive = TestArchive::new();
+    let declare_both = |select: &str| {
+        archive.declare(
+            "acme",
+            &format!(
+                "name = \"Acme\"\n\
+                 [[documents]]\ntype = \"terms-of-service\"\nurl = {:?}\nselect = {select:?}\n\
+                 [[documents]]\ntype = \"privacy-policy\"\nurl = {:?}\n",
+                server.url("/app"),
+                server.url("/plain")
+            ),
+        );
+    };
+    declare_both("#policy");
+    let (code, stdout, stderr) = archive.run(&["track"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(fetched_by(&server, "/app"), ["http", "browser"]);
+    let trailers = archive.git(&[
+        "log",
+        "--format=%(trailers:key=Document,key=Fetcher,key=Declaration-SHA256)",
+        "-2",
+    ]);
+    assert_eq!(
+        trailers.matches("Declaration-SHA256: ").count(),
+        1,
+        "only the browser's version of an auto document carries it: {trailers}"
+    );
+
+    // The next run goes straight to the browser for the script-built page, and stays on
+    // HTTP for the plain one.
+    let (code, stdout, stderr) = archive.run(&["track"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(fetched_by(&server, "/app"), ["http", "browser", "browser"]);
+    assert_eq!(fetched_by(&server, "/plain"), ["http", "http"]);
+
+    // A declaration change resets the memory: HTTP is tried first again.
+    declare_both("main#policy");
+    let (code, stdout, stderr) = archive.run(&["track"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(
+        fetched_by(&server, "/app"),
+        ["http", "browser", "browser", "http", "browser"]
+    );
+    assert_eq!(
+        archive.read("versions/acme/terms-of-service.md"),
+        "# Terms\n\nWe may suspend accounts that break these terms.\nYou can appeal any decision.\n"
+    );
+}
+
 #[test]
 fn without_a_browser_the_failure_says_how_to_get_one() {
     let server = TestServer::start();
@@ -124,8 +196,10 @@ fn without_a_browser_the_failure_says_how_to_get_one() {
 }
 
 /// Whether no Chromium started by clausewatch outlives its run: processes whose command
-/// line names a clausewatch profile folder and whose parent is gone (re-parented to
-/// init). Shutdown takes a moment, so this waits up to five seconds for them to go.
+/// line names a clausewatch profile folder (`clausewatch-chromium-<pid>-<n>`) whose
+/// owner, that pid, is gone. Other runs on the machine (other test binaries) have
+/// Chromiums of their own, crash handlers re-parented to init among them, while they run.
+/// Shutdown takes a moment, so this waits up to five seconds for them to go.
 fn no_chromium_left() -> bool {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     loop {
@@ -147,11 +221,12 @@ fn orphans() -> usize {
         .flatten()
         .filter(|entry| {
             let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
-            let ppid = stat
-                .rfind(')')
-                .and_then(|close| stat[close + 2..].split(' ').nth(1)?.parse::<u32>().ok());
-            String::from_utf8_lossy(&cmdline).contains("clausewatch-chromium") && ppid == Some(1)
+            let cmdline = String::from_utf8_lossy(&cmdline);
+            let Some((_, rest)) = cmdline.split_once("clausewatch-chromium-") else {
+                return false;
+            };
+            let owner = rest.split('-').next().unwrap_or_default();
+            !owner.is_empty() && !std::path::Path::new("/proc").join(owner).exists()
         })
         .count()
 }
