@@ -7,7 +7,7 @@ use std::process::Command;
 use clausewatch::canon::{self, Selection};
 use clausewatch::declaration::{Edge, RangeTarget, Target};
 
-use crate::support::corpus;
+use crate::support::{corpus, wordscore};
 
 /// An extraction or noise pair with the selectors of its Open Terms Archive declaration.
 struct Pair {
@@ -151,22 +151,6 @@ fn extraction_pairs_agree_with_open_terms_archive() {
     );
     assert!(mean >= 0.97, "mean F1 {mean:.4} below 0.97");
     assert!(worst >= 0.90, "worst F1 {worst:.4} below 0.90");
-}
-
-/// `../shared/scripts/wordscore` of our text against a reference: (precision, recall).
-fn wordscore(corpus: &Path, ours: &str, reference: &Path) -> (f64, f64) {
-    let scratch = tempfile::tempdir().unwrap();
-    let path = scratch.path().join("ours.md");
-    std::fs::write(&path, ours).unwrap();
-    let out = Command::new("python3")
-        .arg(corpus.join("../scripts/wordscore"))
-        .arg(&path)
-        .arg(reference)
-        .arg("--json")
-        .output()
-        .unwrap();
-    let score: serde_json::Value = serde_json::from_slice(&out.stdout).expect("wordscore JSON");
-    (score["precision"].as_f64().unwrap(), score["recall"].as_f64().unwrap())
 }
 
 /// Without any selector (the page alone, as a declaration with no `select` gives it),

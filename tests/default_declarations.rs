@@ -10,12 +10,11 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use clausewatch::canon::{self, Selection};
 use clausewatch::declaration::{self, Document};
 
-use crate::support::corpus;
+use crate::support::{corpus, wordscore};
 
 /// Word precision against Open Terms Archive's text of the same page, where one exists.
 const MIN_PRECISION: f64 = 0.98;
@@ -179,22 +178,6 @@ fn chrome_lines(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Word precision of `ours` against `reference`, as `../shared/scripts/wordscore` counts it.
-fn word_precision(corpus: &Path, ours: &str, reference: &Path) -> Option<f64> {
-    let scratch = tempfile::tempdir().unwrap();
-    let path = scratch.path().join("ours.md");
-    std::fs::write(&path, ours).unwrap();
-    let out = Command::new("python3")
-        .arg(corpus.join("../scripts/wordscore"))
-        .arg(&path)
-        .arg(reference)
-        .arg("--json")
-        .output()
-        .ok()?;
-    let score: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
-    score["precision"].as_f64()
-}
-
 fn extract(document: &Document, page: &Path, part: usize) -> Result<String, String> {
     let part = &document.parts[part];
     let selection = Selection::new(&part.select, &part.remove).map_err(|e| e.to_string())?;
@@ -250,11 +233,11 @@ fn default_declarations_extract_policy_text_from_saved_real_pages() {
                     }
                     // A reference of a combined document holds every part; precision
                     // against it says nothing about one part.
-                    if let Some(reference) = page.reference.as_ref().filter(|_| document.parts.len() == 1)
-                        && let Some(precision) = word_precision(&corpus, &text, reference)
-                        && precision < MIN_PRECISION
-                    {
-                        problems.push(format!("{name}: word precision {precision:.3} against OTA's text"));
+                    if let Some(reference) = page.reference.as_ref().filter(|_| document.parts.len() == 1) {
+                        let (precision, _) = wordscore(&corpus, &text, reference);
+                        if precision < MIN_PRECISION {
+                            problems.push(format!("{name}: word precision {precision:.3} against OTA's text"));
+                        }
                     }
                     checked.push(name);
                     documents.insert((service.slug.clone(), document.doc_type.clone()));

@@ -186,3 +186,19 @@ pub fn policy_page(body: &str, extra: &str) -> String {
          <body><nav>Home · Help · {extra}</nav><main>{body}</main><footer>Generated at {extra}</footer></body></html>"
     )
 }
+
+/// `../shared/scripts/wordscore` of our text against a reference: (precision, recall).
+pub fn wordscore(corpus: &Path, ours: &str, reference: &Path) -> (f64, f64) {
+    let scratch = tempfile::tempdir().unwrap();
+    let path = scratch.path().join("ours.md");
+    std::fs::write(&path, ours).unwrap();
+    let out = std::process::Command::new("python3")
+        .arg(corpus.join("../scripts/wordscore"))
+        .arg(&path)
+        .arg(reference)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let score: serde_json::Value = serde_json::from_slice(&out.stdout).expect("wordscore JSON");
+    (score["precision"].as_f64().unwrap(), score["recall"].as_f64().unwrap())
+}
