@@ -822,11 +822,11 @@ fn track(archive_dir: &Path, args: TrackArgs, clock: Clock) -> Result<ExitCode, 
         }
         writeln!(
             out,
-            "{} recorded, {} unchanged, {} failed ({} documents in {:.1} s)",
+            "{} recorded, {} unchanged, {} failed ({} in {:.1} s)",
             report.recorded(),
             report.unchanged(),
             report.failed(),
-            report.documents.len(),
+            documents_counted(report.documents.len()),
             started.elapsed().as_secs_f64()
         )?;
     }
@@ -836,6 +836,15 @@ fn track(archive_dir: &Path, args: TrackArgs, clock: Clock) -> Result<ExitCode, 
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// "1 document", "3 documents": the run summary's count.
+fn documents_counted(n: usize) -> String {
+    if n == 1 {
+        "1 document".to_string()
+    } else {
+        format!("{n} documents")
+    }
 }
 
 /// A run in which no document reached a server (see [`track::Outage`]): nothing was
@@ -857,9 +866,9 @@ fn run_outage(
     } else {
         writeln!(
             out,
-            "0 recorded, 0 unchanged, {} failed ({} documents in {:.1} s)",
+            "0 recorded, 0 unchanged, {} failed ({} in {:.1} s)",
             report.failed(),
-            report.documents.len(),
+            documents_counted(report.documents.len()),
             started.elapsed().as_secs_f64()
         )?;
     }
