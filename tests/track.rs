@@ -26,7 +26,10 @@ fn records_first_version_nothing_on_noise_then_a_change() {
         stdout.contains("recorded   acme/privacy-policy  First record of Acme Privacy Policy"),
         "{stdout}"
     );
-    assert!(stdout.contains("1 recorded, 0 unchanged, 0 failed (1 document in "), "{stdout}");
+    assert!(
+        stdout.contains("1 recorded, 0 unchanged, 0 failed (1 document in "),
+        "{stdout}"
+    );
     assert_eq!(
         archive.read("versions/acme/privacy-policy.md"),
         "# Privacy Policy\n\
