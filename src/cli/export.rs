@@ -11,6 +11,7 @@ use crate::archive::Archive;
 use crate::clock::Clock;
 use crate::export::{self, ExportError, FileStore, Format, SqliteStore, Store, metadata};
 use crate::provision::Taxonomy;
+use crate::report::html::plural;
 
 pub const EXPORT_HELP: &str = "\
 Tables (docs/export.md lists every column):
@@ -143,10 +144,10 @@ pub fn export(archive_dir: &Path, args: ExportArgs, clock: Clock) -> Result<Exit
             "{} {}: {} of {}, {}, {}{}",
             if summary.incremental { "added to" } else { "exported to" },
             args.out.display(),
-            counted(summary.versions, "version"),
-            counted(summary.documents, "document"),
-            counted(summary.sentence_changes, "sentence change"),
-            counted(summary.occurrences, "provision occurrence"),
+            plural(summary.versions, "version"),
+            plural(summary.documents, "document"),
+            plural(summary.sentence_changes, "sentence change"),
+            plural(summary.occurrences, "provision occurrence"),
             summary
                 .head
                 .as_deref()
@@ -178,14 +179,5 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
             let _ = std::fs::remove_file(&temporary);
             Err(e)
         }
-    }
-}
-
-/// "1 version", "2 versions".
-fn counted(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
     }
 }

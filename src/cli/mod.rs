@@ -35,6 +35,7 @@ use crate::config::{AlertOverrides, AlertSettings, FileConfig, Overrides, Settin
 use crate::declaration::{self, Service};
 use crate::fetch::HttpFetcher;
 use crate::provision::Taxonomy;
+use crate::report::html::plural;
 use crate::track::{self, DocumentOutcome, Status, TrackOptions};
 
 const AFTER_HELP: &str = "\
@@ -826,7 +827,7 @@ fn track(archive_dir: &Path, args: TrackArgs, clock: Clock) -> Result<ExitCode, 
             report.recorded(),
             report.unchanged(),
             report.failed(),
-            documents_counted(report.documents.len()),
+            plural(report.documents.len(), "document"),
             started.elapsed().as_secs_f64()
         )?;
     }
@@ -836,15 +837,6 @@ fn track(archive_dir: &Path, args: TrackArgs, clock: Clock) -> Result<ExitCode, 
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// "1 document", "3 documents": the run summary's count.
-fn documents_counted(n: usize) -> String {
-    if n == 1 {
-        "1 document".to_string()
-    } else {
-        format!("{n} documents")
-    }
 }
 
 /// A run in which no document reached a server (see [`track::Outage`]): nothing was
@@ -868,7 +860,7 @@ fn run_outage(
             out,
             "0 recorded, 0 unchanged, {} failed ({} in {:.1} s)",
             report.failed(),
-            documents_counted(report.documents.len()),
+            plural(report.documents.len(), "document"),
             started.elapsed().as_secs_f64()
         )?;
     }
@@ -1147,18 +1139,11 @@ fn check(archive_dir: &Path, args: CheckArgs) -> Result<ExitCode, CliError> {
                     w.location, w.service, w.document, w.message
                 )?;
             }
-            let counted = |n: usize, noun: &str| {
-                if n == 1 {
-                    format!("1 {noun}")
-                } else {
-                    format!("{n} {noun}s")
-                }
-            };
             writeln!(
                 out,
                 "{}, {}: all declarations are valid{}",
-                counted(count, "service"),
-                counted(documents, "document"),
+                plural(count, "service"),
+                plural(documents, "document"),
                 match warnings.len() {
                     0 => String::new(),
                     1 => ", 1 warning".to_string(),
