@@ -129,6 +129,16 @@ fn rebuild(
     })
 }
 
+/// The pages of a stored snapshot: a combined document's snapshot holds its parts one
+/// after another.
+fn pages_of<'a>(bytes: &'a [u8], document: &Document) -> Vec<&'a [u8]> {
+    if document.parts.len() > 1 {
+        snapshot::split(bytes)
+    } else {
+        vec![bytes]
+    }
+}
+
 /// The canonical text of a stored snapshot under the document's current declaration.
 pub fn canonicalize_snapshot(bytes: &[u8], ext: &str, document: &Document) -> Result<String, Failure> {
     let content_type = match ext {
@@ -138,11 +148,7 @@ pub fn canonicalize_snapshot(bytes: &[u8], ext: &str, document: &Document) -> Re
         "md" => "text/markdown",
         _ => "text/html",
     };
-    let pages = if document.parts.len() > 1 {
-        snapshot::split(bytes)
-    } else {
-        vec![bytes]
-    };
+    let pages = pages_of(bytes, document);
     if pages.len() != document.parts.len() {
         return Err(Failure::new(
             FailureKind::Empty,
@@ -207,12 +213,7 @@ pub fn drift(archive: &Archive, services: &[Service]) -> Result<Vec<DriftOutcome
                 None => Drift::NoSnapshot,
                 Some((bytes, ext)) => {
                     if ext == "html" {
-                        let pages = if document.parts.len() > 1 {
-                            snapshot::split(&bytes)
-                        } else {
-                            vec![bytes.as_slice()]
-                        };
-                        for (page, part) in pages.iter().zip(&document.parts) {
+                        for (page, part) in pages_of(&bytes, document).iter().zip(&document.parts) {
                             let html = String::from_utf8_lossy(page);
                             problems.extend(crate::canon::regions::region_problems(&html, &part.select));
                         }
