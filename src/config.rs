@@ -53,6 +53,40 @@ pub struct FileConfig {
     pub failures: FailuresSection,
     #[serde(default)]
     pub wayback: WaybackSection,
+    #[serde(default)]
+    pub tagger: TaggerSection,
+}
+
+/// Where the provision tagger finds its weights (docs/provisions.md#the-learned-tagger).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaggerSection {
+    /// The MiniLM folder (`model.safetensors`, `tokenizer.json`, `config.json`),
+    /// relative to the archive [default: `<cache>/all-MiniLM-L6-v2` when present].
+    pub model: Option<std::path::PathBuf>,
+    /// The cache folder for distilled embeddings [default: `$XDG_CACHE_HOME/clausewatch`].
+    pub cache: Option<std::path::PathBuf>,
+    /// Tag with the hand-written rules alone, even where weights are found.
+    #[serde(default)]
+    pub rules_only: bool,
+}
+
+impl TaggerSection {
+    /// The tagger settings: `CLAUSEWATCH_MODEL_DIR`, `CLAUSEWATCH_CACHE_DIR` and
+    /// `CLAUSEWATCH_TAGGER=rules` over this section (its paths relative to the archive).
+    pub fn resolve(&self, archive_root: &Path) -> crate::provision::TaggerSettings {
+        let env_path = |name: &str| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map(std::path::PathBuf::from)
+        };
+        let in_archive = |p: &std::path::PathBuf| archive_root.join(p);
+        crate::provision::TaggerSettings {
+            model: env_path("CLAUSEWATCH_MODEL_DIR").or_else(|| self.model.as_ref().map(in_archive)),
+            cache: env_path("CLAUSEWATCH_CACHE_DIR").or_else(|| self.cache.as_ref().map(in_archive)),
+            rules_only: self.rules_only || std::env::var("CLAUSEWATCH_TAGGER").is_ok_and(|v| v == "rules"),
+        }
+    }
 }
 
 /// Where `import wayback` asks (a mirror, or a fake server in tests).

@@ -10,7 +10,6 @@ use super::{CliError, runtime, usage, write_json};
 use crate::archive::Archive;
 use crate::clock::Clock;
 use crate::export::{self, ExportError, FileStore, Format, SqliteStore, Store, metadata};
-use crate::provision::Taxonomy;
 use crate::report::html::plural;
 
 pub const EXPORT_HELP: &str = "\
@@ -71,7 +70,7 @@ fn export_error(error: ExportError) -> CliError {
 
 pub fn export(archive_dir: &Path, args: ExportArgs, clock: Clock) -> Result<ExitCode, CliError> {
     let archive = Archive::open(archive_dir)?;
-    let taxonomy = Taxonomy::load(archive.root()).map_err(usage)?;
+    let taxonomy = super::provisions::taxonomy(&archive)?;
     let format = match args.format {
         ExportFormat::Sqlite => Format::Sqlite,
         ExportFormat::Csv => Format::Csv,

@@ -15,7 +15,6 @@ use crate::archive::history::VersionRecord;
 use crate::archive::reference::{ReferenceError, VersionSpec};
 use crate::archive::{Archive, ChangeKind};
 use crate::clock::Clock;
-use crate::provision::Taxonomy;
 use crate::report::model::{self, Change};
 use crate::report::summary::parse_counts;
 use crate::report::words::WordPiece;
@@ -132,7 +131,7 @@ fn check_provisions<'a>(archive: &Archive, ids: impl IntoIterator<Item = &'a Str
     if ids.peek().is_none() {
         return Ok(());
     }
-    let taxonomy = super::provisions::taxonomy(archive)?;
+    let taxonomy = super::provisions::taxonomy(&archive)?;
     ids.try_for_each(|id| super::provisions::check_id(&taxonomy, id))
 }
 
@@ -441,7 +440,7 @@ pub fn report(archive_dir: &Path, args: ReportArgs, clock: Clock) -> Result<Exit
     let filter = args.document.as_ref().map(DocumentSpec::filter).unwrap_or_default();
     let mut report = model::build_report(&archive, &filter, since, until, now)?;
     if !args.provision.is_empty() {
-        let taxonomy = Taxonomy::load(archive.root()).map_err(usage)?;
+        let taxonomy = super::provisions::taxonomy(&archive)?;
         report.focus_on_provisions(&taxonomy, &args.provision);
     }
     let text = match args.format {

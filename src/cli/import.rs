@@ -14,7 +14,6 @@ use crate::clock::Clock;
 use crate::import::ota::{self, OtaError, OtaKind, OtaReport, OtaRequest};
 use crate::import::wayback::{self, Every, WaybackError, WaybackRequest};
 use crate::import::{DocumentTally, ImportOptions};
-use crate::provision::Taxonomy;
 
 pub const CHRONOLOGY_HELP: &str = "\
 History is appended, never rewritten. For each document, versions dated after its
@@ -112,7 +111,7 @@ pub(super) fn import_options(
         ImportOptions {
             identity: settings.identity.clone(),
             now: clock.now(),
-            taxonomy: Taxonomy::load(archive.root()).map_err(usage)?,
+            taxonomy: super::provisions::taxonomy(&archive)?,
             skip_older: common.skip_older,
             accept_shrink: crate::track::ShrinkAcceptance::from_values(&common.accept_shrink),
         },

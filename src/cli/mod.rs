@@ -34,7 +34,6 @@ use crate::clock::Clock;
 use crate::config::{AlertOverrides, AlertSettings, FileConfig, Overrides, Settings};
 use crate::declaration::{self, Service};
 use crate::fetch::HttpFetcher;
-use crate::provision::Taxonomy;
 use crate::report::html::plural;
 use crate::track::{self, DocumentOutcome, Status, TrackOptions};
 
@@ -647,7 +646,7 @@ fn track_options(
         accept_shrink,
         identity: settings.identity,
         now: clock.now(),
-        taxonomy: Taxonomy::load(archive.root()).map_err(usage)?,
+        taxonomy: provisions::taxonomy(archive)?,
         browser: settings.browser,
         revalidate_after: settings.revalidate_after,
     })
@@ -949,7 +948,7 @@ fn reextract(archive_dir: &Path, args: ReextractArgs, clock: Clock) -> Result<Ex
     let services = filter_services(load_services(&archive)?, &args.services)?;
     let settings = settings(archive.root(), &FetchArgs::default(), &RunArgs::default(), &args.author)?;
     let _lock = archive.lock()?;
-    let taxonomy = Taxonomy::load(archive.root()).map_err(usage)?;
+    let taxonomy = provisions::taxonomy(&archive)?;
     let outcomes = crate::reextract::reextract(&archive, &services, &settings.identity, clock.now(), &taxonomy)?;
     let mut out = io::stdout().lock();
     if args.json {

@@ -13,7 +13,7 @@ use super::history::{check_known, write_output};
 use super::{CliError, runtime, usage, write_json};
 use crate::archive::Archive;
 use crate::clock::Clock;
-use crate::provision::{Stance, Taxonomy};
+use crate::provision::{LearnedTagger, Stance, Taxonomy};
 use crate::report::markdown::escape;
 use crate::report::provisions::{self, Comparison, Matrix, TimelineEvent, Wording};
 use crate::report::provisions_html as html;
@@ -73,8 +73,48 @@ pub struct CompareArgs {
     pub out: Option<std::path::PathBuf>,
 }
 
+/// The archive's taxonomy with the learned tagger attached where its weights are found
+/// (`[tagger]` in clausewatch.toml, `CLAUSEWATCH_MODEL_DIR`, or the cache folder); the
+/// rules alone otherwise. Weights configured but unusable are an error; weights merely
+/// found in the cache folder but unusable are a warning, and the rules tag.
 pub(super) fn taxonomy(archive: &Archive) -> Result<Taxonomy, CliError> {
-    Taxonomy::load(archive.root()).map_err(usage)
+    let taxonomy = Taxonomy::load(archive.root()).map_err(usage)?;
+    let file = crate::config::FileConfig::load(archive.root()).map_err(usage)?;
+    let settings = file.tagger.resolve(archive.root());
+    match learned_tagger(&settings) {
+        Ok(Some(learned)) => Ok(taxonomy.with_learned(learned)),
+        Ok(None) => Ok(taxonomy),
+        Err(e) if settings.model.is_some() => Err(usage(anyhow!("{e}"))),
+        Err(e) => {
+            tracing::warn!("{e}; tagging provisions with the rules alone");
+            Ok(taxonomy)
+        }
+    }
+}
+
+/// Loads the learned tagger once per process and settings (loading reads a 47 MB table).
+fn learned_tagger(
+    settings: &crate::provision::TaggerSettings,
+) -> Result<Option<std::sync::Arc<LearnedTagger>>, crate::provision::TaggerError> {
+    type Loaded = std::collections::HashMap<
+        (Option<std::path::PathBuf>, Option<std::path::PathBuf>),
+        std::sync::Arc<LearnedTagger>,
+    >;
+    static LOADED: std::sync::Mutex<Option<Loaded>> = std::sync::Mutex::new(None);
+    let Some(folder) = settings.model_folder() else {
+        return Ok(None);
+    };
+    let key = (Some(folder), settings.cache_folder());
+    let mut loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(found) = loaded.as_ref().and_then(|l| l.get(&key)) {
+        return Ok(Some(found.clone()));
+    }
+    let Some(learned) = LearnedTagger::load(settings)? else {
+        return Ok(None);
+    };
+    let learned = std::sync::Arc::new(learned);
+    loaded.get_or_insert_default().insert(key, learned.clone());
+    Ok(Some(learned))
 }
 
 pub(super) fn check_id(taxonomy: &Taxonomy, id: &str) -> Result<(), CliError> {

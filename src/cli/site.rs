@@ -11,7 +11,6 @@ use super::{CliError, runtime, usage};
 use crate::archive::Archive;
 use crate::clock::Clock;
 use crate::declaration;
-use crate::provision::Taxonomy;
 use crate::report::html::plural;
 use crate::site::{self, SiteError, SiteInput, SiteWriter};
 
@@ -41,7 +40,7 @@ impl From<SiteError> for CliError {
 pub fn site(archive_dir: &Path, args: SiteArgs, clock: Clock) -> Result<ExitCode, CliError> {
     let started = Instant::now();
     let archive = Archive::open(archive_dir)?;
-    let taxonomy = Taxonomy::load(archive.root()).map_err(usage)?;
+    let taxonomy = super::provisions::taxonomy(&archive)?;
     // Declarations only lend names and list documents not recorded yet; the site is
     // made from history, so broken declarations do not stop it.
     let services = declaration::load_all(&archive.services_dir()).unwrap_or_else(|errors| {

@@ -34,6 +34,7 @@ pub fn tag_text(text: &str, taxonomy: &Taxonomy) -> Vec<TaggedSentence> {
             provision,
             stance,
             matched,
+            ..
         } in taxonomy.tag(sentence)
         {
             out.push(TaggedSentence {

@@ -13,12 +13,25 @@ use std::fmt;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use sha2::Digest as _;
+
+pub mod embedding;
+pub mod learned;
+pub mod minilm;
+mod tagger;
+
+pub use tagger::{LearnedTagger, TaggerError, TaggerId, TaggerSettings};
 
 /// The taxonomy: `provisions.toml`, with its terms compiled for matching.
 #[derive(Debug, Clone)]
 pub struct Taxonomy {
     pub provisions: Vec<Provision>,
     rules: Vec<Rule>,
+    /// The learned tagger, when its weights were found ([`Taxonomy::with_learned`]);
+    /// without it the rules alone tag.
+    learned: Option<std::sync::Arc<LearnedTagger>>,
+    /// SHA-256 of the taxonomy's source: with the rules' code, the rules' version.
+    source_digest: String,
 }
 
 #[derive(Deserialize)]
@@ -130,8 +143,16 @@ impl fmt::Display for Stance {
 pub struct Tag {
     pub provision: String,
     pub stance: Stance,
-    /// The terms that matched, one per group, as they were written in the taxonomy.
+    /// The rule's terms that matched, one per group, as they were written in the
+    /// taxonomy; empty when the rule did not fire and the learned tagger alone tagged.
     pub matched: Vec<String>,
+    /// The learned tagger's evidence: the sentence's words and word pairs that weighed
+    /// most for this provision (empty for a tag of the rules alone).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub words: Vec<String>,
+    /// The learned detector's probability, in thousandths (None for the rules alone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<u16>,
 }
 
 /// A taxonomy that cannot be used.
@@ -192,6 +213,8 @@ impl Taxonomy {
         Ok(Taxonomy {
             provisions: file.provisions,
             rules,
+            learned: None,
+            source_digest: hex::encode(sha2::Sha256::digest(source.as_bytes())),
         })
     }
 
@@ -210,15 +233,28 @@ impl Taxonomy {
 
     /// The default taxonomy shipped with clausewatch.
     pub fn builtin() -> Result<Taxonomy, TaxonomyError> {
-        Taxonomy::parse(include_str!("../archive/provisions.toml"), "provisions.toml (built in)")
+        Taxonomy::parse(
+            include_str!("../../archive/provisions.toml"),
+            "provisions.toml (built in)",
+        )
     }
 
     pub fn get(&self, id: &str) -> Option<&Provision> {
         self.provisions.iter().find(|p| p.id == id)
     }
 
-    /// The provisions a sentence expresses, with its stance on each.
+    /// The provisions a sentence expresses, with its stance on each: the learned
+    /// tagger's verdict where it is attached, the rules' otherwise.
     pub fn tag(&self, sentence: &str) -> Vec<Tag> {
+        let rule_tags = self.rule_tags(sentence);
+        match &self.learned {
+            Some(learned) if !sentence.trim().is_empty() => learned.tag(sentence, rule_tags),
+            _ => rule_tags,
+        }
+    }
+
+    /// The rules' tags of a sentence, whether or not a learned tagger is attached.
+    pub fn rule_tags(&self, sentence: &str) -> Vec<Tag> {
         let words = Words::new(sentence);
         if words.tokens.is_empty() {
             return Vec::new();
@@ -230,11 +266,41 @@ impl Taxonomy {
             .collect()
     }
 
-    /// Ids among `only` of the provisions any of `sentences` expresses, sorted: the
-    /// other provisions' rules are not run.
+    /// This taxonomy with a learned tagger attached: [`Taxonomy::tag`] then uses it.
+    pub fn with_learned(mut self, learned: std::sync::Arc<LearnedTagger>) -> Taxonomy {
+        self.learned = Some(learned);
+        self
+    }
+
+    /// The learned tagger, if one is attached.
+    pub fn learned(&self) -> Option<&LearnedTagger> {
+        self.learned.as_deref()
+    }
+
+    /// Which tagger tags, and its version: tags are a pure function of the sentence and
+    /// this (the key of the tag cache, shown in `--json` and commit trailers).
+    pub fn tagger(&self) -> TaggerId {
+        let rules = tagger::rules_digest(&self.source_digest);
+        match &self.learned {
+            Some(learned) => learned.id(&rules),
+            None => TaggerId::rules(&rules),
+        }
+    }
+
+    /// Ids among `only` of the provisions any of `sentences` expresses, sorted: without
+    /// a learned tagger, the other provisions' rules are not run.
     pub fn ids_among<'a>(&self, sentences: impl IntoIterator<Item = &'a str>, only: &[String]) -> Vec<String> {
         if only.is_empty() {
             return Vec::new();
+        }
+        if self.learned.is_some() {
+            let ids: BTreeSet<String> = sentences
+                .into_iter()
+                .flat_map(|s| self.tag(s))
+                .map(|t| t.provision)
+                .filter(|id| only.contains(id))
+                .collect();
+            return ids.into_iter().collect();
         }
         let rules: Vec<(&Provision, &Rule)> = self
             .provisions
@@ -293,6 +359,8 @@ impl Rule {
             provision: provision.id.clone(),
             stance,
             matched,
+            words: Vec::new(),
+            confidence: None,
         })
     }
 }

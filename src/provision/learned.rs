@@ -1,0 +1,410 @@
+//! The learned tagger: a logistic-regression detector per provision and one softmax
+//! stance classifier, over features that generalise beyond the rules' keywords:
+//!
+//! - the sentence's static MiniLM embedding ([`super::embedding`]),
+//! - its word unigrams and bigrams (those seen in at least a few training sentences,
+//!   kept as 64-bit hashes: the model file holds no words of the training text),
+//! - the hand-written rules' verdicts (which provisions fired, and with what stance).
+//!
+//! The model file (`src/provision/tagger-model.bin`, built in) is trained by
+//! `cargo run --release --example train-tagger` from the labelled corpus sentences; its
+//! thresholds were chosen on the training services only (docs/provisions.md).
+
+use std::collections::HashMap;
+
+use sha2::{Digest, Sha256};
+
+use super::embedding::StaticEmbeddings;
+use super::{Stance, Tag, Words};
+
+/// The model trained for the built-in taxonomy, committed with the code.
+pub const BUILTIN_MODEL: &[u8] = include_bytes!("tagger-model.bin");
+
+const MAGIC: &[u8; 8] = b"CWTAGGER";
+
+/// The stances in the order of the stance classifier's outputs.
+pub const STANCES: [Stance; 4] = [Stance::Grants, Stance::Restricts, Stance::Conditional, Stance::Neutral];
+
+/// What the model file's JSON header holds; the weights follow it as little-endian f32.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Header {
+    /// The static embedding table the model was trained with ([`StaticEmbeddings::key`]).
+    pub embedding_key: String,
+    pub dims: usize,
+    /// Provision ids, in the order of the detectors.
+    pub provisions: Vec<String>,
+    /// Hashes of the word n-grams that are features ([`ngram_hash`]), in column order.
+    pub ngrams: Vec<u64>,
+    /// Per provision: the detector's probability at and above which it tags.
+    pub thresholds: Vec<f32>,
+    /// How the model was trained and measured, for people (not read by the code).
+    #[serde(default)]
+    pub notes: String,
+}
+
+/// Column layout of a sentence's features: `[embedding | n-grams | rule hits]` for the
+/// detectors; the stance classifier adds `[rule stance (4) | provision (P)]`.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub dims: usize,
+    pub ngrams: usize,
+    pub provisions: usize,
+}
+
+impl Layout {
+    pub fn detector_width(&self) -> usize {
+        self.dims + self.ngrams + self.provisions
+    }
+    pub fn stance_width(&self) -> usize {
+        self.detector_width() + STANCES.len() + self.provisions
+    }
+}
+
+/// A sentence's features: the dense embedding and the columns (past it) that are 1.
+#[derive(Debug, Clone)]
+pub struct Features {
+    pub embedding: Vec<f32>,
+    /// Sorted, deduplicated columns of the n-grams and rule hits present.
+    pub active: Vec<u32>,
+    /// The rules' tags, by provision index (None where the rule did not fire).
+    pub rule_stances: Vec<Option<Stance>>,
+}
+
+/// The trained model.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub header: Header,
+    pub layout: Layout,
+    ngram_columns: HashMap<u64, u32>,
+    /// `P × detector_width` weights, then `P` biases.
+    pub detector_weights: Vec<f32>,
+    pub detector_bias: Vec<f32>,
+    /// `4 × stance_width` weights, then 4 biases.
+    pub stance_weights: Vec<f32>,
+    pub stance_bias: Vec<f32>,
+    /// First 12 hex digits of the SHA-256 of the model file.
+    pub digest: String,
+}
+
+/// A model file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("tagger model: {0}")]
+pub struct ModelFileError(pub String);
+
+/// The hash of a word n-gram (words joined by one space): FNV-1a, stable across builds.
+pub fn ngram_hash(words: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 {
+            h ^= u64::from(b' ');
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        for b in w.bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// The unigrams and bigrams of a sentence, as (hash, text) pairs in order.
+pub fn ngrams(sentence: &str) -> Vec<(u64, String)> {
+    let words = Words::new(sentence);
+    let tokens: Vec<&str> = words.tokens.iter().map(String::as_str).collect();
+    let mut out = Vec::with_capacity(tokens.len() * 2);
+    for (i, w) in tokens.iter().enumerate() {
+        out.push((ngram_hash(&[w]), (*w).to_string()));
+        if let Some(next) = tokens.get(i + 1) {
+            out.push((ngram_hash(&[w, next]), format!("{w} {next}")));
+        }
+    }
+    out
+}
+
+impl Model {
+    pub fn decode(bytes: &[u8]) -> Result<Model, ModelFileError> {
+        let bad = |m: &str| ModelFileError(m.to_string());
+        if bytes.get(..8) != Some(MAGIC.as_slice()) {
+            return Err(bad("not a clausewatch tagger model"));
+        }
+        let header_len = bytes
+            .get(8..12)
+            .map(|b| u32::from_le_bytes(b.try_into().expect("four bytes")) as usize)
+            .ok_or_else(|| bad("truncated"))?;
+        let header_bytes = bytes.get(12..12 + header_len).ok_or_else(|| bad("truncated header"))?;
+        let header: Header =
+            serde_json::from_slice(header_bytes).map_err(|e| ModelFileError(format!("bad header: {e}")))?;
+        let layout = Layout {
+            dims: header.dims,
+            ngrams: header.ngrams.len(),
+            provisions: header.provisions.len(),
+        };
+        if header.thresholds.len() != layout.provisions {
+            return Err(bad("one threshold per provision expected"));
+        }
+        let floats: Vec<f32> = bytes[12 + header_len..]
+            .chunks(4)
+            .map(|b| b.try_into().map(f32::from_le_bytes))
+            .collect::<Result<_, _>>()
+            .map_err(|_| bad("the weights are not whole f32s"))?;
+        let p = layout.provisions;
+        let (dw, sw) = (layout.detector_width(), layout.stance_width());
+        let expected = p * dw + p + STANCES.len() * sw + STANCES.len();
+        if floats.len() != expected {
+            return Err(ModelFileError(format!("{} weights, {expected} expected", floats.len())));
+        }
+        if floats.iter().any(|f| !f.is_finite()) {
+            return Err(bad("a weight is not finite"));
+        }
+        let mut rest = floats.as_slice();
+        let mut take = |n: usize| {
+            let (a, b) = rest.split_at(n);
+            rest = b;
+            a.to_vec()
+        };
+        let detector_weights = take(p * dw);
+        let detector_bias = take(p);
+        let stance_weights = take(STANCES.len() * sw);
+        let stance_bias = take(STANCES.len());
+        let ngram_columns = header
+            .ngrams
+            .iter()
+            .enumerate()
+            .map(|(i, &h)| (h, (layout.dims + i) as u32))
+            .collect();
+        Ok(Model {
+            digest: hex::encode(Sha256::digest(bytes))[..12].to_string(),
+            header,
+            layout,
+            ngram_columns,
+            detector_weights,
+            detector_bias,
+            stance_weights,
+            stance_bias,
+        })
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let header = serde_json::to_vec(&self.header).expect("a header serializes");
+        let mut out = Vec::new();
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        out.extend_from_slice(&header);
+        for f in self
+            .detector_weights
+            .iter()
+            .chain(&self.detector_bias)
+            .chain(&self.stance_weights)
+            .chain(&self.stance_bias)
+        {
+            out.extend_from_slice(&f.to_le_bytes());
+        }
+        out
+    }
+
+    /// A model with every weight zero, to be trained (the training tool).
+    pub fn zeroed(header: Header) -> Model {
+        let layout = Layout {
+            dims: header.dims,
+            ngrams: header.ngrams.len(),
+            provisions: header.provisions.len(),
+        };
+        let p = layout.provisions;
+        let ngram_columns = header
+            .ngrams
+            .iter()
+            .enumerate()
+            .map(|(i, &h)| (h, (layout.dims + i) as u32))
+            .collect();
+        Model {
+            detector_weights: vec![0.0; p * layout.detector_width()],
+            detector_bias: vec![0.0; p],
+            stance_weights: vec![0.0; STANCES.len() * layout.stance_width()],
+            stance_bias: vec![0.0; STANCES.len()],
+            digest: String::new(),
+            header,
+            layout,
+            ngram_columns,
+        }
+    }
+
+    /// The features of a sentence, given its embedding and the rules' tags.
+    pub fn features(&self, sentence: &str, embedding: Vec<f32>, rule_tags: &[Tag]) -> Features {
+        let mut active: Vec<u32> = ngrams(sentence)
+            .iter()
+            .filter_map(|(h, _)| self.ngram_columns.get(h).copied())
+            .collect();
+        let rule_base = self.layout.dims + self.layout.ngrams;
+        let mut rule_stances = vec![None; self.layout.provisions];
+        for tag in rule_tags {
+            if let Some(i) = self.header.provisions.iter().position(|p| *p == tag.provision) {
+                active.push((rule_base + i) as u32);
+                rule_stances[i] = Some(tag.stance);
+            }
+        }
+        active.sort_unstable();
+        active.dedup();
+        Features {
+            embedding,
+            active,
+            rule_stances,
+        }
+    }
+
+    /// The detector's logit for provision `p`.
+    pub fn detector_logit(&self, p: usize, f: &Features) -> f32 {
+        let w = &self.detector_weights[p * self.layout.detector_width()..(p + 1) * self.layout.detector_width()];
+        linear(w, self.detector_bias[p], f, &[])
+    }
+
+    /// The stance columns past the detector's: the rule's stance on `p`, and `p` itself.
+    pub fn stance_extra(&self, p: usize, f: &Features) -> Vec<u32> {
+        let base = self.layout.detector_width();
+        let mut extra = Vec::with_capacity(2);
+        if let Some(stance) = f.rule_stances[p] {
+            let k = STANCES.iter().position(|s| *s == stance).expect("a known stance");
+            extra.push((base + k) as u32);
+        }
+        extra.push((base + STANCES.len() + p) as u32);
+        extra
+    }
+
+    /// The stance classifier's logits for provision `p`.
+    pub fn stance_logits(&self, p: usize, f: &Features) -> [f32; 4] {
+        let width = self.layout.stance_width();
+        let extra = self.stance_extra(p, f);
+        std::array::from_fn(|k| {
+            linear(
+                &self.stance_weights[k * width..(k + 1) * width],
+                self.stance_bias[k],
+                f,
+                &extra,
+            )
+        })
+    }
+
+    /// Tags a sentence. `rule_tags` are the rules' tags of the same sentence: a provision
+    /// the model does not know keeps its rule tag; one it knows is tagged when the
+    /// detector's probability reaches its threshold.
+    pub fn tag(&self, sentence: &str, embeddings: &StaticEmbeddings, rule_tags: Vec<Tag>) -> Vec<Tag> {
+        let features = self.features(sentence, embeddings.embed(sentence), &rule_tags);
+        let mut tags: Vec<Tag> = Vec::new();
+        let mut rules: HashMap<String, Tag> = HashMap::new();
+        for tag in rule_tags {
+            if self.header.provisions.contains(&tag.provision) {
+                rules.insert(tag.provision.clone(), tag);
+            } else {
+                tags.push(tag);
+            }
+        }
+        for (p, id) in self.header.provisions.iter().enumerate() {
+            let probability = sigmoid(self.detector_logit(p, &features));
+            if probability < self.header.thresholds[p] {
+                continue;
+            }
+            let logits = self.stance_logits(p, &features);
+            let best = (0..STANCES.len())
+                .max_by(|&a, &b| logits[a].total_cmp(&logits[b]))
+                .expect("four stances");
+            let rule = rules.remove(id);
+            tags.push(Tag {
+                provision: id.clone(),
+                stance: STANCES[best],
+                matched: rule.map(|r| r.matched).unwrap_or_default(),
+                words: self.evidence(p, sentence),
+                confidence: Some((probability * 1000.0).round() as u16),
+            });
+        }
+        tags
+    }
+
+    /// The sentence's words and word pairs that weighed most for provision `p`: at most
+    /// three, strongest first, each with a positive weight.
+    fn evidence(&self, p: usize, sentence: &str) -> Vec<String> {
+        let w = &self.detector_weights[p * self.layout.detector_width()..];
+        let mut weighed: Vec<(f32, String)> = ngrams(sentence)
+            .into_iter()
+            .filter_map(|(h, text)| {
+                let column = *self.ngram_columns.get(&h)? as usize;
+                Some((w[column], text))
+            })
+            .filter(|(weight, _)| *weight > 0.0)
+            .collect();
+        weighed.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        weighed.dedup_by(|a, b| a.1 == b.1);
+        weighed.into_iter().take(3).map(|(_, text)| text).collect()
+    }
+}
+
+/// `w · x + bias` for a weight row over `[embedding | one-hot columns]`.
+pub fn linear(w: &[f32], bias: f32, f: &Features, extra: &[u32]) -> f32 {
+    let dense: f32 = w.iter().zip(&f.embedding).map(|(a, b)| a * b).sum();
+    let sparse: f32 = f.active.iter().chain(extra).map(|&c| w[c as usize]).sum();
+    dense + sparse + bias
+}
+
+pub fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header() -> Header {
+        Header {
+            embedding_key: "k".into(),
+            dims: 2,
+            provisions: vec!["a".into(), "b".into()],
+            ngrams: vec![ngram_hash(&["train"]), ngram_hash(&["train", "models"])],
+            thresholds: vec![0.5, 0.5],
+            notes: String::new(),
+        }
+    }
+
+    #[test]
+    fn model_files_round_trip_and_reject_damage() {
+        let mut model = Model::zeroed(header());
+        model.detector_weights[3] = 1.5;
+        let bytes = model.encode();
+        let back = Model::decode(&bytes).unwrap();
+        assert_eq!(back.detector_weights, model.detector_weights);
+        assert_eq!(back.digest.len(), 12);
+        assert!(Model::decode(&bytes[..bytes.len() - 4]).is_err(), "a weight short");
+        assert!(Model::decode(&bytes[..bytes.len() - 1]).is_err(), "a partial float");
+        let mut nan = bytes.clone();
+        let at = nan.len() - 4;
+        nan[at..].copy_from_slice(&f32::NAN.to_le_bytes());
+        assert!(Model::decode(&nan).is_err());
+        assert!(Model::decode(b"CWTAGGER").is_err());
+    }
+
+    #[test]
+    fn features_mark_known_ngrams_and_rule_hits() {
+        let model = Model::zeroed(header());
+        let rule = Tag {
+            provision: "b".into(),
+            stance: Stance::Restricts,
+            matched: vec![],
+            words: vec![],
+            confidence: None,
+        };
+        let f = model.features("We TRAIN models.", vec![0.0, 1.0], &[rule]);
+        // Columns: 2 dims, then "train" (2), "train models" (3), then rule hits a (4), b (5).
+        assert_eq!(f.active, vec![2, 3, 5]);
+        assert_eq!(f.rule_stances, vec![None, Some(Stance::Restricts)]);
+        assert_eq!(model.stance_extra(1, &f), vec![6 + 1, 6 + 4 + 1]);
+    }
+
+    #[test]
+    fn evidence_is_the_heaviest_words_of_the_sentence() {
+        let mut model = Model::zeroed(header());
+        let width = model.layout.detector_width();
+        model.detector_weights[2] = 0.5; // "train" for provision a
+        model.detector_weights[3] = 2.0; // "train models" for provision a
+        model.detector_weights[width + 2] = -1.0; // "train" against provision b
+        assert_eq!(model.evidence(0, "We train models"), vec!["train models", "train"]);
+        assert!(model.evidence(1, "We train models").is_empty());
+    }
+}

@@ -1,0 +1,145 @@
+//! Which tagger tags: the learned one when its weights are found, the rules alone
+//! otherwise, and a name and version for each, so tags can be cached and told apart.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::Tag;
+use super::embedding::{StaticEmbeddings, default_cache_folder};
+use super::learned::{BUILTIN_MODEL, Model, ModelFileError};
+use super::minilm::{ModelError, WEIGHTS_FILE};
+
+/// Changes whenever the rule matcher's code does (the taxonomy's text is hashed too).
+const RULES_CODE: &str = "rules-v1";
+
+/// The folder name of the weights under the cache folder, where `.ci/run` and the
+/// workflows put them and where clausewatch looks when no path is configured.
+pub const DEFAULT_MODEL_FOLDER: &str = "all-MiniLM-L6-v2";
+
+/// A tagger's name and version.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TaggerId {
+    /// `learned-minilm-static` or `rules`.
+    pub name: String,
+    /// 12 hex digits: a hash of everything the tags depend on.
+    pub version: String,
+}
+
+impl TaggerId {
+    pub fn rules(rules_digest: &str) -> TaggerId {
+        TaggerId {
+            name: "rules".into(),
+            version: rules_digest[..12].to_string(),
+        }
+    }
+}
+
+impl fmt::Display for TaggerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.name, self.version)
+    }
+}
+
+pub(super) fn rules_digest(source_digest: &str) -> String {
+    hex::encode(Sha256::digest(format!("{RULES_CODE}\n{source_digest}").as_bytes()))
+}
+
+/// Where the weights and the cache are: from `[tagger]` in the settings file and the
+/// environment (`CLAUSEWATCH_MODEL_DIR`, `CLAUSEWATCH_CACHE_DIR`), resolved by the CLI.
+#[derive(Debug, Clone, Default)]
+pub struct TaggerSettings {
+    /// The model folder (`model.safetensors`, `tokenizer.json`, `config.json`); when
+    /// None, `<cache>/all-MiniLM-L6-v2` is used if it exists.
+    pub model: Option<PathBuf>,
+    /// The cache folder (distilled tables); default `$XDG_CACHE_HOME/clausewatch`.
+    pub cache: Option<PathBuf>,
+    /// Tag with the rules alone even when weights are there.
+    pub rules_only: bool,
+}
+
+/// Weights that were configured but cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TaggerError {
+    #[error(transparent)]
+    Weights(#[from] ModelError),
+    #[error(transparent)]
+    Model(#[from] ModelFileError),
+    #[error(
+        "the tagger model was trained with embeddings {trained}, but the weights in {folder} give {found}; \
+         use the weights it was trained with or retrain it (docs/provisions.md)"
+    )]
+    Mismatch {
+        folder: PathBuf,
+        trained: String,
+        found: String,
+    },
+    #[error("no cache folder: set CLAUSEWATCH_CACHE_DIR or HOME")]
+    NoCache,
+}
+
+impl TaggerSettings {
+    pub fn cache_folder(&self) -> Option<PathBuf> {
+        self.cache.clone().or_else(default_cache_folder)
+    }
+
+    /// The model folder to use: the configured one (an error later if unusable), else
+    /// the default one in the cache when it holds weights, else None (rules alone).
+    pub fn model_folder(&self) -> Option<PathBuf> {
+        if self.rules_only {
+            return None;
+        }
+        if let Some(configured) = &self.model {
+            return Some(configured.clone());
+        }
+        let default = self.cache_folder()?.join(DEFAULT_MODEL_FOLDER);
+        default.join(WEIGHTS_FILE).is_file().then_some(default)
+    }
+}
+
+/// The learned tagger: the built-in model and the embedding table it was trained with.
+#[derive(Debug)]
+pub struct LearnedTagger {
+    pub model: Model,
+    pub embeddings: StaticEmbeddings,
+}
+
+impl LearnedTagger {
+    /// The learned tagger for these settings; None when no weights are configured or
+    /// found (the rules then tag alone), an error when configured ones are unusable.
+    pub fn load(settings: &TaggerSettings) -> Result<Option<LearnedTagger>, TaggerError> {
+        let Some(folder) = settings.model_folder() else {
+            return Ok(None);
+        };
+        let cache = settings.cache_folder().ok_or(TaggerError::NoCache)?;
+        LearnedTagger::open(&folder, &cache, BUILTIN_MODEL).map(Some)
+    }
+
+    /// A model file's tagger over the weights in `folder`.
+    pub fn open(folder: &Path, cache: &Path, model_file: &[u8]) -> Result<LearnedTagger, TaggerError> {
+        let model = Model::decode(model_file)?;
+        let embeddings = StaticEmbeddings::open(folder, cache)?;
+        if model.header.embedding_key != embeddings.key {
+            return Err(TaggerError::Mismatch {
+                folder: folder.to_path_buf(),
+                trained: model.header.embedding_key.clone(),
+                found: embeddings.key,
+            });
+        }
+        Ok(LearnedTagger { model, embeddings })
+    }
+
+    pub fn tag(&self, sentence: &str, rule_tags: Vec<Tag>) -> Vec<Tag> {
+        self.model.tag(sentence, &self.embeddings, rule_tags)
+    }
+
+    pub fn id(&self, rules_digest: &str) -> TaggerId {
+        let digest =
+            Sha256::digest(format!("{}\n{}\n{rules_digest}", self.model.digest, self.embeddings.key).as_bytes());
+        TaggerId {
+            name: "learned-minilm-static".into(),
+            version: hex::encode(digest)[..12].to_string(),
+        }
+    }
+}
