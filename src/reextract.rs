@@ -97,11 +97,17 @@ fn rebuild(
     let title = format!("{} {}", service.name, title_from_slug(doc_type));
     let diff = diff_texts(&current, &text);
     let counts = diff.counts;
+    let provisions = taxonomy.ids_in(crate::track::changed_sentences(&diff));
+    let extra = crate::track::with_tagger(
+        last.message.extra.clone(),
+        &crate::track::provisions_tagger(&provisions, taxonomy),
+    );
     let message = VersionMessage {
         subject: summary::subject(&title, ChangeKind::Reextract, &counts, CANONICALIZER_VERSION),
         change: ChangeKind::Reextract,
         reverts_to: None,
-        provisions: taxonomy.ids_in(crate::track::changed_sentences(&diff)),
+        provisions,
+        extra,
         declared_date: crate::report::dates::declared_date(&text),
         canonicalizer: CANONICALIZER_VERSION,
         clausewatch_version: env!("CARGO_PKG_VERSION").to_string(),

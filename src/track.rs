@@ -934,6 +934,21 @@ pub struct Candidate<'a> {
 /// versions goes through here, so a commit says the same whatever produced it, and no
 /// source can record a page that is not the document: such a text is refused (the
 /// inner error) before anything is written.
+/// The `Tagger:` trailer's value when a version names provisions: which tagger (and
+/// version) decided them, `learned-minilm-static/…` or `rules/…`.
+pub fn provisions_tagger(provisions: &[String], taxonomy: &Taxonomy) -> Option<String> {
+    (!provisions.is_empty()).then(|| taxonomy.tagger().to_string())
+}
+
+/// Provenance trailers with the `Tagger:` one replaced (a rebuilt version is tagged anew).
+pub fn with_tagger(mut extra: Vec<(String, String)>, tagger: &Option<String>) -> Vec<(String, String)> {
+    extra.retain(|(key, _)| key != "Tagger");
+    if let Some(tagger) = tagger {
+        extra.push(("Tagger".to_string(), tagger.clone()));
+    }
+    extra
+}
+
 pub fn new_version(
     archive: &Archive,
     candidate: Candidate<'_>,
@@ -960,10 +975,11 @@ pub fn new_version(
         change = ChangeKind::Revert;
         reverts_to = Some(earlier);
     }
-    let provisions = match (previous, candidate.provisions) {
+    let provisions: Vec<String> = match (previous, candidate.provisions) {
         (None, Some(known)) => known,
         _ => taxonomy.ids_in(changed_sentences(&diff)),
     };
+    let extra = with_tagger(candidate.extra, &provisions_tagger(&provisions, taxonomy));
     let counts = diff.counts;
     // Declarations refuse control characters; escaped again here because every source
     // of versions passes through, and the subject is printed as well as committed.
@@ -995,7 +1011,7 @@ pub fn new_version(
         canonicalizer: CANONICALIZER_VERSION,
         clausewatch_version: env!("CARGO_PKG_VERSION").to_string(),
         source: candidate.source,
-        extra: candidate.extra,
+        extra,
     };
     let version = NewVersion {
         service: candidate.service.to_string(),

@@ -117,6 +117,22 @@ fn learned_tagger(
     Ok(Some(learned))
 }
 
+/// An item of `--json` output with the tagger that tagged it (`{"name", "version"}`)
+/// added as a `tagger` field: tags are a function of the sentence and the tagger.
+#[derive(serde::Serialize)]
+struct WithTagger<'a, T: serde::Serialize> {
+    #[serde(flatten)]
+    item: &'a T,
+    tagger: &'a crate::provision::TaggerId,
+}
+
+fn with_tagger<'a, T: serde::Serialize>(
+    items: &'a [T],
+    tagger: &'a crate::provision::TaggerId,
+) -> Vec<WithTagger<'a, T>> {
+    items.iter().map(|item| WithTagger { item, tagger }).collect()
+}
+
 pub(super) fn check_id(taxonomy: &Taxonomy, id: &str) -> Result<(), CliError> {
     if taxonomy.get(id).is_some() {
         return Ok(());
@@ -151,7 +167,7 @@ pub fn provisions(archive_dir: &Path, args: ProvisionsArgs, clock: Clock) -> Res
         .collect();
     let mut out = io::stdout().lock();
     if args.json {
-        write_json(&mut out, &tagged)?;
+        write_json(&mut out, &with_tagger(&tagged, &taxonomy.tagger()))?;
         return Ok(ExitCode::SUCCESS);
     }
     writeln!(
@@ -186,7 +202,7 @@ pub fn timeline(archive_dir: &Path, args: TimelineArgs) -> Result<ExitCode, CliE
     let timelines = provisions::timelines(&archive, service, doc_type, &taxonomy, args.provision.as_deref())?;
     let mut out = io::stdout().lock();
     if args.json {
-        write_json(&mut out, &timelines)?;
+        write_json(&mut out, &with_tagger(&timelines, &taxonomy.tagger()))?;
         return Ok(ExitCode::SUCCESS);
     }
     if timelines.is_empty() {
