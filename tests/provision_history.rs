@@ -239,3 +239,123 @@ fn reports_and_feeds_filter_by_provision() {
     assert_eq!(feed.entries().len(), 5, "four acme changes and bcorp's first record");
     assert!(feed.id().ends_with("/provision/ai-training"));
 }
+
+/// The learned tagger on real histories (`../shared/corpus/versions`, imported as Open
+/// Terms Archive commits): TikTok's 2023-10-19 rewording of its AI-training clause and
+/// Snapchat's My AI conversations clause, which the rules miss, are tagged with the
+/// right provision and stance. Runs where the MiniLM weights are (`.ci/run` sets
+/// `CLAUSEWATCH_MODEL_DIR`).
+#[test]
+fn learned_tagger_reads_real_ai_training_clauses() {
+    let Some(corpus) = crate::support::corpus() else { return };
+    let Some(model) = std::env::var_os("CLAUSEWATCH_MODEL_DIR") else {
+        if std::env::var_os("CLAUSEWATCH_REQUIRE_MODEL").is_some() {
+            panic!("CLAUSEWATCH_REQUIRE_MODEL is set but CLAUSEWATCH_MODEL_DIR is not");
+        }
+        crate::support::skip("no MiniLM weights (set CLAUSEWATCH_MODEL_DIR; .ci/run fetches them)");
+        return;
+    };
+    let cache = std::env::var_os("CLAUSEWATCH_CACHE_DIR").map(std::path::PathBuf::from);
+    let (ota, _) = crate::real_histories::ota_repository(&corpus);
+    let archive = TestArchive::new();
+    let run = |args: &[&str]| {
+        let mut cmd = archive.cmd(args);
+        cmd.env("CLAUSEWATCH_NOW", crate::real_histories::AFTER)
+            .env("CLAUSEWATCH_MODEL_DIR", &model);
+        if let Some(cache) = &cache {
+            cmd.env("CLAUSEWATCH_CACHE_DIR", cache);
+        }
+        let out = cmd.output().expect("run clausewatch");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{args:?}: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+    };
+    for service in ["TikTok", "Snapchat"] {
+        run(&[
+            "import",
+            "ota-versions",
+            ota.path().to_str().unwrap(),
+            "--service",
+            service,
+            "--no-progress",
+        ]);
+    }
+    let tiktok = archive.git(&[
+        "log",
+        "-1",
+        "--format=%(trailers:key=Tagger,valueonly)",
+        "--",
+        "archive/versions/tiktok",
+    ]);
+    assert!(
+        tiktok.trim().starts_with("learned-minilm-static/"),
+        "Tagger trailer: {tiktok:?}"
+    );
+
+    // TikTok's privacy policy: the 2023-10-19 version words training "our machine
+    // learning models" as a grant.
+    let json = run(&[
+        "timeline",
+        "tiktok/privacy-policy",
+        "--provision",
+        "ai-training",
+        "--json",
+    ]);
+    let timelines: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let timeline = &timelines[0];
+    assert_eq!(timeline["tagger"]["name"], "learned-minilm-static", "{json}");
+    let reworded = timeline["events"].as_array().unwrap().iter().any(|event| {
+        event["date"].as_str().is_some_and(|d| d.starts_with("2023-10-19"))
+            && event.to_string().contains("machine learning models")
+    });
+    assert!(
+        reworded,
+        "no 2023-10-19 event with the machine-learning wording: {json}"
+    );
+    let text = run(&["timeline", "tiktok/privacy-policy", "--provision", "ai-training"]);
+    assert!(text.contains("2023-10-19"), "{text}");
+    // The wording before it, in force until then.
+    let json = run(&[
+        "provisions",
+        "tiktok/privacy-policy",
+        "--at",
+        "2023-10-18",
+        "--provision",
+        "ai-training",
+        "--json",
+    ]);
+    let tagged: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let grant = tagged.as_array().unwrap().iter().find(|t| {
+        t["text"]
+            .as_str()
+            .is_some_and(|s| s.contains("train, develop, and improve our technology"))
+    });
+    let grant = grant.unwrap_or_else(|| panic!("the training sentence is not tagged ai-training: {json}"));
+    assert_eq!(grant["stance"], "grants", "{grant}");
+    assert!(
+        grant["confidence"].as_u64().is_some(),
+        "a learned tag shows its evidence: {grant}"
+    );
+
+    // Snapchat: models that take My AI conversations into account.
+    let json = run(&[
+        "provisions",
+        "snapchat/privacy-policy",
+        "--provision",
+        "ai-training-conversations",
+        "--json",
+    ]);
+    let tagged: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let conversations = tagged.as_array().unwrap().iter().find(|t| {
+        t["text"]
+            .as_str()
+            .is_some_and(|s| s.contains("conversations Snapchatters are having with My AI"))
+    });
+    let conversations =
+        conversations.unwrap_or_else(|| panic!("the My AI sentence is not tagged ai-training-conversations: {json}"));
+    assert_eq!(conversations["stance"], "grants", "{conversations}");
+}

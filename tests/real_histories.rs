@@ -28,7 +28,7 @@ const SERVICES: &[&str] = &["ChatGPT", "Facebook", "Google", "Reddit", "Snapchat
 
 /// After the corpus's last version: imports commit at this time (a commit is never
 /// older than the version it records), and reports are read then.
-const AFTER: &str = "2026-09-01T00:00:00Z";
+pub(crate) const AFTER: &str = "2026-09-01T00:00:00Z";
 
 /// X's AI-training sentence, in its first version (2024-02-21) and ever since.
 const X_AI_TRAINING: &str = "help train our machine learning or artificial intelligence models";
@@ -45,7 +45,7 @@ struct Replay {
 
 /// One commit per corpus version, oldest first, built with libgit2 (hundreds of `git`
 /// processes would cost seconds).
-fn ota_repository(corpus: &Path) -> (tempfile::TempDir, HashMap<&'static str, Vec<String>>) {
+pub(crate) fn ota_repository(corpus: &Path) -> (tempfile::TempDir, HashMap<&'static str, Vec<String>>) {
     let manifest: HashMap<String, (String, String)> = std::fs::read_to_string(corpus.join("MANIFEST.tsv"))
         .unwrap()
         .lines()

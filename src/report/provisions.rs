@@ -19,7 +19,14 @@ pub struct TaggedSentence {
     pub text: String,
     pub provision: String,
     pub stance: Stance,
+    /// The rule's terms that matched (empty when the learned tagger alone tagged).
     pub matched: Vec<String>,
+    /// The learned tagger's evidence: the words that weighed most.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub words: Vec<String>,
+    /// The learned tagger's confidence, in thousandths.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<u16>,
 }
 
 /// Every tagged sentence of a text, in order.
@@ -34,7 +41,8 @@ pub fn tag_text(text: &str, taxonomy: &Taxonomy) -> Vec<TaggedSentence> {
             provision,
             stance,
             matched,
-            ..
+            words,
+            confidence,
         } in taxonomy.tag(sentence)
         {
             out.push(TaggedSentence {
@@ -43,6 +51,8 @@ pub fn tag_text(text: &str, taxonomy: &Taxonomy) -> Vec<TaggedSentence> {
                 provision,
                 stance,
                 matched,
+                words,
+                confidence,
             });
         }
     }
