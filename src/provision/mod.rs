@@ -20,7 +20,7 @@ pub mod learned;
 pub mod minilm;
 mod tagger;
 
-pub use tagger::{LearnedTagger, TaggerError, TaggerId, TaggerSettings};
+pub use tagger::{LearnedTagger, MemoStats, TaggerError, TaggerId, TaggerSettings};
 
 /// The taxonomy: `provisions.toml`, with its terms compiled for matching.
 #[derive(Debug, Clone)]
@@ -246,10 +246,9 @@ impl Taxonomy {
     /// The provisions a sentence expresses, with its stance on each: the learned
     /// tagger's verdict where it is attached, the rules' otherwise.
     pub fn tag(&self, sentence: &str) -> Vec<Tag> {
-        let rule_tags = self.rule_tags(sentence);
         match &self.learned {
-            Some(learned) if !sentence.trim().is_empty() => learned.tag(sentence, rule_tags),
-            _ => rule_tags,
+            Some(learned) if !sentence.trim().is_empty() => learned.tag(sentence, || self.rule_tags(sentence)),
+            _ => self.rule_tags(sentence),
         }
     }
 

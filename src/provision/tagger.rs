@@ -103,7 +103,29 @@ impl TaggerSettings {
 pub struct LearnedTagger {
     pub model: Model,
     pub embeddings: StaticEmbeddings,
+    /// Tags by sentence: tags are a pure function of the sentence (and this tagger),
+    /// and histories repeat most sentences from version to version, so a timeline over
+    /// years or a re-extraction tags each distinct sentence once.
+    memo: std::sync::Mutex<Memo>,
 }
+
+#[derive(Debug, Default)]
+struct Memo {
+    tags: std::collections::HashMap<[u8; 16], Vec<Tag>>,
+    hits: u64,
+    misses: u64,
+}
+
+/// How often the learned tagger found a sentence already tagged in this process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoStats {
+    pub hits: u64,
+    pub misses: u64,
+}
+
+/// Sentences remembered at most; past it the memo starts over (a run over a large
+/// archive keeps a bounded amount of memory).
+const MEMO_LIMIT: usize = 200_000;
 
 impl LearnedTagger {
     /// The learned tagger for these settings; None when no weights are configured or
@@ -127,11 +149,41 @@ impl LearnedTagger {
                 found: embeddings.key,
             });
         }
-        Ok(LearnedTagger { model, embeddings })
+        Ok(LearnedTagger {
+            model,
+            embeddings,
+            memo: Default::default(),
+        })
     }
 
-    pub fn tag(&self, sentence: &str, rule_tags: Vec<Tag>) -> Vec<Tag> {
-        self.model.tag(sentence, &self.embeddings, rule_tags)
+    /// The tags of a sentence; `rule_tags` gives the rules' tags of it (not called
+    /// for a sentence tagged before).
+    pub fn tag(&self, sentence: &str, rule_tags: impl FnOnce() -> Vec<Tag>) -> Vec<Tag> {
+        let digest = Sha256::digest(sentence.as_bytes());
+        let key: [u8; 16] = digest[..16].try_into().expect("16 bytes");
+        {
+            let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(tags) = memo.tags.get(&key).cloned() {
+                memo.hits += 1;
+                return tags;
+            }
+            memo.misses += 1;
+        }
+        let tags = self.model.tag(sentence, &self.embeddings, rule_tags());
+        let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
+        if memo.tags.len() >= MEMO_LIMIT {
+            memo.tags.clear();
+        }
+        memo.tags.insert(key, tags.clone());
+        tags
+    }
+
+    pub fn memo_stats(&self) -> MemoStats {
+        let memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
+        MemoStats {
+            hits: memo.hits,
+            misses: memo.misses,
+        }
     }
 
     pub fn id(&self, rules_digest: &str) -> TaggerId {
