@@ -1,6 +1,7 @@
 //! Shared test fixtures: a temp archive in a fresh git repository, the command runner
 //! with a fixed clock, and git helpers.
 
+pub mod labelled_corpus;
 pub mod server;
 
 use std::path::{Path, PathBuf};
