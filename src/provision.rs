@@ -117,6 +117,17 @@ impl Stance {
             Stance::Neutral => "neutral",
         }
     }
+
+    /// The stance named as [`as_str`](Self::as_str) writes it.
+    pub fn parse(s: &str) -> Option<Stance> {
+        Some(match s {
+            "grants" => Stance::Grants,
+            "restricts" => Stance::Restricts,
+            "conditional" => Stance::Conditional,
+            "neutral" => Stance::Neutral,
+            _ => return None,
+        })
+    }
 }
 
 impl fmt::Display for Stance {

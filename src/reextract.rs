@@ -102,6 +102,8 @@ fn rebuild(
         change: ChangeKind::Reextract,
         reverts_to: None,
         provisions: taxonomy.ids_in(crate::track::changed_sentences(&diff)),
+        // A re-extraction changes how the text is cut, not what the document says.
+        provisions_changed: Vec::new(),
         declared_date: crate::report::dates::declared_date(&text),
         canonicalizer: CANONICALIZER_VERSION,
         clausewatch_version: env!("CARGO_PKG_VERSION").to_string(),

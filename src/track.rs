@@ -26,7 +26,7 @@ use crate::fetch::browser::{Browser, BrowserOptions, RenderedPage};
 use crate::fetch::decode::{self, BodyKind};
 use crate::fetch::{Conditional, FetchOptions, HttpFetcher, Validators, wall};
 use crate::provision::Taxonomy;
-use crate::report::{Counts, SentenceChange, classify, diff_texts, summary};
+use crate::report::{Counts, SentenceChange, classify, diff_texts, provision_changes, summary};
 
 /// Options of one `track` run.
 #[derive(Debug, Clone)]
@@ -964,6 +964,14 @@ pub fn new_version(
         (None, Some(known)) => known,
         _ => taxonomy.ids_in(changed_sentences(&diff)),
     };
+    // Only a change of wording can move a provision; the whole texts are tagged (not
+    // just the changed sentences) so that "added" means the document did not state it.
+    let provisions_changed = match previous {
+        Some((old, _)) if !provisions.is_empty() && matches!(change, ChangeKind::Substantive | ChangeKind::Revert) => {
+            provision_changes::shifts(&provision_changes::provision_changes(old, candidate.text, taxonomy))
+        }
+        _ => Vec::new(),
+    };
     let counts = diff.counts;
     // Declarations refuse control characters; escaped again here because every source
     // of versions passes through, and the subject is printed as well as committed.
@@ -991,6 +999,7 @@ pub fn new_version(
         change,
         reverts_to: reverts_to.map(|v| v.commit.to_string()),
         provisions,
+        provisions_changed,
         declared_date: crate::report::dates::declared_date(candidate.text),
         canonicalizer: CANONICALIZER_VERSION,
         clausewatch_version: env!("CARGO_PKG_VERSION").to_string(),

@@ -23,6 +23,7 @@ mod import_ota;
 mod import_wayback;
 mod invariants;
 mod properties;
+mod provision_changes;
 mod provision_history;
 mod provisions;
 mod real_histories;
