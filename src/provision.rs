@@ -18,14 +18,24 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone)]
 pub struct Taxonomy {
     pub provisions: Vec<Provision>,
+    /// The languages the tagger reads (ISO 639-1 codes): a text in another language is
+    /// not tagged, and what shows its provisions says so.
+    pub languages: Vec<String>,
     rules: Vec<Rule>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TaxonomyFile {
+    /// The languages the terms are written in; English when not said.
+    #[serde(default = "english")]
+    languages: Vec<String>,
     #[serde(rename = "provision", default)]
     provisions: Vec<Provision>,
+}
+
+fn english() -> Vec<String> {
+    vec!["en".to_string()]
 }
 
 /// A provision's terms, tokenized once.
@@ -170,6 +180,15 @@ impl Taxonomy {
                 e.message().trim()
             ))
         })?;
+        if let Some(bad) = file
+            .languages
+            .iter()
+            .find(|code| !(2..=3).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_lowercase()))
+        {
+            return Err(error(format!(
+                "languages: {bad:?} is not a language code (ISO 639-1, like \"en\" or \"fr\")"
+            )));
+        }
         let mut seen = BTreeSet::new();
         for p in &file.provisions {
             if !crate::declaration::is_slug(&p.id) {
@@ -202,6 +221,7 @@ impl Taxonomy {
             .collect();
         Ok(Taxonomy {
             provisions: file.provisions,
+            languages: file.languages,
             rules,
         })
     }
@@ -222,6 +242,11 @@ impl Taxonomy {
     /// The default taxonomy shipped with clausewatch.
     pub fn builtin() -> Result<Taxonomy, TaxonomyError> {
         Taxonomy::parse(include_str!("../archive/provisions.toml"), "provisions.toml (built in)")
+    }
+
+    /// Whether the tagger reads text in `language` (an ISO 639-1 code).
+    pub fn covers(&self, language: &str) -> bool {
+        self.languages.iter().any(|l| l == language)
     }
 
     pub fn get(&self, id: &str) -> Option<&Provision> {

@@ -26,7 +26,7 @@ use crate::fetch::browser::{Browser, BrowserOptions, RenderedPage};
 use crate::fetch::decode::{self, BodyKind};
 use crate::fetch::{Conditional, FetchOptions, HttpFetcher, Validators, wall};
 use crate::provision::Taxonomy;
-use crate::report::{Counts, SentenceChange, classify, diff_texts, provision_changes, summary};
+use crate::report::{Counts, SentenceChange, classify, diff_texts, provision_changes, provisions, summary};
 
 /// Options of one `track` run.
 #[derive(Debug, Clone)]
@@ -960,7 +960,10 @@ pub fn new_version(
         change = ChangeKind::Revert;
         reverts_to = Some(earlier);
     }
+    // A text the tagger cannot read states no provision we know of: say so instead.
+    let untagged_language = untagged_language(candidate.text, taxonomy);
     let provisions = match (previous, candidate.provisions) {
+        _ if untagged_language.is_some() => Vec::new(),
         (None, Some(known)) => known,
         _ => taxonomy.ids_in(changed_sentences(&diff)),
     };
@@ -1000,6 +1003,7 @@ pub fn new_version(
         reverts_to: reverts_to.map(|v| v.commit.to_string()),
         provisions,
         provisions_changed,
+        untagged_language,
         declared_date: crate::report::dates::declared_date(candidate.text),
         canonicalizer: CANONICALIZER_VERSION,
         clausewatch_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -1015,6 +1019,14 @@ pub fn new_version(
         message,
     };
     Ok(Ok((version, counts)))
+}
+
+/// The language of `text` (ISO 639-1) when the tagger does not read it.
+pub fn untagged_language(text: &str, taxonomy: &Taxonomy) -> Option<String> {
+    match provisions::Coverage::of(text, taxonomy) {
+        provisions::Coverage::NotCovered(language) => Some(language.code().to_string()),
+        provisions::Coverage::Covered => None,
+    }
 }
 
 /// The provisions a first record of `text` touches: those of every sentence, as

@@ -22,6 +22,7 @@ mod history;
 mod import_ota;
 mod import_wayback;
 mod invariants;
+mod languages;
 mod properties;
 mod provision_changes;
 mod provision_history;

@@ -91,6 +91,9 @@ pub struct VersionMessage {
     /// `Provisions-Changed:` trailer): added, removed or reworded, with the stances
     /// before and after. Empty for first records and changes no provision sees.
     pub provisions_changed: Vec<ProvisionShift>,
+    /// The text's language (ISO 639-1) when the provision tagger does not read it, so
+    /// that "no provisions" is never mistaken for "states none" (`Untagged-Language:`).
+    pub untagged_language: Option<String>,
     /// The date the document gives itself ("Last updated: ..."), when it gives one.
     pub declared_date: Option<NaiveDate>,
     pub canonicalizer: u32,
@@ -118,6 +121,7 @@ const KNOWN_TRAILERS: &[&str] = &[
     "Reverts-To",
     "Provisions",
     "Provisions-Changed",
+    "Untagged-Language",
     "Declared-Date",
     "Canonicalizer",
     "Clausewatch-Version",
@@ -141,6 +145,13 @@ impl VersionMessage {
         out.push_str("\n\n");
         if !self.provisions.is_empty() {
             let _ = writeln!(out, "Provisions touched: {}\n", Printable(&self.provisions.join(", ")));
+        }
+        if let Some(language) = &self.untagged_language {
+            let _ = writeln!(
+                out,
+                "Provisions not tagged: the text is in a language the tagger does not read ({}).\n",
+                Printable(language)
+            );
         }
         if !self.provisions_changed.is_empty() {
             out.push_str("Provisions changed:\n");
@@ -183,6 +194,9 @@ impl VersionMessage {
                 .map(ProvisionShift::trailer_entry)
                 .collect();
             let _ = writeln!(out, "Provisions-Changed: {}", Printable(&entries.join("; ")));
+        }
+        if let Some(language) = &self.untagged_language {
+            let _ = writeln!(out, "Untagged-Language: {}", Printable(language));
         }
         if let Some(date) = self.declared_date {
             let _ = writeln!(out, "Declared-Date: {date}");
@@ -228,6 +242,7 @@ impl VersionMessage {
             provisions_changed: get("Provisions-Changed")
                 .map(|v| v.split(';').filter_map(ProvisionShift::parse_entry).collect())
                 .unwrap_or_default(),
+            untagged_language: get("Untagged-Language"),
             declared_date: get("Declared-Date").and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
             canonicalizer: get("Canonicalizer").and_then(|v| v.parse().ok()).unwrap_or(0),
             clausewatch_version: get("Clausewatch-Version").unwrap_or_default(),
@@ -384,6 +399,7 @@ mod tests {
             change: ChangeKind::Substantive,
             reverts_to: None,
             provisions: vec!["ai-training".into(), "data-sharing".into()],
+            untagged_language: None,
             provisions_changed: vec![
                 ProvisionShift {
                     provision: "ai-training".into(),

@@ -9,6 +9,7 @@
 mod blocks;
 mod check;
 mod html;
+pub mod language;
 mod markdown;
 mod pdf;
 pub mod regions;

@@ -171,6 +171,8 @@ struct LogEntry<'a> {
     provisions: &'a [String],
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     provisions_changed: &'a [ProvisionShift],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    untagged_language: Option<&'a str>,
     source_urls: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     declared_date: Option<NaiveDate>,
@@ -196,6 +198,7 @@ pub fn log(archive_dir: &Path, args: LogArgs, clock: Clock) -> Result<ExitCode, 
             summary: &v.message.subject,
             provisions: &v.message.provisions,
             provisions_changed: &v.message.provisions_changed,
+            untagged_language: v.message.untagged_language.as_deref(),
             source_urls: &v.message.source_urls,
             declared_date: v.message.declared_date,
         })
@@ -235,6 +238,13 @@ pub fn log(archive_dir: &Path, args: LogArgs, clock: Clock) -> Result<ExitCode, 
             counts,
             entry.summary
         )?;
+        if let Some(language) = entry.untagged_language {
+            writeln!(
+                out,
+                "    provisions not tagged: the text is in {} (not a language the tagger reads)",
+                Printable(language)
+            )?;
+        }
         // Indented under the version: what it did to each provision.
         for shift in entry.provisions_changed {
             let flipped = if shift.flipped() { "  (stance flipped)" } else { "" };

@@ -379,6 +379,7 @@ mod tests {
                 reverts_to: None,
                 provisions: vec![],
                 provisions_changed: vec![],
+                untagged_language: None,
                 declared_date: declared,
                 canonicalizer: 1,
                 clausewatch_version: "0.1.0".into(),
