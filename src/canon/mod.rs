@@ -12,6 +12,7 @@ mod html;
 mod markdown;
 mod pdf;
 pub mod regions;
+pub mod suggest;
 pub mod text;
 
 pub use blocks::{Block, ListPlace, render};
