@@ -93,7 +93,7 @@ impl Health {
 
 /// The suggested fix of an unhealthy declaration.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "fix", rename_all = "kebab-case")]
+#[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Fix {
     /// Declare this selector in place of the part's `select`.
     Selector {

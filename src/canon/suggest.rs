@@ -122,7 +122,8 @@ pub fn nearest_selector(
     let best = best.map(|(suggestion, _)| suggestion);
     let current_f1 = current.map_or(0.0, |c| c.f1());
     let already_declared = |s: &Suggestion| matches!(select, [Target::Css(css)] if css.trim() == s.selector);
-    let suggestion = best.filter(|b| b.overlap.f1() >= MIN_F1 && b.overlap.f1() >= current_f1 + MIN_GAIN && !already_declared(b));
+    let suggestion =
+        best.filter(|b| b.overlap.f1() >= MIN_F1 && b.overlap.f1() >= current_f1 + MIN_GAIN && !already_declared(b));
     Ok(SelectorSearch { current, suggestion })
 }
 
@@ -147,11 +148,18 @@ fn candidates(document: &Html, wanted_len: usize) -> Vec<(String, Handle)> {
     let mut found: Vec<((String, Handle), usize)> = Vec::new();
     for element in document.root_element().descendants().filter_map(ElementRef::wrap) {
         let name = element.value().name();
-        if matches!(name, "html" | "head" | "body" | "script" | "style" | "template" | "noscript") {
+        if matches!(
+            name,
+            "html" | "head" | "body" | "script" | "style" | "template" | "noscript"
+        ) {
             continue;
         }
         let mut own = Vec::new();
-        if let Some(id) = element.value().id().filter(|id| is_plain_name(id) && !looks_generated(id)) {
+        if let Some(id) = element
+            .value()
+            .id()
+            .filter(|id| is_plain_name(id) && !looks_generated(id))
+        {
             own.push((format!("#{id}"), Handle::Id));
         }
         if matches!(name, "main" | "article") {
@@ -318,7 +326,8 @@ mod tests {
 
     #[test]
     fn a_page_without_the_text_gets_no_suggestion() {
-        let other = "<html><body><main id=\"content\"><p>We are down for maintenance, back soon.</p></main></body></html>";
+        let other =
+            "<html><body><main id=\"content\"><p>We are down for maintenance, back soon.</p></main></body></html>";
         let search = nearest_selector(other, &[Target::Css("#policy".into())], &[], &recorded()).unwrap();
         assert_eq!(search.suggestion, None);
     }

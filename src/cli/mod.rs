@@ -1138,11 +1138,7 @@ fn check_fetch(archive_dir: &Path, args: CheckArgs, clock: Clock) -> Result<Exit
         }
         if let Some(outage) = report.outage.as_ref().filter(|o| !o.is_run()) {
             for line in outage.message().lines() {
-                writeln!(
-                    out,
-                    "outage     {}; its declarations are not judged",
-                    Printable(line)
-                )?;
+                writeln!(out, "outage     {}; its declarations are not judged", Printable(line))?;
             }
         }
         let count = |f: fn(&Health) -> bool| report.documents.iter().filter(|d| f(&d.status)).count();

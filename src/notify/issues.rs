@@ -288,13 +288,14 @@ impl GithubIssues {
     /// are left alone. Failures are returned as actions, never raised.
     pub fn sync_health(&self, sender: &Sender, findings: &[HealthFinding], now: DateTime<Utc>) -> Vec<IssueAction> {
         let mut actions = Vec::new();
-        let act = |finding: &HealthFinding, action: &'static str, issue: Option<u64>, error: Option<String>| IssueAction {
-            service: finding.service.clone(),
-            document: finding.document.clone(),
-            action,
-            issue,
-            error,
-        };
+        let act =
+            |finding: &HealthFinding, action: &'static str, issue: Option<u64>, error: Option<String>| IssueAction {
+                service: finding.service.clone(),
+                document: finding.document.clone(),
+                action,
+                issue,
+                error,
+            };
         if findings.is_empty() {
             return actions;
         }
@@ -490,7 +491,10 @@ pub fn health_body(
         Health::Unstable {
             first_only,
             second_only,
-        } => vec![("Only in the first fetch", first_only), ("Only in the second fetch", second_only)],
+        } => vec![
+            ("Only in the first fetch", first_only),
+            ("Only in the second fetch", second_only),
+        ],
         Health::Drifted {
             recorded_only,
             fetched_only,
