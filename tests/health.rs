@@ -310,6 +310,69 @@ fn health_issues_and_failure_issues_never_touch_each_other() {
 }
 
 #[test]
+fn the_issue_of_a_document_no_longer_declared_is_closed_by_a_full_run_only() {
+    let site = TestServer::start();
+    site.page("/privacy", &recorded_page());
+    let archive = setup(&site);
+    assert_eq!(archive.run_at(T0, &["track"]).0, 0);
+    let gone = "Declaration health: gone/terms-of-service";
+    let api = github(&listing(&[
+        (5, gone, "old"),
+        (3, "clausewatch: gone/terms-of-service is failing", ""),
+    ]));
+    api.set(&format!("{ISSUES}/5/comments"), vec![Response::json(201, "{}")]);
+    api.set(&format!("{ISSUES}/5"), vec![Response::json(200, "{}")]);
+    let env = github_env(&api);
+
+    // A run over one service cannot tell what else is declared.
+    let (code, stdout, _) = run(&archive, T1, &["check", "--fetch", "--github-issues", "acme"], &env);
+    assert_eq!(code, 0, "{stdout}");
+    assert_eq!(api.hits(&format!("{ISSUES}/5")), 0, "{stdout}");
+
+    let (code, stdout, _) = run(&archive, T1, &CHECK, &env);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains("issue      gone/terms-of-service  closed #5"),
+        "{stdout}"
+    );
+    let comments = api.requests(&format!("{ISSUES}/5/comments"));
+    assert_eq!(
+        comments[0].json()["body"],
+        "The document is no longer declared in the archive; closing."
+    );
+    assert_eq!(api.requests(&format!("{ISSUES}/5"))[0].json()["state"], "closed");
+    assert_eq!(api.hits(&format!("{ISSUES}/3")), 0, "track's issue is track's to close");
+}
+
+#[test]
+fn an_issue_past_the_first_hundred_is_found_on_the_next_page() {
+    let site = TestServer::start();
+    site.page("/privacy", &recorded_page());
+    let archive = setup(&site);
+    assert_eq!(archive.run_at(T0, &["track"]).0, 0);
+    site.page("/privacy", &redesigned_page("privacy-text"));
+    let others: Vec<(u64, String)> = (100..200).map(|n| (n, format!("someone else's issue {n}"))).collect();
+    let first: Vec<(u64, &str, &str)> = others.iter().map(|(n, t)| (*n, t.as_str(), "")).collect();
+    let api = github(&listing(&first));
+    api.set(
+        &format!("{OPEN_ISSUES}&page=2"),
+        vec![Response::json(200, &listing(&[(8, HEALTH_TITLE, "last week's")]))],
+    );
+    let (code, stdout, _) = run(&archive, T1, &CHECK, &github_env(&api));
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("issue      acme/privacy-policy  updated #8"),
+        "{stdout}"
+    );
+    assert_eq!(api.hits(ISSUES), 0, "not opened twice");
+    assert_eq!(
+        api.hits(&format!("{OPEN_ISSUES}&page=3")),
+        0,
+        "a page not full is the last"
+    );
+}
+
+#[test]
 fn a_network_outage_opens_and_closes_nothing() {
     let archive = TestArchive::new();
     let dead = refused_url();

@@ -1037,8 +1037,15 @@ fn check_fetch(archive_dir: &Path, args: CheckArgs, clock: Clock) -> Result<Exit
                 }),
             })
             .collect();
+        // Only a run over every declared document can tell that one is gone.
+        let is_declared = |service: &str, document: &str| {
+            declared
+                .iter()
+                .any(|s| s.slug == service && s.document(document).is_some())
+        };
+        let is_declared: Option<crate::notify::issues::IsDeclared> = args.services.is_empty().then_some(&is_declared);
         match crate::notify::Sender::new(send) {
-            Ok(sender) => issues = github.sync_health(&sender, &findings, options.now),
+            Ok(sender) => issues = github.sync_health(&sender, &findings, is_declared, options.now),
             Err(e) => warnings.push(format!("warning: issues are skipped: {}", chain(&e))),
         }
     }

@@ -50,6 +50,16 @@ impl IssueKind {
             IssueKind::DeclarationHealth => format!("Declaration health: {service}/{document}"),
         }
     }
+
+    /// The (service, type) whose issue of this kind has `title`, if it is one.
+    pub fn document_of(self, title: &str) -> Option<(&str, &str)> {
+        let key = match self {
+            IssueKind::Failing => title.strip_prefix("clausewatch: ")?.strip_suffix(" is failing")?,
+            IssueKind::DeclarationHealth => title.strip_prefix("Declaration health: ")?,
+        };
+        let (service, document) = key.split_once('/')?;
+        (crate::declaration::is_slug(service) && crate::declaration::is_slug(document)).then_some((service, document))
+    }
 }
 
 /// Where and as whom issues are written. `Debug` shows no token.
@@ -257,46 +267,61 @@ impl GithubIssues {
             .map(|i| i.number))
     }
 
-    /// The open issues labelled `clausewatch` (the first hundred), pull requests left out.
+    /// The open issues labelled `clausewatch`, pull requests left out: the first page,
+    /// then the next while a page is full, up to [`MAX_LISTED_PAGES`].
     fn open_issues(&self, sender: &Sender) -> Result<Vec<OpenIssue>, String> {
-        let reply = self.call(
-            sender,
-            Method::GET,
-            &format!("/repos/{}/issues?state=open&labels={LABEL}&per_page=100", self.repo),
-            None,
-        )?;
-        Ok(reply
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-            .iter()
-            .filter(|i| i.get("pull_request").is_none())
-            .filter_map(|i| {
-                Some(OpenIssue {
-                    number: i["number"].as_u64()?,
-                    title: i["title"].as_str()?.to_string(),
-                    body: i["body"].as_str().unwrap_or_default().to_string(),
-                })
-            })
-            .collect())
+        let mut issues = Vec::new();
+        for page in 1..=MAX_LISTED_PAGES {
+            let mut path = format!("/repos/{}/issues?state=open&labels={LABEL}&per_page=100", self.repo);
+            if page > 1 {
+                path.push_str(&format!("&page={page}"));
+            }
+            let reply = self.call(sender, Method::GET, &path, None)?;
+            let listed = reply.as_array().map(Vec::as_slice).unwrap_or_default();
+            issues.extend(
+                listed
+                    .iter()
+                    .filter(|i| i.get("pull_request").is_none())
+                    .filter_map(|i| {
+                        Some(OpenIssue {
+                            number: i["number"].as_u64()?,
+                            title: i["title"].as_str()?.to_string(),
+                            body: i["body"].as_str().unwrap_or_default().to_string(),
+                        })
+                    }),
+            );
+            if listed.len() < 100 {
+                break;
+            }
+        }
+        Ok(issues)
     }
 
-    /// Brings the declaration-health issues of the checked documents in line with
-    /// `findings`: an unhealthy declaration's issue is opened, or its body rewritten
-    /// when it says something else now; a healthy one's open issue is commented on and
-    /// closed. Documents not in `findings` (outside the run, or on a network outage)
-    /// are left alone. Failures are returned as actions, never raised.
-    pub fn sync_health(&self, sender: &Sender, findings: &[HealthFinding], now: DateTime<Utc>) -> Vec<IssueAction> {
+    /// Brings the declaration-health issues in line with `findings`: an unhealthy
+    /// declaration's issue is opened, or its body rewritten when it says something else
+    /// now; a healthy one's open issue is commented on and closed. With `is_declared`
+    /// (a run over every declared document), an open health issue of a document no longer
+    /// declared is closed too. Documents not in `findings` (outside the run, or on a
+    /// network outage) are otherwise left alone. Failures are returned as actions, never
+    /// raised.
+    pub fn sync_health(
+        &self,
+        sender: &Sender,
+        findings: &[HealthFinding],
+        is_declared: Option<IsDeclared<'_>>,
+        now: DateTime<Utc>,
+    ) -> Vec<IssueAction> {
         let mut actions = Vec::new();
-        let act =
-            |finding: &HealthFinding, action: &'static str, issue: Option<u64>, error: Option<String>| IssueAction {
-                service: finding.service.clone(),
-                document: finding.document.clone(),
+        let act = |service: &str, document: &str, action: &'static str, issue: Option<u64>, error: Option<String>| {
+            IssueAction {
+                service: service.to_string(),
+                document: document.to_string(),
                 action,
                 issue,
                 error,
-            };
-        if findings.is_empty() {
+            }
+        };
+        if findings.is_empty() && is_declared.is_none() {
             return actions;
         }
         let open = match self.open_issues(sender) {
@@ -304,12 +329,13 @@ impl GithubIssues {
             Err(error) => {
                 return findings
                     .iter()
-                    .map(|f| act(f, "failed", None, Some(error.clone())))
+                    .map(|f| act(&f.service, &f.document, "failed", None, Some(error.clone())))
                     .collect();
             }
         };
         for finding in findings {
-            let wanted = IssueKind::DeclarationHealth.title(&finding.service, &finding.document);
+            let (service, document) = (finding.service.as_str(), finding.document.as_str());
+            let wanted = IssueKind::DeclarationHealth.title(service, document);
             let existing = open.iter().find(|i| i.title == wanted);
             let result = match (&finding.problem, existing) {
                 (Some(body), None) => self
@@ -324,9 +350,9 @@ impl GithubIssues {
                             .as_u64()
                             .ok_or_else(|| "GitHub did not say which issue it opened".to_string())
                     })
-                    .map(|number| actions.push(act(finding, "opened", Some(number), None))),
+                    .map(|number| actions.push(act(service, document, "opened", Some(number), None))),
                 (Some(body), Some(issue)) if issue.body.trim_end() == body.trim_end() => {
-                    actions.push(act(finding, "kept", Some(issue.number), None));
+                    actions.push(act(service, document, "kept", Some(issue.number), None));
                     Ok(())
                 }
                 (Some(body), Some(issue)) => self
@@ -336,31 +362,66 @@ impl GithubIssues {
                         &format!("/repos/{}/issues/{}", self.repo, issue.number),
                         Some(&json!({ "body": body })),
                     )
-                    .map(|_| actions.push(act(finding, "updated", Some(issue.number), None))),
+                    .map(|_| actions.push(act(service, document, "updated", Some(issue.number), None))),
                 (None, Some(issue)) => {
                     let text = format!(
                         "Healthy again: on {} both fetches gave the same text, and the recorded version accepts it; closing.",
                         date(now)
                     );
-                    self.comment(sender, issue.number, &text)
-                        .and_then(|()| {
-                            actions.push(act(finding, "commented", Some(issue.number), None));
-                            self.call(
-                                sender,
-                                Method::PATCH,
-                                &format!("/repos/{}/issues/{}", self.repo, issue.number),
-                                Some(&json!({"state": "closed", "state_reason": "completed"})),
-                            )
-                        })
-                        .map(|_| actions.push(act(finding, "closed", Some(issue.number), None)))
+                    self.close_with(sender, issue.number, &text, |action| {
+                        actions.push(act(service, document, action, Some(issue.number), None))
+                    })
                 }
                 (None, None) => Ok(()),
             };
             if let Err(error) = result {
-                actions.push(act(finding, "failed", existing.map(|i| i.number), Some(error)));
+                actions.push(act(
+                    service,
+                    document,
+                    "failed",
+                    existing.map(|i| i.number),
+                    Some(error),
+                ));
+            }
+        }
+        if let Some(is_declared) = is_declared {
+            for issue in &open {
+                let Some((service, document)) = IssueKind::DeclarationHealth.document_of(&issue.title) else {
+                    continue;
+                };
+                if is_declared(service, document) {
+                    continue;
+                }
+                let text = "The document is no longer declared in the archive; closing.";
+                let result = self.close_with(sender, issue.number, text, |action| {
+                    actions.push(act(service, document, action, Some(issue.number), None))
+                });
+                if let Err(error) = result {
+                    actions.push(act(service, document, "failed", Some(issue.number), Some(error)));
+                }
             }
         }
         actions
+    }
+
+    /// Comments `text` on an issue, then closes it, reporting each step done.
+    fn close_with(
+        &self,
+        sender: &Sender,
+        number: u64,
+        text: &str,
+        mut done: impl FnMut(&'static str),
+    ) -> Result<(), String> {
+        self.comment(sender, number, text)?;
+        done("commented");
+        self.call(
+            sender,
+            Method::PATCH,
+            &format!("/repos/{}/issues/{number}", self.repo),
+            Some(&json!({"state": "closed", "state_reason": "completed"})),
+        )?;
+        done("closed");
+        Ok(())
     }
 
     fn open(&self, sender: &Sender, transition: &Transition, document: &DocumentInfo) -> Result<u64, String> {
@@ -429,6 +490,12 @@ impl GithubIssues {
         Ok(serde_json::from_slice(&reply.body).unwrap_or(Value::Null))
     }
 }
+
+/// Whether a (service, type) is declared in the archive.
+pub type IsDeclared<'a> = &'a dyn Fn(&str, &str) -> bool;
+
+/// At most this many pages of 100 open issues are listed to find an issue by its title.
+const MAX_LISTED_PAGES: u32 = 10;
 
 /// An open issue, as the listing gives it.
 struct OpenIssue {
@@ -643,6 +710,24 @@ mod tests {
         assert_eq!(
             IssueKind::DeclarationHealth.title("acme", "privacy-policy"),
             "Declaration health: acme/privacy-policy"
+        );
+        for kind in [IssueKind::Failing, IssueKind::DeclarationHealth] {
+            assert_eq!(
+                kind.document_of(&kind.title("acme", "privacy-policy")),
+                Some(("acme", "privacy-policy"))
+            );
+        }
+        assert_eq!(
+            IssueKind::DeclarationHealth.document_of("clausewatch: acme/privacy-policy is failing"),
+            None
+        );
+        assert_eq!(
+            IssueKind::DeclarationHealth.document_of("Declaration health: acme"),
+            None
+        );
+        assert_eq!(
+            IssueKind::DeclarationHealth.document_of("Declaration health: a/b c"),
+            None
         );
     }
 
