@@ -242,7 +242,8 @@ fn a_selector_that_matches_nothing_is_reported_with_its_replacement() {
     );
     let body = api.requests(ISSUES)[0].json()["body"].as_str().unwrap().to_string();
     assert!(body.contains("is **failed** (`selector-no-match`)"), "{body}");
-    assert!(body.contains("`select = \"#privacy-2027\"`"), "{body}");
+    // The id carries a year, which the next edition will change: the landmark is steadier.
+    assert!(body.contains("`select = \"article\"`"), "{body}");
     assert!(body.contains("the current declaration extracts nothing"), "{body}");
     assert!(
         !body.contains("### Differing lines"),
@@ -255,7 +256,7 @@ fn a_selector_that_matches_nothing_is_reported_with_its_replacement() {
     assert_eq!(json[0]["status"], "failed");
     assert_eq!(json[0]["category"], "selector-no-match");
     assert_eq!(json[0]["fix"]["kind"], "selector");
-    assert_eq!(json[0]["fix"]["selector"], "#privacy-2027");
+    assert_eq!(json[0]["fix"]["selector"], "article");
     assert_eq!(json[0]["fix"]["overlap"]["recall"], 1.0);
     assert!(json[0].get("issues").is_none(), "no --github-issues: {stdout}");
 }
@@ -408,4 +409,99 @@ fn github_issues_need_check_fetch_and_a_token() {
     let (code, _, stderr) = archive.run(&["check", "--fetch", "--github-issues"]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("--github-issues needs GITHUB_TOKEN"), "{stderr}");
+}
+
+/// The suggestion on real pages: each extraction pair of `../shared/corpus/pairs` whose
+/// declaration has a `select` is canonicalized with it (the recorded text), then the
+/// declaration is broken (its `select` replaced by a selector matching nothing) and the
+/// same page searched for the nearest selector. A suggestion whose text scores an F1 of
+/// 0.95 or more against the recorded text recovers the document. Measured 2026-12-06:
+/// before any tuning, 111 of 113 recovered, 40 with the declared selector itself; after
+/// adding `body` as a last-resort candidate and ordering ties by steadiness (both chosen
+/// on these pairs, so these figures are tuned-on), 113 and 40. Same page, not a
+/// redesign: it shows that the search finds the text, not that the selector lasts.
+#[test]
+fn suggestions_recover_the_text_of_real_pages_whose_selector_broke() {
+    use clausewatch::canon::suggest::nearest_selector;
+    use clausewatch::canon::{self, Selection};
+    use clausewatch::declaration::Target;
+
+    let Some(corpus) = crate::support::corpus() else { return };
+    let mut dirs: Vec<std::path::PathBuf> = std::fs::read_dir(corpus.join("pairs"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir() && !p.to_string_lossy().ends_with("__noise"))
+        .collect();
+    dirs.sort();
+    let (mut cases, mut recovered, mut partial, mut same_as_declared) = (0, 0, 0, 0);
+    let mut missed = Vec::new();
+    let started = std::time::Instant::now();
+    for dir in &dirs {
+        let read_json = |name: &str| -> serde_json::Value {
+            serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap()
+        };
+        let (meta, declaration) = (read_json("meta.json"), read_json("declaration.json"));
+        let terms = declaration
+            .get("terms")
+            .or_else(|| declaration.get("documents"))
+            .unwrap();
+        let entry = &terms[meta["terms_type"].as_str().unwrap()];
+        let (Some(select), Some(remove)) = (
+            crate::corpus::targets(entry.get("select")),
+            crate::corpus::targets(entry.get("remove")),
+        ) else {
+            continue;
+        };
+        if select.is_empty() {
+            continue;
+        }
+        let html = String::from_utf8_lossy(&std::fs::read(dir.join("snapshot.html")).unwrap()).into_owned();
+        let Ok(selection) = Selection::new(&select, &remove) else {
+            continue;
+        };
+        let Ok(recorded) = canon::canonicalize_html(&html, &selection) else {
+            continue;
+        };
+        cases += 1;
+        let broken = [Target::Css("#clausewatch-no-such-element".into())];
+        let search = nearest_selector(&html, &broken, &remove, &recorded).unwrap();
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        match search.suggestion {
+            Some(s) if s.overlap.f1() >= 0.95 => {
+                recovered += 1;
+                if matches!(select.as_slice(), [Target::Css(css)] if *css == s.selector) {
+                    same_as_declared += 1;
+                }
+                eprintln!(
+                    "recovered {:.3} {name}: {} (declared {select:?})",
+                    s.overlap.f1(),
+                    s.selector
+                );
+            }
+            Some(s) => {
+                partial += 1;
+                eprintln!(
+                    "partial   {:.3} {name}: {} (declared {select:?})",
+                    s.overlap.f1(),
+                    s.selector
+                );
+            }
+            None => {
+                eprintln!("none            {name} (declared {select:?})");
+                missed.push(name);
+            }
+        }
+    }
+    eprintln!(
+        "suggestions on {cases} real pages with a broken select: {recovered} recovered (F1 >= 0.95; {same_as_declared} \
+         the declared selector itself), {partial} partial, {} none, in {:.1} s",
+        missed.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!(cases, 113, "extraction pairs with a select");
+    assert!(recovered >= 110, "{recovered} of {cases} recovered, below 110");
+    assert!(
+        same_as_declared >= 35,
+        "{same_as_declared} suggestions are the declared selector, below 35"
+    );
 }
