@@ -163,17 +163,16 @@ pub fn check(archive: &Archive, services: &[Service], options: &TrackOptions) ->
             },
             (status, _, _) => health_of(status),
         };
+        let no = |reason: &str| Fix::NoSuggestion { reason: reason.into() };
         let fix = if status.is_healthy() || status.is_transient() {
             None
+        } else if matches!(status, Health::Failed { category, .. } if page_unavailable(category)) {
+            Some(no("the page itself could not be fetched; a selector cannot mend that"))
         } else {
             Some(match (document, &recorded) {
-                (Some(document), Some(old)) => suggest_fix(document, &status, old, options),
-                (_, None) => Fix::NoSuggestion {
-                    reason: "no version is recorded yet to compare the page with".into(),
-                },
-                (None, _) => Fix::NoSuggestion {
-                    reason: "the document is not declared".into(),
-                },
+                (Some(document), Some(old)) => suggest_fix(document, old, options),
+                (_, None) => no("no version is recorded yet to compare the page with"),
+                (None, _) => no("the document is not declared"),
             })
         };
         documents.push(DocumentHealth {
@@ -235,13 +234,8 @@ fn page_unavailable(category: FailureKind) -> bool {
 
 /// Fetches the page of a single-page document over HTTP and searches it for the
 /// selector nearest the recorded text.
-fn suggest_fix(document: &Document, status: &Health, recorded: &str, options: &TrackOptions) -> Fix {
+fn suggest_fix(document: &Document, recorded: &str, options: &TrackOptions) -> Fix {
     let no = |reason: &str| Fix::NoSuggestion { reason: reason.into() };
-    if let Health::Failed { category, .. } = status
-        && page_unavailable(*category)
-    {
-        return no("the page itself could not be fetched; a selector cannot mend that");
-    }
     let [part] = document.parts.as_slice() else {
         return no("the document is made of several pages");
     };

@@ -262,6 +262,49 @@ fn a_selector_that_matches_nothing_is_reported_with_its_replacement() {
 }
 
 #[test]
+fn a_page_gone_is_reported_without_a_selector_and_a_passing_failure_not_at_all() {
+    let site = TestServer::start();
+    site.page("/privacy", &recorded_page());
+    let archive = setup(&site);
+    assert_eq!(archive.run_at(T0, &["track"]).0, 0);
+    let api = github("[]");
+    let env = github_env(&api);
+
+    // A 503 may pass by next week: reported, but no issue is opened for it.
+    site.set("/privacy", vec![Response::status(503, "<p>Busy</p>")]);
+    let (code, stdout, _) = run(
+        &archive,
+        T1,
+        &["check", "--fetch", "--github-issues", "--retries", "0"],
+        &env,
+    );
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("failed     acme/privacy-policy  server-error: "),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("suggested fix"), "{stdout}");
+    assert_eq!(api.hits(ISSUES), 0, "{stdout}");
+
+    // A 404 is the page, not the selector: an issue, and no selector to propose.
+    site.set("/privacy", vec![Response::status(404, "<p>Not found</p>")]);
+    let (code, stdout, _) = run(&archive, T1, &CHECK, &env);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("    no suggested fix:  the page itself could not be fetched; a selector cannot mend that"),
+        "{stdout}"
+    );
+    let body = api.requests(ISSUES)[0].json()["body"].as_str().unwrap().to_string();
+    assert!(body.contains("is **failed** (`not-found`)"), "{body}");
+    assert!(
+        body.contains("No suggestion: the page itself could not be fetched"),
+        "{body}"
+    );
+    // track once, then two fetches per check: a page that failed is not fetched a third time.
+    assert_eq!(site.hits("/privacy"), 1 + 2 + 2);
+}
+
+#[test]
 fn health_issues_and_failure_issues_never_touch_each_other() {
     let site = TestServer::start();
     site.page("/privacy", &recorded_page());
