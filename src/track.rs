@@ -186,7 +186,7 @@ fn is_network_failure(status: &Status) -> Option<FailureKind> {
 }
 
 /// Finds a run or host outage (see [`Outage`]) and marks its documents.
-fn find_outage(outcomes: &mut [DocumentOutcome]) -> Option<Outage> {
+pub fn find_outage(outcomes: &mut [DocumentOutcome]) -> Option<Outage> {
     let host_of = |outcome: &DocumentOutcome| -> (String, String) {
         let first = outcome.url.split(' ').next().unwrap_or_default();
         match Url::parse(first) {
@@ -666,6 +666,10 @@ pub struct StabilityOutcome {
     pub document: String,
     #[serde(flatten)]
     pub status: Stability,
+    /// The first fetch's text, when it could be extracted (declaration health compares
+    /// it with the recorded version).
+    #[serde(skip)]
+    pub text: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -708,6 +712,7 @@ pub fn check_stability(services: &[Service], options: &TrackOptions) -> Result<V
         .drain()
         .map(|((service, document), a)| {
             let b = second.remove(&(service.clone(), document.clone()));
+            let text = a.as_ref().ok().cloned();
             let status = match (a, b) {
                 (Err(f), _) | (_, Some(Err(f))) => Stability::Failed {
                     category: f.kind,
@@ -736,6 +741,7 @@ pub fn check_stability(services: &[Service], options: &TrackOptions) -> Result<V
                 service,
                 document,
                 status,
+                text,
             }
         })
         .collect();

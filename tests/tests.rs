@@ -18,6 +18,7 @@ mod extract;
 mod failure_tracking;
 mod golden;
 mod golden_site;
+mod health;
 mod history;
 mod import_ota;
 mod import_wayback;

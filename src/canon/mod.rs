@@ -13,6 +13,7 @@ pub mod language;
 mod markdown;
 mod pdf;
 pub mod regions;
+pub mod suggest;
 pub mod text;
 
 pub use blocks::{Block, ListPlace, render};
