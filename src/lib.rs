@@ -13,6 +13,7 @@ pub mod declaration;
 pub mod export;
 pub mod failure;
 pub mod fetch;
+pub mod health;
 pub mod import;
 pub mod notify;
 pub mod printable;

@@ -97,7 +97,11 @@ fn rebuild(
     let title = format!("{} {}", service.name, title_from_slug(doc_type));
     let diff = diff_texts(&current, &text);
     let counts = diff.counts;
-    let provisions = taxonomy.ids_in(crate::track::changed_sentences(&diff));
+    let untagged_language = crate::track::untagged_language(&text, taxonomy);
+    let provisions = match untagged_language {
+        Some(_) => Vec::new(),
+        None => taxonomy.ids_in(crate::track::changed_sentences(&diff)),
+    };
     let extra = crate::track::with_tagger(
         last.message.extra.clone(),
         &crate::track::provisions_tagger(&provisions, taxonomy),
@@ -108,6 +112,9 @@ fn rebuild(
         reverts_to: None,
         provisions,
         extra,
+        // A re-extraction changes how the text is cut, not what the document says.
+        provisions_changed: Vec::new(),
+        untagged_language,
         declared_date: crate::report::dates::declared_date(&text),
         canonicalizer: CANONICALIZER_VERSION,
         clausewatch_version: env!("CARGO_PKG_VERSION").to_string(),

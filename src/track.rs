@@ -26,7 +26,7 @@ use crate::fetch::browser::{Browser, BrowserOptions, RenderedPage};
 use crate::fetch::decode::{self, BodyKind};
 use crate::fetch::{Conditional, FetchOptions, HttpFetcher, Validators, wall};
 use crate::provision::Taxonomy;
-use crate::report::{Counts, SentenceChange, classify, diff_texts, summary};
+use crate::report::{Counts, SentenceChange, classify, diff_texts, provision_changes, provisions, summary};
 
 /// Options of one `track` run.
 #[derive(Debug, Clone)]
@@ -186,7 +186,7 @@ fn is_network_failure(status: &Status) -> Option<FailureKind> {
 }
 
 /// Finds a run or host outage (see [`Outage`]) and marks its documents.
-fn find_outage(outcomes: &mut [DocumentOutcome]) -> Option<Outage> {
+pub fn find_outage(outcomes: &mut [DocumentOutcome]) -> Option<Outage> {
     let host_of = |outcome: &DocumentOutcome| -> (String, String) {
         let first = outcome.url.split(' ').next().unwrap_or_default();
         match Url::parse(first) {
@@ -666,6 +666,10 @@ pub struct StabilityOutcome {
     pub document: String,
     #[serde(flatten)]
     pub status: Stability,
+    /// The first fetch's text, when it could be extracted (declaration health compares
+    /// it with the recorded version).
+    #[serde(skip)]
+    pub text: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -708,6 +712,7 @@ pub fn check_stability(services: &[Service], options: &TrackOptions) -> Result<V
         .drain()
         .map(|((service, document), a)| {
             let b = second.remove(&(service.clone(), document.clone()));
+            let text = a.as_ref().ok().cloned();
             let status = match (a, b) {
                 (Err(f), _) | (_, Some(Err(f))) => Stability::Failed {
                     category: f.kind,
@@ -736,6 +741,7 @@ pub fn check_stability(services: &[Service], options: &TrackOptions) -> Result<V
                 service,
                 document,
                 status,
+                text,
             }
         })
         .collect();
@@ -975,9 +981,20 @@ pub fn new_version(
         change = ChangeKind::Revert;
         reverts_to = Some(earlier);
     }
-    let provisions: Vec<String> = match (previous, candidate.provisions) {
+    // A text the tagger cannot read states no provision we know of: say so instead.
+    let untagged_language = untagged_language(candidate.text, taxonomy);
+    let provisions = match (previous, candidate.provisions) {
+        _ if untagged_language.is_some() => Vec::new(),
         (None, Some(known)) => known,
         _ => taxonomy.ids_in(changed_sentences(&diff)),
+    };
+    // Only a change of wording can move a provision; the whole texts are tagged (not
+    // just the changed sentences) so that "added" means the document did not state it.
+    let provisions_changed = match previous {
+        Some((old, _)) if !provisions.is_empty() && matches!(change, ChangeKind::Substantive | ChangeKind::Revert) => {
+            provision_changes::shifts(&provision_changes::provision_changes(old, candidate.text, taxonomy))
+        }
+        _ => Vec::new(),
     };
     let extra = with_tagger(candidate.extra, &provisions_tagger(&provisions, taxonomy));
     let counts = diff.counts;
@@ -1007,6 +1024,8 @@ pub fn new_version(
         change,
         reverts_to: reverts_to.map(|v| v.commit.to_string()),
         provisions,
+        provisions_changed,
+        untagged_language,
         declared_date: crate::report::dates::declared_date(candidate.text),
         canonicalizer: CANONICALIZER_VERSION,
         clausewatch_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -1022,6 +1041,14 @@ pub fn new_version(
         message,
     };
     Ok(Ok((version, counts)))
+}
+
+/// The language of `text` (ISO 639-1) when the tagger does not read it.
+pub fn untagged_language(text: &str, taxonomy: &Taxonomy) -> Option<String> {
+    match provisions::Coverage::of(text, taxonomy) {
+        provisions::Coverage::NotCovered(language) => Some(language.code().to_string()),
+        provisions::Coverage::Covered => None,
+    }
 }
 
 /// The provisions a first record of `text` touches: those of every sentence, as

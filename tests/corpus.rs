@@ -42,7 +42,7 @@ fn pairs(corpus: &Path, noise: bool) -> Vec<Pair> {
 }
 
 /// OTA's `select`/`remove`: a CSS selector, a range object, or a list of them.
-fn targets(value: Option<&serde_json::Value>) -> Option<Vec<Target>> {
+pub(crate) fn targets(value: Option<&serde_json::Value>) -> Option<Vec<Target>> {
     let one = |v: &serde_json::Value| -> Option<Target> {
         match v {
             serde_json::Value::String(s) => Some(Target::Css(s.clone())),

@@ -173,7 +173,10 @@ fn check_fetch_reports_texts_that_move_between_loads() {
         ),
         "{stdout}"
     );
-    assert!(stdout.ends_with("1 stable, 1 unstable, 0 failed\n"), "{stdout}");
+    assert!(
+        stdout.ends_with("1 stable, 1 unstable, 0 drifted, 0 failed\n"),
+        "{stdout}"
+    );
     let (code, stdout, _) = archive.run(&["check", "--fetch", "acme/privacy-policy", "--json"]);
     assert_eq!(code, 0);
     let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();

@@ -56,7 +56,7 @@ fn log_lists_versions_newest_first_with_kinds_and_counts() {
     let (code, stdout, _) = archive.run_at(DAY4, &["log"]);
     assert_eq!(code, 0);
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 4, "{stdout}");
+    assert_eq!(lines.len(), 5, "{stdout}");
     assert!(
         lines[0].starts_with("2026-03-04 06:00") && lines[0].contains("acme/privacy-policy  reextract"),
         "{stdout}"
@@ -73,9 +73,11 @@ fn log_lists_versions_newest_first_with_kinds_and_counts() {
         lines[0].ends_with("re-extracted with canonicalizer 3"),
         "the rebuild touched no provision: {stdout}"
     );
-    assert!(lines[2].contains("cosmetic     +0 -0 ~2"), "{stdout}");
+    // What the change did to the provision, indented under it.
+    assert_eq!(lines[2], "    ai-training: added (grants)", "{stdout}");
+    assert!(lines[3].contains("cosmetic     +0 -0 ~2"), "{stdout}");
     assert!(
-        lines[3].contains("first") && lines[3].ends_with("First record of Acme Privacy Policy"),
+        lines[4].contains("first") && lines[4].ends_with("First record of Acme Privacy Policy"),
         "{stdout}"
     );
 

@@ -76,6 +76,9 @@ fn records_first_version_nothing_on_noise_then_a_change() {
              \n\
              Provisions touched: ai-training\n\
              \n\
+             Provisions changed:\n\
+             - ai-training: added (grants)\n\
+             \n\
              Service: acme\n\
              Document: privacy-policy\n\
              Source-URL: {}\n\
@@ -84,6 +87,7 @@ fn records_first_version_nothing_on_noise_then_a_change() {
              Fetcher: http\n\
              Change: substantive\n\
              Provisions: ai-training\n\
+             Provisions-Changed: ai-training added grants\n\
              Canonicalizer: 3\n\
              Clausewatch-Version: {}",
             server.url("/privacy"),

@@ -12,6 +12,7 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::Serialize;
 
 use crate::printable::{Printable, escape};
+use crate::provision::Stance;
 
 /// What kind of change a version is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -86,6 +87,13 @@ pub struct VersionMessage {
     pub reverts_to: Option<String>,
     /// Provision ids the change touched, sorted.
     pub provisions: Vec<String>,
+    /// What the change did to each provision the document states (the
+    /// `Provisions-Changed:` trailer): added, removed or reworded, with the stances
+    /// before and after. Empty for first records and changes no provision sees.
+    pub provisions_changed: Vec<ProvisionShift>,
+    /// The text's language (ISO 639-1) when the provision tagger does not read it, so
+    /// that "no provisions" is never mistaken for "states none" (`Untagged-Language:`).
+    pub untagged_language: Option<String>,
     /// The date the document gives itself ("Last updated: ..."), when it gives one.
     pub declared_date: Option<NaiveDate>,
     pub canonicalizer: u32,
@@ -112,6 +120,8 @@ const KNOWN_TRAILERS: &[&str] = &[
     "Change",
     "Reverts-To",
     "Provisions",
+    "Provisions-Changed",
+    "Untagged-Language",
     "Declared-Date",
     "Canonicalizer",
     "Clausewatch-Version",
@@ -135,6 +145,20 @@ impl VersionMessage {
         out.push_str("\n\n");
         if !self.provisions.is_empty() {
             let _ = writeln!(out, "Provisions touched: {}\n", Printable(&self.provisions.join(", ")));
+        }
+        if let Some(language) = &self.untagged_language {
+            let _ = writeln!(
+                out,
+                "Provisions not tagged: the text is in a language the tagger does not read ({}).\n",
+                Printable(language)
+            );
+        }
+        if !self.provisions_changed.is_empty() {
+            out.push_str("Provisions changed:\n");
+            for shift in &self.provisions_changed {
+                let _ = writeln!(out, "- {}", Printable(&shift.to_string()));
+            }
+            out.push('\n');
         }
         let _ = writeln!(out, "Service: {}", Printable(&self.service));
         let _ = writeln!(out, "Document: {}", Printable(&self.document));
@@ -162,6 +186,17 @@ impl VersionMessage {
         }
         if !self.provisions.is_empty() {
             let _ = writeln!(out, "Provisions: {}", self.provisions.join(", "));
+        }
+        if !self.provisions_changed.is_empty() {
+            let entries: Vec<String> = self
+                .provisions_changed
+                .iter()
+                .map(ProvisionShift::trailer_entry)
+                .collect();
+            let _ = writeln!(out, "Provisions-Changed: {}", Printable(&entries.join("; ")));
+        }
+        if let Some(language) = &self.untagged_language {
+            let _ = writeln!(out, "Untagged-Language: {}", Printable(language));
         }
         if let Some(date) = self.declared_date {
             let _ = writeln!(out, "Declared-Date: {date}");
@@ -204,6 +239,10 @@ impl VersionMessage {
             change: ChangeKind::parse(&get("Change")?)?,
             reverts_to: get("Reverts-To"),
             provisions: list("Provisions"),
+            provisions_changed: get("Provisions-Changed")
+                .map(|v| v.split(';').filter_map(ProvisionShift::parse_entry).collect())
+                .unwrap_or_default(),
+            untagged_language: get("Untagged-Language"),
             declared_date: get("Declared-Date").and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
             canonicalizer: get("Canonicalizer").and_then(|v| v.parse().ok()).unwrap_or(0),
             clausewatch_version: get("Clausewatch-Version").unwrap_or_default(),
@@ -214,6 +253,118 @@ impl VersionMessage {
                 .cloned()
                 .collect(),
         })
+    }
+}
+
+/// What one change did to a provision of the document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ShiftKind {
+    /// The document did not state the provision before, and does now.
+    Added,
+    /// The document stated it before, and no longer does.
+    Removed,
+    /// The document states it before and after, in other sentences.
+    Reworded,
+}
+
+impl ShiftKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShiftKind::Added => "added",
+            ShiftKind::Removed => "removed",
+            ShiftKind::Reworded => "reworded",
+        }
+    }
+
+    fn parse(s: &str) -> Option<ShiftKind> {
+        Some(match s {
+            "added" => ShiftKind::Added,
+            "removed" => ShiftKind::Removed,
+            "reworded" => ShiftKind::Reworded,
+            _ => return None,
+        })
+    }
+}
+
+/// How a change moved one provision: an entry of the `Provisions-Changed:` trailer.
+/// The stances are those of all the document's sentences stating the provision, before
+/// and after the change (sorted, each once); a reworded provision whose stances differ
+/// flipped stance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProvisionShift {
+    pub provision: String,
+    pub kind: ShiftKind,
+    pub before: Vec<Stance>,
+    pub after: Vec<Stance>,
+}
+
+impl ProvisionShift {
+    /// A reworded provision whose stances are not what they were.
+    pub fn flipped(&self) -> bool {
+        self.kind == ShiftKind::Reworded && self.before != self.after
+    }
+
+    /// `ai-training reworded restricts->grants`, `sale-of-data added grants`,
+    /// `user-rights removed grants+restricts`: one line, no `;` (the separator).
+    fn trailer_entry(&self) -> String {
+        let stances = |s: &[Stance]| s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("+");
+        match self.kind {
+            ShiftKind::Added => format!("{} added {}", self.provision, stances(&self.after)),
+            ShiftKind::Removed => format!("{} removed {}", self.provision, stances(&self.before)),
+            ShiftKind::Reworded => format!(
+                "{} reworded {}->{}",
+                self.provision,
+                stances(&self.before),
+                stances(&self.after)
+            ),
+        }
+    }
+
+    /// Reads an entry written by [`trailer_entry`](Self::trailer_entry); `None` for one
+    /// this version cannot read (a hand-edited or foreign entry is skipped, not fatal).
+    fn parse_entry(entry: &str) -> Option<ProvisionShift> {
+        let mut parts = entry.split_whitespace();
+        let provision = parts.next()?.to_string();
+        let kind = ShiftKind::parse(parts.next()?)?;
+        let value = parts.next()?;
+        if parts.next().is_some() {
+            return None;
+        }
+        let stances = |s: &str| -> Option<Vec<Stance>> { s.split('+').map(Stance::parse).collect() };
+        let (before, after) = match kind {
+            ShiftKind::Added => (Vec::new(), stances(value)?),
+            ShiftKind::Removed => (stances(value)?, Vec::new()),
+            ShiftKind::Reworded => {
+                let (before, after) = value.split_once("->")?;
+                (stances(before)?, stances(after)?)
+            }
+        };
+        Some(ProvisionShift {
+            provision,
+            kind,
+            before,
+            after,
+        })
+    }
+}
+
+/// `ai-training: reworded, restricts → grants`; `sale-of-data: added (grants)`.
+impl fmt::Display for ProvisionShift {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let stances = |s: &[Stance]| s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+        match self.kind {
+            ShiftKind::Added => write!(f, "{}: added ({})", self.provision, stances(&self.after)),
+            ShiftKind::Removed => write!(f, "{}: removed (was {})", self.provision, stances(&self.before)),
+            ShiftKind::Reworded if self.flipped() => write!(
+                f,
+                "{}: reworded, {} → {}",
+                self.provision,
+                stances(&self.before),
+                stances(&self.after)
+            ),
+            ShiftKind::Reworded => write!(f, "{}: reworded ({})", self.provision, stances(&self.after)),
+        }
     }
 }
 
@@ -248,6 +399,21 @@ mod tests {
             change: ChangeKind::Substantive,
             reverts_to: None,
             provisions: vec!["ai-training".into(), "data-sharing".into()],
+            untagged_language: None,
+            provisions_changed: vec![
+                ProvisionShift {
+                    provision: "ai-training".into(),
+                    kind: ShiftKind::Reworded,
+                    before: vec![Stance::Restricts],
+                    after: vec![Stance::Grants, Stance::Conditional],
+                },
+                ProvisionShift {
+                    provision: "data-sharing".into(),
+                    kind: ShiftKind::Added,
+                    before: vec![],
+                    after: vec![Stance::Neutral],
+                },
+            ],
             declared_date: None,
             canonicalizer: 1,
             clausewatch_version: "0.1.0".into(),
@@ -264,6 +430,10 @@ mod tests {
              \n\
              Provisions touched: ai-training, data-sharing\n\
              \n\
+             Provisions changed:\n\
+             - ai-training: reworded, restricts → grants, conditional\n\
+             - data-sharing: added (neutral)\n\
+             \n\
              Service: tiktok\n\
              Document: privacy-policy\n\
              Source-URL: https://www.tiktok.com/legal/page/us/privacy-policy/en\n\
@@ -272,6 +442,7 @@ mod tests {
              Fetcher: http\n\
              Change: substantive\n\
              Provisions: ai-training, data-sharing\n\
+             Provisions-Changed: ai-training reworded restricts->grants+conditional; data-sharing added neutral\n\
              Canonicalizer: 1\n\
              Clausewatch-Version: 0.1.0\n"
         );

@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use git2::{FileMode, Oid, Repository, Signature, Time};
 
 pub use lock::ArchiveLock;
-pub use message::{ChangeKind, VersionMessage};
+pub use message::{ChangeKind, ProvisionShift, ShiftKind, VersionMessage};
 pub use recorder::Recorder;
 
 /// What can go wrong with the archive itself (not with one document).

@@ -9,9 +9,11 @@
 mod blocks;
 mod check;
 mod html;
+pub mod language;
 mod markdown;
 mod pdf;
 pub mod regions;
+pub mod suggest;
 pub mod text;
 
 pub use blocks::{Block, ListPlace, render};

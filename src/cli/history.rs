@@ -13,8 +13,9 @@ use super::args::{self, DocumentSpec, KnownDocuments, When};
 use super::{CliError, runtime, usage, write_json};
 use crate::archive::history::VersionRecord;
 use crate::archive::reference::{ReferenceError, VersionSpec};
-use crate::archive::{Archive, ChangeKind};
+use crate::archive::{Archive, ChangeKind, ProvisionShift};
 use crate::clock::Clock;
+use crate::printable::Printable;
 use crate::report::model::{self, Change};
 use crate::report::summary::parse_counts;
 use crate::report::words::WordPiece;
@@ -167,6 +168,10 @@ struct LogEntry<'a> {
     counts: Option<Counts>,
     summary: &'a str,
     provisions: &'a [String],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    provisions_changed: &'a [ProvisionShift],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    untagged_language: Option<&'a str>,
     source_urls: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     declared_date: Option<NaiveDate>,
@@ -191,6 +196,8 @@ pub fn log(archive_dir: &Path, args: LogArgs, clock: Clock) -> Result<ExitCode, 
             counts: parse_counts(&v.message.subject),
             summary: &v.message.subject,
             provisions: &v.message.provisions,
+            provisions_changed: &v.message.provisions_changed,
+            untagged_language: v.message.untagged_language.as_deref(),
             source_urls: &v.message.source_urls,
             declared_date: v.message.declared_date,
         })
@@ -230,6 +237,18 @@ pub fn log(archive_dir: &Path, args: LogArgs, clock: Clock) -> Result<ExitCode, 
             counts,
             entry.summary
         )?;
+        if let Some(language) = entry.untagged_language {
+            writeln!(
+                out,
+                "    provisions not tagged: the text is in {} (not a language the tagger reads)",
+                Printable(language)
+            )?;
+        }
+        // Indented under the version: what it did to each provision.
+        for shift in entry.provisions_changed {
+            let flipped = if shift.flipped() { "  (stance flipped)" } else { "" };
+            writeln!(out, "    {}{flipped}", Printable(&shift.to_string()))?;
+        }
     }
     if entries.is_empty() {
         writeln!(
@@ -439,8 +458,12 @@ pub fn report(archive_dir: &Path, args: ReportArgs, clock: Clock) -> Result<Exit
     }
     let filter = args.document.as_ref().map(DocumentSpec::filter).unwrap_or_default();
     let mut report = model::build_report(&archive, &filter, since, until, now)?;
-    if !args.provision.is_empty() {
-        let taxonomy = super::provisions::taxonomy(&archive)?;
+    let taxonomy = super::provisions::taxonomy(&archive)?;
+    if args.provision.is_empty() {
+        // Each sentence says which provision it states, next to the change's summary of
+        // what happened to the provisions.
+        report.mark_provisions(&taxonomy);
+    } else {
         report.focus_on_provisions(&taxonomy, &args.provision);
     }
     let text = match args.format {

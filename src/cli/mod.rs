@@ -85,11 +85,13 @@ pub enum Command {
     /// Validate every declaration and warn about fragile selectors (class names generated
     /// by a front-end build, ranges that start and end at the same element); with
     /// --fetch, also fetch each document twice and report those whose text differs
-    /// between the two fetches; with --snapshots, re-extract each latest stored snapshot
-    /// with the current declaration and report texts that would change (offline).
+    /// between the two fetches, fails, or would be refused against the recorded version,
+    /// with a suggested selector; with --snapshots, re-extract each latest stored
+    /// snapshot with the current declaration and report texts that would change (offline).
     ///
     /// An unstable text (a date that moves, rotating content, an A/B test) would record
-    /// noise as versions: fix the declaration's select/remove before tracking it.
+    /// noise as versions: fix the declaration's select/remove before tracking it. With
+    /// --github-issues, --fetch keeps one GitHub issue open per unhealthy declaration.
     Check(CheckArgs),
     /// Print the canonical text of one page, to write and debug declarations.
     ///
@@ -344,6 +346,11 @@ pub struct CheckArgs {
     /// With --fetch or --snapshots: print JSON.
     #[arg(long)]
     pub json: bool,
+    /// With --fetch: open, update and close one GitHub issue per unhealthy declaration,
+    /// with the differing lines and a suggested selector (reads GITHUB_TOKEN and
+    /// GITHUB_REPOSITORY, as a GitHub Actions run sets them).
+    #[arg(long, requires = "fetch")]
+    pub github_issues: bool,
     #[command(flatten)]
     pub run: RunArgs,
     #[command(flatten)]
@@ -974,47 +981,192 @@ fn reextract(archive_dir: &Path, args: ReextractArgs, clock: Clock) -> Result<Ex
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
+/// `check --fetch`: declaration health (see [`crate::health`]). Exit 1 when a document
+/// is unhealthy, 4 when no document reached a server (nothing is judged, no issue is
+/// touched).
 fn check_fetch(archive_dir: &Path, args: CheckArgs, clock: Clock) -> Result<ExitCode, CliError> {
-    use crate::track::Stability;
+    use crate::health::Health;
+    use crate::notify::issues::{GithubIssues, HealthFinding, IssueAction};
     let archive = Archive::open(archive_dir)?;
-    let services = filter_services(load_services(&archive)?, &args.services)?;
+    let declared = load_services(&archive)?;
+    let services = filter_services(declared.clone(), &args.services)?;
     let settings = settings(archive.root(), &args.fetch_options, &args.run, &AuthorArgs::default())?;
+    // Checked before fetching: a run that cannot open issues should say so at once.
+    let github_issues = if args.github_issues {
+        Some(GithubIssues::from_env(|name| std::env::var(name).ok()).map_err(usage)?)
+    } else {
+        None
+    };
+    let send = crate::notify::SendOptions {
+        user_agent: settings.fetch.user_agent.clone(),
+        timeout: settings.fetch.timeout,
+        retries: settings.fetch.retries,
+        retry_delay: settings.fetch.retry_delay,
+    };
     let options = track_options(settings, crate::track::ShrinkAcceptance::None, clock, &archive)?;
-    let outcomes = track::check_stability(&services, &options)?;
+    let report = crate::health::check(&archive, &services, &options)?;
+    let run_outage = report.outage.as_ref().filter(|o| o.is_run());
+
+    let mut issues: Vec<IssueAction> = Vec::new();
+    let mut warnings: Vec<String> = Vec::new();
+    if let Some(github) = &github_issues
+        && run_outage.is_none()
+    {
+        let service_name = |slug: &str| {
+            declared
+                .iter()
+                .find(|s| s.slug == slug)
+                .map_or_else(|| slug.to_string(), |s| s.name.clone())
+        };
+        // A document on a network outage, or failing in a way that may pass on its own,
+        // says nothing of its declaration: its issue is left as it is.
+        let findings: Vec<HealthFinding> = report
+            .documents
+            .iter()
+            .filter(|d| !d.outage && !d.status.is_transient())
+            .map(|d| HealthFinding {
+                service: d.service.clone(),
+                document: d.document.clone(),
+                problem: (!d.status.is_healthy()).then(|| {
+                    let info = crate::notify::issues::DocumentInfo {
+                        title: crate::notify::document_title(&service_name(&d.service), &d.document),
+                        source_urls: d.urls.clone(),
+                    };
+                    crate::notify::issues::health_body(&info, &d.service, &d.document, d)
+                }),
+            })
+            .collect();
+        // Only a run over every declared document can tell that one is gone.
+        let is_declared = |service: &str, document: &str| {
+            declared
+                .iter()
+                .any(|s| s.slug == service && s.document(document).is_some())
+        };
+        let is_declared: Option<crate::notify::issues::IsDeclared> = args.services.is_empty().then_some(&is_declared);
+        match crate::notify::Sender::new(send) {
+            Ok(sender) => issues = github.sync_health(&sender, &findings, is_declared, options.now),
+            Err(e) => warnings.push(format!("warning: issues are skipped: {}", chain(&e))),
+        }
+    }
+    for a in issues.iter().filter(|a| a.error.is_some()) {
+        warnings.push(format!(
+            "warning: GitHub issue for {}/{}: {}",
+            a.service,
+            a.document,
+            a.error.as_deref().unwrap_or_default()
+        ));
+    }
+    {
+        let mut err = io::stderr().lock();
+        for warning in &warnings {
+            let _ = writeln!(err, "{warning}");
+        }
+    }
+
     let mut out = io::stdout().lock();
     if args.json {
-        write_json(&mut out, &outcomes)?;
+        #[derive(serde::Serialize)]
+        struct Checked<'a> {
+            #[serde(flatten)]
+            health: &'a crate::health::DocumentHealth,
+            #[serde(skip_serializing_if = "Vec::is_empty")]
+            issues: Vec<&'a IssueAction>,
+        }
+        let checked: Vec<Checked> = report
+            .documents
+            .iter()
+            .map(|d| Checked {
+                health: d,
+                issues: issues
+                    .iter()
+                    .filter(|a| a.service == d.service && a.document == d.document)
+                    .collect(),
+            })
+            .collect();
+        write_json(&mut out, &checked)?;
     } else {
-        for o in &outcomes {
-            let name = format!("{}/{}", o.service, o.document);
-            match &o.status {
-                Stability::Stable => writeln!(out, "stable     {name}")?,
-                Stability::Unstable {
+        use crate::printable::Printable;
+        for d in &report.documents {
+            let name = format!("{}/{}", d.service, d.document);
+            match &d.status {
+                Health::Stable => writeln!(out, "stable     {name}")?,
+                Health::Unstable {
                     first_only,
                     second_only,
                 } => {
                     writeln!(out, "unstable   {name}")?;
                     for line in first_only {
-                        writeln!(out, "    first fetch only:  {line}")?;
+                        writeln!(out, "    first fetch only:  {}", Printable(line))?;
                     }
                     for line in second_only {
-                        writeln!(out, "    second fetch only: {line}")?;
+                        writeln!(out, "    second fetch only: {}", Printable(line))?;
                     }
                 }
-                Stability::Failed { category, message } => writeln!(out, "failed     {name}  {category}: {message}")?,
+                Health::Failed { category, message } => {
+                    writeln!(out, "failed     {name}  {category}: {}", Printable(message))?
+                }
+                Health::Drifted {
+                    category,
+                    message,
+                    recorded_only,
+                    fetched_only,
+                } => {
+                    writeln!(out, "drifted    {name}  {category}: {}", Printable(message))?;
+                    for line in recorded_only {
+                        writeln!(out, "    recorded only:     {}", Printable(line))?;
+                    }
+                    for line in fetched_only {
+                        writeln!(out, "    fetched only:      {}", Printable(line))?;
+                    }
+                }
+            }
+            match &d.fix {
+                Some(crate::health::Fix::Selector { suggestion, .. }) => writeln!(
+                    out,
+                    "    suggested fix:     select = {:?} (recall {:.0}%, precision {:.0}%)",
+                    suggestion.selector,
+                    suggestion.overlap.recall * 100.0,
+                    suggestion.overlap.precision * 100.0
+                )?,
+                Some(crate::health::Fix::NoSuggestion { reason }) => {
+                    writeln!(out, "    no suggested fix:  {}", Printable(reason))?
+                }
+                None => {}
             }
         }
-        let count = |f: fn(&Stability) -> bool| outcomes.iter().filter(|o| f(&o.status)).count();
+        for action in &issues {
+            let name = format!("{}/{}", action.service, action.document);
+            let number = action.issue.map(|n| format!(" #{n}")).unwrap_or_default();
+            match &action.error {
+                Some(error) => writeln!(out, "issue      {name}  failed{number}: {}", Printable(error))?,
+                None => writeln!(out, "issue      {name}  {}{number}", action.action)?,
+            }
+        }
+        if let Some(outage) = report.outage.as_ref().filter(|o| !o.is_run()) {
+            for line in outage.message().lines() {
+                writeln!(out, "outage     {}; its declarations are not judged", Printable(line))?;
+            }
+        }
+        let count = |f: fn(&Health) -> bool| report.documents.iter().filter(|d| f(&d.status)).count();
         writeln!(
             out,
-            "{} stable, {} unstable, {} failed",
-            count(|s| matches!(s, Stability::Stable)),
-            count(|s| matches!(s, Stability::Unstable { .. })),
-            count(|s| matches!(s, Stability::Failed { .. }))
+            "{} stable, {} unstable, {} drifted, {} failed",
+            count(|s| matches!(s, Health::Stable)),
+            count(|s| matches!(s, Health::Unstable { .. })),
+            count(|s| matches!(s, Health::Drifted { .. })),
+            count(|s| matches!(s, Health::Failed { .. }))
         )?;
     }
-    let all_stable = outcomes.iter().all(|o| matches!(o.status, Stability::Stable));
-    Ok(if all_stable {
+    drop(out);
+    if let Some(outage) = run_outage {
+        eprintln!(
+            "error: {}; no declaration was judged, and no issue was touched",
+            crate::printable::Printable(&outage.message())
+        );
+        return Ok(ExitCode::from(4));
+    }
+    let all_healthy = report.documents.iter().all(|d| d.status.is_healthy());
+    Ok(if all_healthy {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

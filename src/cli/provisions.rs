@@ -161,6 +161,10 @@ pub fn provisions(archive_dir: &Path, args: ProvisionsArgs, clock: Clock) -> Res
         return Err(usage(anyhow!("{} has no recorded version", args.document)));
     };
     let text = archive.blob_text(version.blob)?;
+    let notice = provisions::Coverage::of(&text, &taxonomy).notice(&taxonomy);
+    if let Some(notice) = &notice {
+        eprintln!("note: {}: {notice}", args.document);
+    }
     let tagged: Vec<_> = provisions::tag_text(&text, &taxonomy)
         .into_iter()
         .filter(|t| args.provision.as_ref().is_none_or(|id| *id == t.provision))
@@ -200,6 +204,12 @@ pub fn timeline(archive_dir: &Path, args: TimelineArgs) -> Result<ExitCode, CliE
     check_known(&archive, [&args.document])?;
     let (service, doc_type) = (&args.document.service, args.document.doc_type());
     let timelines = provisions::timelines(&archive, service, doc_type, &taxonomy, args.provision.as_deref())?;
+    if let Some(latest) = archive.versions(&args.document.filter(), None, None)?.first() {
+        let text = archive.blob_text(latest.blob)?;
+        if let Some(notice) = provisions::Coverage::of(&text, &taxonomy).notice(&taxonomy) {
+            eprintln!("note: {}: the latest version: {notice}", args.document);
+        }
+    }
     let mut out = io::stdout().lock();
     if args.json {
         write_json(&mut out, &with_tagger(&timelines, &taxonomy.tagger()))?;

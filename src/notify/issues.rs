@@ -1,10 +1,16 @@
-//! One GitHub issue per failing document (`--github-issues`): opened when it starts
-//! failing, commented on at each reminder, commented on and closed when it recovers.
+//! GitHub issues, one per document and kind ([`IssueKind`]):
+//!
+//! - `track --github-issues`: one issue per failing document, opened when it starts
+//!   failing, commented on at each reminder, commented on and closed when it recovers.
+//! - `check --fetch --github-issues`: one issue per unhealthy declaration (see
+//!   [`crate::health`]), opened, its body updated while the declaration stays unhealthy,
+//!   commented on and closed when it is healthy again.
 //!
 //! An issue is found again by its number in `status.json` or, failing that, among the
 //! open issues labelled `clausewatch` by its exact title, so a lost number never opens
-//! a second issue for the same document. The token is sent as a sensitive header and
-//! never shown.
+//! a second issue for the same document. The titles of the two kinds differ, so neither
+//! finds, updates or closes the other's issues. The token is sent as a sensitive header
+//! and never shown.
 
 use std::fmt;
 
@@ -21,9 +27,39 @@ use crate::status::{StatusFile, Transition, TransitionKind};
 /// The label every clausewatch issue carries.
 pub const LABEL: &str = "clausewatch";
 
-/// The exact title of a document's issue, by which it is found again.
+/// The exact title of a failing document's issue, by which it is found again.
 pub fn title(service: &str, document: &str) -> String {
-    format!("clausewatch: {service}/{document} is failing")
+    IssueKind::Failing.title(service, document)
+}
+
+/// What an issue is about. Each kind has titles of its own: a run of one kind never
+/// finds, updates or closes an issue of the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssueKind {
+    /// `track --github-issues`: the document cannot be fetched.
+    Failing,
+    /// `check --fetch --github-issues`: the declaration no longer extracts the document.
+    DeclarationHealth,
+}
+
+impl IssueKind {
+    /// The exact title of a document's issue of this kind.
+    pub fn title(self, service: &str, document: &str) -> String {
+        match self {
+            IssueKind::Failing => format!("clausewatch: {service}/{document} is failing"),
+            IssueKind::DeclarationHealth => format!("Declaration health: {service}/{document}"),
+        }
+    }
+
+    /// The (service, type) whose issue of this kind has `title`, if it is one.
+    pub fn document_of(self, title: &str) -> Option<(&str, &str)> {
+        let key = match self {
+            IssueKind::Failing => title.strip_prefix("clausewatch: ")?.strip_suffix(" is failing")?,
+            IssueKind::DeclarationHealth => title.strip_prefix("Declaration health: ")?,
+        };
+        let (service, document) = key.split_once('/')?;
+        (crate::declaration::is_slug(service) && crate::declaration::is_slug(document)).then_some((service, document))
+    }
 }
 
 /// Where and as whom issues are written. `Debug` shows no token.
@@ -63,8 +99,9 @@ pub enum IssuesConfigError {
 pub struct IssueAction {
     pub service: String,
     pub document: String,
-    /// `opened`, `reused` (an open issue found by its title), `commented`, `closed` or
-    /// `failed`.
+    /// `opened`, `reused` (an open issue found by its title), `commented`, `updated`
+    /// (a health issue's body rewritten), `kept` (a health issue that already says it
+    /// all), `closed` or `failed`.
     pub action: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issue: Option<u64>,
@@ -223,18 +260,168 @@ impl GithubIssues {
     /// The open `clausewatch` issue with the document's exact title.
     fn find_open(&self, sender: &Sender, transition: &Transition) -> Result<Option<u64>, String> {
         let wanted = title(&transition.service, &transition.document);
-        let reply = self.call(
+        Ok(self
+            .open_issues(sender)?
+            .into_iter()
+            .find(|i| i.title == wanted)
+            .map(|i| i.number))
+    }
+
+    /// The open issues labelled `clausewatch`, pull requests left out: the first page,
+    /// then the next while a page is full, up to [`MAX_LISTED_PAGES`].
+    fn open_issues(&self, sender: &Sender) -> Result<Vec<OpenIssue>, String> {
+        let mut issues = Vec::new();
+        for page in 1..=MAX_LISTED_PAGES {
+            let mut path = format!("/repos/{}/issues?state=open&labels={LABEL}&per_page=100", self.repo);
+            if page > 1 {
+                path.push_str(&format!("&page={page}"));
+            }
+            let reply = self.call(sender, Method::GET, &path, None)?;
+            let listed = reply.as_array().map(Vec::as_slice).unwrap_or_default();
+            issues.extend(
+                listed
+                    .iter()
+                    .filter(|i| i.get("pull_request").is_none())
+                    .filter_map(|i| {
+                        Some(OpenIssue {
+                            number: i["number"].as_u64()?,
+                            title: i["title"].as_str()?.to_string(),
+                            body: i["body"].as_str().unwrap_or_default().to_string(),
+                        })
+                    }),
+            );
+            if listed.len() < 100 {
+                break;
+            }
+        }
+        Ok(issues)
+    }
+
+    /// Brings the declaration-health issues in line with `findings`: an unhealthy
+    /// declaration's issue is opened, or its body rewritten when it says something else
+    /// now; a healthy one's open issue is commented on and closed. With `is_declared`
+    /// (a run over every declared document), an open health issue of a document no longer
+    /// declared is closed too. Documents not in `findings` (outside the run, or on a
+    /// network outage) are otherwise left alone. Failures are returned as actions, never
+    /// raised.
+    pub fn sync_health(
+        &self,
+        sender: &Sender,
+        findings: &[HealthFinding],
+        is_declared: Option<IsDeclared<'_>>,
+        now: DateTime<Utc>,
+    ) -> Vec<IssueAction> {
+        let mut actions = Vec::new();
+        let act = |service: &str, document: &str, action: &'static str, issue: Option<u64>, error: Option<String>| {
+            IssueAction {
+                service: service.to_string(),
+                document: document.to_string(),
+                action,
+                issue,
+                error,
+            }
+        };
+        if findings.is_empty() && is_declared.is_none() {
+            return actions;
+        }
+        let open = match self.open_issues(sender) {
+            Ok(open) => open,
+            Err(error) => {
+                return findings
+                    .iter()
+                    .map(|f| act(&f.service, &f.document, "failed", None, Some(error.clone())))
+                    .collect();
+            }
+        };
+        for finding in findings {
+            let (service, document) = (finding.service.as_str(), finding.document.as_str());
+            let wanted = IssueKind::DeclarationHealth.title(service, document);
+            let existing = open.iter().find(|i| i.title == wanted);
+            let result = match (&finding.problem, existing) {
+                (Some(body), None) => self
+                    .call(
+                        sender,
+                        Method::POST,
+                        &format!("/repos/{}/issues", self.repo),
+                        Some(&json!({ "title": wanted, "body": body, "labels": [LABEL] })),
+                    )
+                    .and_then(|reply| {
+                        reply["number"]
+                            .as_u64()
+                            .ok_or_else(|| "GitHub did not say which issue it opened".to_string())
+                    })
+                    .map(|number| actions.push(act(service, document, "opened", Some(number), None))),
+                (Some(body), Some(issue)) if issue.body.trim_end() == body.trim_end() => {
+                    actions.push(act(service, document, "kept", Some(issue.number), None));
+                    Ok(())
+                }
+                (Some(body), Some(issue)) => self
+                    .call(
+                        sender,
+                        Method::PATCH,
+                        &format!("/repos/{}/issues/{}", self.repo, issue.number),
+                        Some(&json!({ "body": body })),
+                    )
+                    .map(|_| actions.push(act(service, document, "updated", Some(issue.number), None))),
+                (None, Some(issue)) => {
+                    let text = format!(
+                        "Healthy again: on {} both fetches gave the same text, and the recorded version accepts it; closing.",
+                        date(now)
+                    );
+                    self.close_with(sender, issue.number, &text, |action| {
+                        actions.push(act(service, document, action, Some(issue.number), None))
+                    })
+                }
+                (None, None) => Ok(()),
+            };
+            if let Err(error) = result {
+                actions.push(act(
+                    service,
+                    document,
+                    "failed",
+                    existing.map(|i| i.number),
+                    Some(error),
+                ));
+            }
+        }
+        if let Some(is_declared) = is_declared {
+            for issue in &open {
+                let Some((service, document)) = IssueKind::DeclarationHealth.document_of(&issue.title) else {
+                    continue;
+                };
+                if is_declared(service, document) {
+                    continue;
+                }
+                let text = "The document is no longer declared in the archive; closing.";
+                let result = self.close_with(sender, issue.number, text, |action| {
+                    actions.push(act(service, document, action, Some(issue.number), None))
+                });
+                if let Err(error) = result {
+                    actions.push(act(service, document, "failed", Some(issue.number), Some(error)));
+                }
+            }
+        }
+        actions
+    }
+
+    /// Comments `text` on an issue, then closes it, reporting each step done.
+    fn close_with(
+        &self,
+        sender: &Sender,
+        number: u64,
+        text: &str,
+        mut done: impl FnMut(&'static str),
+    ) -> Result<(), String> {
+        self.comment(sender, number, text)?;
+        done("commented");
+        self.call(
             sender,
-            Method::GET,
-            &format!("/repos/{}/issues?state=open&labels={LABEL}&per_page=100", self.repo),
-            None,
+            Method::PATCH,
+            &format!("/repos/{}/issues/{number}", self.repo),
+            Some(&json!({"state": "closed", "state_reason": "completed"})),
         )?;
-        let issues = reply.as_array().cloned().unwrap_or_default();
-        Ok(issues
-            .iter()
-            .filter(|i| i.get("pull_request").is_none())
-            .find(|i| i["title"].as_str() == Some(wanted.as_str()))
-            .and_then(|i| i["number"].as_u64()))
+        done("closed");
+        Ok(())
     }
 
     fn open(&self, sender: &Sender, transition: &Transition, document: &DocumentInfo) -> Result<u64, String> {
@@ -304,6 +491,171 @@ impl GithubIssues {
     }
 }
 
+/// Whether a (service, type) is declared in the archive.
+pub type IsDeclared<'a> = &'a dyn Fn(&str, &str) -> bool;
+
+/// At most this many pages of 100 open issues are listed to find an issue by its title.
+const MAX_LISTED_PAGES: u32 = 10;
+
+/// An open issue, as the listing gives it.
+struct OpenIssue {
+    number: u64,
+    title: String,
+    body: String,
+}
+
+/// One checked document's declaration health, for [`GithubIssues::sync_health`].
+#[derive(Debug, Clone)]
+pub struct HealthFinding {
+    pub service: String,
+    pub document: String,
+    /// The body of its issue when the declaration is unhealthy (see [`health_body`]);
+    /// `None` when it is healthy.
+    pub problem: Option<String>,
+}
+
+/// At most this many differing lines are quoted per side: the issue points at the
+/// problem, `clausewatch check --fetch` shows the rest.
+const MAX_QUOTED_LINES: usize = 20;
+/// Longer quoted lines are cut to this many characters.
+const MAX_QUOTED_CHARS: usize = 300;
+
+/// The body of an unhealthy declaration's issue. Everything that comes from a page
+/// (differing lines, failure messages) is quoted in fenced code blocks whose fence is
+/// longer than any run of backticks inside, so no page can write Markdown, mentions or
+/// links into the issue; selectors go in code spans the same way.
+pub fn health_body(
+    document: &DocumentInfo,
+    service: &str,
+    doc_type: &str,
+    health: &crate::health::DocumentHealth,
+) -> String {
+    use crate::health::{Fix, Health};
+    let key = format!("{service}/{doc_type}");
+    let mut body = String::new();
+    let (what, message) = match &health.status {
+        Health::Stable => ("healthy".to_string(), None),
+        Health::Unstable { .. } => (
+            "**unstable**: two fetches in a row gave different texts, so every run could record noise".to_string(),
+            None,
+        ),
+        Health::Failed { category, message } => (format!("**failed** (`{category}`)"), Some(message)),
+        Health::Drifted { category, message, .. } => (
+            format!("**drifted** (`{category}`): `track` would refuse the text it now extracts"),
+            Some(message),
+        ),
+    };
+    body.push_str(&format!(
+        "The declaration of **{}** ({}) is {what}.\n\n",
+        crate::printable::Printable(&document.title),
+        code_span(&key)
+    ));
+    if let Some(message) = message {
+        body.push_str(&code_block([message.as_str()]));
+        body.push('\n');
+    }
+    let sides: Vec<(&str, &[String])> = match &health.status {
+        Health::Unstable {
+            first_only,
+            second_only,
+        } => vec![
+            ("Only in the first fetch", first_only),
+            ("Only in the second fetch", second_only),
+        ],
+        Health::Drifted {
+            recorded_only,
+            fetched_only,
+            ..
+        } => vec![
+            ("Only in the recorded version", recorded_only),
+            ("Only in the fetched text", fetched_only),
+        ],
+        _ => Vec::new(),
+    };
+    if !sides.is_empty() {
+        body.push_str("### Differing lines\n\n");
+        for (heading, lines) in sides {
+            let shown = lines.len().min(MAX_QUOTED_LINES);
+            let more = if lines.len() > shown {
+                format!(" (the first {shown} of {})", lines.len())
+            } else {
+                String::new()
+            };
+            body.push_str(&format!("{heading}{more}:\n\n"));
+            if lines.is_empty() {
+                body.push_str("(none)\n\n");
+            } else {
+                body.push_str(&code_block(lines[..shown].iter().map(String::as_str)));
+                body.push('\n');
+            }
+        }
+    }
+    body.push_str("### Suggested fix\n\n");
+    match &health.fix {
+        Some(Fix::Selector { suggestion, current_f1 }) => {
+            let current = match current_f1 {
+                Some(f1) => format!("the current declaration scores {f1:.2}"),
+                None => "the current declaration extracts nothing".to_string(),
+            };
+            body.push_str(&format!(
+                "Declare {} for this page in `services/{service}.toml`: on the page fetched now it extracts \
+                 {:.0}% of the recorded version's words, and {:.0}% of what it extracts is in the recorded version \
+                 (F1 {:.2}; {current}). Check the result with {} before committing.\n\n",
+                code_span(&format!("select = {:?}", suggestion.selector)),
+                suggestion.overlap.recall * 100.0,
+                suggestion.overlap.precision * 100.0,
+                suggestion.overlap.f1(),
+                code_span(&format!("clausewatch check --fetch {key}")),
+            ));
+        }
+        Some(Fix::NoSuggestion { reason }) => {
+            body.push_str(&format!("No suggestion: {}.\n\n", crate::printable::Printable(reason)));
+        }
+        None => body.push_str("No suggestion.\n\n"),
+    }
+    for url in &document.source_urls {
+        body.push_str(&format!("- source: {url}\n"));
+    }
+    body.push_str(
+        "\nclausewatch rewrites this issue at each `check --fetch --github-issues` run while the declaration \
+         stays unhealthy, and closes it when it is healthy again.\n",
+    );
+    body
+}
+
+/// Lines as a fenced code block that nothing inside can close: the fence is one
+/// backtick longer than the longest run of backticks in the text. Lines are cut to
+/// [`MAX_QUOTED_CHARS`] and their control characters shown escaped.
+fn code_block<'a>(lines: impl IntoIterator<Item = &'a str>) -> String {
+    let text: Vec<String> = lines
+        .into_iter()
+        .map(|line| {
+            let cut: String = line.chars().take(MAX_QUOTED_CHARS).collect();
+            let ellipsis = if cut.len() < line.len() { " [...]" } else { "" };
+            format!("{}{ellipsis}", crate::printable::Printable(&cut))
+        })
+        .collect();
+    let fence = "`".repeat(longest_backtick_run(&text.join("\n")).max(2) + 1);
+    format!("{fence}text\n{}\n{fence}\n", text.join("\n"))
+}
+
+/// Text as a code span nothing inside can end (CommonMark: the delimiters are a run of
+/// backticks no run inside has the length of; spaces keep a leading or trailing
+/// backtick apart from them).
+fn code_span(text: &str) -> String {
+    let text = crate::printable::escape(text);
+    let ticks = "`".repeat(longest_backtick_run(&text) + 1);
+    if text.starts_with('`') || text.ends_with('`') {
+        format!("{ticks} {text} {ticks}")
+    } else {
+        format!("{ticks}{text}{ticks}")
+    }
+}
+
+fn longest_backtick_run(text: &str) -> usize {
+    text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
+}
+
 fn failure_text(heading: &str, transition: &Transition) -> String {
     format!(
         "{heading}: **{}** since {}.\n\n```\n{}\n```\n",
@@ -355,5 +707,41 @@ mod tests {
             title("acme", "privacy-policy"),
             "clausewatch: acme/privacy-policy is failing"
         );
+        assert_eq!(
+            IssueKind::DeclarationHealth.title("acme", "privacy-policy"),
+            "Declaration health: acme/privacy-policy"
+        );
+        for kind in [IssueKind::Failing, IssueKind::DeclarationHealth] {
+            assert_eq!(
+                kind.document_of(&kind.title("acme", "privacy-policy")),
+                Some(("acme", "privacy-policy"))
+            );
+        }
+        assert_eq!(
+            IssueKind::DeclarationHealth.document_of("clausewatch: acme/privacy-policy is failing"),
+            None
+        );
+        assert_eq!(
+            IssueKind::DeclarationHealth.document_of("Declaration health: acme"),
+            None
+        );
+        assert_eq!(
+            IssueKind::DeclarationHealth.document_of("Declaration health: a/b c"),
+            None
+        );
+    }
+
+    #[test]
+    fn quoted_text_cannot_close_its_code_block_or_span() {
+        let block = code_block(["plain", "````", "a ``` b", "bell\u{7}"]);
+        assert!(block.starts_with("`````text\n"), "{block}");
+        assert!(block.ends_with("\n`````\n"), "{block}");
+        assert!(block.contains("bell\\u{7}"), "{block}");
+        assert_eq!(block.matches("`````").count(), 2, "{block}");
+        assert_eq!(code_span("#main"), "`#main`");
+        assert_eq!(code_span("a`b"), "``a`b``");
+        assert_eq!(code_span("`x"), "`` `x ``");
+        let long = "x".repeat(MAX_QUOTED_CHARS + 10);
+        assert!(code_block([long.as_str()]).contains(" [...]"));
     }
 }

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use git2::Oid;
 use serde::Serialize;
 
-use crate::archive::{Archive, ArchiveError, ChangeKind, VersionMessage};
+use crate::archive::{Archive, ArchiveError, ChangeKind, ProvisionShift, VersionMessage};
 use crate::provision::Taxonomy;
 use crate::report::{Counts, SentenceChange, TextDiff, diff_texts};
 use crate::status::{Transition, TransitionKind};
@@ -59,6 +59,9 @@ pub struct ChangeAlert {
     pub counts: Counts,
     pub sentences: SampleSentences,
     pub provisions: Vec<ProvisionRef>,
+    /// What the change did to each provision (the `Provisions-Changed:` trailer).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub provisions_changed: Vec<ProvisionShift>,
     pub commit: String,
     pub commit_url: Option<String>,
     pub source_urls: Vec<String>,
@@ -277,6 +280,10 @@ pub fn change_alerts(
             counts: *counts,
             sentences: sample(&diff_texts(&old, &new)),
             provisions,
+            provisions_changed: message
+                .as_ref()
+                .map(|m| m.provisions_changed.clone())
+                .unwrap_or_default(),
             commit: commit.clone(),
             commit_url: commit_url_base.map(|base| format!("{base}{commit}")),
             source_urls: message

@@ -82,6 +82,19 @@ pub fn discord(alert: &Alert) -> Value {
     }
 }
 
+/// One line per provision the change moved, a flipped stance said so.
+fn shift_lines(c: &ChangeAlert) -> Option<String> {
+    let lines: Vec<String> = c
+        .provisions_changed
+        .iter()
+        .map(|shift| {
+            let flipped = if shift.flipped() { " (stance flipped)" } else { "" };
+            format!("• {shift}{flipped}")
+        })
+        .collect();
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
 fn slack_change(c: &ChangeAlert, headline: &str) -> Value {
     let mut summary_text = format!("*{}*", slack_escape(&summary::describe(&c.counts)));
     if !c.provisions.is_empty() {
@@ -91,6 +104,9 @@ fn slack_change(c: &ChangeAlert, headline: &str) -> Value {
             .map(|p| format!("{} (`{}`)", slack_escape(&p.title), slack_escape(&p.id)))
             .collect();
         summary_text.push_str(&format!("\n*Provisions touched:* {}", names.join(", ")));
+    }
+    if let Some(shifts) = shift_lines(c) {
+        summary_text.push_str(&format!("\n*Provisions changed:*\n{}", slack_escape(&shifts)));
     }
     let mut blocks = vec![
         json!({"type": "header", "text": {"type": "plain_text", "text": clip(&c.title, SLACK_HEADER)}}),
@@ -156,6 +172,9 @@ fn discord_change(c: &ChangeAlert, headline: &str) -> Value {
         fields.push(
             json!({"name": "Provisions touched", "value": clip(&names.join("\n"), DISCORD_FIELD), "inline": false}),
         );
+    }
+    if let Some(shifts) = shift_lines(c) {
+        fields.push(json!({"name": "Provisions changed", "value": clip(&shifts, DISCORD_FIELD), "inline": false}));
     }
     if !c.source_urls.is_empty() {
         fields
@@ -309,6 +328,12 @@ mod tests {
                 id: "ai-training".into(),
                 title: "AI training on user content or data".into(),
             }],
+            provisions_changed: vec![crate::archive::ProvisionShift {
+                provision: "ai-training".into(),
+                kind: crate::archive::ShiftKind::Reworded,
+                before: vec![crate::provision::Stance::Restricts],
+                after: vec![crate::provision::Stance::Grants],
+            }],
             commit: "0123456789abcdef0123456789abcdef01234567".into(),
             commit_url: Some("https://github.com/acme/archive/commit/0123456789abcdef0123456789abcdef01234567".into()),
             source_urls: vec!["https://acme.example/privacy".into()],
@@ -344,6 +369,9 @@ mod tests {
         assert_eq!(value["sentences"]["more"], 2);
         assert_eq!(value["sentences"]["changed"][0]["old"], "We collect your name.");
         assert_eq!(value["provisions"][0]["id"], "ai-training");
+        assert_eq!(value["provisions_changed"][0]["kind"], "reworded");
+        assert_eq!(value["provisions_changed"][0]["before"][0], "restricts");
+        assert_eq!(value["provisions_changed"][0]["after"][0], "grants");
         assert_eq!(value["fetched_at"], "2026-03-02T06:00:00Z");
         assert!(value["sentences"].get("ordered").is_none());
 
@@ -367,6 +395,10 @@ mod tests {
         assert!(summary.contains("*1 sentence added, 1 changed*"), "{summary}");
         assert!(
             summary.contains("*Provisions touched:* AI training on user content or data (`ai-training`)"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("*Provisions changed:*\n• ai-training: reworded, restricts → grants (stance flipped)"),
             "{summary}"
         );
         let quoted = blocks[2]["text"]["text"].as_str().unwrap();

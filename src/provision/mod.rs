@@ -26,6 +26,9 @@ pub use tagger::{LearnedTagger, MemoStats, TaggerError, TaggerId, TaggerSettings
 #[derive(Debug, Clone)]
 pub struct Taxonomy {
     pub provisions: Vec<Provision>,
+    /// The languages the tagger reads (ISO 639-1 codes): a text in another language is
+    /// not tagged, and what shows its provisions says so.
+    pub languages: Vec<String>,
     rules: Vec<Rule>,
     /// The learned tagger, when its weights were found ([`Taxonomy::with_learned`]);
     /// without it the rules alone tag.
@@ -37,8 +40,15 @@ pub struct Taxonomy {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TaxonomyFile {
+    /// The languages the terms are written in; English when not said.
+    #[serde(default = "english")]
+    languages: Vec<String>,
     #[serde(rename = "provision", default)]
     provisions: Vec<Provision>,
+}
+
+fn english() -> Vec<String> {
+    vec!["en".to_string()]
 }
 
 /// A provision's terms, tokenized once.
@@ -130,6 +140,17 @@ impl Stance {
             Stance::Neutral => "neutral",
         }
     }
+
+    /// The stance named as [`as_str`](Self::as_str) writes it.
+    pub fn parse(s: &str) -> Option<Stance> {
+        Some(match s {
+            "grants" => Stance::Grants,
+            "restricts" => Stance::Restricts,
+            "conditional" => Stance::Conditional,
+            "neutral" => Stance::Neutral,
+            _ => return None,
+        })
+    }
 }
 
 impl fmt::Display for Stance {
@@ -180,6 +201,15 @@ impl Taxonomy {
                 e.message().trim()
             ))
         })?;
+        if let Some(bad) = file
+            .languages
+            .iter()
+            .find(|code| !(2..=3).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_lowercase()))
+        {
+            return Err(error(format!(
+                "languages: {bad:?} is not a language code (ISO 639-1, like \"en\" or \"fr\")"
+            )));
+        }
         let mut seen = BTreeSet::new();
         for p in &file.provisions {
             if !crate::declaration::is_slug(&p.id) {
@@ -212,6 +242,7 @@ impl Taxonomy {
             .collect();
         Ok(Taxonomy {
             provisions: file.provisions,
+            languages: file.languages,
             rules,
             learned: None,
             source_digest: hex::encode(sha2::Sha256::digest(source.as_bytes())),
@@ -237,6 +268,11 @@ impl Taxonomy {
             include_str!("../../archive/provisions.toml"),
             "provisions.toml (built in)",
         )
+    }
+
+    /// Whether the tagger reads text in `language` (an ISO 639-1 code).
+    pub fn covers(&self, language: &str) -> bool {
+        self.languages.iter().any(|l| l == language)
     }
 
     pub fn get(&self, id: &str) -> Option<&Provision> {

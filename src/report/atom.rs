@@ -70,6 +70,7 @@ fn content(change: &Change) -> String {
         }
     };
     let html = html! {
+        (super::html::provisions_changed(&change.provisions_changed))
         (list("Added", &change.added))
         (list("Removed", &change.removed))
         @if !change.changed.is_empty() {

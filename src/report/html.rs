@@ -14,6 +14,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, Render, html};
 
 use super::model::{Change, DocumentChanges, Report, Sentence};
 use super::words::WordPiece;
+use crate::archive::ProvisionShift;
 
 /// Renders a report: title, summary, contents by service, then one section per document
 /// with its timeline and its changes, newest first.
@@ -340,6 +341,7 @@ fn render_change(document_id: &str, change: &Change, links: Option<&dyn SiteLink
                     ul.tags { @for provision in &change.provisions { li { (provision) } } }
                 } "\n"
             }
+            (provisions_changed(&change.provisions_changed))
             @for flag in &change.flags {
                 p.flag { strong { "Note:" } " " (flag.describe()) "." } "\n"
             }
@@ -351,6 +353,25 @@ fn render_change(document_id: &str, change: &Change, links: Option<&dyn SiteLink
                 p.muted.folded { (super::markdown::folded(change)) } "\n"
             }
         } "\n"
+    }
+}
+
+/// What the change did to each provision, a flipped stance set apart.
+pub fn provisions_changed(shifts: &[ProvisionShift]) -> Markup {
+    html! {
+        @if !shifts.is_empty() {
+            div.provisions-changed {
+                span.muted { "Provisions changed:" } "\n"
+                ul {
+                    @for shift in shifts {
+                        li class=[shift.flipped().then_some("flipped")] {
+                            (shift.to_string())
+                            @if shift.flipped() { " " strong { "(stance flipped)" } }
+                        }
+                    }
+                }
+            } "\n"
+        }
     }
 }
 
@@ -497,6 +518,9 @@ time { font-variant-numeric: tabular-nums; }
 .badge-first { color: var(--muted); }
 .url { word-break: break-all; }
 .provisions { font-size: .9rem; margin: .25rem 0; }
+.provisions-changed { font-size: .9rem; margin: .25rem 0; }
+.provisions-changed ul { margin: .25rem 0; }
+.provisions-changed li.flipped { font-weight: 600; }
 ul.tags { display: inline; list-style: none; margin: 0; padding: 0; }
 ul.tags li {
   display: inline-block; margin: .1rem .25rem .1rem 0; padding: 0 .5em;
@@ -576,6 +600,7 @@ mod tests {
             source_urls: vec![format!("https://{service}.example/{document}")],
             counts: Counts::default(),
             provisions: vec![],
+            provisions_changed: vec![],
             declared_date: None,
             previous_declared_date: None,
             flags: vec![],

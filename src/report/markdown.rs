@@ -81,6 +81,14 @@ fn render_change(out: &mut String, change: &Change) {
         let ids: Vec<String> = change.provisions.iter().map(|p| escape(p)).collect();
         let _ = writeln!(out, "Provisions: {}\n", ids.join(", "));
     }
+    if !change.provisions_changed.is_empty() {
+        out.push_str("Provisions changed:\n\n");
+        for shift in &change.provisions_changed {
+            let flipped = if shift.flipped() { " **(stance flipped)**" } else { "" };
+            let _ = writeln!(out, "- {}{flipped}", escape(&shift.to_string()));
+        }
+        out.push('\n');
+    }
     for flag in &change.flags {
         let _ = writeln!(out, "> **Note:** {}.\n", flag.describe());
     }
@@ -362,6 +370,7 @@ mod tests {
             source_urls: vec!["https://acme.example/privacy (EU)".into()],
             counts: Counts::default(),
             provisions: vec!["ai-training".into()],
+            provisions_changed: vec![],
             declared_date: None,
             previous_declared_date: None,
             flags: vec![],

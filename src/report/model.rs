@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::diff::{Counts, SentenceChange, diff_texts};
 use super::words::{WordPiece, word_diff};
 use crate::archive::history::{DocumentFilter, VersionRecord};
-use crate::archive::{Archive, ArchiveError, ChangeKind};
+use crate::archive::{Archive, ArchiveError, ChangeKind, ProvisionShift};
 use crate::provision::Taxonomy;
 
 /// A sentence with the section heading it sits under.
@@ -76,6 +76,10 @@ pub struct Change {
     pub source_urls: Vec<String>,
     pub counts: Counts,
     pub provisions: Vec<String>,
+    /// What the change did to each provision the document states, from the commit's
+    /// `Provisions-Changed:` trailer: added, removed, reworded, stance flipped.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub provisions_changed: Vec<ProvisionShift>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub declared_date: Option<NaiveDate>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -156,6 +160,13 @@ impl Report {
 
     pub fn change_count(&self) -> usize {
         self.documents.iter().map(|d| d.changes.len()).sum()
+    }
+
+    /// Marks every sentence with the provisions it states (see [`Change::mark_provisions`]).
+    pub fn mark_provisions(&mut self, taxonomy: &Taxonomy) {
+        for change in self.documents.iter_mut().flat_map(|d| &mut d.changes) {
+            change.mark_provisions(taxonomy);
+        }
     }
 
     /// Narrows the report to provisions `ids` (`report --provision`): the changes that
@@ -281,6 +292,7 @@ pub fn change_between(record: &VersionRecord, old: &str, new: &str, url_base: Op
         source_urls: m.source_urls.clone(),
         counts: diff.counts,
         provisions: m.provisions.clone(),
+        provisions_changed: m.provisions_changed.clone(),
         declared_date,
         previous_declared_date,
         flags,
@@ -366,6 +378,8 @@ mod tests {
                 change,
                 reverts_to: None,
                 provisions: vec![],
+                provisions_changed: vec![],
+                untagged_language: None,
                 declared_date: declared,
                 canonicalizer: 1,
                 clausewatch_version: "0.1.0".into(),

@@ -10,6 +10,7 @@ use super::blame::{BlameLine, blame};
 use super::since::{self, Absence, SentenceHistory};
 use crate::archive::history::{DocumentFilter, VersionRecord};
 use crate::archive::{Archive, ArchiveError, ChangeKind};
+use crate::canon::language::{Language, language_of};
 use crate::provision::{Stance, Tag, Taxonomy};
 
 /// A sentence of a version that expresses a provision.
@@ -29,9 +30,62 @@ pub struct TaggedSentence {
     pub confidence: Option<u16>,
 }
 
-/// Every tagged sentence of a text, in order.
+/// Whether the tagger reads the language a text is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coverage {
+    /// In a language the tagger covers, or too short to tell: it is tagged.
+    Covered,
+    /// In a language the tagger does not read: nothing is tagged, and outputs say so.
+    NotCovered(Language),
+}
+
+impl Coverage {
+    pub fn of(text: &str, taxonomy: &Taxonomy) -> Coverage {
+        match language_of(text) {
+            Some(language) if !taxonomy.covers(language.code()) => Coverage::NotCovered(language),
+            _ => Coverage::Covered,
+        }
+    }
+
+    /// "provisions not tagged: the text is in French, and the tagger reads English", for
+    /// a text the tagger does not cover.
+    pub fn notice(self, taxonomy: &Taxonomy) -> Option<String> {
+        let Coverage::NotCovered(language) = self else {
+            return None;
+        };
+        let covered: Vec<&str> = taxonomy.languages.iter().map(|code| language_name(code)).collect();
+        Some(format!(
+            "provisions not tagged: the text is in {language} ({}), and the tagger reads {}",
+            language.code(),
+            covered.join(", ")
+        ))
+    }
+}
+
+/// The English name of a language code the taxonomy lists (the code itself when unknown).
+fn language_name(code: &str) -> &str {
+    match code {
+        "en" => "English",
+        "fr" => "French",
+        "de" => "German",
+        "es" => "Spanish",
+        "it" => "Italian",
+        "pt" => "Portuguese",
+        "nl" => "Dutch",
+        "zh" => "Chinese",
+        "ja" => "Japanese",
+        "ko" => "Korean",
+        other => other,
+    }
+}
+
+/// Every tagged sentence of a text, in order; none for a text in a language the tagger
+/// does not cover (see [`Coverage`]).
 pub fn tag_text(text: &str, taxonomy: &Taxonomy) -> Vec<TaggedSentence> {
     let mut out = Vec::new();
+    if Coverage::of(text, taxonomy) != Coverage::Covered {
+        return out;
+    }
     for (i, line) in text.lines().enumerate() {
         let sentence = sentence_of(line);
         if sentence.is_empty() {
@@ -135,6 +189,12 @@ pub fn timelines(
         let text = archive.blob_text(version.blob)?;
         let reextract = version.message.change == ChangeKind::Reextract;
         history.push(version.commit, version.date, reextract, text.clone());
+        // A version the tagger cannot read says nothing about provisions: the timeline
+        // goes from the version before it to the next one it can read, rather than
+        // showing every provision vanish and come back with a change of language.
+        if Coverage::of(&text, taxonomy) != Coverage::Covered {
+            continue;
+        }
         let mut current: Sentences = BTreeMap::new();
         for tagged in tag_text(&text, taxonomy) {
             if only.is_none_or(|id| id == tagged.provision) {

@@ -578,6 +578,7 @@ mod tests {
                 moved: 1,
             },
             provisions: vec![hostile("provision id")],
+            provisions_changed: vec![],
             declared_date: Some(chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()),
             previous_declared_date: Some(chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()),
             flags: vec![Flag::DeclaredDateUnchanged],

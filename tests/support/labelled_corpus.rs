@@ -1,8 +1,10 @@
-//! Labelled sentences of the real corpus (`../shared/corpus`, read at run time, never
-//! copied here): re-finding a sentence from its file, line and hash, and reading the full
-//! labels file `tests/data/provision-labels-full.tsv` (every sentence labelled for every
-//! provision). Used by tests/provisions.rs and by the tagger's training tool
-//! (examples/train-tagger.rs includes this file), so both see the same sentences.
+//! Sentences of the real corpus in `../shared/corpus/` as the provision labels name them.
+//!
+//! A label points at a sentence by file, line and the hash of its text, never by the text
+//! itself (third-party text stays in `../shared`). This module is the one definition of how
+//! a line of OTA Markdown becomes the sentences a label can point at; the labels files'
+//! headers describe it in words. Shared by `tests/provisions.rs` and the tools in
+//! `examples/` (included there with `#[path]`), so labelling and measuring agree.
 
 #![allow(dead_code)]
 
@@ -11,6 +13,12 @@ use std::path::Path;
 
 use clausewatch::canon::text::{normalize_inline, split_sentences};
 use sha2::{Digest, Sha256};
+
+/// The sentences of one Markdown line of the corpus, in order.
+pub fn sentences_of_line(line: &str) -> Vec<String> {
+    let text = normalize_inline(&markdown_to_text(line));
+    split_sentences(&text).into_iter().map(str::to_string).collect()
+}
 
 /// A Markdown line of the corpus as plain text, exactly as the labels file's header says:
 /// block markers dropped at the start, links and images reduced to their text, backslash
@@ -234,9 +242,7 @@ pub fn find_sentence(
             .map(|text| text.lines().map(str::to_string).collect())
             .unwrap_or_default()
     });
-    let text = normalize_inline(&markdown_to_text(lines.get(line.wrapping_sub(1))?));
-    split_sentences(&text)
+    sentences_of_line(lines.get(line.wrapping_sub(1))?)
         .into_iter()
         .find(|s| sentence_hash(s) == hash)
-        .map(str::to_string)
 }
