@@ -4,7 +4,8 @@
 //! ```text
 //! cargo run --release --example train-tagger -- --model DIR [--out src/provision/tagger-model.bin]
 //!     [--labels tests/data/provision-labels-full.tsv] [--test-services tests/data/provision-test-services.txt]
-//!     [--corpus ../shared/corpus] [--cache DIR] [--embedding static|full|none] [--lambda 1e-4]
+//!     [--corpus ../shared/corpus] [--cache DIR] [--embedding static|full|none] [--lambda 1e-3]
+//!     [--embedding-scale S (default: the square root of the dimensions)]
 //! ```
 //!
 //! The sentences of the test services (tests/data/provision-test-services.txt) are never
@@ -40,6 +41,7 @@ struct Options {
     out: Option<PathBuf>,
     embedding: String,
     lambda: f32,
+    scale: Option<f32>,
 }
 
 fn options() -> Options {
@@ -52,7 +54,8 @@ fn options() -> Options {
         cache: clausewatch::provision::embedding::default_cache_folder().unwrap_or_else(|| PathBuf::from(".cache")),
         out: None,
         embedding: "static".into(),
-        lambda: 1e-4,
+        lambda: 1e-3,
+        scale: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -66,6 +69,7 @@ fn options() -> Options {
             "--out" => o.out = Some(value().into()),
             "--embedding" => o.embedding = value(),
             "--lambda" => o.lambda = value().parse().expect("a number"),
+            "--embedding-scale" => o.scale = Some(value().parse().expect("a number")),
             other => panic!("unknown argument {other}"),
         }
     }
@@ -74,7 +78,6 @@ fn options() -> Options {
 
 struct Example {
     service: String,
-    text: String,
     /// Stance by provision index, for the provisions the sentence expresses.
     labels: BTreeMap<usize, Stance>,
     features: Features,
@@ -182,6 +185,7 @@ fn main() {
     let header = Header {
         embedding_key: key,
         dims,
+        embedding_scale: o.scale.unwrap_or((dims as f32).sqrt()),
         provisions: provisions.clone(),
         ngrams,
         thresholds: vec![0.5; provisions.len()],
@@ -200,7 +204,6 @@ fn main() {
             let features = skeleton.features(&text, embedding, &rule_tags);
             Example {
                 service,
-                text,
                 labels,
                 features,
             }
@@ -283,7 +286,10 @@ fn main() {
             (*e, tags)
         }),
     );
-    println!("embedding: {} (lambda {})", o.embedding, o.lambda);
+    println!(
+        "embedding: {} (scale {}, lambda {})",
+        o.embedding, skeleton.header.embedding_scale, o.lambda
+    );
     println!("dev (out-of-fold over the training services; thresholds tuned here): {dev}");
     println!("test, rules alone (held out): {test_rules}");
     println!("test, learned (held out): {test_learned}");

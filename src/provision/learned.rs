@@ -32,6 +32,11 @@ pub struct Header {
     /// The static embedding table the model was trained with ([`StaticEmbeddings::key`]).
     pub embedding_key: String,
     pub dims: usize,
+    /// What the unit-length embedding is multiplied by: about `sqrt(dims)`, so its
+    /// components weigh about as much as a one-hot column under the same L2 penalty
+    /// (at scale 1 the penalty leaves them no say: measured, docs/provisions.md).
+    #[serde(default = "unit_scale")]
+    pub embedding_scale: f32,
     /// Provision ids, in the order of the detectors.
     pub provisions: Vec<String>,
     /// Hashes of the word n-grams that are features ([`ngram_hash`]), in column order.
@@ -41,6 +46,10 @@ pub struct Header {
     /// How the model was trained and measured, for people (not read by the code).
     #[serde(default)]
     pub notes: String,
+}
+
+fn unit_scale() -> f32 {
+    1.0
 }
 
 /// Column layout of a sentence's features: `[embedding | n-grams | rule hits]` for the
@@ -230,7 +239,8 @@ impl Model {
     }
 
     /// The features of a sentence, given its embedding and the rules' tags.
-    pub fn features(&self, sentence: &str, embedding: Vec<f32>, rule_tags: &[Tag]) -> Features {
+    pub fn features(&self, sentence: &str, mut embedding: Vec<f32>, rule_tags: &[Tag]) -> Features {
+        embedding.iter_mut().for_each(|x| *x *= self.header.embedding_scale);
         let mut active: Vec<u32> = ngrams(sentence)
             .iter()
             .filter_map(|(h, _)| self.ngram_columns.get(h).copied())
@@ -356,6 +366,7 @@ mod tests {
         Header {
             embedding_key: "k".into(),
             dims: 2,
+            embedding_scale: 1.0,
             provisions: vec!["a".into(), "b".into()],
             ngrams: vec![ngram_hash(&["train"]), ngram_hash(&["train", "models"])],
             thresholds: vec![0.5, 0.5],
