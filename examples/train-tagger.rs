@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run --release --example train-tagger -- --model DIR [--out src/provision/tagger-model.bin]
 //!     [--labels tests/data/provision-labels-full.tsv] [--test-services tests/data/provision-test-services.txt]
-//!     [--corpus ../shared/corpus] [--cache DIR] [--embedding static|full|none] [--lambda 1e-3]
+//!     [--corpus ../shared/corpus] [--cache DIR] [--embedding static|full|none] [--lambda 1e-4]
 //!     [--embedding-scale S (default: the square root of the dimensions)]
 //! ```
 //!
@@ -54,7 +54,7 @@ fn options() -> Options {
         cache: clausewatch::provision::embedding::default_cache_folder().unwrap_or_else(|| PathBuf::from(".cache")),
         out: None,
         embedding: "static".into(),
-        lambda: 1e-3,
+        lambda: 1e-4,
         scale: None,
     };
     let mut args = std::env::args().skip(1);

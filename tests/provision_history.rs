@@ -258,6 +258,12 @@ fn learned_tagger_reads_real_ai_training_clauses() {
     let cache = std::env::var_os("CLAUSEWATCH_CACHE_DIR").map(std::path::PathBuf::from);
     let (ota, _) = crate::real_histories::ota_repository(&corpus);
     let archive = TestArchive::new();
+    // The built-in taxonomy: the one the learned model was trained for.
+    std::fs::write(
+        archive.archive().join("provisions.toml"),
+        include_str!("../archive/provisions.toml"),
+    )
+    .unwrap();
     let run = |args: &[&str]| {
         let mut cmd = archive.cmd(args);
         cmd.env("CLAUSEWATCH_NOW", crate::real_histories::AFTER)

@@ -117,6 +117,21 @@ pub fn ngram_hash(words: &[&str]) -> u64 {
     h
 }
 
+/// The hashes of a sentence's unigrams and bigrams, in order (no text is built: this
+/// runs on every sentence tagged).
+pub fn ngram_hashes(sentence: &str) -> Vec<u64> {
+    let words = Words::new(sentence);
+    let tokens: Vec<&str> = words.tokens.iter().map(String::as_str).collect();
+    let mut out = Vec::with_capacity(tokens.len() * 2);
+    for (i, w) in tokens.iter().enumerate() {
+        out.push(ngram_hash(&[w]));
+        if let Some(next) = tokens.get(i + 1) {
+            out.push(ngram_hash(&[w, next]));
+        }
+    }
+    out
+}
+
 /// The unigrams and bigrams of a sentence, as (hash, text) pairs in order.
 pub fn ngrams(sentence: &str) -> Vec<(u64, String)> {
     let words = Words::new(sentence);
@@ -241,9 +256,9 @@ impl Model {
     /// The features of a sentence, given its embedding and the rules' tags.
     pub fn features(&self, sentence: &str, mut embedding: Vec<f32>, rule_tags: &[Tag]) -> Features {
         embedding.iter_mut().for_each(|x| *x *= self.header.embedding_scale);
-        let mut active: Vec<u32> = ngrams(sentence)
+        let mut active: Vec<u32> = ngram_hashes(sentence)
             .iter()
-            .filter_map(|(h, _)| self.ngram_columns.get(h).copied())
+            .filter_map(|h| self.ngram_columns.get(h).copied())
             .collect();
         let rule_base = self.layout.dims + self.layout.ngrams;
         let mut rule_stances = vec![None; self.layout.provisions];
@@ -308,6 +323,8 @@ impl Model {
                 tags.push(tag);
             }
         }
+        // The n-grams with their text, built only for a sentence that gets a tag.
+        let mut sentence_ngrams: Option<Vec<(u64, String)>> = None;
         for (p, id) in self.header.provisions.iter().enumerate() {
             let probability = sigmoid(self.detector_logit(p, &features));
             if probability < self.header.thresholds[p] {
@@ -322,7 +339,7 @@ impl Model {
                 provision: id.clone(),
                 stance: STANCES[best],
                 matched: rule.map(|r| r.matched).unwrap_or_default(),
-                words: self.evidence(p, sentence),
+                words: self.evidence(p, sentence_ngrams.get_or_insert_with(|| ngrams(sentence))),
                 confidence: Some((probability * 1000.0).round() as u16),
             });
         }
@@ -331,13 +348,13 @@ impl Model {
 
     /// The sentence's words and word pairs that weighed most for provision `p`: at most
     /// three, strongest first, each with a positive weight.
-    fn evidence(&self, p: usize, sentence: &str) -> Vec<String> {
+    fn evidence(&self, p: usize, ngrams: &[(u64, String)]) -> Vec<String> {
         let w = &self.detector_weights[p * self.layout.detector_width()..];
-        let mut weighed: Vec<(f32, String)> = ngrams(sentence)
-            .into_iter()
+        let mut weighed: Vec<(f32, String)> = ngrams
+            .iter()
             .filter_map(|(h, text)| {
-                let column = *self.ngram_columns.get(&h)? as usize;
-                Some((w[column], text))
+                let column = *self.ngram_columns.get(h)? as usize;
+                Some((w[column], text.clone()))
             })
             .filter(|(weight, _)| *weight > 0.0)
             .collect();
@@ -415,7 +432,8 @@ mod tests {
         model.detector_weights[2] = 0.5; // "train" for provision a
         model.detector_weights[3] = 2.0; // "train models" for provision a
         model.detector_weights[width + 2] = -1.0; // "train" against provision b
-        assert_eq!(model.evidence(0, "We train models"), vec!["train models", "train"]);
-        assert!(model.evidence(1, "We train models").is_empty());
+        let grams = ngrams("We train models");
+        assert_eq!(model.evidence(0, &grams), vec!["train models", "train"]);
+        assert!(model.evidence(1, &grams).is_empty());
     }
 }

@@ -222,11 +222,16 @@ fn basic_words(text: &str) -> Vec<String> {
             cleaned.push(c);
         }
     }
-    let lowered: String = cleaned
-        .to_lowercase()
-        .nfd()
-        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
-        .collect();
+    // Most policy text is ASCII, which has no accents to strip.
+    let lowered: String = if cleaned.is_ascii() {
+        cleaned.to_ascii_lowercase()
+    } else {
+        cleaned
+            .to_lowercase()
+            .nfd()
+            .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+            .collect()
+    };
     let mut words = Vec::new();
     for chunk in lowered.split(' ').filter(|w| !w.is_empty()) {
         let mut current = String::new();
