@@ -32,6 +32,9 @@ const MIN_DOCUMENT_FREQUENCY: usize = 3;
 const FOLDS: usize = 5;
 const EPOCHS: usize = 300;
 
+/// Sentence texts to their embeddings.
+type Embedder = dyn Fn(&[&str]) -> Vec<Vec<f32>>;
+
 struct Options {
     labels: PathBuf,
     test_services: PathBuf,
@@ -130,7 +133,7 @@ fn main() {
     );
 
     // Embeddings.
-    let (dims, key, embed): (usize, String, Box<dyn Fn(&[&str]) -> Vec<Vec<f32>>>) = match o.embedding.as_str() {
+    let (dims, key, embed): (usize, String, Box<Embedder>) = match o.embedding.as_str() {
         "none" => (
             0,
             "none".into(),
@@ -409,9 +412,9 @@ fn fit_model(skeleton: &Model, examples: &[&Example], lambda: f32) -> Model {
             adams[c].step(&mut ws[c], &grads[c]);
         }
     }
-    for c in 0..4 {
-        model.stance_weights[c * swidth..(c + 1) * swidth].copy_from_slice(&ws[c][..swidth]);
-        model.stance_bias[c] = ws[c][swidth];
+    for (c, w) in ws.iter().enumerate() {
+        model.stance_weights[c * swidth..(c + 1) * swidth].copy_from_slice(&w[..swidth]);
+        model.stance_bias[c] = w[swidth];
     }
     model
 }

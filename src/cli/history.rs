@@ -132,7 +132,7 @@ fn check_provisions<'a>(archive: &Archive, ids: impl IntoIterator<Item = &'a Str
     if ids.peek().is_none() {
         return Ok(());
     }
-    let taxonomy = super::provisions::taxonomy(&archive)?;
+    let taxonomy = super::provisions::taxonomy(archive)?;
     ids.try_for_each(|id| super::provisions::check_id(&taxonomy, id))
 }
 

@@ -111,7 +111,7 @@ pub(super) fn import_options(
         ImportOptions {
             identity: settings.identity.clone(),
             now: clock.now(),
-            taxonomy: super::provisions::taxonomy(&archive)?,
+            taxonomy: super::provisions::taxonomy(archive)?,
             skip_older: common.skip_older,
             accept_shrink: crate::track::ShrinkAcceptance::from_values(&common.accept_shrink),
         },

@@ -418,7 +418,7 @@ impl MiniLm {
                 format!("hidden_act {:?}, gelu expected", config.hidden_act),
             ));
         }
-        if config.num_attention_heads == 0 || config.hidden_size % config.num_attention_heads != 0 {
+        if config.num_attention_heads == 0 || !config.hidden_size.is_multiple_of(config.num_attention_heads) {
             return Err(invalid(&config_path, "hidden_size is not a multiple of the heads"));
         }
         let tokenizer = WordPiece::load(&folder.join(TOKENIZER_FILE))?;
