@@ -69,6 +69,14 @@ fn records_first_version_nothing_on_noise_then_a_change() {
         use sha2::Digest as _;
         hex::encode(sha2::Sha256::digest(policy_page(V2, "nonce-3").as_bytes()))
     };
+    // Which tagger named the provisions: the rules here (no weights), at the version of
+    // this archive's taxonomy.
+    let taxonomy = std::fs::read_to_string(archive.archive().join("provisions.toml")).unwrap();
+    let tagger = clausewatch::provision::Taxonomy::parse(&taxonomy, "provisions.toml")
+        .unwrap()
+        .tagger()
+        .to_string();
+    assert!(tagger.starts_with("rules/"), "{tagger}");
     assert_eq!(
         message.trim_end(),
         format!(
@@ -85,6 +93,7 @@ fn records_first_version_nothing_on_noise_then_a_change() {
              Fetched-At: {NOW}\n\
              Snapshot-SHA256: {sha}\n\
              Fetcher: http\n\
+             Tagger: {tagger}\n\
              Change: substantive\n\
              Provisions: ai-training\n\
              Provisions-Changed: ai-training added grants\n\
