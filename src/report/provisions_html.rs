@@ -171,7 +171,7 @@ pub fn matrix_body(m: &Matrix, taxonomy: &Taxonomy, links: Option<&dyn SiteLinks
         p { "Texts in force at " (m.at.format("%Y-%m-%d %H:%M UTC")) ". "
             "Each cell states the platform's position from its strongest sentence on the provision; "
             "open it for the sentence, its document and since when it has been there. "
-            "— : no sentence about it." }
+            "— means no sentence about it." }
         div.matrix-scroll {
             table.matrix {
                 colgroup { col.provision; @for _ in &m.services { col; } }
