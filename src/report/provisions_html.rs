@@ -18,28 +18,30 @@ th{background:var(--panel,#f3f3f3)}\
 .none{color:var(--muted,#777)}";
 
 /// The matrix's own layout, after [`TABLE_CSS`]: wide enough for twenty platforms on a
-/// 1280 px screen without scrolling the page sideways. Platforms are columns of equal
-/// width with their names written upwards; provisions are rows whose heading stays in
-/// view when a narrower screen scrolls the table (not the page); a cell is the
-/// position's few words, and opening it shows its sentence in a box over the table,
+/// 1280 px screen without scrolling the page sideways (tests/compare_matrix.rs measures
+/// it in Chromium). Platforms are columns of equal width with their names written
+/// upwards, provisions are rows; a cell is the position's few words on a tint of its
+/// stance (stripes when mixed), with little padding and no border of its own to spare
+/// the width a word needs. Opening a cell shows its sentence in a box over the table,
 /// anchored to the cell's left edge in the left half and its right edge in the right
-/// half, so it never reaches past the page.
+/// half, so it never reaches past the page. On a screen too narrow even so, the table
+/// scrolls, not the page, and the provisions stay in view.
 pub const MATRIX_CSS: &str = "\
-header.site,main,footer.site{max-width:90rem}\
+header.site,main,footer.site{max-width:90rem;padding:0 .75rem}\
 @media (max-width:60rem){.matrix-scroll{overflow-x:auto}}\
-table.matrix{table-layout:fixed;font-size:.75rem;line-height:1.25}\
-table.matrix col.provision{width:9.5rem}\
-table.matrix th,table.matrix td{padding:.2rem .25rem;overflow-wrap:anywhere;hyphens:auto}\
+table.matrix{table-layout:fixed;font-size:.7rem;line-height:1.25}\
+table.matrix col.provision{width:8rem}\
+table.matrix th,table.matrix td{padding:.15rem;overflow-wrap:break-word;hyphens:auto}\
+table.matrix td{position:relative;border-width:0 0 1px}\
 table.matrix thead th{vertical-align:bottom}\
 table.matrix th.platform span{display:inline-block;writing-mode:vertical-rl;transform:rotate(180deg);\
 white-space:nowrap;max-height:9rem;overflow:hidden;text-overflow:ellipsis}\
-table.matrix tbody th{position:sticky;left:0;z-index:1;font-weight:600}\
-table.matrix td{position:relative;border-left-width:3px}\
-table.matrix td.stance-grants{border-left-color:#b3261e}\
-table.matrix td.stance-restricts{border-left-color:#1b6e20}\
-table.matrix td.stance-conditional{border-left-color:#8a5a00}\
-table.matrix td.mixed{border-left-style:double}\
-table.matrix summary{list-style:none;cursor:pointer;text-decoration:underline dotted}\
+table.matrix tbody th{position:sticky;left:0;z-index:1}\
+table.matrix td.stance-grants{background:rgba(179,38,30,.1)}\
+table.matrix td.stance-restricts{background:rgba(27,110,32,.1)}\
+table.matrix td.stance-conditional{background:rgba(138,90,0,.1)}\
+table.matrix td.mixed{background:repeating-linear-gradient(135deg,rgba(179,38,30,.12) 0 .4rem,rgba(27,110,32,.12) .4rem .8rem)}\
+table.matrix summary{list-style:none;cursor:pointer}\
 table.matrix summary::-webkit-details-marker{display:none}\
 table.matrix details{margin:0}\
 table.matrix .evidence{position:absolute;top:100%;left:0;z-index:2;width:22rem;max-width:80vw;\
