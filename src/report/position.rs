@@ -20,10 +20,11 @@
 //! it (`grants`, `restricts`, `conditional` in `provisions.toml`; a phrase made from
 //! the title when there is none), then the **qualifiers** found in the platform's
 //! decisive sentences: `opt-out`, `opt-in`, `consent`, `by default`, each written `no …`
-//! when every mention of it is denied ("you cannot opt out"). A qualifier the phrase
-//! already says is left out, and at most two are shown. When the platform's sentences
-//! both grant and restrict, the phrase starts with `mixed:` (the strongest sentence's
-//! stance follows). When every sentence is neutral, it says so.
+//! when every mention of it is denied ("you cannot opt out"; "if you do not opt out" is
+//! a condition, not a denial). A qualifier the phrase already says is left out, and at
+//! most two are shown. When the platform's sentences both grant and restrict, the phrase
+//! starts with `mixed:` (the strongest sentence's stance follows). When every sentence
+//! is neutral, it says so.
 
 use std::cmp::Reverse;
 
@@ -238,6 +239,17 @@ impl QualifierKind {
 const DENIALS: &[&str] = &["not", "cannot", "t", "no", "never", "unable"];
 /// How many words before a cue a denial still bears on it.
 const DENIAL_REACH: usize = 3;
+/// Words that make a denial the condition of a choice, not its absence: "if you do not
+/// opt out" says there is an opt-out.
+const CONDITIONS: &[&str] = &["if", "unless", "until", "when", "whether"];
+/// How many words before a cue such a word still bears on it.
+const CONDITION_REACH: usize = 4;
+
+/// Whether the choice named at `at` is denied ("you cannot opt out").
+fn denied(words: &[String], at: usize) -> bool {
+    let before = |reach: usize| words[at.saturating_sub(reach)..at].iter().map(String::as_str);
+    !before(CONDITION_REACH).any(|w| CONDITIONS.contains(&w)) && before(DENIAL_REACH).any(|w| DENIALS.contains(&w))
+}
 
 /// A choice found in a platform's sentences, denied when every mention of it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -262,13 +274,9 @@ fn qualifiers<'a>(sentences: impl IntoIterator<Item = &'a str>) -> Vec<Qualifier
         .into_iter()
         .filter_map(|kind| {
             let mut mentions = sentences.iter().flat_map(|w| {
-                kind.cues().iter().flat_map(move |cue| {
-                    find(w, cue).map(move |at| {
-                        w[at.saturating_sub(DENIAL_REACH)..at]
-                            .iter()
-                            .any(|x| DENIALS.contains(&x.as_str()))
-                    })
-                })
+                kind.cues()
+                    .iter()
+                    .flat_map(move |cue| find(w, cue).map(move |at| denied(w, at)))
             });
             let first = mentions.next()?;
             let denied = first && mentions.all(|denied| denied);
@@ -474,6 +482,16 @@ mod tests {
             ],
         )]);
         assert_eq!(both.qualifiers, vec!["opt-out"]);
+        let conditioned = position_of(&[statement(
+            "privacy-policy",
+            vec![sentence(
+                "If you do not opt out, partners may use your content to train their AI models.",
+                Stance::Conditional,
+                1,
+                1,
+            )],
+        )]);
+        assert_eq!(conditioned.qualifiers, vec!["opt-out"], "a condition is no denial");
     }
 
     #[test]
