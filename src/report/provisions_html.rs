@@ -20,9 +20,9 @@ th{background:var(--panel,#f3f3f3)}\
 /// The matrix's own layout, after [`TABLE_CSS`]: wide enough for twenty platforms on a
 /// 1280 px screen without scrolling the page sideways (tests/compare_matrix.rs measures
 /// it in Chromium). Platforms are columns of equal width with their names written
-/// upwards, provisions are rows; a cell is the position's few words on a tint of its
-/// stance (stripes when mixed), with little padding and no border of its own to spare
-/// the width a word needs. Opening a cell shows its sentence in a box over the table,
+/// upwards, provisions are rows; a cell is the position's few words, in the text colour
+/// (legible in dark mode too), on a tint of its stance (stripes when mixed), with little
+/// padding and no border of its own to spare the width a word needs. Opening a cell shows its sentence in a box over the table,
 /// anchored to the cell's left edge in the left half and its right edge in the right
 /// half, so it never reaches past the page. On a screen too narrow even so, the table
 /// scrolls, not the page, and the provisions stay in view.
@@ -32,7 +32,8 @@ header.site,main,footer.site{max-width:90rem;padding:0 .75rem}\
 table.matrix{table-layout:fixed;font-size:.7rem;line-height:1.25}\
 table.matrix col.provision{width:8rem}\
 table.matrix th,table.matrix td{padding:.15rem;overflow-wrap:break-word;hyphens:auto}\
-table.matrix td{position:relative;border-width:0 0 1px}\
+table.matrix td{position:relative;border-width:0 0 1px;color:var(--fg)}\
+table.matrix td.none{color:var(--muted)}\
 table.matrix thead th{vertical-align:bottom}\
 table.matrix th.platform span{display:inline-block;writing-mode:vertical-rl;transform:rotate(180deg);\
 white-space:nowrap;max-height:9rem;overflow:hidden;text-overflow:ellipsis}\
