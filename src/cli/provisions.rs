@@ -15,7 +15,7 @@ use crate::archive::Archive;
 use crate::clock::Clock;
 use crate::provision::Taxonomy;
 use crate::report::markdown::escape;
-use crate::report::provisions::{self, Comparison, DatedSentence, Matrix, TimelineEvent, Wording};
+use crate::report::provisions::{self, Comparison, DatedSentence, Matrix, TimelineEvent, UntaggedDocument, Wording};
 use crate::report::provisions_html as html;
 
 #[derive(Debug, Args)]
@@ -307,6 +307,7 @@ pub fn comparison_markdown(c: &Comparison) -> String {
     if !c.silent.is_empty() {
         let _ = writeln!(out, "\nNo sentence about it in: {}.", c.silent.join(", "));
     }
+    untagged_note(&mut out, &c.untagged);
     out
 }
 
@@ -360,5 +361,18 @@ pub fn matrix_markdown(m: &Matrix, taxonomy: &Taxonomy) -> String {
             );
         }
     }
+    untagged_note(&mut out, &m.untagged);
     out
+}
+
+/// Documents the tagger does not read: what they say of a provision is unknown.
+fn untagged_note(out: &mut String, untagged: &[UntaggedDocument]) {
+    if !untagged.is_empty() {
+        let docs: Vec<String> = untagged.iter().map(|d| escape(&d.to_string())).collect();
+        let _ = writeln!(
+            out,
+            "\nNot tagged, in a language the tagger does not read: {}.",
+            docs.join(", ")
+        );
+    }
 }

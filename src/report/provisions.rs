@@ -2,6 +2,7 @@
 //! one document, and how every platform states a provision at a date.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -286,8 +287,30 @@ pub struct Comparison {
     pub statements: Vec<Statement>,
     /// Services with versions at that date whose documents do not state it.
     pub silent: Vec<String>,
+    /// Documents in a language the tagger does not read: not silent, unknown.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub untagged: Vec<UntaggedDocument>,
     /// Each stating service's position ([`super::position`]), by service.
     pub positions: BTreeMap<String, Position>,
+}
+
+/// A document whose text the tagger does not read ([`Coverage`]): what it says of any
+/// provision is unknown, which is not the same as saying nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UntaggedDocument {
+    pub service: String,
+    pub document: String,
+    /// ISO 639-1 code.
+    pub language: String,
+    /// Its English name.
+    pub language_name: String,
+}
+
+impl fmt::Display for UntaggedDocument {
+    /// `acme/privacy-policy-fr (French)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{} ({})", self.service, self.document, self.language_name)
+    }
 }
 
 /// Every document with a version before `until` (all when `None`), as (service, type).
@@ -350,9 +373,24 @@ pub fn compare_blamed(
     at: DateTime<Utc>,
     documents: &[BlamedDocument],
 ) -> Vec<Comparison> {
-    let services: BTreeSet<&str> = documents.iter().map(|d| d.service).collect();
-    let mut statements: Vec<Vec<Statement>> = vec![Vec::new(); provisions.len()];
+    let mut untagged = Vec::new();
+    let mut read: Vec<&BlamedDocument> = Vec::new();
     for doc in documents {
+        let text: String = doc.lines.iter().map(|l| format!("{}\n", l.text)).collect();
+        match Coverage::of(&text, taxonomy) {
+            Coverage::NotCovered(language) => untagged.push(UntaggedDocument {
+                service: doc.service.to_string(),
+                document: doc.document.to_string(),
+                language: language.code().to_string(),
+                language_name: language.name().to_string(),
+            }),
+            Coverage::Covered => read.push(doc),
+        }
+    }
+    // A service none of whose documents the tagger reads is not silent on anything.
+    let services: BTreeSet<&str> = read.iter().map(|d| d.service).collect();
+    let mut statements: Vec<Vec<Statement>> = vec![Vec::new(); provisions.len()];
+    for doc in read {
         let mut sentences: Vec<Vec<DatedSentence>> = vec![Vec::new(); provisions.len()];
         for line in doc.lines {
             let sentence = sentence_of(&line.text);
@@ -405,6 +443,7 @@ pub fn compare_blamed(
                 regulations: definition.map(|d| d.regulations.clone()).unwrap_or_default(),
                 at,
                 silent: services.difference(&stating).map(|s| s.to_string()).collect(),
+                untagged: untagged.clone(),
                 positions,
                 statements,
             }
@@ -428,6 +467,7 @@ pub fn matrix_of(comparisons: &[Comparison], services: Vec<String>, at: DateTime
         provisions: comparisons.iter().map(|c| c.provision.clone()).collect(),
         services,
         cells,
+        untagged: comparisons.first().map(|c| c.untagged.clone()).unwrap_or_default(),
     }
 }
 
@@ -440,6 +480,9 @@ pub struct Matrix {
     /// Rows in `provisions` order, cells in `services` order; no position (`null`)
     /// means the service's documents do not state the provision.
     pub cells: Vec<Vec<Option<Position>>>,
+    /// Documents in a language the tagger does not read (see [`UntaggedDocument`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub untagged: Vec<UntaggedDocument>,
 }
 
 /// The provision × platform matrix of the texts in force before `until` (the latest

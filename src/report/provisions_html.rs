@@ -4,7 +4,7 @@ use maud::{Markup, html};
 
 use super::html::{Href, SiteLinks, linked, page_with, plural, style};
 use super::position::Position;
-use super::provisions::{Comparison, DatedSentence, Matrix};
+use super::provisions::{Comparison, DatedSentence, Matrix, UntaggedDocument};
 use super::since::Absence;
 use crate::provision::{Stance, Taxonomy};
 
@@ -147,8 +147,25 @@ pub fn comparison_body(c: &Comparison, links: Option<&dyn SiteLinks>) -> (String
         @if !c.silent.is_empty() {
             p.none { "No sentence about it in: " (c.silent.join(", ")) "." }
         }
+        (untagged_note(&c.untagged))
     };
     (format!("{} across platforms", c.title), body)
+}
+
+/// Documents the tagger does not read: their cells are unknown, not silent.
+fn untagged_note(untagged: &[UntaggedDocument]) -> Markup {
+    html! {
+        @if !untagged.is_empty() {
+            p.none {
+                "Not tagged, in a language the tagger does not read: "
+                @for (i, doc) in untagged.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    (doc.to_string())
+                }
+                "."
+            }
+        }
+    }
 }
 
 /// The provision × platform matrix.
@@ -213,5 +230,6 @@ pub fn matrix_body(m: &Matrix, taxonomy: &Taxonomy, links: Option<&dyn SiteLinks
             }
         }
     };
+    let body = html! { (body) (untagged_note(&m.untagged)) };
     ("Provisions by platform".to_string(), body)
 }

@@ -744,6 +744,12 @@ mod tests {
             sentences: 1,
             stances: vec![crate::provision::Stance::Grants],
         };
+        let untagged = crate::report::provisions::UntaggedDocument {
+            service: hostile("untagged service"),
+            document: "terms-of-service".into(),
+            language: "fr".into(),
+            language_name: "French".into(),
+        };
         let compared = Comparison {
             provision: "ai-training".into(),
             title: hostile("provision title"),
@@ -757,6 +763,7 @@ mod tests {
                 sentences: vec![stated],
             }],
             silent: vec![hostile("silent service")],
+            untagged: vec![untagged.clone()],
             positions: BTreeMap::from([("acme".to_string(), position.clone())]),
         };
         let matrix_data = Matrix {
@@ -764,6 +771,7 @@ mod tests {
             provisions: vec!["ai-training".into()],
             services: vec!["acme".into(), hostile("matrix service")],
             cells: vec![vec![Some(position), None]],
+            untagged: vec![untagged],
         };
 
         let common = [SCRIPT, BREAKOUT, ENTITY];
@@ -836,6 +844,7 @@ mod tests {
                     "matrix service",
                     "position phrase",
                     "stated sentence",
+                    "untagged service",
                 ]),
             ),
             (
@@ -848,6 +857,7 @@ mod tests {
                     "stated sentence",
                     "silent service",
                     "position phrase",
+                    "untagged service",
                 ]),
             ),
             (
@@ -858,7 +868,12 @@ mod tests {
             (
                 "compare --all (HTML)",
                 crate::report::provisions_html::matrix(&matrix_data, &taxonomy),
-                shown(&["matrix service", "position phrase", "stated sentence"]),
+                shown(&[
+                    "matrix service",
+                    "position phrase",
+                    "stated sentence",
+                    "untagged service",
+                ]),
             ),
         ];
         for (name, html, expected) in &pages {
