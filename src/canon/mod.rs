@@ -7,6 +7,7 @@
 //! the measurement behind that choice.
 
 mod blocks;
+mod boilerplate;
 mod check;
 mod html;
 mod markdown;
