@@ -5,7 +5,8 @@
 //! that holds the page's prose.
 //!
 //! The prose region is found by where the long paragraphs are: from `<body>` down,
-//! into the child that holds nearly all of them, as deep as that goes. Only blocks
+//! into the child that holds nearly all of them, as deep as that goes, then back up to
+//! the element holding the page's `<h1>` if that adds little text. Only blocks
 //! *outside* it can be dropped, and only when they hold little prose and are either
 //! many short fragments or mostly link text: a title, a date line or an introduction
 //! next to the region stays, and nothing inside the region is ever judged.
@@ -60,6 +61,8 @@ struct Measure {
     fragments: usize,
     /// Text of paragraphs of [`PROSE_PARAGRAPH_CHARS`] or more that are not mostly links.
     prose: usize,
+    /// `<h1>` elements: the page's title is in one of them.
+    titles: usize,
 }
 
 impl Measure {
@@ -69,6 +72,7 @@ impl Measure {
         self.links += other.links;
         self.fragments += other.fragments;
         self.prose += other.prose;
+        self.titles += other.titles;
     }
 
     fn is_menu(&self) -> bool {
@@ -118,7 +122,7 @@ pub(super) fn prose_region(root: NodeRef<'_, Node>, skipped: impl Fn(&ElementRef
     // belong to it, though the descent may pass them by into the one list or division
     // holding the clauses: the region widens to the nearest element holding the title,
     // when that adds little text.
-    if let Some(titled) = path.iter().rposition(|node| holds_title(*node, &skipped))
+    if let Some(titled) = path.iter().rposition(|node| measures[&node.id()].titles > 0)
         && titled > 0
         && measures[&path[titled].id()].text * 10 <= measures[&path[path.len() - 1].id()].text * TITLE_WIDENING_TENTHS
     {
@@ -173,21 +177,6 @@ pub(super) fn prose_region(root: NodeRef<'_, Node>, skipped: impl Fn(&ElementRef
         region: Some(region_root.id()),
         menus,
     }
-}
-
-/// Whether an `<h1>` the walk reads is under `root`.
-fn holds_title(root: NodeRef<'_, Node>, skipped: &impl Fn(&ElementRef) -> bool) -> bool {
-    root.descendants().any(|node| {
-        ElementRef::wrap(node).is_some_and(|element| {
-            element.value().name() == "h1"
-                && !node
-                    .ancestors()
-                    .take_while(|ancestor| ancestor.id() != root.id())
-                    .chain(std::iter::once(node))
-                    .filter_map(ElementRef::wrap)
-                    .any(|el| skipped(&el))
-        })
-    })
 }
 
 /// Whether at least half the labels of a block are headings of the region: a table of
@@ -278,6 +267,7 @@ fn measure(root: NodeRef<'_, Node>, skipped: &impl Fn(&ElementRef) -> bool) -> H
                 let is_link = el.name() == "a";
                 let entry = measures.entry(node.id()).or_default();
                 entry.links += usize::from(is_link);
+                entry.titles += usize::from(el.name() == "h1");
                 order.push((node.id(), parent));
                 let paragraph = if is_inline(el.name()) { paragraph } else { node.id() };
                 for child in node.children().rev() {
