@@ -152,9 +152,10 @@ const SELECTORS_MATCH: &str = r#"(selectors) => selectors.every((selector) => {
 /// callback not yet run may still change the text; one that ran did so already.
 ///
 /// Attributes are not watched: animations churn them forever, and text does not live there.
-/// The timer functions are wrapped in proxies, which keep their name, length and native
-/// `toString`. Timers given code as a string are not followed (rare, and they cannot be
-/// wrapped without `eval`): for them the settle's full quiet period is the guard.
+/// The scheduling functions are wrapped in proxies, which keep their name, length and
+/// native `toString`. A timer given code as a string cannot be wrapped without `eval`: a
+/// native timer of the same delay, which runs right after it, forgets it; an interval
+/// given a string counts as always due.
 const WATCH_PAGE: &str = r#"(() => {
   if (window.__clausewatchDom) return;
   const state = { last: performance.now(), timers: new Map(), frames: new Set(), idle: new Set() };
@@ -169,16 +170,24 @@ const WATCH_PAGE: &str = r#"(() => {
   // Each callback forgets its own entry before it runs: an entry means "not run yet".
   wrap('setTimeout', (native, self, args) => {
     const run = args[0];
-    if (typeof run !== 'function') return Reflect.apply(native, self, args);
     let id;
-    args[0] = function () { state.timers.delete(id); return Reflect.apply(run, this, arguments); };
-    id = Reflect.apply(native, self, args);
+    if (typeof run === 'function') {
+      args[0] = function () { state.timers.delete(id); return Reflect.apply(run, this, arguments); };
+      id = Reflect.apply(native, self, args);
+    } else {
+      id = Reflect.apply(native, self, args);
+      Reflect.apply(native, self, [() => state.timers.delete(id), args[1]]);
+    }
     state.timers.set(id, performance.now() + delay(args[1]));
     return id;
   });
   wrap('setInterval', (native, self, args) => {
     const run = args[0];
-    if (typeof run !== 'function') return Reflect.apply(native, self, args);
+    if (typeof run !== 'function') {
+      const id = Reflect.apply(native, self, args);
+      state.timers.set(id, -Infinity);
+      return id;
+    }
     const period = delay(args[1]);
     let id;
     args[0] = function () {
@@ -2185,6 +2194,12 @@ mod tests {
                 }, 600));
                 </script></body></html>"#,
             ),
+            // The same with code given as a string, as old scripts do.
+            "/string-timer" => html(
+                r#"<html><body><main id="policy">Loading</main><script>
+                setTimeout("document.getElementById('policy').textContent = 'Built by a string timer.'", 600);
+                </script></body></html>"#,
+            ),
             // Text built after 30 animation frames (half a second at 60 frames a second).
             "/frames" => html(
                 r#"<html><body><main id="policy">Loading</main><script>
@@ -2219,7 +2234,11 @@ mod tests {
             assert!(page.html.contains("<p>Static.</p>"), "{path}: {}", page.html);
             assert!(started.elapsed() < settle, "{path}: {:?}", started.elapsed());
         }
-        for (path, text) in [("/timer", "Built by a timer."), ("/frames", "Built in frames.")] {
+        for (path, text) in [
+            ("/timer", "Built by a timer."),
+            ("/string-timer", "Built by a string timer."),
+            ("/frames", "Built in frames."),
+        ] {
             let page = browser.render(&server.url(path), &[]).unwrap();
             assert!(page.html.contains(text), "{path}: {}", page.html);
         }
