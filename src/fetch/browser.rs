@@ -4,14 +4,16 @@
 //! WebSocket, JSON commands `{id, method, params, sessionId}`, a reader thread that routes
 //! replies by id and events by session. A heavier CDP crate would cost minutes of compile
 //! time on CI for the dozen commands used here. One Chromium serves a whole run and renders
-//! up to `tabs` pages at once, each in a tab of its own and a fresh browser context (no
-//! cookies, storage or cache from another page), disposed afterwards. A tab that crashes
-//! fails its page only.
+//! up to `tabs` pages at once, each in a tab with a browser context of its own. A tab is
+//! kept from page to page, which spares Chromium a renderer start and a context's setup
+//! and teardown per page, and cleaned between two (see [`Browser::reset`]). A tab whose
+//! page hangs or crashes is replaced; a crash fails its page only.
 //!
 //! Only what can change a page's text is downloaded: images, media, fonts and the like
 //! are refused, stylesheets answered empty (see [`REFUSED_TYPES`], [`EMPTIED_TYPES`]). A
 //! page is taken once it is done (see [`PageRun::settle`]): its DOM, network and load
-//! event quiet for the settle period, and no request under way.
+//! event quiet for the settle period, and no request under way; or, when no timer or
+//! other callback of the page is due within that period either, after a short quiet.
 //!
 //! Private addresses: without `allow_private`, a URL whose host is a loopback or private IP
 //! literal (or `localhost`) is refused before navigating, and every request the page makes
@@ -293,7 +295,8 @@ pub struct RenderedPage {
 ///
 /// Every method blocks; from async code, call them inside `spawn_blocking`. Any thread may
 /// launch it: Chromium lives until the `Browser` is dropped, not until that thread ends.
-/// Up to `tabs` threads render at once, each page in a tab (target) of its own.
+/// Up to `tabs` threads render at once, each in a tab (target) of its own, kept between
+/// renders.
 pub struct Browser {
     // Fields drop in order: the connection closes, then Chromium is killed and reaped, then
     // its folder is removed (only once nothing can write there any more).
