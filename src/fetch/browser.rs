@@ -399,9 +399,12 @@ impl Browser {
     /// then serializes it.
     ///
     /// Loading and waiting are bounded by the timeout; settling and serializing may add up
-    /// to the settle period and a second. Selectors that never match are not an error here:
-    /// the page is returned as it is and the canonicalizer reports the missing match. When
-    /// every tab is taken, a render first waits for one, outside the timeout.
+    /// to the settle period and a second, and cleaning the tab afterwards (see
+    /// [`Browser::reset`]) up to 5 s more. The tab is cleaned at once rather than before
+    /// its next page: the page left open would go on running its scripts meanwhile.
+    /// Selectors that never match are not an error here: the page is returned as it is
+    /// and the canonicalizer reports the missing match. When every tab is taken, a render
+    /// first waits for one, outside the timeout.
     pub fn render(&self, url: &Url, wait_for: &[String]) -> Result<RenderedPage, Failure> {
         guard::check_url(url, self.options.allow_private)?;
         let mut timeline = Timeline::start();
