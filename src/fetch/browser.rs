@@ -47,13 +47,19 @@ use url::Url;
 use super::guard;
 use crate::failure::{Failure, FailureKind};
 
-/// Looked up on `PATH`, in this order, when no executable is configured.
+/// Looked up on `PATH`, in this order, when no executable is configured. The headless
+/// shells (Chromium's older, lighter headless mode, packaged apart) come last: they use
+/// about half the CPU of a full browser per page (BENCHMARKS.md), but sites tell them
+/// from a desktop browser more easily, and a bot wall costs a version; they are used
+/// when nothing else is installed, or when configured.
 const CANDIDATES: &[&str] = &[
     "chromium",
     "chromium-browser",
     "google-chrome",
     "google-chrome-stable",
     "chrome",
+    "chromium-headless-shell",
+    "chrome-headless-shell",
 ];
 
 /// Flags for every launch. The profile folder, user agent and language are added per launch.
