@@ -153,40 +153,85 @@ fn extraction_pairs_agree_with_open_terms_archive() {
     assert!(worst >= 0.90, "worst F1 {worst:.4} below 0.90");
 }
 
+/// The services whose pairs the no-selector rules were tuned on; the others are held
+/// out. Fixed 2026-12-06 by rule before measuring the held-out half: the corpus's
+/// services in alphabetical order, every other one from the first (13 services, 48
+/// pairs; held out: 12 services, 65 pairs). The rules of canonicalizer 4 were first
+/// written looking at all pairs, so the held-out figure is not clean evidence for them
+/// (see docs/canonical-text.md).
+const TUNED_ON_SERVICES: [&str; 13] = [
+    "amazon",
+    "chatgpt",
+    "cursor",
+    "fal",
+    "jasper",
+    "liquid-ai",
+    "meta-ai",
+    "mistral-ai",
+    "qwen-chat",
+    "sambanova",
+    "tiktok",
+    "wordtune",
+    "xai",
+];
+
+/// The service of a pair: `genai__grok__terms-of-service__20251202` is `grok`.
+fn service(pair: &Pair) -> String {
+    let name = pair.dir.file_name().unwrap().to_string_lossy().into_owned();
+    name.split("__").nth(1).unwrap_or_default().to_string()
+}
+
 /// Without any selector (the page alone, as a declaration with no `select` gives it),
 /// automatic chrome removal must keep the policy: recall is what it must never lose,
-/// precision what menus outside any `<main>` still cost. Measured 2026-12: 91 of 113
-/// pairs at precision and recall >= 0.95 (before: 91), mean recall 0.998 (before: 0.945,
-/// with six documents below 0.04).
+/// precision what menus outside any `<main>` still cost. Pairs at precision and recall
+/// of 0.95 or more, measured 2026-12-06 (canonicalizer 3 -> 4): tuned-on services
+/// 34 -> 42 of 48, held-out services 57 -> 61 of 65, all 91 -> 103 of 113; mean recall
+/// 0.9978 -> 0.9983, worst 0.9448 (unchanged: a Claude help article whose reference
+/// keeps its links' URLs, which canonical text drops).
 #[test]
 fn extraction_pairs_without_selectors_keep_the_policy_text() {
     let Some(corpus) = corpus() else { return };
     if Command::new("python3").arg("--version").output().is_err() {
-        eprintln!("skipped: python3 is needed to run ../shared/scripts/wordscore");
+        crate::support::skip("python3 is needed to run ../shared/scripts/wordscore");
         return;
     }
     let pairs = pairs(&corpus, false);
     assert_eq!(pairs.len(), 113, "extraction pairs");
-    let mut good = 0;
+    let mut services: Vec<String> = pairs.iter().map(service).collect();
+    services.sort();
+    services.dedup();
+    for tuned in TUNED_ON_SERVICES {
+        assert!(services.iter().any(|s| s == tuned), "no pair of {tuned} in the corpus");
+    }
+    // (tuned on, held out): pairs, of which at precision and recall >= 0.95.
+    let mut counts = [(0, 0); 2];
     let mut recalls = Vec::new();
     for pair in &pairs {
         let ours = canonical(&pair.dir.join("snapshot.html"), &Selection::default());
         let (precision, recall) = wordscore(&corpus, &ours, &pair.dir.join("reference.md"));
+        let held_out = !TUNED_ON_SERVICES.contains(&service(pair).as_str());
         eprintln!(
-            "{precision:.4} {recall:.4} {}",
+            "{precision:.4} {recall:.4} {} {}",
+            if held_out { "held-out" } else { "tuned-on" },
             pair.dir.file_name().unwrap().to_string_lossy()
         );
-        good += usize::from(precision >= 0.95 && recall >= 0.95);
+        let count = &mut counts[usize::from(held_out)];
+        count.0 += 1;
+        count.1 += usize::from(precision >= 0.95 && recall >= 0.95);
         recalls.push(recall);
     }
+    let [(tuned, tuned_good), (held, held_good)] = counts;
     let mean_recall = recalls.iter().sum::<f64>() / recalls.len() as f64;
     let worst_recall = recalls.iter().copied().fold(1.0, f64::min);
     eprintln!(
-        "without selectors: {good} of {} pairs at precision and recall >= 0.95, mean recall {mean_recall:.4}, worst {worst_recall:.4}",
+        "without selectors, pairs at precision and recall >= 0.95: tuned-on {tuned_good} of {tuned}, \
+         held-out {held_good} of {held}, all {} of {}; mean recall {mean_recall:.4}, worst {worst_recall:.4}",
+        tuned_good + held_good,
         pairs.len()
     );
-    assert!(good >= 91, "{good} pairs at precision and recall >= 0.95, below 91");
-    assert!(mean_recall >= 0.995, "mean recall {mean_recall:.4} below 0.995");
+    assert!(tuned_good >= 42, "tuned-on: {tuned_good} of {tuned} pairs, below 42");
+    assert!(held_good >= 61, "held-out: {held_good} of {held} pairs, below 61");
+    assert!(mean_recall >= 0.998, "mean recall {mean_recall:.4} below 0.998");
     assert!(worst_recall >= 0.94, "worst recall {worst_recall:.4} below 0.94");
 }
 

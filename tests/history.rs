@@ -1,6 +1,8 @@
 //! Reading history: `log`, `diff`, `report`, `feed` and `blame` over archives whose
 //! history is scripted through `track` with an injected clock.
 
+use clausewatch::canon::CANONICALIZER_VERSION;
+
 use crate::support::{TestArchive, TestServer, policy_page};
 
 const DAY1: &str = "2026-03-01T06:00:00Z";
@@ -44,7 +46,9 @@ pub fn scripted() -> (TestServer, TestArchive) {
     let (code, stdout, stderr) = archive.run_at(DAY4, &["reextract"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(
-        stdout.contains("rebuilt    acme/privacy-policy  Acme Privacy Policy: re-extracted with canonicalizer 3"),
+        stdout.contains(&format!(
+            "rebuilt    acme/privacy-policy  Acme Privacy Policy: re-extracted with canonicalizer {CANONICALIZER_VERSION}"
+        )),
         "{stdout}"
     );
     (server, archive)
@@ -70,7 +74,7 @@ fn log_lists_versions_newest_first_with_kinds_and_counts() {
         "{stdout}"
     );
     assert!(
-        lines[0].ends_with("re-extracted with canonicalizer 3"),
+        lines[0].ends_with(&format!("re-extracted with canonicalizer {CANONICALIZER_VERSION}")),
         "the rebuild touched no provision: {stdout}"
     );
     // What the change did to the provision, indented under it.

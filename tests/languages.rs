@@ -138,3 +138,39 @@ fn real_documents_are_detected_in_their_language() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// A platform whose documents the tagger cannot read is not "silent" in a comparison:
+/// what it says is unknown, and `compare` says so.
+#[test]
+fn comparisons_list_untagged_documents_apart_from_silent_ones() {
+    let server = TestServer::start();
+    server.page("/fr", FRENCH);
+    server.page("/en", ENGLISH);
+    server.page(
+        "/quiet",
+        "<html><body><main><h1>Terms</h1><p>These terms apply to everyone who uses the Quiet service \
+         and to every visit to its pages, in every country where it is offered.</p></main></body></html>",
+    );
+    let archive = TestArchive::new();
+    archive.declare_simple("acme", "Acme", &[("privacy-policy", &server.url("/en"))]);
+    archive.declare_simple("bonjour", "Bonjour", &[("privacy-policy", &server.url("/fr"))]);
+    archive.declare_simple("quiet", "Quiet", &[("terms-of-service", &server.url("/quiet"))]);
+    assert_eq!(archive.run(&["track"]).0, 0);
+
+    let (code, stdout, stderr) = archive.run(&["compare", "ai-training"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("\nNo sentence about it in: quiet.\n"), "{stdout}");
+    assert!(
+        stdout.contains("\nNot tagged, in a language the tagger does not read: bonjour/privacy-policy (French).\n"),
+        "{stdout}"
+    );
+    let (_, json, _) = archive.run(&["compare", "--all", "--format", "json"]);
+    let matrix: serde_json::Value = serde_json::from_str(&json).expect("compare --all json");
+    assert_eq!(matrix["untagged"][0]["service"], "bonjour");
+    assert_eq!(matrix["untagged"][0]["language"], "fr");
+    let (_, html, _) = archive.run(&["compare", "--all", "--format", "html"]);
+    assert!(
+        html.contains("Not tagged, in a language the tagger does not read: bonjour/privacy-policy (French)."),
+        "{html}"
+    );
+}

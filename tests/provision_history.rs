@@ -152,6 +152,11 @@ fn compare_states_each_platform_and_since_when() {
     assert!(md.contains("| acme | privacy-policy | grants | 2026-03-03 | We may use your posts and messages to train and improve our AI models. |"), "{md}");
     assert!(md.contains("| bcorp | privacy-policy | restricts | 2026-03-01 | We do not use your content to train artificial intelligence models. |"), "{md}");
     assert!(md.contains("No sentence about it in: ccorp."), "{md}");
+    // Above the sentences, each platform's position from its strongest sentence (the
+    // test taxonomy has no phrases: the title's stand in).
+    assert!(md.contains("| acme | AI training on user content or data: yes | privacy-policy | 2026-03-03 | We may use your posts and messages to train and improve our AI models. |"), "{md}");
+    assert!(md.contains("| bcorp | AI training on user content or data: no | privacy-policy | 2026-03-01 | We do not use your content to train artificial intelligence models. |"), "{md}");
+    assert!(md.find("## Positions") < md.find("## Every sentence"), "{md}");
 
     let (_, json, _) = archive.run_at(now, &["compare", "ai-training", "--format", "json"]);
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -163,13 +168,48 @@ fn compare_states_each_platform_and_since_when() {
         .collect();
     assert_eq!(services, ["bcorp"], "acme dropped the clause on day 5");
     assert_eq!(json["silent"], serde_json::json!(["acme", "ccorp"]));
+    let bcorp = &json["positions"]["bcorp"];
+    assert_eq!(bcorp["phrase"], "AI training on user content or data: no");
+    assert_eq!(bcorp["stance"], "restricts");
+    assert_eq!(bcorp["strongest"]["document"], "privacy-policy");
+    assert_eq!(
+        bcorp["strongest"]["text"],
+        "We do not use your content to train artificial intelligence models."
+    );
+    assert_eq!(bcorp["strongest"]["since"], "2026-03-01T00:00:00Z");
+    assert!(json["positions"].get("acme").is_none(), "{json}");
 
     let (_, matrix, _) = archive.run_at(now, &["compare", "--all", "--at", "2026-03-04"]);
     assert!(matrix.contains("| provision | acme | bcorp | ccorp |"), "{matrix}");
     assert!(
-        matrix.contains("| AI training on user content or data (`ai-training`) | restricts | restricts | — |"),
+        matrix.contains(
+            "| AI training on user content or data (`ai-training`) | AI training on user content or data: no | \
+             AI training on user content or data: no | — |"
+        ),
         "{matrix}"
     );
+    // The cells' sentences follow, with their document and since-date: acme's since the
+    // day its clause flipped, bcorp's since its first version.
+    assert!(
+        matrix.contains(
+            "- acme: AI training on user content or data: no. privacy-policy, restricts, since 2026-03-04: \
+         We do not use your posts and messages to train our AI models.\n"
+        ),
+        "{matrix}"
+    );
+    assert!(
+        matrix.contains(
+            "- bcorp: AI training on user content or data: no. privacy-policy, restricts, since 2026-03-01: \
+         We do not use your content to train artificial intelligence models.\n"
+        ),
+        "{matrix}"
+    );
+    let (_, json, _) = archive.run_at(now, &["compare", "--all", "--at", "2026-03-04", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let cells = &json["cells"][0];
+    assert_eq!(cells[0]["strongest"]["since"], "2026-03-04T00:00:00Z");
+    assert_eq!(cells[1]["phrase"], "AI training on user content or data: no");
+    assert!(cells[2].is_null(), "ccorp says nothing: {json}");
 }
 
 #[test]

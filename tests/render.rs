@@ -112,6 +112,13 @@ fn the_provision_comparison_renders_as_a_matrix() {
     );
     let (dom, console) = render(&chromium, &page);
     assert!(console.is_empty(), "console messages: {console:?}");
-    assert!(dom.contains("<th>acme</th><th>bcorp</th><th>ccorp</th>"), "{dom}");
+    assert!(
+        dom.contains("<span>acme</span></th><th class=\"platform\" scope=\"col\" title=\"bcorp\"><span>bcorp</span>"),
+        "{dom}"
+    );
+    assert!(
+        dom.contains("<summary>AI training on user content or data: no</summary>"),
+        "each cell states a position: {dom}"
+    );
     assert!(dom.contains("<td class=\"none\">—</td>"), "ccorp says nothing: {dom}");
 }

@@ -1,5 +1,7 @@
 //! `show REF`: citable references resolve to the version in force, with provenance.
 
+use clausewatch::canon::CANONICALIZER_VERSION;
+
 use crate::support::{TestArchive, TestServer, policy_page};
 
 const MAR1: &str = "2026-03-01T06:00:00Z";
@@ -76,7 +78,7 @@ fn a_date_names_the_version_in_force_at_the_end_of_that_day() {
     assert_eq!(by_commit["source_urls"][0], server.url("/privacy"));
     assert_eq!(by_commit["fetched_at"], MAR5_MORNING);
     assert_eq!(by_commit["fetcher"], "http");
-    assert_eq!(by_commit["canonicalizer"], 3);
+    assert_eq!(by_commit["canonicalizer"], CANONICALIZER_VERSION);
     assert_eq!(
         by_commit["snapshot"]["path"],
         "archive/snapshots/acme/privacy-policy.html"
@@ -107,7 +109,10 @@ fn a_date_names_the_version_in_force_at_the_end_of_that_day() {
         stdout.contains(&format!("Source-URL:    {}\n", server.url("/privacy"))),
         "{stdout}"
     );
-    assert!(stdout.contains("Canonicalizer: 3 (clausewatch "), "{stdout}");
+    assert!(
+        stdout.contains(&format!("Canonicalizer: {CANONICALIZER_VERSION} (clausewatch ")),
+        "{stdout}"
+    );
     assert!(stdout.contains(", verified)"), "{stdout}");
     assert!(
         stdout.ends_with("\n\n# Privacy\n\nWe keep data for 30 days.\n"),

@@ -288,8 +288,31 @@ fn the_site_has_an_index_document_pages_versions_reports_provisions_and_feeds() 
 
     // Provisions: the matrix and one comparison, agreeing with `compare`.
     let matrix = page(&files, "provisions/index.html");
-    assert!(matrix.contains("<th>acme</th><th>bcorp</th>"), "{matrix}");
+    assert_eq!(texts(&matrix, "th.platform"), ["acme", "bcorp"], "{matrix}");
     assert!(matrix.contains("<a href=\"../provisions/ai-training.html\">AI training on user content or data</a>"));
+    // Each cell states the position (the test taxonomy has no phrases: the title's stand
+    // in) and opens to the strongest sentence, its document and since when it stands.
+    assert_eq!(
+        texts(&matrix, "table.matrix td summary"),
+        [
+            "AI training on user content or data: yes",
+            "AI training on user content or data: no"
+        ]
+    );
+    assert_eq!(
+        texts(&matrix, "table.matrix td .evidence"),
+        [
+            "We may use your content to train our AI models. grants · privacy-policy · since 2026-02-10",
+            "We do not use your content to train artificial intelligence models. restricts · privacy-policy · since 2026-01-15"
+        ]
+    );
+    assert!(
+        matrix.contains(&format!(
+            "<a href=\"../documents/acme/privacy-policy/index.html\">privacy-policy</a> · since <a href=\"../documents/acme/privacy-policy/{}.html\">2026-02-10</a>",
+            privacy[1]
+        )),
+        "{matrix}"
+    );
     let comparison = page(&files, "provisions/ai-training.html");
     let (_, json, _) = archive.run(&["compare", "ai-training", "--format", "json"]);
     let compared: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -492,7 +515,7 @@ fn the_index_and_a_document_page_render_in_a_browser_without_console_errors() {
     assert!(dom.contains("<svg class=\"timeline\""));
     let (dom, console) = crate::render::render(&chromium, &out.join("provisions/index.html"));
     assert!(console.is_empty(), "console messages: {console:?}");
-    assert!(dom.contains("<th>acme</th><th>bcorp</th>"));
+    assert_eq!(texts(&dom, "th.platform"), ["acme", "bcorp"]);
 }
 
 /// Hostile text through the real paths: a declared service name, the archive's
@@ -515,7 +538,11 @@ fn hostile_declarations_taxonomy_and_commits_stay_text_on_every_page() {
     let taxonomy = taxonomy
         .replace(
             "title = \"AI training on user content or data\"",
-            &format!("title = {:?}", format!("AI training {HOSTILE}")),
+            &format!(
+                "title = {:?}\ngrants = {:?}",
+                format!("AI training {HOSTILE}"),
+                format!("may train {HOSTILE}")
+            ),
         )
         .replace(
             "regulations = [",
@@ -600,7 +627,8 @@ fn hostile_declarations_taxonomy_and_commits_stay_text_on_every_page() {
         }
     }
     // The name on every page of Acme and the index; the subject, sentence, heading,
-    // provision and URL on the version page and in reports; the title in comparisons.
+    // provision and URL on the version page and in reports; the title, the position
+    // phrase and the sentence in comparisons.
     for path in [
         "index.html",
         "documents/acme/privacy-policy/index.html",
@@ -609,12 +637,21 @@ fn hostile_declarations_taxonomy_and_commits_stay_text_on_every_page() {
         "provisions/ai-training.html",
         "report.html",
         "compare.html",
+        "matrix.html",
     ] {
         let text: String = scraper::Html::parse_document(&pages[path])
             .root_element()
             .text()
             .collect();
         assert!(text.contains(HOSTILE), "{path} does not show the hostile text as text");
+    }
+    for path in ["provisions/index.html", "matrix.html"] {
+        let phrases = texts(&pages[path], "table.matrix summary");
+        assert_eq!(
+            phrases[0],
+            format!("may train {HOSTILE}"),
+            "{path}: the taxonomy's phrase, as text"
+        );
     }
     let version = pages
         .iter()

@@ -7,6 +7,7 @@ mod alerts;
 mod archive_safety;
 mod browser;
 mod cli;
+mod compare_matrix;
 mod corpus;
 mod corpus_archive;
 mod declarations;

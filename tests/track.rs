@@ -1,5 +1,7 @@
 //! `clausewatch track` against a real HTTP server on 127.0.0.1.
 
+use clausewatch::canon::CANONICALIZER_VERSION;
+
 use crate::support::{Fault, NOW, Response, Revalidation, TestArchive, TestServer, policy_page};
 
 const V1: &str = "<h1>Privacy Policy</h1><p>We collect your name. We keep data for 30 days.</p>\
@@ -97,7 +99,7 @@ fn records_first_version_nothing_on_noise_then_a_change() {
              Change: substantive\n\
              Provisions: ai-training\n\
              Provisions-Changed: ai-training added grants\n\
-             Canonicalizer: 3\n\
+             Canonicalizer: {CANONICALIZER_VERSION}\n\
              Clausewatch-Version: {}",
             server.url("/privacy"),
             env!("CARGO_PKG_VERSION")

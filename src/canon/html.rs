@@ -12,6 +12,7 @@ use html5ever::tendril::{StrTendril, TendrilSink as _};
 use scraper::{ElementRef, Html, HtmlTreeSink, Node, Selector};
 
 use super::blocks::{Block, BlockSink, CELL_BREAK};
+use super::boilerplate;
 use crate::declaration::{Edge, Target};
 use crate::failure::{Failure, FailureKind};
 
@@ -115,7 +116,7 @@ fn is_never_text(name: &str) -> bool {
 /// Inline elements: their text joins the surrounding paragraph. Everything else,
 /// unknown and custom elements included, starts a new block; splitting too often is
 /// harmless, gluing two paragraphs into one sentence is not.
-fn is_inline(name: &str) -> bool {
+pub(super) fn is_inline(name: &str) -> bool {
     matches!(
         name,
         "a" | "abbr"
@@ -201,7 +202,25 @@ fn is_chrome(element: &ElementRef, in_main: bool) -> bool {
         .map(str::to_ascii_lowercase)
         .collect();
     names.iter().any(|name| is_consent_vendor(name))
-        || (names.iter().any(|name| is_chrome_word(name)) && text_shorter_than(**element, CHROME_TEXT_CHARS))
+        || (names.iter().any(|name| is_chrome_word(name))
+            && text_shorter_than(**element, CHROME_TEXT_CHARS)
+            && holds_a_control(**element))
+}
+
+/// Whether a subtree is or holds something to click or fill in: a banner asks to
+/// accept, a skip link is one; a title named `CookiesNoticeTitle` holds nothing of it.
+fn holds_a_control(root: NodeRef<'_, Node>) -> bool {
+    root.descendants()
+        .filter_map(|node| node.value().as_element())
+        .any(|el| {
+            matches!(el.name(), "a" | "button" | "input" | "select" | "form")
+                || el.attr("role").is_some_and(|role| {
+                    matches!(
+                        role.trim().to_ascii_lowercase().as_str(),
+                        "button" | "link" | "checkbox" | "switch"
+                    )
+                })
+        })
 }
 
 /// A consent banner or a skip link says little; a block named `cookie-notice` with more
@@ -375,28 +394,39 @@ pub fn html_to_blocks(document: &Html, selection: &Selection) -> Result<Vec<Bloc
     }
 
     if selection.select.is_empty() {
-        let without_chrome = |root, in_main| {
+        let without_chrome = |root, in_main, main_region, removed: &HashSet<NodeId>| {
             let mut sink = BlockSink::default();
             let how = Walk {
-                removed: &removed,
+                removed,
                 drop_chrome: true,
                 in_main,
+                main_region,
                 gate: None,
             };
             walk(root, &how, &mut sink);
             sink.finish()
         };
         let (root, in_main) = content_root(document, &removed);
-        let blocks = without_chrome(root, in_main);
         if in_main {
+            let blocks = without_chrome(root, true, None, &removed);
             // A main that holds a small part of the page's text is not the document
             // (Jasper's legal pages keep a newsletter form in theirs, the policy outside).
-            let page = without_chrome(body(document), false);
-            if text_length(&blocks) * MAIN_SHARE < text_length(&page) {
-                return Ok(page);
+            let page = without_chrome(body(document), false, None, &removed);
+            if text_length(&blocks) * MAIN_SHARE >= text_length(&page) {
+                return Ok(blocks);
             }
         }
-        return Ok(blocks);
+        // No main region: the region holding the page's prose stands for one, and the
+        // menus around it go.
+        let page = body(document);
+        let prose = boilerplate::prose_region(page, |element| {
+            removed.contains(&element.id())
+                || is_never_text(element.value().name())
+                || is_hidden(element)
+                || is_chrome(element, false)
+        });
+        let removed: HashSet<NodeId> = removed.union(&prose.menus).copied().collect();
+        return Ok(without_chrome(page, false, prose.region, &removed));
     }
 
     let mut sink = BlockSink::default();
@@ -432,6 +462,7 @@ pub fn html_to_blocks(document: &Html, selection: &Selection) -> Result<Vec<Bloc
             removed: &removed,
             drop_chrome: false,
             in_main: false,
+            main_region: None,
             gate: Some(gate),
         },
         &mut sink,
@@ -540,6 +571,9 @@ struct Walk<'a> {
     drop_chrome: bool,
     /// Whether the walk's root is the page's main content region (see [`is_chrome`]).
     in_main: bool,
+    /// On a page without one, the element that stands for it: inside it, the walk
+    /// judges chrome as inside a main.
+    main_region: Option<NodeId>,
     /// `None` keeps everything under the root.
     gate: Option<Gate<'a>>,
 }
@@ -557,6 +591,7 @@ fn walk(root: NodeRef<'_, Node>, how: &Walk, sink: &mut BlockSink) {
         None => true,
         Some(gate) => selected_root.is_some() || gate.kept.contains(&node.id()),
     };
+    let mut in_main = how.in_main;
     let mut stack = vec![Step::Enter(root)];
     while let Some(step) = stack.pop() {
         match step {
@@ -567,13 +602,15 @@ fn walk(root: NodeRef<'_, Node>, how: &Walk, sink: &mut BlockSink) {
                 Node::Element(el) => {
                     let element = ElementRef::wrap(node).expect("element node");
                     let name = el.name();
+                    let is_main_region = how.main_region == Some(node.id());
                     if how.removed.contains(&node.id())
                         || is_never_text(name)
                         || is_hidden(&element)
-                        || (how.drop_chrome && is_chrome(&element, how.in_main))
+                        || (how.drop_chrome && is_chrome(&element, in_main || is_main_region))
                     {
                         continue;
                     }
+                    in_main |= is_main_region;
                     if selected_root.is_none()
                         && let Some(gate) = &how.gate
                         && gate.css.iter().any(|sel| sel.matches(&element))
@@ -600,6 +637,9 @@ fn walk(root: NodeRef<'_, Node>, how: &Walk, sink: &mut BlockSink) {
             Step::Exit(node) => {
                 if let Node::Element(el) = node.value() {
                     close(el.name(), sink);
+                }
+                if how.main_region == Some(node.id()) {
+                    in_main = how.in_main;
                 }
                 if selected_root == Some(node.id()) {
                     selected_root = None;

@@ -7,6 +7,7 @@
 //! the measurement behind that choice.
 
 mod blocks;
+mod boilerplate;
 mod check;
 mod html;
 pub mod language;
@@ -25,7 +26,7 @@ use crate::fetch::decode::{self, BodyKind};
 
 /// The canonicalizer's version, recorded in every commit. Bump it whenever the text it
 /// produces for the same input changes, so `reextract` can tell rebuilds from changes.
-pub const CANONICALIZER_VERSION: u32 = 3;
+pub const CANONICALIZER_VERSION: u32 = 4;
 
 /// The canonical text of a fetched body, with the kind of body it was.
 pub fn canonicalize(body: &[u8], content_type: Option<&str>, selection: &Selection) -> Result<String, Failure> {
@@ -231,18 +232,85 @@ mod tests {
              We set cookies to keep you signed in.\n\nAdobe's components are called cmp-something.\n\n\
              To opt out, write to privacy@example.com.\n"
         );
-        // Without a <main>, a block named after cookies goes only when it is short (a
-        // banner) or a consent vendor's; a cookie notice with a policy's worth of text stays.
+        // Without a <main>, a block named after cookies goes only when it is short and
+        // holds something to click (a banner) or is a consent vendor's; a cookie notice
+        // with a policy's worth of text stays, and so does its title.
         let notice = "We use cookies for these purposes. ".repeat(50);
         let html = format!(
-            r#"<body><div id="cookie-banner">We use cookies. Accept all</div>
+            r#"<body><div id="cookie-banner">We use cookies. <button>Accept all</button></div>
+            <div class="CookiesNoticeTitle">Cookies Notice</div>
             <div class="CookiesNotice--x"><p>{notice}</p></div>
             <div id="onetrust-pc-sdk"><p>{notice}</p></div><div class="page"><p>Policy text.</p></div></body>"#
         );
         let text = canon(&html, &[], &[]).unwrap();
         assert!(!text.contains("Accept all"), "{text}");
+        assert!(text.starts_with("Cookies Notice\n"), "{text}");
         assert!(text.contains("Policy text."), "{text}");
         assert_eq!(text.matches("We use cookies for these purposes.").count(), 50, "{text}");
+    }
+
+    #[test]
+    fn without_a_main_the_menus_around_the_prose_go_and_the_prose_stays() {
+        // A page built from plain divs: no <main>, <nav>, <header> or <footer>, no role.
+        let clause = |n: usize| {
+            format!(
+                "<p>Clause {n}. We keep the data you give us for as long as your account is open, \
+                 and you may ask for a copy at any time through <a href=/privacy>the privacy centre</a>.</p>"
+            )
+        };
+        let sections: String = (1..=5)
+            .map(|n| format!("<h2>Section {n}</h2>{}{}", clause(2 * n - 1), clause(2 * n)))
+            .collect();
+        let toc: String = (1..=5).map(|n| format!("<div>{n}. Section {n}</div>")).collect();
+        let html = format!(
+            r#"<body>
+            <div class="top"><div><span>Products</span></div><div><span>Research</span></div>
+              <div><span>Pricing</span></div><div><span>Company</span></div><div><span>EN</span></div></div>
+            <div class="links"><a href=/a>Download the app</a> <a href=/b>Try it free</a> <a href=/c>Sign in</a></div>
+            <div class="page">
+              <div class="toc">{toc}</div>
+              <div class="doc">
+                <h1>Privacy Policy</h1><p>Last updated: 9 April 2026</p>
+                <ul><li><a href=/v1>9 June 2025</a></li><li><a href=/v2>23 December 2024</a></li><li><a href=/v3>29 October 2024</a></li></ul>
+                <div class="clauses">{sections}</div>
+              </div>
+            </div>
+            <div class="bottom"><div><a href=/t>Terms</a></div><div><a href=/p>Privacy</a></div>
+              <div><a href=/c>Careers</a></div><div><a href=/s>Status</a></div><div>© 2026 Example Inc.</div></div>
+            </body>"#
+        );
+        let text = canon(&html, &[], &[]).unwrap();
+        for menu in ["Products", "EN", "Download the app", "Sign in", "Careers", "© 2026"] {
+            assert!(!text.contains(menu), "{menu:?} kept:\n{text}");
+        }
+        // The title, its date and previous versions, the table of contents of the
+        // document's own headings, and every clause, links and all.
+        assert!(text.starts_with("1. Section 1\n\n2. Section 2\n\n"), "{text}");
+        for kept in [
+            "# Privacy Policy",
+            "Last updated: 9 April 2026",
+            "- 9 June 2025",
+            "- 29 October 2024",
+            "## Section 5",
+        ] {
+            assert!(text.contains(kept), "{kept:?} dropped:\n{text}");
+        }
+        for n in 1..=10 {
+            assert!(text.contains(&format!("Clause {n}.")), "clause {n} dropped:\n{text}");
+        }
+        assert_eq!(text.matches("through the privacy centre.").count(), 10, "{text}");
+    }
+
+    #[test]
+    fn without_a_main_a_page_with_little_prose_is_left_whole() {
+        // A list of links with a line of introduction: there is no body of prose to find
+        // a region by, so nothing is judged a menu.
+        let items: String = (1..=8)
+            .map(|n| format!("<div><a href=/r{n}>Report {n}</a></div>"))
+            .collect();
+        let html = format!("<body><div><p>Our reports.</p></div><div>{items}</div></body>");
+        let text = canon(&html, &[], &[]).unwrap();
+        assert!(text.contains("Report 1") && text.contains("Report 8"), "{text}");
     }
 
     #[test]

@@ -125,8 +125,9 @@ pub enum Command {
     /// For each provision of a document: when it appeared, each version in which its
     /// sentences changed (old and new wording), and when it disappeared.
     Timeline(provisions::TimelineArgs),
-    /// How every platform states a provision, and since when; several ids or --all
-    /// give a provision × platform matrix.
+    /// How every platform states a provision, and since when: each platform's position
+    /// in a few words from its strongest sentence, then every sentence; several ids or
+    /// --all give a provision × platform matrix of positions.
     Compare(provisions::CompareArgs),
     /// Render the archive as a static website (for GitHub Pages): every document with
     /// its current text and sentence ages, its versions and their diffs, period reports,

@@ -13,9 +13,9 @@ use super::history::{check_known, write_output};
 use super::{CliError, runtime, usage, write_json};
 use crate::archive::Archive;
 use crate::clock::Clock;
-use crate::provision::{LearnedTagger, Stance, Taxonomy};
+use crate::provision::{LearnedTagger, Taxonomy};
 use crate::report::markdown::escape;
-use crate::report::provisions::{self, Comparison, Matrix, TimelineEvent, Wording};
+use crate::report::provisions::{self, Comparison, DatedSentence, Matrix, TimelineEvent, UntaggedDocument, Wording};
 use crate::report::provisions_html as html;
 
 #[derive(Debug, Args)]
@@ -303,15 +303,20 @@ pub fn compare(archive_dir: &Path, args: CompareArgs, clock: Clock) -> Result<Ex
     Ok(ExitCode::SUCCESS)
 }
 
-fn stances(list: &[Stance]) -> String {
-    if list.is_empty() {
-        "—".to_string()
-    } else {
-        list.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+/// `2024-02-21`, or `2024-02-21 (absent 2025-03-01..2025-04-02)`.
+fn since(sentence: &DatedSentence) -> String {
+    match sentence.absences.as_slice() {
+        [] => sentence.since.format("%Y-%m-%d").to_string(),
+        absences => format!(
+            "{} (absent {})",
+            sentence.since.format("%Y-%m-%d"),
+            absences.iter().map(|a| a.span()).collect::<Vec<_>>().join(", ")
+        ),
     }
 }
 
-/// One provision across platforms: a table of the sentences and since when they stand.
+/// One provision across platforms: each platform's position, then a table of every
+/// sentence and since when it stands.
 pub fn comparison_markdown(c: &Comparison) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# {} (`{}`)\n", escape(&c.title), c.provision);
@@ -325,6 +330,21 @@ pub fn comparison_markdown(c: &Comparison) -> String {
     if c.statements.is_empty() {
         out.push_str("No tracked document states this provision.\n");
     } else {
+        out.push_str("## Positions\n\n");
+        out.push_str(
+            "| service | position | document | since | strongest sentence |\n| --- | --- | --- | --- | --- |\n",
+        );
+        for (service, p) in &c.positions {
+            let _ = writeln!(
+                out,
+                "| {service} | {} | {} | {} | {} |",
+                escape(&p.phrase),
+                p.strongest.document,
+                since(&p.strongest.sentence),
+                escape(&p.strongest.sentence.text)
+            );
+        }
+        out.push_str("\n## Every sentence\n\n");
         out.push_str("| service | document | stance | since | sentence |\n| --- | --- | --- | --- | --- |\n");
         for s in &c.statements {
             for sentence in &s.sentences {
@@ -334,14 +354,7 @@ pub fn comparison_markdown(c: &Comparison) -> String {
                     s.service,
                     s.document,
                     sentence.stance,
-                    match sentence.absences.as_slice() {
-                        [] => sentence.since.format("%Y-%m-%d").to_string(),
-                        absences => format!(
-                            "{} (absent {})",
-                            sentence.since.format("%Y-%m-%d"),
-                            absences.iter().map(|a| a.span()).collect::<Vec<_>>().join(", ")
-                        ),
-                    },
+                    since(sentence),
                     escape(&sentence.text)
                 );
             }
@@ -350,26 +363,72 @@ pub fn comparison_markdown(c: &Comparison) -> String {
     if !c.silent.is_empty() {
         let _ = writeln!(out, "\nNo sentence about it in: {}.", c.silent.join(", "));
     }
+    untagged_note(&mut out, &c.untagged);
     out
 }
 
-/// The provision × platform matrix: each cell lists the stances the service's
-/// documents take, `—` where they say nothing.
+/// The provision × platform matrix: each cell states the service's position in a few
+/// words (`—` where its documents say nothing); below the table, each position's
+/// strongest sentence, document and since-date.
 pub fn matrix_markdown(m: &Matrix, taxonomy: &Taxonomy) -> String {
-    let mut out = format!("# Provisions by platform, {}\n\n| provision |", m.at.format("%Y-%m-%d"));
+    let mut out = format!(
+        "# Provisions by platform, {}\n\nEach cell states the platform's position from its strongest sentence \
+         on the provision; the sentences follow the table.\n\n| provision |",
+        m.at.format("%Y-%m-%d")
+    );
     for s in &m.services {
         let _ = write!(out, " {s} |");
     }
     out.push_str("\n| --- |");
     out.push_str(&" --- |".repeat(m.services.len()));
     out.push('\n');
+    let title = |id: &str| escape(taxonomy.get(id).map_or(id, |p| p.title.as_str()));
     for (id, row) in m.provisions.iter().zip(&m.cells) {
-        let title = taxonomy.get(id).map_or(id.as_str(), |p| p.title.as_str());
-        let _ = write!(out, "| {} (`{id}`) |", escape(title));
+        let _ = write!(out, "| {} (`{id}`) |", title(id));
         for cell in row {
-            let _ = write!(out, " {} |", stances(cell));
+            match cell {
+                Some(p) => {
+                    let _ = write!(out, " {} |", escape(&p.phrase));
+                }
+                None => out.push_str(" — |"),
+            }
         }
         out.push('\n');
     }
+    for (id, row) in m.provisions.iter().zip(&m.cells) {
+        if row.iter().all(Option::is_none) {
+            continue;
+        }
+        let _ = writeln!(out, "\n## {} (`{id}`)\n", title(id));
+        for (service, p) in m.services.iter().zip(row) {
+            let Some(p) = p else { continue };
+            let others = match p.sentences {
+                1 => String::new(),
+                n => format!(" (strongest of {n} sentences)"),
+            };
+            let _ = writeln!(
+                out,
+                "- {service}: {}. {}, {}, since {}{others}: {}",
+                escape(&p.phrase),
+                p.strongest.document,
+                p.strongest.sentence.stance,
+                since(&p.strongest.sentence),
+                escape(&p.strongest.sentence.text)
+            );
+        }
+    }
+    untagged_note(&mut out, &m.untagged);
     out
+}
+
+/// Documents the tagger does not read: what they say of a provision is unknown.
+fn untagged_note(out: &mut String, untagged: &[UntaggedDocument]) {
+    if !untagged.is_empty() {
+        let docs: Vec<String> = untagged.iter().map(|d| escape(&d.to_string())).collect();
+        let _ = writeln!(
+            out,
+            "\nNot tagged, in a language the tagger does not read: {}.",
+            docs.join(", ")
+        );
+    }
 }

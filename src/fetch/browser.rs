@@ -4,14 +4,16 @@
 //! WebSocket, JSON commands `{id, method, params, sessionId}`, a reader thread that routes
 //! replies by id and events by session. A heavier CDP crate would cost minutes of compile
 //! time on CI for the dozen commands used here. One Chromium serves a whole run and renders
-//! up to `tabs` pages at once, each in a tab of its own and a fresh browser context (no
-//! cookies, storage or cache from another page), disposed afterwards. A tab that crashes
-//! fails its page only.
+//! up to `tabs` pages at once, each in a tab with a browser context of its own. A tab is
+//! kept from page to page, which spares Chromium a renderer start and a context's setup
+//! and teardown per page, and cleaned between two (see [`Browser::reset`]). A tab whose
+//! page hangs or crashes is replaced; a crash fails its page only.
 //!
 //! Only what can change a page's text is downloaded: images, media, fonts and the like
 //! are refused, stylesheets answered empty (see [`REFUSED_TYPES`], [`EMPTIED_TYPES`]). A
 //! page is taken once it is done (see [`PageRun::settle`]): its DOM, network and load
-//! event quiet for the settle period, and no request under way.
+//! event quiet for the settle period, and no request under way; or, when no timer or
+//! other callback of the page is due within that period either, after a short quiet.
 //!
 //! Private addresses: without `allow_private`, a URL whose host is a loopback or private IP
 //! literal (or `localhost`) is refused before navigating, and every request the page makes
@@ -24,7 +26,8 @@
 //! (Linux), and dropping the [`Browser`] closes it, kills the group, reaps it and removes
 //! the temporary folder that holds its profile, temporary files and crash database.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::cell::Cell;
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::ffi::OsString;
 use std::io::{self, BufRead, BufReader};
 use std::net::TcpStream;
@@ -44,13 +47,19 @@ use url::Url;
 use super::guard;
 use crate::failure::{Failure, FailureKind};
 
-/// Looked up on `PATH`, in this order, when no executable is configured.
+/// Looked up on `PATH`, in this order, when no executable is configured. The headless
+/// shells (Chromium's older, lighter headless mode, packaged apart) come last: they use
+/// about half the CPU of a full browser per page (BENCHMARKS.md), but sites tell them
+/// from a desktop browser more easily, and a bot wall costs a version; they are used
+/// when nothing else is installed, or when configured.
 const CANDIDATES: &[&str] = &[
     "chromium",
     "chromium-browser",
     "google-chrome",
     "google-chrome-stable",
     "chrome",
+    "chromium-headless-shell",
+    "chrome-headless-shell",
 ];
 
 /// Flags for every launch. The profile folder, user agent and language are added per launch.
@@ -74,6 +83,9 @@ const FLAGS: &[&str] = &[
     "--disable-background-timer-throttling",
     "--disable-backgrounding-occluded-windows",
     "--disable-renderer-backgrounding",
+    // A tab renders page after page: the page it leaves must not live on in the
+    // back-forward cache (memory, and a renderer process each).
+    "--disable-features=BackForwardCache",
     // Containers give /dev/shm 64 MB, too little for Chromium; it uses TMPDIR (our folder) instead.
     "--disable-dev-shm-usage",
     // Like the HTTP fetcher: no proxy taken from the environment.
@@ -89,6 +101,11 @@ const LAUNCH_TIMEOUT: Duration = Duration::from_secs(30);
 const CLEANUP_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest pause between two looks at the page (selectors, DOM activity).
 const POLL: Duration = Duration::from_millis(50);
+/// How long a page with nothing pending (no request under way, no timer, animation frame
+/// or idle callback due within the settle period) must have been quiet to be taken: the
+/// time for what the last event started (a response handed to a script, a framework's
+/// render posted as a message) to reach the DOM.
+const QUIET_ENOUGH: Duration = Duration::from_millis(150);
 /// A request still running after this long counts as a stream or a long poll (chat widgets,
 /// analytics), not as the page's content still arriving: it no longer holds the page up.
 const LONG_REQUEST: Duration = Duration::from_secs(2);
@@ -138,26 +155,89 @@ const SELECTORS_MATCH: &str = r#"(selectors) => selectors.every((selector) => {
 })"#;
 
 /// Installed in every new document before its own scripts: notes the time of the last DOM
-/// mutation (the parser's included), on the page's clock. Attributes are not watched:
-/// animations churn them forever, and text does not live there.
-const WATCH_MUTATIONS: &str = r#"(() => {
+/// mutation (the parser's included), on the page's clock, and which callbacks the page has
+/// scheduled: timers (with when they are due), animation frames and idle callbacks. A
+/// callback not yet run may still change the text; one that ran did so already.
+///
+/// Attributes are not watched: animations churn them forever, and text does not live there.
+/// The scheduling functions are wrapped in proxies, which keep their name, length and
+/// native `toString`. A timer given code as a string cannot be wrapped without `eval`: a
+/// native timer of the same delay, which runs right after it, forgets it; an interval
+/// given a string counts as always due.
+const WATCH_PAGE: &str = r#"(() => {
   if (window.__clausewatchDom) return;
-  const state = { count: 0, last: performance.now() };
+  const state = { last: performance.now(), timers: new Map(), frames: new Set(), idle: new Set() };
   Object.defineProperty(window, '__clausewatchDom', { value: state });
-  new MutationObserver((records) => { state.count += records.length; state.last = performance.now(); })
+  new MutationObserver(() => { state.last = performance.now(); })
     .observe(document, { subtree: true, childList: true, characterData: true });
+  const wrap = (name, apply) => {
+    const native = window[name];
+    if (typeof native === 'function') window[name] = new Proxy(native, { apply });
+  };
+  const delay = (ms) => Math.max(0, Number(ms) || 0);
+  // Each callback forgets its own entry before it runs: an entry means "not run yet".
+  wrap('setTimeout', (native, self, args) => {
+    const run = args[0];
+    let id;
+    if (typeof run === 'function') {
+      args[0] = function () { state.timers.delete(id); return Reflect.apply(run, this, arguments); };
+      id = Reflect.apply(native, self, args);
+    } else {
+      id = Reflect.apply(native, self, args);
+      Reflect.apply(native, self, [() => state.timers.delete(id), args[1]]);
+    }
+    state.timers.set(id, performance.now() + delay(args[1]));
+    return id;
+  });
+  wrap('setInterval', (native, self, args) => {
+    const run = args[0];
+    if (typeof run !== 'function') {
+      const id = Reflect.apply(native, self, args);
+      state.timers.set(id, -Infinity);
+      return id;
+    }
+    const period = delay(args[1]);
+    let id;
+    args[0] = function () {
+      if (state.timers.has(id)) state.timers.set(id, performance.now() + period);
+      return Reflect.apply(run, this, arguments);
+    };
+    id = Reflect.apply(native, self, args);
+    state.timers.set(id, performance.now() + period);
+    return id;
+  });
+  const clearTimer = (native, self, args) => { state.timers.delete(args[0]); return Reflect.apply(native, self, args); };
+  wrap('clearTimeout', clearTimer);
+  wrap('clearInterval', clearTimer);
+  const once = (pending) => (native, self, args) => {
+    const run = args[0];
+    if (typeof run !== 'function') return Reflect.apply(native, self, args);
+    let id;
+    args[0] = function () { pending.delete(id); return Reflect.apply(run, this, arguments); };
+    id = Reflect.apply(native, self, args);
+    pending.add(id);
+    return id;
+  };
+  const cancel = (pending) => (native, self, args) => { pending.delete(args[0]); return Reflect.apply(native, self, args); };
+  wrap('requestAnimationFrame', once(state.frames));
+  wrap('cancelAnimationFrame', cancel(state.frames));
+  wrap('requestIdleCallback', once(state.idle));
+  wrap('cancelIdleCallback', cancel(state.idle));
 })()"#;
 
-/// Milliseconds since the last DOM mutation. A document without the watcher (it did not
-/// run) gets one now and reads as just changed.
-const DOM_ACTIVITY: &str = r#"(() => {
+/// Milliseconds since the last DOM mutation, and whether a callback the page scheduled is
+/// due within HORIZON milliseconds (see [`WATCH_PAGE`]). A document without the watcher (it
+/// did not run) gets one now and reads as just changed, with callbacks due.
+const PAGE_ACTIVITY: &str = r#"(() => {
   const now = performance.now();
   const state = window.__clausewatchDom;
   if (!state) {
     WATCH;
-    return { quiet: 0 };
+    return { quiet: 0, due: true };
   }
-  return { quiet: now - state.last };
+  let due = state.frames.size > 0 || state.idle.size > 0;
+  if (!due) for (const at of state.timers.values()) if (at <= now + HORIZON) { due = true; break; }
+  return { quiet: now - state.last, due };
 })()"#;
 
 /// The rendered DOM, the page's own idea of its URL, and its navigation status (0 if unknown).
@@ -221,7 +301,8 @@ pub struct RenderedPage {
 ///
 /// Every method blocks; from async code, call them inside `spawn_blocking`. Any thread may
 /// launch it: Chromium lives until the `Browser` is dropped, not until that thread ends.
-/// Up to `tabs` threads render at once, each page in a tab (target) of its own.
+/// Up to `tabs` threads render at once, each in a tab (target) of its own, kept between
+/// renders.
 pub struct Browser {
     // Fields drop in order: the connection closes, then Chromium is killed and reaped, then
     // its folder is removed (only once nothing can write there any more).
@@ -324,12 +405,17 @@ impl Browser {
     /// then serializes it.
     ///
     /// Loading and waiting are bounded by the timeout; settling and serializing may add up
-    /// to the settle period and a second. Selectors that never match are not an error here:
-    /// the page is returned as it is and the canonicalizer reports the missing match. When
-    /// every tab is taken, a render first waits for one, outside the timeout.
+    /// to the settle period and a second, and cleaning the tab afterwards (see
+    /// [`Browser::reset`]) up to 5 s more. The tab is cleaned at once rather than before
+    /// its next page: the page left open would go on running its scripts meanwhile.
+    /// Selectors that never match are not an error here: the page is returned as it is
+    /// and the canonicalizer reports the missing match. When every tab is taken, a render
+    /// first waits for one, outside the timeout.
     pub fn render(&self, url: &Url, wait_for: &[String]) -> Result<RenderedPage, Failure> {
         guard::check_url(url, self.options.allow_private)?;
-        let _tab = self.tabs.take();
+        let mut timeline = Timeline::start();
+        let mut slot = self.tabs.take();
+        timeline.mark("tab");
         if let Some(why) = self.connection.lost() {
             return Err(Failure::new(
                 FailureKind::Browser,
@@ -337,71 +423,172 @@ impl Browser {
             ));
         }
         let deadline = Instant::now() + self.options.timeout;
-        let failure = |e: CdpError| cdp_failure(url, self.options.timeout, e);
-        let context = self
-            .connection
-            .call("Target.createBrowserContext", json!({}), None, deadline)
-            .map_err(failure)?;
-        let context = string_at(&context, "/browserContextId")
-            .ok_or_else(|| Failure::new(FailureKind::Browser, format!("{url}: the browser gave no context id")))?;
-        let outcome = self.render_in(&context, url, wait_for, deadline);
-        // Also after a timeout: disposing closes the page, stops a hung one, and frees memory.
-        let _ = self.connection.call(
-            "Target.disposeBrowserContext",
-            json!({ "browserContextId": context }),
-            None,
-            Instant::now() + CLEANUP_TIMEOUT,
-        );
-        outcome
-    }
-
-    fn render_in(
-        &self,
-        context: &str,
-        url: &Url,
-        wait_for: &[String],
-        deadline: Instant,
-    ) -> Result<RenderedPage, Failure> {
-        let failure = |e: CdpError| cdp_failure(url, self.options.timeout, e);
-        let missing = |what: &str| Failure::new(FailureKind::Browser, format!("{url}: the browser gave no {what}"));
-        let call = |method: &str, params: Value| self.connection.call(method, params, None, deadline).map_err(failure);
-        // Downloads would otherwise be written to the user's Downloads folder.
-        call(
-            "Browser.setDownloadBehavior",
-            json!({ "behavior": "deny", "browserContextId": context }),
-        )?;
-        let target = call(
-            "Target.createTarget",
-            json!({ "url": "about:blank", "browserContextId": context }),
-        )?;
-        let target = string_at(&target, "/targetId").ok_or_else(|| missing("target id"))?;
-        let attached = call("Target.attachToTarget", json!({ "targetId": target, "flatten": true }))?;
-        let session = string_at(&attached, "/sessionId").ok_or_else(|| missing("session id"))?;
-        // Events and replies for this page come to its own inbox from now on.
-        let (outbox, inbox) = mpsc::channel();
-        let _route = self.connection.route(&session, &target, &outbox);
-        let main_frame = self
-            .connection
-            .call_for_page("Page.getFrameTree", &session, &outbox, &inbox, deadline)
-            .map_err(failure)?;
-        let main_frame = string_at(&main_frame, "/frameTree/frame/id").ok_or_else(|| missing("frame id"))?;
+        let tab = match slot.open.take() {
+            Some(tab) => tab,
+            None => {
+                let tab = self
+                    .open_tab(deadline)
+                    .map_err(|e| cdp_failure(url, self.options.timeout, e))?;
+                timeline.mark("open");
+                tab
+            }
+        };
         let mut page = PageRun {
+            timeline: &mut timeline,
             connection: &self.connection,
-            session,
-            outbox,
-            inbox,
+            tab: &tab,
             url,
             options: &self.options,
             deadline,
-            main_frame,
             response: None,
             loaded: HashSet::new(),
             loaded_at: None,
             blocked_navigation: None,
             in_flight: HashMap::new(),
             last_request: None,
+            origins: BTreeSet::new(),
         };
-        page.run(wait_for)
+        let outcome = page.run(wait_for);
+        let origins = std::mem::take(&mut page.origins);
+        // A tab whose page hung or crashed is closed (that also stops a hung page); any
+        // other is cleaned for the next page, or closed if that fails.
+        if !tab.broken.get() && self.reset(&tab, &origins).is_ok() {
+            slot.open = Some(tab);
+            timeline.mark("reset");
+        } else {
+            self.close_tab(tab);
+            timeline.mark("close");
+        }
+        tracing::debug!(%url, ok = outcome.is_ok(), phases = %timeline, "rendered");
+        outcome
+    }
+
+    /// Opens a tab: a browser context of its own (no cookies, storage or cache shared with
+    /// other tabs), one page target in it, its events routed to the tab, and what every page
+    /// needs set up once (events, interception, user agent, the page watcher).
+    fn open_tab(&self, deadline: Instant) -> Result<OpenTab, CdpError> {
+        let missing = |what: &str| CdpError::Protocol(format!("the browser gave no {what}"));
+        let call = |method: &str, params: Value| self.connection.call(method, params, None, deadline);
+        let context = call("Target.createBrowserContext", json!({}))?;
+        let context = string_at(&context, "/browserContextId").ok_or_else(|| missing("context id"))?;
+        let opened = (|| {
+            // Downloads would otherwise be written to the user's Downloads folder.
+            call(
+                "Browser.setDownloadBehavior",
+                json!({ "behavior": "deny", "browserContextId": context }),
+            )?;
+            let target = call(
+                "Target.createTarget",
+                json!({ "url": "about:blank", "browserContextId": context }),
+            )?;
+            let target = string_at(&target, "/targetId").ok_or_else(|| missing("target id"))?;
+            let attached = call("Target.attachToTarget", json!({ "targetId": target, "flatten": true }))?;
+            let session = string_at(&attached, "/sessionId").ok_or_else(|| missing("session id"))?;
+            // Events and replies for this tab come to its own inbox from now on.
+            let (outbox, inbox) = mpsc::channel();
+            let route = self.connection.route(&session, &target, &outbox);
+            let mut tab = OpenTab {
+                context: context.clone(),
+                session,
+                main_frame: String::new(),
+                outbox,
+                inbox,
+                _route: route,
+                broken: Cell::new(false),
+            };
+            let languages = language_tags(&self.options.accept_language).join(",");
+            // Paused requests are answered in `PageRun::on_event`: every request when private
+            // addresses must be refused, else only those of the types a text does not need.
+            let patterns: Vec<Value> = if self.options.allow_private {
+                FILTERED_TYPES
+                    .iter()
+                    .map(|kind| json!({ "urlPattern": "*", "resourceType": kind }))
+                    .collect()
+            } else {
+                vec![json!({ "urlPattern": "*" })]
+            };
+            // Sent at once, answered in order: one round trip instead of ten, which counts
+            // on a loaded machine.
+            let replies = tab.call_all(
+                &self.connection,
+                vec![
+                    ("Page.getFrameTree", json!({})),
+                    ("Page.enable", json!({})),
+                    ("Page.setLifecycleEventsEnabled", json!({ "enabled": true })),
+                    ("Inspector.enable", json!({})),
+                    ("Network.enable", json!({})),
+                    // Each page fetches what it needs afresh, as in a new browser, and no
+                    // service worker left by an earlier page answers for the network.
+                    ("Network.setCacheDisabled", json!({ "cacheDisabled": true })),
+                    ("Network.setBypassServiceWorker", json!({ "bypass": true })),
+                    ("Page.addScriptToEvaluateOnNewDocument", json!({ "source": WATCH_PAGE })),
+                    (
+                        "Emulation.setUserAgentOverride",
+                        json!({ "userAgent": self.options.user_agent, "acceptLanguage": languages }),
+                    ),
+                    ("Fetch.enable", json!({ "patterns": patterns })),
+                ],
+                deadline,
+            )?;
+            tab.main_frame = replies
+                .first()
+                .and_then(|tree| string_at(tree, "/frameTree/frame/id"))
+                .ok_or_else(|| missing("frame id"))?;
+            Ok(tab)
+        })();
+        if opened.is_err() {
+            self.dispose_context(&context);
+        }
+        opened
+    }
+
+    /// Makes a tab as good as new for the next page: leaves the page (its scripts stop),
+    /// then clears what pages can leave behind: cookies (the whole context's), the storage
+    /// of every origin a document of the page was loaded from (local and session storage,
+    /// IndexedDB, cache storage, service workers, ...), and `window.name`, which outlives
+    /// navigations. The HTTP cache is not used at all (see [`Browser::open_tab`]).
+    ///
+    /// Not cleared: storage written by cross-site frames, which run out of our sight in
+    /// processes of their own. Browsers partition such storage by top-level site, so it
+    /// reaches a later page only if that page is from the same site and embeds the same
+    /// frame.
+    fn reset(&self, tab: &OpenTab, origins: &BTreeSet<String>) -> Result<(), CdpError> {
+        let deadline = Instant::now() + CLEANUP_TIMEOUT;
+        tab.call_all(
+            &self.connection,
+            vec![("Page.navigate", json!({ "url": "about:blank" }))],
+            deadline,
+        )?;
+        let mut commands = vec![("Runtime.evaluate", json!({ "expression": "window.name = ''" }))];
+        commands.extend(origins.iter().map(|origin| {
+            (
+                "Storage.clearDataForOrigin",
+                json!({ "origin": origin, "storageTypes": "all" }),
+            )
+        }));
+        tab.call_all(&self.connection, commands, deadline)?;
+        self.connection.call(
+            "Storage.clearCookies",
+            json!({ "browserContextId": tab.context }),
+            None,
+            deadline,
+        )?;
+        Ok(())
+    }
+
+    /// Closes a tab: disposing its context closes the page, stops a hung one, and frees
+    /// its memory.
+    fn close_tab(&self, tab: OpenTab) {
+        self.dispose_context(&tab.context);
+    }
+
+    fn dispose_context(&self, context: &str) {
+        let _ = self.connection.call(
+            "Target.disposeBrowserContext",
+            json!({ "browserContextId": context }),
+            None,
+            Instant::now() + CLEANUP_TIMEOUT,
+        );
     }
 }
 
@@ -416,52 +603,170 @@ impl Drop for Browser {
     }
 }
 
-/// At most `tabs` renders at once: a counting semaphore.
+/// How long each phase of a render took, for the debug log: `tab 0ms, context 3ms, ...`.
+struct Timeline {
+    last: Instant,
+    phases: Vec<(&'static str, Duration)>,
+}
+
+impl Timeline {
+    fn start() -> Timeline {
+        Timeline {
+            last: Instant::now(),
+            phases: Vec::new(),
+        }
+    }
+
+    /// Ends a phase: the time since the previous mark goes to `phase`.
+    fn mark(&mut self, phase: &'static str) {
+        let now = Instant::now();
+        self.phases.push((phase, now - self.last));
+        self.last = now;
+    }
+}
+
+impl std::fmt::Display for Timeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, (phase, took)) in self.phases.iter().enumerate() {
+            let separator = if i == 0 { "" } else { ", " };
+            write!(f, "{separator}{phase} {}ms", took.as_millis())?;
+        }
+        Ok(())
+    }
+}
+
+/// At most `tabs` renders at once, and the tabs kept open between them.
 struct Tabs {
-    free: Mutex<usize>,
+    pool: Mutex<TabPool>,
     freed: Condvar,
 }
 
-/// A tab taken from [`Tabs`], given back on drop.
-struct Tab<'a>(&'a Tabs);
+struct TabPool {
+    /// Renders that may start now.
+    free: usize,
+    /// Tabs ready for their next page (at most `free`).
+    idle: Vec<OpenTab>,
+}
+
+/// The right to render, taken from [`Tabs`], with the open tab to render in if there is
+/// one; given back on drop, with `open` kept for the next render.
+struct TabSlot<'a> {
+    tabs: &'a Tabs,
+    open: Option<OpenTab>,
+}
 
 impl Tabs {
     fn new(tabs: usize) -> Tabs {
         Tabs {
-            free: Mutex::new(tabs),
+            pool: Mutex::new(TabPool {
+                free: tabs,
+                idle: Vec::new(),
+            }),
             freed: Condvar::new(),
         }
     }
 
-    fn take(&self) -> Tab<'_> {
-        let mut free = self.free.lock().unwrap_or_else(PoisonError::into_inner);
-        while *free == 0 {
-            free = self.freed.wait(free).unwrap_or_else(PoisonError::into_inner);
+    fn take(&self) -> TabSlot<'_> {
+        let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        while pool.free == 0 {
+            pool = self.freed.wait(pool).unwrap_or_else(PoisonError::into_inner);
         }
-        *free -= 1;
-        Tab(self)
+        pool.free -= 1;
+        TabSlot {
+            tabs: self,
+            open: pool.idle.pop(),
+        }
     }
 }
 
-impl Drop for Tab<'_> {
+impl Drop for TabSlot<'_> {
     fn drop(&mut self) {
-        *self.0.free.lock().unwrap_or_else(PoisonError::into_inner) += 1;
-        self.0.freed.notify_one();
+        let mut pool = self.tabs.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        pool.free += 1;
+        pool.idle.extend(self.open.take());
+        drop(pool);
+        self.tabs.freed.notify_one();
+    }
+}
+
+/// A tab kept open between renders: a browser context of its own with one page target,
+/// whose events come to `inbox`.
+struct OpenTab {
+    context: String,
+    session: String,
+    main_frame: String,
+    /// Where the replies to this tab's commands are sent (its own inbox).
+    outbox: mpsc::Sender<Incoming>,
+    /// This tab's events and replies, routed here by the connection's reader.
+    inbox: mpsc::Receiver<Incoming>,
+    _route: Route,
+    /// Set once the tab cannot be trusted with another page: its page timed out or
+    /// crashed, or the connection failed.
+    broken: Cell<bool>,
+}
+
+impl OpenTab {
+    /// Sends commands without waiting between them, then waits for every reply, in order.
+    /// For a tab between pages: requests paused meanwhile (the last page's, cut short) are
+    /// failed, and other events dropped.
+    fn call_all(
+        &self,
+        connection: &Connection,
+        commands: Vec<(&str, Value)>,
+        deadline: Instant,
+    ) -> Result<Vec<Value>, CdpError> {
+        let mut waiting = Vec::with_capacity(commands.len());
+        for (method, params) in commands {
+            let id = connection.send(method, params, Some(&self.session), Some(&self.outbox))?;
+            waiting.push((id, method, None));
+        }
+        while waiting.iter().any(|(_, _, reply)| reply.is_none()) {
+            let message = if Instant::now() < deadline {
+                self.inbox.recv_timeout(remaining(deadline))
+            } else {
+                Err(mpsc::RecvTimeoutError::Timeout)
+            };
+            match message {
+                Ok(Incoming::Reply { id, result }) => {
+                    if let Some((_, method, reply)) = waiting.iter_mut().find(|(waited, _, _)| *waited == id) {
+                        *reply = Some(result.map_err(|e| CdpError::Protocol(format!("{method}: {e}")))?);
+                    }
+                }
+                Ok(Incoming::Event { method, params, .. }) => {
+                    if method == "Fetch.requestPaused"
+                        && let Some(request) = string_at(&params, "/requestId")
+                    {
+                        let params = json!({ "requestId": request, "errorReason": "Aborted" });
+                        connection.send("Fetch.failRequest", params, Some(&self.session), None)?;
+                    } else if method == "Inspector.targetCrashed" || method == "Target.targetCrashed" {
+                        return Err(CdpError::Crashed);
+                    }
+                }
+                Ok(Incoming::Lost(why)) => return Err(CdpError::Lost(why)),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    for (id, _, _) in waiting {
+                        connection.forget(id);
+                    }
+                    return Err(CdpError::Timeout);
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(CdpError::Lost("the DevTools connection is gone".into()));
+                }
+            }
+        }
+        Ok(waiting.into_iter().filter_map(|(_, _, reply)| reply).collect())
     }
 }
 
 /// One page being rendered: its session, and what its events have told so far.
 struct PageRun<'a> {
+    /// Where the render's time went, for the debug log.
+    timeline: &'a mut Timeline,
     connection: &'a Connection,
-    session: String,
-    /// Where the replies to this page's commands are sent (its own inbox).
-    outbox: mpsc::Sender<Incoming>,
-    /// This page's events and replies, routed here by the connection's reader.
-    inbox: mpsc::Receiver<Incoming>,
+    tab: &'a OpenTab,
     url: &'a Url,
     options: &'a BrowserOptions,
     deadline: Instant,
-    main_frame: String,
     /// Status and URL of the latest main-frame document response.
     response: Option<(u16, String)>,
     /// Loader ids of the main-frame documents that fired `load`.
@@ -474,40 +779,26 @@ struct PageRun<'a> {
     in_flight: HashMap<String, Instant>,
     /// When the latest request started or ended.
     last_request: Option<Instant>,
+    /// The origins documents of the page were loaded from (its own, redirects, frames):
+    /// what [`Browser::reset`] clears.
+    origins: BTreeSet<String>,
 }
 
 impl PageRun<'_> {
     fn run(&mut self, wait_for: &[String]) -> Result<RenderedPage, Failure> {
-        let languages = language_tags(&self.options.accept_language).join(",");
-        // Paused requests are answered in `on_event`: every request when private addresses
-        // must be refused, else only those of the types a text does not need.
-        let patterns: Vec<Value> = if self.options.allow_private {
-            FILTERED_TYPES
-                .iter()
-                .map(|kind| json!({ "urlPattern": "*", "resourceType": kind }))
-                .collect()
-        } else {
-            vec![json!({ "urlPattern": "*" })]
-        };
-        // Sent at once, answered in order: one round trip instead of seven, which counts
-        // on a loaded machine.
-        self.call_all(vec![
-            ("Page.enable", json!({})),
-            ("Page.setLifecycleEventsEnabled", json!({ "enabled": true })),
-            ("Inspector.enable", json!({})),
-            ("Network.enable", json!({})),
-            (
-                "Page.addScriptToEvaluateOnNewDocument",
-                json!({ "source": WATCH_MUTATIONS }),
-            ),
-            (
-                "Emulation.setUserAgentOverride",
-                json!({ "userAgent": self.options.user_agent, "acceptLanguage": languages }),
-            ),
-            ("Fetch.enable", json!({ "patterns": patterns })),
-        ])?;
-
-        let started = Instant::now();
+        // What the last page's leaving left in the inbox is not about this page.
+        while let Ok(message) = self.tab.inbox.try_recv() {
+            if let Incoming::Event { method, params, .. } = message
+                && method == "Fetch.requestPaused"
+                && let Some(request) = string_at(&params, "/requestId")
+            {
+                let params = json!({ "requestId": request, "errorReason": "Aborted" });
+                self.connection
+                    .send("Fetch.failRequest", params, Some(&self.tab.session), None)
+                    .map_err(|e| self.failure(e))?;
+            }
+        }
+        self.origins.extend(origin_of(self.url.as_str()));
         let navigation = self.call("Page.navigate", json!({ "url": self.url.as_str() }))?;
         if let Some(error) = string_at(&navigation, "/errorText").filter(|e| !e.is_empty()) {
             if let Some(target) = self.blocked_navigation.take() {
@@ -526,6 +817,7 @@ impl PageRun<'_> {
             }
             return Err(net_failure(self.url, &error));
         }
+        self.timeline.mark("navigate");
         // A page whose load event never comes (a request that hangs) is still taken once
         // the deadline passes: its text is usually there.
         if let Some(loader) = string_at(&navigation, "/loaderId") {
@@ -534,26 +826,22 @@ impl PageRun<'_> {
         #[cfg(test)]
         if self.url.query() == Some(tests::CRASH_QUERY) {
             self.connection
-                .send("Page.crash", json!({}), Some(&self.session), None)
-                .map_err(|e| cdp_failure(self.url, self.options.timeout, e))?;
+                .send("Page.crash", json!({}), Some(&self.tab.session), None)
+                .map_err(|e| self.failure(e))?;
         }
-        let loaded = Instant::now();
+        self.timeline.mark("load");
         self.wait_for_selectors(wait_for)?;
-        let matched = Instant::now();
+        self.timeline.mark("selectors");
         self.settle()?;
-        tracing::debug!(
-            url = %self.url,
-            load_ms = (loaded - started).as_millis(),
-            selectors_ms = (matched - loaded).as_millis(),
-            settle_ms = matched.elapsed().as_millis(),
-            "rendered"
-        );
+        self.timeline.mark("settle");
         // A script or meta refresh sent the page to a private address, and Chromium now
         // shows its error page instead.
         if let Some(target) = self.blocked_navigation.take() {
             return Err(guard::refused(&target));
         }
-        self.serialize()
+        let page = self.serialize();
+        self.timeline.mark("serialize");
+        page
     }
 
     /// Polls until every selector matches or the deadline passes.
@@ -578,36 +866,48 @@ impl PageRun<'_> {
     /// Waits until the page is done: no request under way (but for [`LONG_REQUEST`]s) and
     /// neither the DOM, nor the network, nor the load event for the settle period, counted
     /// from the last of them (which may be past already: the time spent waiting for
-    /// selectors counts). A page that never stops changing is taken at the deadline (at
-    /// least one settle period from now).
+    /// selectors counts). When no timer, animation frame or idle callback of the page is
+    /// due within the settle period either, [`QUIET_ENOUGH`] of quiet is enough: nothing
+    /// left in sight could change the text. A page that never stops changing is taken at
+    /// the deadline (at least one settle period from now).
     fn settle(&mut self) -> Result<(), Failure> {
-        let until = self.deadline.max(Instant::now() + self.options.settle);
-        let activity = DOM_ACTIVITY.replace("WATCH;", &format!("{WATCH_MUTATIONS};"));
+        let needed = self.options.settle;
+        let enough = QUIET_ENOUGH.min(needed);
+        let until = self.deadline.max(Instant::now() + needed);
+        let activity = PAGE_ACTIVITY
+            .replace("WATCH;", &format!("{WATCH_PAGE};"))
+            .replace("HORIZON", &needed.as_millis().to_string());
         loop {
             let now = Instant::now();
-            let dom = self.evaluate(&activity)?;
-            let dom_quiet = dom
+            let page = self.evaluate(&activity)?;
+            let dom_quiet = page
                 .as_ref()
                 .and_then(|v| v.get("quiet"))
                 .and_then(Value::as_f64)
                 .filter(|ms| ms.is_finite() && *ms >= 0.0)
                 .map_or(Duration::ZERO, |ms| Duration::from_secs_f64(ms / 1000.0));
-            let needed = self.options.settle;
+            // Unknown (the page did not answer) counts as due.
+            let callback_due = page.as_ref().and_then(|v| v.get("due")).and_then(Value::as_bool) != Some(false);
             let network_quiet = self.last_request.map_or(MAX_WAIT, |last| now.duration_since(last));
-            // Timers a page sets at load are out of sight: the load event counts as activity.
+            // Work a page starts at load may not show as a pending callback (a timer given
+            // as a string, a message to itself): the load event counts as activity.
             let load_quiet = self.loaded_at.map_or(MAX_WAIT, |load| now.duration_since(load));
             let quiet = dom_quiet.min(network_quiet).min(load_quiet);
             let waiting_on_network = self
                 .in_flight
                 .values()
                 .any(|started| now.duration_since(*started) < LONG_REQUEST);
-            if (quiet >= needed && !waiting_on_network) || now >= until {
+            // Nothing pending that could change the text within a settle period: the short
+            // quiet window is enough. Otherwise the whole period, as a page that is still
+            // working looks.
+            let wanted = if callback_due { needed } else { enough };
+            if (quiet >= wanted && !waiting_on_network) || now >= until {
                 return Ok(());
             }
             let wake = if waiting_on_network {
                 POLL
             } else {
-                needed.saturating_sub(quiet).min(POLL)
+                wanted.saturating_sub(quiet).min(POLL)
             };
             self.pump_until((now + wake.max(Duration::from_millis(5))).min(until))?;
         }
@@ -663,47 +963,23 @@ impl PageRun<'_> {
         match self.call_until("Runtime.evaluate", params, deadline) {
             Ok(reply) if reply.get("exceptionDetails").is_none() => Ok(reply.pointer("/result/value").cloned()),
             Ok(_) | Err(CdpError::Protocol(_)) => Ok(None),
-            Err(e) => Err(cdp_failure(self.url, self.options.timeout, e)),
+            Err(e) => Err(self.failure(e)),
         }
     }
 
-    /// Sends commands without waiting between them, then waits for every reply (handling
-    /// events meanwhile); the first error fails them all.
-    fn call_all(&mut self, commands: Vec<(&str, Value)>) -> Result<(), Failure> {
-        let failure = |e| cdp_failure(self.url, self.options.timeout, e);
-        let mut waiting = Vec::with_capacity(commands.len());
-        for (method, params) in commands {
-            let id = self
-                .connection
-                .send(method, params, Some(&self.session), Some(&self.outbox))
-                .map_err(failure)?;
-            waiting.push((id, method));
+    /// The failure for a protocol error. An error other than the browser's answer leaves
+    /// the tab in doubt (a page that hangs or crashed, a lost connection): it is closed
+    /// after this render rather than given another page.
+    fn failure(&self, error: CdpError) -> Failure {
+        if !matches!(error, CdpError::Protocol(_)) {
+            self.tab.broken.set(true);
         }
-        while !waiting.is_empty() {
-            match self.next(self.deadline) {
-                Some(Incoming::Reply { id, result }) => {
-                    let Some(at) = waiting.iter().position(|(waited, _)| *waited == id) else {
-                        continue;
-                    };
-                    let (_, method) = waiting.swap_remove(at);
-                    result.map_err(|e| failure(CdpError::Protocol(format!("{method}: {e}"))))?;
-                }
-                Some(Incoming::Event { method, params, .. }) => self.on_event(&method, &params).map_err(failure)?,
-                Some(Incoming::Lost(why)) => return Err(failure(CdpError::Lost(why))),
-                None => {
-                    for (id, _) in waiting {
-                        self.connection.forget(id);
-                    }
-                    return Err(failure(CdpError::Timeout));
-                }
-            }
-        }
-        Ok(())
+        cdp_failure(self.url, self.options.timeout, error)
     }
 
     fn call(&mut self, method: &str, params: Value) -> Result<Value, Failure> {
         self.call_until(method, params, self.deadline)
-            .map_err(|e| cdp_failure(self.url, self.options.timeout, e))
+            .map_err(|e| self.failure(e))
     }
 
     /// Sends a command to the page and waits for its reply, handling events meanwhile
@@ -711,7 +987,7 @@ impl PageRun<'_> {
     fn call_until(&mut self, method: &str, params: Value, deadline: Instant) -> Result<Value, CdpError> {
         let id = self
             .connection
-            .send(method, params, Some(&self.session), Some(&self.outbox))?;
+            .send(method, params, Some(&self.tab.session), Some(&self.tab.outbox))?;
         loop {
             match self.next(deadline) {
                 Some(Incoming::Reply { id: got, result }) if got == id => {
@@ -734,7 +1010,7 @@ impl PageRun<'_> {
         if Instant::now() >= until {
             return None;
         }
-        match self.inbox.recv_timeout(remaining(until)) {
+        match self.tab.inbox.recv_timeout(remaining(until)) {
             Ok(message) => Some(message),
             Err(mpsc::RecvTimeoutError::Timeout) => None,
             Err(mpsc::RecvTimeoutError::Disconnected) => Some(Incoming::Lost("the DevTools connection is gone".into())),
@@ -749,20 +1025,19 @@ impl PageRun<'_> {
 
     /// Handles the next message; false once `until` has passed.
     fn pump(&mut self, until: Instant) -> Result<bool, Failure> {
-        let failure = |e| cdp_failure(self.url, self.options.timeout, e);
         match self.next(until) {
             Some(Incoming::Event { method, params, .. }) => {
-                self.on_event(&method, &params).map_err(failure)?;
+                self.on_event(&method, &params).map_err(|e| self.failure(e))?;
                 Ok(true)
             }
-            Some(Incoming::Lost(why)) => Err(failure(CdpError::Lost(why))),
+            Some(Incoming::Lost(why)) => Err(self.failure(CdpError::Lost(why))),
             Some(Incoming::Reply { .. }) => Ok(true),
             None => Ok(false),
         }
     }
 
     fn on_event(&mut self, method: &str, params: &Value) -> Result<(), CdpError> {
-        let in_main_frame = || params.get("frameId").and_then(Value::as_str) == Some(&self.main_frame);
+        let in_main_frame = || params.get("frameId").and_then(Value::as_str) == Some(&self.tab.main_frame);
         match method {
             "Fetch.requestPaused" => {
                 let Some(request) = string_at(params, "/requestId") else {
@@ -789,7 +1064,7 @@ impl PageRun<'_> {
                 } else {
                     ("Fetch.continueRequest", json!({ "requestId": request }))
                 };
-                self.connection.send(command, params, Some(&self.session), None)?;
+                self.connection.send(command, params, Some(&self.tab.session), None)?;
             }
             "Network.requestWillBeSent" => {
                 // Not the page's activity: streams, and what the browser asks for itself
@@ -797,6 +1072,11 @@ impl PageRun<'_> {
                 let kind = string_at(params, "/type");
                 let by_browser = kind.as_deref() == Some("Other")
                     && string_at(params, "/initiator/type").as_deref() == Some("other");
+                if kind.as_deref() == Some("Document")
+                    && let Some(url) = params.pointer("/request/url").and_then(Value::as_str)
+                {
+                    self.origins.extend(origin_of(url));
+                }
                 // A redirect keeps its request id: the request is still the one under way.
                 if let Some(request) = string_at(params, "/requestId")
                     && kind.as_deref() != Some("EventSource")
@@ -924,14 +1204,14 @@ struct RawError {
     message: String,
 }
 
-/// Removes a page's routes when its render ends, however it ends.
-struct Route<'a> {
-    routes: &'a Mutex<Routes>,
+/// Removes a tab's routes when it closes, however it closes.
+struct Route {
+    routes: Arc<Mutex<Routes>>,
     session: String,
     target: String,
 }
 
-impl Drop for Route<'_> {
+impl Drop for Route {
     fn drop(&mut self) {
         let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
         routes.sessions.remove(&self.session);
@@ -1058,37 +1338,8 @@ impl Connection {
         }
     }
 
-    /// [`Connection::call`] for a routed page before its run starts, when no event can
-    /// need an answer yet: events meanwhile are dropped.
-    fn call_for_page(
-        &self,
-        method: &str,
-        session: &str,
-        outbox: &mpsc::Sender<Incoming>,
-        inbox: &mpsc::Receiver<Incoming>,
-        deadline: Instant,
-    ) -> Result<Value, CdpError> {
-        let id = self.send(method, json!({}), Some(session), Some(outbox))?;
-        loop {
-            if Instant::now() >= deadline {
-                self.forget(id);
-                return Err(CdpError::Timeout);
-            }
-            match inbox.recv_timeout(remaining(deadline)) {
-                Ok(Incoming::Reply { id: got, result }) if got == id => {
-                    return result.map_err(|e| CdpError::Protocol(format!("{method}: {e}")));
-                }
-                Ok(Incoming::Lost(why)) => return Err(CdpError::Lost(why)),
-                Ok(_) | Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    return Err(CdpError::Lost("the DevTools connection is gone".into()));
-                }
-            }
-        }
-    }
-
-    /// Routes a page's events (and its crash) to `inbox` until the returned guard drops.
-    fn route(&self, session: &str, target: &str, inbox: &mpsc::Sender<Incoming>) -> Route<'_> {
+    /// Routes a tab's events (and its crash) to `inbox` until the returned guard drops.
+    fn route(&self, session: &str, target: &str, inbox: &mpsc::Sender<Incoming>) -> Route {
         let mut routes = self.routes();
         routes.sessions.insert(session.to_string(), inbox.clone());
         routes.targets.insert(target.to_string(), session.to_string());
@@ -1096,7 +1347,7 @@ impl Connection {
             let _ = inbox.send(Incoming::Lost(why.clone()));
         }
         Route {
-            routes: &self.routes,
+            routes: Arc::clone(&self.routes),
             session: session.to_string(),
             target: target.to_string(),
         }
@@ -1203,6 +1454,13 @@ fn remaining(deadline: Instant) -> Duration {
     deadline
         .saturating_duration_since(Instant::now())
         .max(Duration::from_millis(1))
+}
+
+/// `scheme://host:port` of a URL; `None` for opaque origins (`about:`, `data:`), which
+/// have no storage to clear.
+fn origin_of(url: &str) -> Option<String> {
+    let origin = Url::parse(url).ok()?.origin();
+    origin.is_tuple().then(|| origin.ascii_serialization())
 }
 
 fn string_at(value: &Value, pointer: &str) -> Option<String> {
@@ -1938,6 +2196,94 @@ mod tests {
     }
 
     #[test]
+    fn a_quiet_page_is_taken_without_waiting_the_whole_settle_period() {
+        let server = TestServer::start(|path, _| match path {
+            // Text a timer builds 600 ms after load: due within the settle period.
+            "/timer" => html(
+                r#"<html><body><main id="policy">Loading</main><script>
+                window.addEventListener('load', () => setTimeout(() => {
+                  document.getElementById('policy').textContent = 'Built by a timer.';
+                }, 600));
+                </script></body></html>"#,
+            ),
+            // The same with code given as a string, as old scripts do.
+            "/string-timer" => html(
+                r#"<html><body><main id="policy">Loading</main><script>
+                setTimeout("document.getElementById('policy').textContent = 'Built by a string timer.'", 600);
+                </script></body></html>"#,
+            ),
+            // Text built after 30 animation frames (half a second at 60 frames a second).
+            "/frames" => html(
+                r#"<html><body><main id="policy">Loading</main><script>
+                let frames = 0;
+                const step = () => {
+                  frames += 1;
+                  if (frames < 30) { requestAnimationFrame(step); return; }
+                  document.getElementById('policy').textContent = 'Built in frames.';
+                };
+                requestAnimationFrame(step);
+                </script></body></html>"#,
+            ),
+            // A timer due long after the settle period: nothing waits for it.
+            "/late" => html(
+                r#"<html><body><p>Static.</p><script>
+                setTimeout(() => { document.body.textContent = 'Changed.'; }, 60000);
+                </script></body></html>"#,
+            ),
+            _ => html("<html><body><p>Static.</p></body></html>"),
+        });
+        // A settle period far longer than loading these pages takes, even on a loaded machine.
+        let settle = Duration::from_secs(4);
+        let options = BrowserOptions {
+            settle,
+            tabs: 1,
+            ..test_options()
+        };
+        let Some(browser) = launch(options, &[]) else { return };
+        for path in ["/static", "/late"] {
+            let started = Instant::now();
+            let page = browser.render(&server.url(path), &[]).unwrap();
+            assert!(page.html.contains("<p>Static.</p>"), "{path}: {}", page.html);
+            assert!(started.elapsed() < settle, "{path}: {:?}", started.elapsed());
+        }
+        for (path, text) in [
+            ("/timer", "Built by a timer."),
+            ("/string-timer", "Built by a string timer."),
+            ("/frames", "Built in frames."),
+        ] {
+            let page = browser.render(&server.url(path), &[]).unwrap();
+            assert!(page.html.contains(text), "{path}: {}", page.html);
+        }
+    }
+
+    #[test]
+    fn each_page_starts_clean_in_a_reused_tab() {
+        // Reports what an earlier page could have left behind, then leaves all of it.
+        let server = TestServer::start(|_, _| {
+            html(
+                r#"<html><body><p id="seen"></p><script>
+                const seen = [document.cookie, localStorage.getItem('left'), sessionStorage.getItem('left'), window.name];
+                document.getElementById('seen').textContent = 'seen[' + seen.join('|') + ']';
+                document.cookie = 'left=1; max-age=3600';
+                localStorage.setItem('left', '1');
+                sessionStorage.setItem('left', '1');
+                window.name = 'left';
+                </script></body></html>"#,
+            )
+        });
+        // One tab: the second page is rendered where the first was.
+        let options = BrowserOptions {
+            tabs: 1,
+            ..test_options()
+        };
+        let Some(browser) = launch(options, &[]) else { return };
+        for path in ["/first", "/second", "/first"] {
+            let page = browser.render(&server.url(path), &[]).unwrap();
+            assert!(page.html.contains("seen[|||]"), "{path}: {}", page.html);
+        }
+    }
+
+    #[test]
     fn browser_is_send_and_sync() {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<Browser>();
@@ -2151,10 +2497,12 @@ mod tests {
             }
             _ => html("<html><body><p>Fine.</p></body></html>"),
         });
-        // Generous enough that a loaded CI machine still renders the fine page in time.
+        // Generous enough that a loaded CI machine still renders the fine page in time. One
+        // tab: the fine page is rendered in the slot the hung ones left.
         let options = BrowserOptions {
             timeout: Duration::from_secs(4),
             settle: Duration::from_millis(200),
+            tabs: 1,
             ..test_options()
         };
         let Some(browser) = launch(options, &[]) else { return };

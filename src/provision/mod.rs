@@ -101,6 +101,17 @@ pub struct Provision {
     /// out is a right affirmed, not a choice that makes it conditional.
     #[serde(default)]
     pub stance_ignores: Vec<StanceCue>,
+    /// A platform's position in a few words when its strongest sentence grants this
+    /// ("may train AI on your content"), for comparisons (`report::position`); a phrase
+    /// made from the title stands in when there is none.
+    #[serde(default)]
+    pub grants: Option<String>,
+    /// The same when it restricts ("does not train AI on your content").
+    #[serde(default)]
+    pub restricts: Option<String>,
+    /// The same when it is conditional ("trains AI on your content only if you allow it").
+    #[serde(default)]
+    pub conditional: Option<String>,
 }
 
 /// A kind of stance cue (see [`Provision::stance_ignores`]).

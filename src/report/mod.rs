@@ -7,6 +7,7 @@ pub mod diff;
 pub mod html;
 pub mod markdown;
 pub mod model;
+pub mod position;
 pub mod provision_changes;
 pub mod provisions;
 pub mod provisions_html;

@@ -2,11 +2,13 @@
 //! one document, and how every platform states a provision at a date.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::blame::{BlameLine, blame};
+use super::position::{self, Phrasing, Position};
 use super::since::{self, Absence, SentenceHistory};
 use crate::archive::history::{DocumentFilter, VersionRecord};
 use crate::archive::{Archive, ArchiveError, ChangeKind};
@@ -269,7 +271,7 @@ pub struct Statement {
     pub sentences: Vec<DatedSentence>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DatedSentence {
     pub text: String,
     pub stance: Stance,
@@ -279,6 +281,9 @@ pub struct DatedSentence {
     /// Spans in which it was not in the document.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub absences: Vec<Absence>,
+    /// How many provisions of the taxonomy the sentence expresses: the fewer, the more
+    /// it is about this one ([`super::position`] prefers it).
+    pub provisions_expressed: usize,
 }
 
 /// A provision across every tracked document.
@@ -293,6 +298,30 @@ pub struct Comparison {
     pub statements: Vec<Statement>,
     /// Services with versions at that date whose documents do not state it.
     pub silent: Vec<String>,
+    /// Documents in a language the tagger does not read: not silent, unknown.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub untagged: Vec<UntaggedDocument>,
+    /// Each stating service's position ([`super::position`]), by service.
+    pub positions: BTreeMap<String, Position>,
+}
+
+/// A document whose text the tagger does not read ([`Coverage`]): what it says of any
+/// provision is unknown, which is not the same as saying nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UntaggedDocument {
+    pub service: String,
+    pub document: String,
+    /// ISO 639-1 code.
+    pub language: String,
+    /// Its English name.
+    pub language_name: String,
+}
+
+impl fmt::Display for UntaggedDocument {
+    /// `acme/privacy-policy-fr (French)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{} ({})", self.service, self.document, self.language_name)
+    }
 }
 
 /// Every document with a version before `until` (all when `None`), as (service, type).
@@ -355,13 +384,30 @@ pub fn compare_blamed(
     at: DateTime<Utc>,
     documents: &[BlamedDocument],
 ) -> Vec<Comparison> {
-    let services: BTreeSet<&str> = documents.iter().map(|d| d.service).collect();
-    let mut statements: Vec<Vec<Statement>> = vec![Vec::new(); provisions.len()];
+    let mut untagged = Vec::new();
+    let mut read: Vec<&BlamedDocument> = Vec::new();
     for doc in documents {
+        let text: String = doc.lines.iter().map(|l| format!("{}\n", l.text)).collect();
+        match Coverage::of(&text, taxonomy) {
+            Coverage::NotCovered(language) => untagged.push(UntaggedDocument {
+                service: doc.service.to_string(),
+                document: doc.document.to_string(),
+                language: language.code().to_string(),
+                language_name: language.name().to_string(),
+            }),
+            Coverage::Covered => read.push(doc),
+        }
+    }
+    // A service none of whose documents the tagger reads is not silent on anything.
+    let services: BTreeSet<&str> = read.iter().map(|d| d.service).collect();
+    let mut statements: Vec<Vec<Statement>> = vec![Vec::new(); provisions.len()];
+    for doc in read {
         let mut sentences: Vec<Vec<DatedSentence>> = vec![Vec::new(); provisions.len()];
         for line in doc.lines {
             let sentence = sentence_of(&line.text);
-            for tag in taxonomy.tag(sentence) {
+            let tags = taxonomy.tag(sentence);
+            let provisions_expressed = tags.len();
+            for tag in tags {
                 if let Some(i) = provisions.iter().position(|p| *p == tag.provision) {
                     sentences[i].push(DatedSentence {
                         text: sentence.to_string(),
@@ -369,6 +415,7 @@ pub fn compare_blamed(
                         since: line.date,
                         commit: line.commit.clone(),
                         absences: line.absences.clone(),
+                        provisions_expressed,
                     });
                 }
             }
@@ -392,6 +439,14 @@ pub fn compare_blamed(
         .map(|(provision, statements)| {
             let definition = taxonomy.get(provision);
             let stating: BTreeSet<&str> = statements.iter().map(|s| s.service.as_str()).collect();
+            let phrasing = Phrasing::of(definition, provision);
+            let positions = stating
+                .iter()
+                .filter_map(|service| {
+                    let of_service: Vec<&Statement> = statements.iter().filter(|s| s.service == *service).collect();
+                    Some((service.to_string(), position::position(&phrasing, &of_service)?))
+                })
+                .collect();
             Comparison {
                 provision: provision.clone(),
                 title: definition.map(|d| d.title.clone()).unwrap_or_default(),
@@ -399,6 +454,8 @@ pub fn compare_blamed(
                 regulations: definition.map(|d| d.regulations.clone()).unwrap_or_default(),
                 at,
                 silent: services.difference(&stating).map(|s| s.to_string()).collect(),
+                untagged: untagged.clone(),
+                positions,
                 statements,
             }
         })
@@ -412,15 +469,7 @@ pub fn matrix_of(comparisons: &[Comparison], services: Vec<String>, at: DateTime
         .map(|c| {
             services
                 .iter()
-                .map(|service| {
-                    let stances: BTreeSet<Stance> = c
-                        .statements
-                        .iter()
-                        .filter(|s| s.service == *service)
-                        .flat_map(|s| s.stances.iter().copied())
-                        .collect();
-                    stances.into_iter().collect()
-                })
+                .map(|service| c.positions.get(service).cloned())
                 .collect()
         })
         .collect();
@@ -429,22 +478,27 @@ pub fn matrix_of(comparisons: &[Comparison], services: Vec<String>, at: DateTime
         provisions: comparisons.iter().map(|c| c.provision.clone()).collect(),
         services,
         cells,
+        untagged: comparisons.first().map(|c| c.untagged.clone()).unwrap_or_default(),
     }
 }
 
-/// The stances each service takes on each provision: `matrix[provision][service]`.
+/// Each service's position on each provision: `matrix[provision][service]`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Matrix {
     pub at: DateTime<Utc>,
     pub provisions: Vec<String>,
     pub services: Vec<String>,
-    /// Rows in `provisions` order, cells in `services` order; an empty cell means the
-    /// service's documents do not state the provision.
-    pub cells: Vec<Vec<Vec<Stance>>>,
+    /// Rows in `provisions` order, cells in `services` order; no position (`null`)
+    /// means the service's documents do not state the provision.
+    pub cells: Vec<Vec<Option<Position>>>,
+    /// Documents in a language the tagger does not read (see [`UntaggedDocument`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub untagged: Vec<UntaggedDocument>,
 }
 
 /// The provision × platform matrix of the texts in force before `until` (the latest
-/// when `None`), from the texts themselves (no blame needed).
+/// when `None`; `at` is the moment shown), with the date each strongest sentence
+/// appeared: `compare` over every document, blamed once.
 pub fn matrix(
     archive: &Archive,
     taxonomy: &Taxonomy,
@@ -452,51 +506,16 @@ pub fn matrix(
     at: DateTime<Utc>,
     until: Option<DateTime<Utc>>,
 ) -> Result<Matrix, ArchiveError> {
-    let docs = documents_at(archive, until)?;
-    let services: Vec<String> = docs
-        .iter()
-        .map(|(s, _)| s.clone())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let mut stances: BTreeMap<(String, String), BTreeSet<Stance>> = BTreeMap::new();
-    for (service, doc_type) in &docs {
-        let filter = DocumentFilter {
-            service: Some(service.clone()),
-            doc_type: Some(doc_type.clone()),
-        };
-        // The newest version before `at`: versions come newest first.
-        let Some(version) = archive.versions(&filter, None, until)?.into_iter().next() else {
-            continue;
-        };
-        let text = archive.blob_text(version.blob)?;
-        for tagged in tag_text(&text, taxonomy) {
-            stances
-                .entry((tagged.provision, service.clone()))
-                .or_default()
-                .insert(tagged.stance);
+    let mut blamed: Vec<(String, String, Vec<BlameLine>)> = Vec::new();
+    for (service, doc_type) in documents_at(archive, until)? {
+        if let Some(lines) = blame(archive, &service, &doc_type, until, at)? {
+            blamed.push((service, doc_type, lines));
         }
     }
-    let cells = ids
-        .iter()
-        .map(|id| {
-            services
-                .iter()
-                .map(|s| {
-                    stances
-                        .get(&(id.clone(), s.clone()))
-                        .map(|set| set.iter().copied().collect())
-                        .unwrap_or_default()
-                })
-                .collect()
-        })
-        .collect();
-    Ok(Matrix {
-        at,
-        provisions: ids.to_vec(),
-        services,
-        cells,
-    })
+    let mut services: Vec<String> = blamed.iter().map(|(s, _, _)| s.clone()).collect();
+    services.dedup();
+    let comparisons = compare_blamed(taxonomy, ids, at, &BlamedDocument::all(&blamed));
+    Ok(matrix_of(&comparisons, services, at))
 }
 
 #[cfg(test)]

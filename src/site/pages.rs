@@ -15,7 +15,7 @@ use crate::report::html::{
 };
 use crate::report::model::{Change, DocumentChanges, Report};
 use crate::report::provisions::{Comparison, Matrix};
-use crate::report::provisions_html::{self, TABLE_CSS};
+use crate::report::provisions_html::{self, MATRIX_CSS, TABLE_CSS};
 use crate::report::{atom, summary};
 
 /// Versions listed on a document page before the rest fold away.
@@ -465,7 +465,7 @@ pub fn matrix(matrix: &Matrix, taxonomy: &Taxonomy, now: DateTime<Utc>) -> Strin
         &title,
         &SECTION,
         Place::IndexOf(Section::Provisions),
-        style(TABLE_CSS),
+        html! { (style(TABLE_CSS)) (style(MATRIX_CSS)) },
         &body,
     )
 }
@@ -527,6 +527,7 @@ mod tests {
     use super::*;
     use crate::report::Counts;
     use crate::report::model::{ChangedSentence, Flag, Sentence};
+    use crate::report::position::{Evidence, Position};
     use crate::report::provisions::{DatedSentence, Statement};
     use crate::report::words::WordPiece;
 
@@ -723,6 +724,32 @@ mod tests {
             label: hostile("period label"),
             report: site_report.clone(),
         }];
+        let stated = DatedSentence {
+            absences: Vec::new(),
+            text: hostile("stated sentence"),
+            stance: crate::provision::Stance::Grants,
+            since: changes[0].date,
+            commit: commits[0].clone(),
+            provisions_expressed: 1,
+        };
+        let position = Position {
+            phrase: hostile("position phrase"),
+            stance: crate::provision::Stance::Grants,
+            mixed: false,
+            qualifiers: Vec::new(),
+            strongest: Evidence {
+                document: "privacy-policy".into(),
+                sentence: stated.clone(),
+            },
+            sentences: 1,
+            stances: vec![crate::provision::Stance::Grants],
+        };
+        let untagged = crate::report::provisions::UntaggedDocument {
+            service: hostile("untagged service"),
+            document: "terms-of-service".into(),
+            language: "fr".into(),
+            language_name: "French".into(),
+        };
         let compared = Comparison {
             provision: "ai-training".into(),
             title: hostile("provision title"),
@@ -733,21 +760,18 @@ mod tests {
                 service: "acme".into(),
                 document: "privacy-policy".into(),
                 stances: vec![crate::provision::Stance::Grants],
-                sentences: vec![DatedSentence {
-                    absences: Vec::new(),
-                    text: hostile("stated sentence"),
-                    stance: crate::provision::Stance::Grants,
-                    since: changes[0].date,
-                    commit: commits[0].clone(),
-                }],
+                sentences: vec![stated],
             }],
             silent: vec![hostile("silent service")],
+            untagged: vec![untagged.clone()],
+            positions: BTreeMap::from([("acme".to_string(), position.clone())]),
         };
         let matrix_data = Matrix {
             at: now,
             provisions: vec!["ai-training".into()],
             services: vec!["acme".into(), hostile("matrix service")],
-            cells: vec![vec![vec![crate::provision::Stance::Grants], vec![]]],
+            cells: vec![vec![Some(position), None]],
+            untagged: vec![untagged],
         };
 
         let common = [SCRIPT, BREAKOUT, ENTITY];
@@ -815,7 +839,13 @@ mod tests {
             (
                 "provisions page",
                 matrix(&matrix_data, &taxonomy, now),
-                shown(&["provision title", "matrix service"]),
+                shown(&[
+                    "provision title",
+                    "matrix service",
+                    "position phrase",
+                    "stated sentence",
+                    "untagged service",
+                ]),
             ),
             (
                 "provision page",
@@ -826,17 +856,24 @@ mod tests {
                     "regulation",
                     "stated sentence",
                     "silent service",
+                    "position phrase",
+                    "untagged service",
                 ]),
             ),
             (
                 "compare (HTML)",
                 crate::report::provisions_html::comparison(&compared),
-                shown(&["provision title", "stated sentence"]),
+                shown(&["provision title", "stated sentence", "position phrase"]),
             ),
             (
                 "compare --all (HTML)",
                 crate::report::provisions_html::matrix(&matrix_data, &taxonomy),
-                shown(&["matrix service"]),
+                shown(&[
+                    "matrix service",
+                    "position phrase",
+                    "stated sentence",
+                    "untagged service",
+                ]),
             ),
         ];
         for (name, html, expected) in &pages {
