@@ -295,6 +295,9 @@ fn learned_tagger_reads_real_ai_training_clauses() {
         crate::support::skip("no MiniLM weights (set CLAUSEWATCH_MODEL_DIR; .ci/run fetches them)");
         return;
     };
+    // Loading it here first distils the static embeddings once, into the cache the
+    // commands below read (the other provision tests share this load).
+    assert!(crate::provisions::learned_taxonomy().is_some(), "the weights load");
     let cache = std::env::var_os("CLAUSEWATCH_CACHE_DIR").map(std::path::PathBuf::from);
     let (ota, _) = crate::real_histories::ota_repository(&corpus);
     let archive = TestArchive::new();

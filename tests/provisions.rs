@@ -437,7 +437,7 @@ impl Measured {
 
 /// The learned tagger over the MiniLM weights of `CLAUSEWATCH_MODEL_DIR` (`.ci/run`
 /// unpacks them from a registry package) or the cache folder, loaded once.
-fn learned_taxonomy() -> Option<Taxonomy> {
+pub(crate) fn learned_taxonomy() -> Option<Taxonomy> {
     static LEARNED: std::sync::OnceLock<Option<std::sync::Arc<LearnedTagger>>> = std::sync::OnceLock::new();
     let learned = LEARNED.get_or_init(|| {
         let settings = TaggerSettings {
