@@ -324,7 +324,7 @@ impl Taxonomy {
     }
 
     /// Which tagger tags, and its version: tags are a pure function of the sentence and
-    /// this (the key of the tag cache, shown in `--json` and commit trailers).
+    /// this (shown in `--json` and commit trailers; the key a persistent tag cache would use).
     pub fn tagger(&self) -> TaggerId {
         let rules = tagger::rules_digest(&self.source_digest);
         match &self.learned {
