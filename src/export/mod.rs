@@ -203,12 +203,12 @@ pub struct ExportSummary {
     pub incremental: bool,
 }
 
-/// A stable fingerprint of a taxonomy's rules: occurrences tagged under other rules
-/// would not be comparable with new ones.
+/// The tagger that tagged an export's provision occurrences (its name and version: the
+/// taxonomy's matching rules and, when attached, the learned model): occurrences tagged
+/// by another would not be comparable with new ones. Editing a provision's title or
+/// phrases changes nothing here.
 pub fn taxonomy_fingerprint(taxonomy: &Taxonomy) -> String {
-    use sha2::Digest as _;
-    let rules = format!("{:?}", taxonomy.provisions);
-    hex::encode(&sha2::Sha256::digest(rules.as_bytes())[..8])
+    taxonomy.tagger().to_string()
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {

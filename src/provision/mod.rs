@@ -33,7 +33,8 @@ pub struct Taxonomy {
     /// The learned tagger, when its weights were found ([`Taxonomy::with_learned`]);
     /// without it the rules alone tag.
     learned: Option<std::sync::Arc<LearnedTagger>>,
-    /// SHA-256 of the taxonomy's source: with the rules' code, the rules' version.
+    /// SHA-256 of what the tags depend on in the taxonomy (see [`matching_digest`]):
+    /// with the rules' code, the rules' version.
     source_digest: String,
 }
 
@@ -195,6 +196,23 @@ pub struct TaxonomyError {
     pub message: String,
 }
 
+/// A digest of the parts of a taxonomy tags depend on: its languages and each
+/// provision's id and matching rules. Titles, descriptions, regulations, position
+/// phrases and comments are left out, so editing them keeps the tagger's version (and
+/// an export's provision occurrences comparable).
+fn matching_digest(languages: &[String], provisions: &[Provision]) -> String {
+    use std::fmt::Write as _;
+    let mut text = format!("languages {languages:?}\n");
+    for p in provisions {
+        let _ = writeln!(
+            text,
+            "{} window {} all {:?} none {:?} ignores {:?}",
+            p.id, p.window, p.all, p.none, p.stance_ignores
+        );
+    }
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
 impl Taxonomy {
     /// Parses and checks a taxonomy: unique slug ids, at least one group of terms each.
     pub fn parse(source: &str, path: &str) -> Result<Taxonomy, TaxonomyError> {
@@ -251,12 +269,13 @@ impl Taxonomy {
                 none: p.none.iter().map(|t| Term::new(t)).collect(),
             })
             .collect();
+        let source_digest = matching_digest(&file.languages, &file.provisions);
         Ok(Taxonomy {
             provisions: file.provisions,
             languages: file.languages,
             rules,
             learned: None,
-            source_digest: hex::encode(sha2::Sha256::digest(source.as_bytes())),
+            source_digest,
         })
     }
 
@@ -659,6 +678,23 @@ impl Words {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_tagger_version_follows_the_rules_not_the_wording_around_them() {
+        let source = |title: &str, terms: &str| {
+            format!(
+                "[[provision]]\nid = \"ai-training\"\ntitle = \"{title}\"\ndescription = \"d\"\n\
+                 grants = \"may train\"\nall = [[{terms}], [\"models\"]]\nwindow = 9\n"
+            )
+        };
+        let version = |title: &str, terms: &str| Taxonomy::parse(&source(title, terms), "t").unwrap().tagger();
+        let base = version("AI training", "\"train*\"");
+        assert_eq!(base.name, "rules");
+        assert_eq!(base, version("Training of AI (renamed)", "\"train*\""));
+        let commented = Taxonomy::parse(&format!("# a comment\n{}", source("AI training", "\"train*\"")), "t");
+        assert_eq!(base, commented.unwrap().tagger());
+        assert_ne!(base, version("AI training", "\"train*\", \"fine-tun*\""));
+    }
     use super::*;
 
     fn taxonomy() -> Taxonomy {
