@@ -460,6 +460,26 @@ pub(crate) fn learned_taxonomy() -> Option<Taxonomy> {
     }
 }
 
+/// An unchanged `track` tags nothing, so it must not pay for decoding the table.
+#[test]
+fn the_embedding_table_is_read_only_when_a_sentence_needs_it() {
+    if learned_taxonomy().is_none() {
+        return; // also makes sure the table is distilled and cached
+    }
+    let settings = TaggerSettings {
+        model: std::env::var_os("CLAUSEWATCH_MODEL_DIR").map(PathBuf::from),
+        cache: std::env::var_os("CLAUSEWATCH_CACHE_DIR").map(PathBuf::from),
+        rules_only: false,
+    };
+    let learned = LearnedTagger::load(&settings)
+        .expect("the weights load")
+        .expect("weights found");
+    assert!(!learned.table_loaded(), "opened without reading the table");
+    let tags = learned.tag("We may use the content you post to train our AI models.", Vec::new);
+    assert!(learned.table_loaded());
+    assert!(tags.iter().any(|t| t.provision == "ai-training"), "{tags:?}");
+}
+
 #[test]
 fn learned_tagger_meets_the_targets_on_the_test_split() {
     let Some(corpus) = corpus() else { return };

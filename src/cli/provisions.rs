@@ -167,7 +167,7 @@ pub fn provisions(archive_dir: &Path, args: ProvisionsArgs, clock: Clock) -> Res
     }
     let tagged: Vec<_> = provisions::tag_text(&text, &taxonomy)
         .into_iter()
-        .filter(|t| args.provision.as_ref().is_none_or(|id| *id == t.provision))
+        .filter(|t| args.provision.as_ref().is_none_or(|id| *id == t.tag.provision))
         .collect();
     let mut out = io::stdout().lock();
     if args.json {
@@ -187,8 +187,8 @@ pub fn provisions(archive_dir: &Path, args: ProvisionsArgs, clock: Clock) -> Res
             out,
             "{:>5}  {:<24} {:<11} {}",
             t.line,
-            t.provision,
-            t.stance.as_str(),
+            t.tag.provision,
+            t.tag.stance.as_str(),
             t.text
         )?;
     }

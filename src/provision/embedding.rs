@@ -101,9 +101,8 @@ impl StaticEmbeddings {
     /// distilled now and written there (a cache that cannot be written only costs time).
     pub fn open(model_folder: &Path, cache: &Path) -> Result<StaticEmbeddings, ModelError> {
         let weights = model_folder.join(WEIGHTS_FILE);
-        let sha = weights_sha256(&weights, cache)?;
-        let key = format!("{DISTILLATION}-{sha}");
-        let table = cache.join(format!("{key}.bin"));
+        let key = StaticEmbeddings::key_for(model_folder, cache)?;
+        let table = StaticEmbeddings::table_path(cache, &key);
         if let Ok(bytes) = std::fs::read(&table) {
             match StaticEmbeddings::decode(&bytes, &key) {
                 Ok(found) => return Ok(found),
@@ -120,6 +119,18 @@ impl StaticEmbeddings {
             tracing::warn!("{}: cannot cache the static embeddings: {e}", table.display());
         }
         Ok(distilled)
+    }
+
+    /// The key of the table the weights in `model_folder` give, without reading the
+    /// table: the distillation's name and the weights' SHA-256 (itself cached).
+    pub fn key_for(model_folder: &Path, cache: &Path) -> Result<String, ModelError> {
+        let sha = weights_sha256(&model_folder.join(WEIGHTS_FILE), cache)?;
+        Ok(format!("{DISTILLATION}-{sha}"))
+    }
+
+    /// Where the table of `key` is cached.
+    pub fn table_path(cache: &Path, key: &str) -> std::path::PathBuf {
+        cache.join(format!("{key}.bin"))
     }
 
     fn encode(&self) -> Vec<u8> {

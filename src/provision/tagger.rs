@@ -102,7 +102,15 @@ impl TaggerSettings {
 #[derive(Debug)]
 pub struct LearnedTagger {
     pub model: Model,
-    pub embeddings: StaticEmbeddings,
+    /// The embedding table's key (what the model was trained with), known without
+    /// reading the table.
+    embedding_key: String,
+    /// The table, read on first use: a run that tags nothing (an unchanged `track`)
+    /// never decodes its 47 MB.
+    embeddings: std::sync::OnceLock<StaticEmbeddings>,
+    /// Where the table is read from on first use.
+    model_folder: std::path::PathBuf,
+    cache: std::path::PathBuf,
     /// Tags by sentence: tags are a pure function of the sentence (and this tagger),
     /// and histories repeat most sentences from version to version, so a timeline over
     /// years or a re-extraction tags each distinct sentence once.
@@ -141,18 +149,39 @@ impl LearnedTagger {
     /// A model file's tagger over the weights in `folder`.
     pub fn open(folder: &Path, cache: &Path, model_file: &[u8]) -> Result<LearnedTagger, TaggerError> {
         let model = Model::decode(model_file)?;
-        let embeddings = StaticEmbeddings::open(folder, cache)?;
-        if model.header.embedding_key != embeddings.key {
+        let key = StaticEmbeddings::key_for(folder, cache)?;
+        if model.header.embedding_key != key {
             return Err(TaggerError::Mismatch {
                 folder: folder.to_path_buf(),
                 trained: model.header.embedding_key.clone(),
-                found: embeddings.key,
+                found: key,
             });
+        }
+        let embeddings = std::sync::OnceLock::new();
+        // A table not distilled yet is distilled now, so that its cost and any error
+        // come at the start, not in the middle of a run.
+        if !StaticEmbeddings::table_path(cache, &key).is_file() {
+            let _ = embeddings.set(StaticEmbeddings::open(folder, cache)?);
         }
         Ok(LearnedTagger {
             model,
+            embedding_key: key,
             embeddings,
+            model_folder: folder.to_path_buf(),
+            cache: cache.to_path_buf(),
             memo: Default::default(),
+        })
+    }
+
+    /// The embedding table, read (or, if its cached copy is unreadable, distilled
+    /// again) on first use.
+    pub fn embeddings(&self) -> &StaticEmbeddings {
+        self.embeddings.get_or_init(|| {
+            StaticEmbeddings::open(&self.model_folder, &self.cache).unwrap_or_else(|e| {
+                // The weights were readable when the tagger was opened (their digest
+                // was checked); failing now means they went away during the run.
+                panic!("the learned tagger's embedding table cannot be read any more: {e}")
+            })
         })
     }
 
@@ -169,13 +198,18 @@ impl LearnedTagger {
             }
             memo.misses += 1;
         }
-        let tags = self.model.tag(sentence, &self.embeddings, rule_tags());
+        let tags = self.model.tag(sentence, self.embeddings(), rule_tags());
         let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
         if memo.tags.len() >= MEMO_LIMIT {
             memo.tags.clear();
         }
         memo.tags.insert(key, tags.clone());
         tags
+    }
+
+    /// Whether the embedding table has been read (see [`embeddings`](Self::embeddings)).
+    pub fn table_loaded(&self) -> bool {
+        self.embeddings.get().is_some()
     }
 
     pub fn memo_stats(&self) -> MemoStats {
@@ -188,7 +222,7 @@ impl LearnedTagger {
 
     pub fn id(&self, rules_digest: &str) -> TaggerId {
         let digest =
-            Sha256::digest(format!("{}\n{}\n{rules_digest}", self.model.digest, self.embeddings.key).as_bytes());
+            Sha256::digest(format!("{}\n{}\n{rules_digest}", self.model.digest, self.embedding_key).as_bytes());
         TaggerId {
             name: "learned-minilm-static".into(),
             version: hex::encode(digest)[..12].to_string(),

@@ -36,11 +36,11 @@ type Stated = BTreeMap<String, BTreeMap<String, StancedSentence>>;
 fn stated(text: &str, taxonomy: &Taxonomy) -> Stated {
     let mut out = Stated::new();
     for tagged in tag_text(text, taxonomy) {
-        out.entry(tagged.provision).or_default().insert(
+        out.entry(tagged.tag.provision).or_default().insert(
             since::key(&tagged.text),
             StancedSentence {
                 text: tagged.text,
-                stance: tagged.stance,
+                stance: tagged.tag.stance,
             },
         );
     }

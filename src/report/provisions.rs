@@ -15,21 +15,14 @@ use crate::archive::{Archive, ArchiveError, ChangeKind};
 use crate::canon::language::{Language, language_of};
 use crate::provision::{Stance, Tag, Taxonomy};
 
-/// A sentence of a version that expresses a provision.
+/// A sentence of a version that expresses a provision: where it is, and its tag (the
+/// provision, the stance and the evidence, flattened into the same JSON object).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TaggedSentence {
     pub line: usize,
     pub text: String,
-    pub provision: String,
-    pub stance: Stance,
-    /// The rule's terms that matched (empty when the learned tagger alone tagged).
-    pub matched: Vec<String>,
-    /// The learned tagger's evidence: the words that weighed most.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub words: Vec<String>,
-    /// The learned tagger's confidence, in thousandths.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<u16>,
+    #[serde(flatten)]
+    pub tag: Tag,
 }
 
 /// Whether the tagger reads the language a text is written in.
@@ -93,22 +86,11 @@ pub fn tag_text(text: &str, taxonomy: &Taxonomy) -> Vec<TaggedSentence> {
         if sentence.is_empty() {
             continue;
         }
-        for Tag {
-            provision,
-            stance,
-            matched,
-            words,
-            confidence,
-        } in taxonomy.tag(sentence)
-        {
+        for tag in taxonomy.tag(sentence) {
             out.push(TaggedSentence {
                 line: i + 1,
                 text: sentence.to_string(),
-                provision,
-                stance,
-                matched,
-                words,
-                confidence,
+                tag,
             });
         }
     }
@@ -199,17 +181,17 @@ pub fn timelines(
         }
         let mut current: Sentences = BTreeMap::new();
         for tagged in tag_text(&text, taxonomy) {
-            if only.is_none_or(|id| id == tagged.provision) {
+            if only.is_none_or(|id| id == tagged.tag.provision) {
                 let (first, absences) = history
                     .of(&tagged.text)
                     .map_or((version.date, Vec::new()), |(seen, absences)| {
                         (seen.date, absences.to_vec())
                     });
-                current.entry(tagged.provision).or_default().insert(
+                current.entry(tagged.tag.provision).or_default().insert(
                     since::key(&tagged.text),
                     Wording {
                         text: tagged.text,
-                        stance: tagged.stance,
+                        stance: tagged.tag.stance,
                         since: first,
                         absences,
                     },
