@@ -53,6 +53,15 @@ impl Language {
         }
     }
 
+    /// The language a code names, as [`code`](Self::code) writes it (`None` for a code
+    /// the detector does not know).
+    pub fn from_code(code: &str) -> Option<Language> {
+        whatlang::Lang::all()
+            .iter()
+            .map(|lang| Language(*lang))
+            .find(|language| language.code() == code)
+    }
+
     /// `English`, `French`, ...
     pub fn name(self) -> &'static str {
         match self.0 {
@@ -139,6 +148,9 @@ mod tests {
         assert_eq!(language_of(chinese).map(Language::code), Some("zh"));
         assert_eq!(language_of(&french).map(Language::name), Some("French"));
         assert_eq!(language_of(chinese).map(Language::name), Some("Chinese"));
+        assert_eq!(Language::from_code("zh").map(Language::name), Some("Chinese"));
+        assert_eq!(Language::from_code("de").map(Language::name), Some("German"));
+        assert_eq!(Language::from_code("xx"), None);
     }
 
     #[test]

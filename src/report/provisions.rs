@@ -48,7 +48,12 @@ impl Coverage {
         let Coverage::NotCovered(language) = self else {
             return None;
         };
-        let covered: Vec<&str> = taxonomy.languages.iter().map(|code| language_name(code)).collect();
+        // A code the detector does not know is shown as it is written.
+        let covered: Vec<&str> = taxonomy
+            .languages
+            .iter()
+            .map(|code| Language::from_code(code).map_or(code.as_str(), |language| language.name()))
+            .collect();
         Some(format!(
             "provisions not tagged: the text is in {language} ({}), and the tagger reads {}",
             language.code(),
@@ -57,30 +62,18 @@ impl Coverage {
     }
 }
 
-/// The English name of a language code the taxonomy lists (the code itself when unknown).
-fn language_name(code: &str) -> &str {
-    match code {
-        "en" => "English",
-        "fr" => "French",
-        "de" => "German",
-        "es" => "Spanish",
-        "it" => "Italian",
-        "pt" => "Portuguese",
-        "nl" => "Dutch",
-        "zh" => "Chinese",
-        "ja" => "Japanese",
-        "ko" => "Korean",
-        other => other,
-    }
-}
-
 /// Every tagged sentence of a text, in order; none for a text in a language the tagger
 /// does not cover (see [`Coverage`]).
 pub fn tag_text(text: &str, taxonomy: &Taxonomy) -> Vec<TaggedSentence> {
-    let mut out = Vec::new();
-    if Coverage::of(text, taxonomy) != Coverage::Covered {
-        return out;
+    match Coverage::of(text, taxonomy) {
+        Coverage::Covered => tag_lines(text, taxonomy),
+        Coverage::NotCovered(_) => Vec::new(),
     }
+}
+
+/// Every tagged sentence of a text whose language was already found covered.
+fn tag_lines(text: &str, taxonomy: &Taxonomy) -> Vec<TaggedSentence> {
+    let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let sentence = sentence_of(line);
         if sentence.is_empty() {
@@ -180,7 +173,7 @@ pub fn timelines(
             continue;
         }
         let mut current: Sentences = BTreeMap::new();
-        for tagged in tag_text(&text, taxonomy) {
+        for tagged in tag_lines(&text, taxonomy) {
             if only.is_none_or(|id| id == tagged.tag.provision) {
                 let (first, absences) = history
                     .of(&tagged.text)
