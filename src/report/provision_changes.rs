@@ -60,15 +60,6 @@ pub fn provision_changes(old: &str, new: &str, taxonomy: &Taxonomy) -> Vec<Provi
         if old.keys().eq(new.keys()) {
             continue;
         }
-        let only_in = |a: &BTreeMap<String, StancedSentence>, b: &BTreeMap<String, StancedSentence>| {
-            let mut out: Vec<StancedSentence> = a
-                .iter()
-                .filter(|(key, _)| !b.contains_key(*key))
-                .map(|(_, s)| s.clone())
-                .collect();
-            out.sort();
-            out
-        };
         let stances = |sentences: &BTreeMap<String, StancedSentence>| {
             sentences
                 .values()
@@ -89,8 +80,8 @@ pub fn provision_changes(old: &str, new: &str, taxonomy: &Taxonomy) -> Vec<Provi
                 before: stances(old),
                 after: stances(new),
             },
-            removed: only_in(old, new),
-            added: only_in(new, old),
+            removed: since::only_in(old, new),
+            added: since::only_in(new, old),
         });
     }
     changes

@@ -197,15 +197,7 @@ pub fn timelines(
         }
         let (date, commit) = (version.date, version.commit.to_string());
         let ids: BTreeSet<String> = previous.keys().chain(current.keys()).cloned().collect();
-        let only_in = |a: &BTreeMap<String, Wording>, b: &BTreeMap<String, Wording>| -> Vec<Wording> {
-            let mut out: Vec<Wording> = a
-                .iter()
-                .filter(|(k, _)| !b.contains_key(*k))
-                .map(|(_, w)| w.clone())
-                .collect();
-            out.sort();
-            out
-        };
+        let only_in = since::only_in::<Wording>;
         for id in ids {
             let event = match (previous.get(&id), current.get(&id)) {
                 (None, Some(now)) => TimelineEvent::Appeared {

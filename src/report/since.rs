@@ -19,7 +19,7 @@
 //! is wrong for a policy page that was shown twice for a while: when the doubled copy
 //! went away, git kept the newer copy's lines.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use git2::Oid;
@@ -40,6 +40,18 @@ pub fn key(line: &str) -> String {
     } else {
         words.join(" ")
     }
+}
+
+/// The sentences of `a` (keyed by [`key`]) that `b` does not have, sorted: what went
+/// between two versions, or what came.
+pub fn only_in<T: Clone + Ord>(a: &BTreeMap<String, T>, b: &BTreeMap<String, T>) -> Vec<T> {
+    let mut out: Vec<T> = a
+        .iter()
+        .filter(|(key, _)| !b.contains_key(*key))
+        .map(|(_, sentence)| sentence.clone())
+        .collect();
+    out.sort();
+    out
 }
 
 /// A version: when it was recorded and by which commit.
