@@ -1057,7 +1057,8 @@ pub fn first_provisions(text: &str, taxonomy: &Taxonomy) -> Vec<String> {
     taxonomy.ids_in(changed_sentences(&diff_texts("", text)))
 }
 
-/// Every sentence a diff touches, in its old and its new form.
+/// Every sentence a diff touches, in its old and its new form, without its line's
+/// Markdown marker: the sentence as every other reader tags it (and caches its tags).
 pub fn changed_sentences(diff: &crate::report::TextDiff) -> impl Iterator<Item = &str> {
     diff.changes
         .iter()
@@ -1067,6 +1068,7 @@ pub fn changed_sentences(diff: &crate::report::TextDiff) -> impl Iterator<Item =
             SentenceChange::Moved { .. } => [None, None],
         })
         .flatten()
+        .map(provisions::sentence_of)
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {

@@ -34,4 +34,5 @@ mod reliability;
 mod render;
 mod show;
 mod site;
+mod tag_cache;
 mod track;

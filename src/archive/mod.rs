@@ -330,6 +330,25 @@ impl Archive {
         self.head_blob(&self.repo_path(inside))
     }
 
+    /// The size in bytes of a file of the archive (an archive-relative path) in the HEAD
+    /// commit, read without reading the file: a file too large to use is not loaded.
+    pub fn head_file_size(&self, inside: &str) -> Result<Option<u64>, ArchiveError> {
+        let Some(commit) = self.head_commit()? else {
+            return Ok(None);
+        };
+        let entry = match commit.tree()?.get_path(Path::new(&self.repo_path(inside))) {
+            Ok(entry) => entry,
+            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        // A link is not the file (its blob is the path it points at).
+        if entry.kind() != Some(git2::ObjectType::Blob) || entry.filemode() == i32::from(FileMode::Link) {
+            return Ok(None);
+        }
+        let (size, _) = self.repo.odb()?.read_header(entry.id())?;
+        Ok(Some(size as u64))
+    }
+
     /// Commits one archive file (an archive-relative path) with `bytes` as one commit of
     /// its own, and brings its index entry and working-tree copy up to date. Used for
     /// `status.json`, which never rides along in a version's commit.

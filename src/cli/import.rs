@@ -111,7 +111,11 @@ pub(super) fn import_options(
         ImportOptions {
             identity: settings.identity.clone(),
             now: clock.now(),
-            taxonomy: super::provisions::taxonomy(archive)?,
+            taxonomy: {
+                let taxonomy = super::provisions::taxonomy(archive)?;
+                super::provisions::check_tag_cache_writable(archive, &taxonomy)?;
+                taxonomy
+            },
             skip_older: common.skip_older,
             accept_shrink: crate::track::ShrinkAcceptance::from_values(&common.accept_shrink),
         },
@@ -168,10 +172,14 @@ pub fn ota_history(
     })
     .map_err(ota_error)?;
     bar.finish_and_clear();
+    let tag_cache = super::provisions::save_tag_cache(&archive, &options.taxonomy, &options.identity, options.now)?;
     let mut out = io::stdout().lock();
     if args.common.json {
         write_json(&mut out, &report)?;
     } else {
+        if let Some(line) = tag_cache.as_ref().and_then(super::provisions::TagCacheReport::line) {
+            writeln!(out, "{line}")?;
+        }
         write_tallies(&mut out, &report.documents)?;
         for ignored in &report.ignored {
             writeln!(out, "ignored    {ignored}")?;
@@ -338,10 +346,14 @@ pub fn wayback(archive_dir: &Path, args: WaybackArgs, clock: Clock) -> Result<Ex
     })
     .map_err(wayback_error)?;
     bar.finish_and_clear();
+    let tag_cache = super::provisions::save_tag_cache(&archive, &options.taxonomy, &options.identity, options.now)?;
     let mut out = io::stdout().lock();
     if args.common.json {
         write_json(&mut out, &report)?;
     } else {
+        if let Some(line) = tag_cache.as_ref().and_then(super::provisions::TagCacheReport::line) {
+            writeln!(out, "{line}")?;
+        }
         write_tallies(&mut out, std::slice::from_ref(&report.tally))?;
         let every = match report.every {
             Every::Day => "day",

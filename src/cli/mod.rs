@@ -746,6 +746,7 @@ fn track(archive_dir: &Path, args: TrackArgs, clock: Clock) -> Result<ExitCode, 
         clock,
         &archive,
     )?;
+    provisions::check_tag_cache_writable(&archive, &options.taxonomy)?;
     let started = Instant::now();
     let mut write_error: Option<io::Error> = None;
     let report = track::track(&archive, &services, &options, |outcome| {
@@ -764,6 +765,8 @@ fn track(archive_dir: &Path, args: TrackArgs, clock: Clock) -> Result<ExitCode, 
     if let Some(e) = write_error {
         return Err(e.into());
     }
+    // After the versions: a kill in between loses only tags, which the next run redoes.
+    let tag_cache = provisions::save_tag_cache(&archive, &options.taxonomy, &options.identity, options.now)?;
     if let Some(outage) = report.outage.as_ref().filter(|o| o.is_run()) {
         return run_outage(&report, outage, args.json, started);
     }
@@ -804,6 +807,8 @@ fn track(archive_dir: &Path, args: TrackArgs, clock: Clock) -> Result<ExitCode, 
             outage: Option<&'a track::Outage>,
             #[serde(flatten)]
             follow_up: &'a alerts::FollowUp,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            tag_cache: Option<&'a provisions::TagCacheReport>,
             timings: track::Timings,
         }
         write_json(
@@ -812,11 +817,15 @@ fn track(archive_dir: &Path, args: TrackArgs, clock: Clock) -> Result<ExitCode, 
                 documents: &report.documents,
                 outage: report.outage.as_ref(),
                 follow_up: &follow_up,
+                tag_cache: tag_cache.as_ref(),
                 timings: report.timings,
             },
         )?;
     } else {
         for line in alerts::lines(&follow_up) {
+            writeln!(out, "{line}")?;
+        }
+        if let Some(line) = tag_cache.as_ref().and_then(provisions::TagCacheReport::line) {
             writeln!(out, "{line}")?;
         }
         if let Some(outage) = &report.outage {
@@ -957,11 +966,16 @@ fn reextract(archive_dir: &Path, args: ReextractArgs, clock: Clock) -> Result<Ex
     let settings = settings(archive.root(), &FetchArgs::default(), &RunArgs::default(), &args.author)?;
     let _lock = archive.lock()?;
     let taxonomy = provisions::taxonomy(&archive)?;
+    provisions::check_tag_cache_writable(&archive, &taxonomy)?;
     let outcomes = crate::reextract::reextract(&archive, &services, &settings.identity, clock.now(), &taxonomy)?;
+    let tag_cache = provisions::save_tag_cache(&archive, &taxonomy, &settings.identity, clock.now())?;
     let mut out = io::stdout().lock();
     if args.json {
         write_json(&mut out, &outcomes)?;
     } else {
+        if let Some(line) = tag_cache.as_ref().and_then(provisions::TagCacheReport::line) {
+            writeln!(out, "{line}")?;
+        }
         for o in &outcomes {
             let name = format!("{}/{}", o.service, o.document);
             match &o.status {

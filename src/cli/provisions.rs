@@ -13,7 +13,7 @@ use super::history::{check_known, write_output};
 use super::{CliError, runtime, usage, write_json};
 use crate::archive::Archive;
 use crate::clock::Clock;
-use crate::provision::{LearnedTagger, Taxonomy};
+use crate::provision::{LearnedTagger, TAG_CACHE_FILE, Taxonomy};
 use crate::report::markdown::escape;
 use crate::report::provisions::{self, Comparison, DatedSentence, Matrix, TimelineEvent, UntaggedDocument, Wording};
 use crate::report::provisions_html as html;
@@ -82,7 +82,11 @@ pub(super) fn taxonomy(archive: &Archive) -> Result<Taxonomy, CliError> {
     let file = crate::config::FileConfig::load(archive.root()).map_err(usage)?;
     let settings = file.tagger.resolve(archive.root());
     match learned_tagger(&settings) {
-        Ok(Some(learned)) => Ok(taxonomy.with_learned(learned)),
+        Ok(Some(learned)) => {
+            let taxonomy = taxonomy.with_learned(learned);
+            let file = tag_cache_file(archive)?;
+            Ok(taxonomy.with_tag_cache(file))
+        }
         Ok(None) => Ok(taxonomy),
         Err(e) if settings.model.is_some() => Err(usage(anyhow!("{e}"))),
         Err(e) => {
@@ -90,6 +94,94 @@ pub(super) fn taxonomy(archive: &Archive) -> Result<Taxonomy, CliError> {
             Ok(taxonomy)
         }
     }
+}
+
+/// The archive's tag cache at HEAD, if it has one that is not too large to read.
+fn tag_cache_file(archive: &Archive) -> Result<Option<Vec<u8>>, CliError> {
+    use crate::provision::cache::MAX_TAG_CACHE_BYTES;
+    match archive.head_file_size(TAG_CACHE_FILE)? {
+        None => Ok(None),
+        Some(size) if size > MAX_TAG_CACHE_BYTES as u64 => {
+            tracing::warn!(
+                "ignoring the tag cache: {TAG_CACHE_FILE} holds {size} bytes, more than {MAX_TAG_CACHE_BYTES}; \
+                 sentences are tagged afresh"
+            );
+            Ok(None)
+        }
+        Some(_) => Ok(archive.head_file(TAG_CACHE_FILE)?),
+    }
+}
+
+/// What the tag cache did in a run that commits (`track`, `reextract`, `import`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub(super) struct TagCacheReport {
+    pub tagger: crate::provision::TaggerId,
+    #[serde(flatten)]
+    pub stats: crate::provision::TagCacheStats,
+    /// The commit that updated the file, when the run tagged new sentences.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+}
+
+impl TagCacheReport {
+    /// `tags       12 new sentences tagged by NAME/VERSION, 3456 lookups answered by the
+    /// tag cache (committed COMMIT)`, when the run tagged anything new.
+    pub fn line(&self) -> Option<String> {
+        let commit = self.commit.as_deref()?;
+        Some(format!(
+            "tags       {} tagged by {}, {} answered by the tag cache (committed {})",
+            crate::report::html::plural(self.stats.tagged as usize, "new sentence"),
+            self.tagger,
+            crate::report::html::plural(self.stats.cached as usize, "lookup"),
+            &commit[..12.min(commit.len())]
+        ))
+    }
+}
+
+/// Refuses, before anything is fetched or committed, a tag cache path that could not
+/// be written without following a symbolic link.
+pub(super) fn check_tag_cache_writable(archive: &Archive, taxonomy: &Taxonomy) -> Result<(), CliError> {
+    if taxonomy.tag_cache().is_some() {
+        archive.check_writable(TAG_CACHE_FILE)?;
+    }
+    Ok(())
+}
+
+/// Commits the tag cache with the sentences this run tagged for the first time, in a
+/// commit of its own (`tags: ...`, no version trailers, so history readers never take
+/// it for a version). Nothing when the learned tagger is not in use.
+pub(super) fn save_tag_cache(
+    archive: &Archive,
+    taxonomy: &Taxonomy,
+    identity: &crate::archive::Identity,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<TagCacheReport>, CliError> {
+    let Some(cache) = taxonomy.tag_cache() else {
+        return Ok(None);
+    };
+    let stats = cache.stats();
+    let commit = match cache.updated_file() {
+        Some(bytes) => {
+            let message = format!(
+                "tags: {} tagged by {}\n\n\
+                 The learned tagger's provisions of each sentence, by the sentence's SHA-256, so that\n\
+                 later runs, timelines and the site tag only new sentences ({TAG_CACHE_FILE}).\n",
+                crate::report::html::plural(stats.tagged as usize, "new sentence"),
+                cache.tagger()
+            );
+            Some(
+                archive
+                    .commit_file(TAG_CACHE_FILE, &bytes, &message, identity, now)?
+                    .to_string(),
+            )
+        }
+        None => None,
+    };
+    Ok(Some(TagCacheReport {
+        tagger: cache.tagger().clone(),
+        stats,
+        commit,
+    }))
 }
 
 /// Loads the learned tagger once per process and settings (loading reads a 47 MB table).

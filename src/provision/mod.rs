@@ -15,11 +15,13 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
+pub mod cache;
 pub mod embedding;
 pub mod learned;
 pub mod minilm;
 mod tagger;
 
+pub use cache::{TAG_CACHE_FILE, TagCache, TagCacheStats};
 pub use tagger::{LearnedTagger, MemoStats, TaggerError, TaggerId, TaggerSettings};
 
 /// The taxonomy: `provisions.toml`, with its terms compiled for matching.
@@ -33,6 +35,8 @@ pub struct Taxonomy {
     /// The learned tagger, when its weights were found ([`Taxonomy::with_learned`]);
     /// without it the rules alone tag.
     learned: Option<std::sync::Arc<LearnedTagger>>,
+    /// The archive's learned tags by sentence ([`Taxonomy::with_tag_cache`]).
+    tag_cache: Option<std::sync::Arc<TagCache>>,
     /// SHA-256 of what the tags depend on in the taxonomy (see [`matching_digest`]):
     /// with the rules' code, the rules' version.
     source_digest: String,
@@ -275,6 +279,7 @@ impl Taxonomy {
             languages: file.languages,
             rules,
             learned: None,
+            tag_cache: None,
             source_digest,
         })
     }
@@ -312,9 +317,14 @@ impl Taxonomy {
     /// The provisions a sentence expresses, with its stance on each: the learned
     /// tagger's verdict where it is attached, the rules' otherwise.
     pub fn tag(&self, sentence: &str) -> Vec<Tag> {
-        match &self.learned {
-            Some(learned) if !sentence.trim().is_empty() => learned.tag(sentence, || self.rule_tags(sentence)),
-            _ => self.rule_tags(sentence),
+        let Some(learned) = self.learned.as_deref().filter(|_| !sentence.trim().is_empty()) else {
+            return self.rule_tags(sentence);
+        };
+        let key = cache::sentence_key(sentence);
+        let learn = || learned.tag_keyed(key, sentence, || self.rule_tags(sentence));
+        match &self.tag_cache {
+            Some(cache) => cache.get_or_tag(key, &|id| self.get(id).is_some(), learn),
+            None => learn(),
         }
     }
 
@@ -342,8 +352,24 @@ impl Taxonomy {
         self.learned.as_deref()
     }
 
+    /// This taxonomy reading and remembering the learned tagger's tags in `file`, the
+    /// archive's [`TAG_CACHE_FILE`] (None when it has none), so that a sentence tagged
+    /// by an earlier run is not tagged again. Without a learned tagger, nothing changes:
+    /// the rules tag in microseconds, and an archive tagged by rules alone has no file.
+    pub fn with_tag_cache(mut self, file: Option<Vec<u8>>) -> Taxonomy {
+        if self.learned.is_some() {
+            self.tag_cache = Some(std::sync::Arc::new(TagCache::new(self.tagger(), file)));
+        }
+        self
+    }
+
+    /// The tag cache, if one is attached: its statistics, and the file to write.
+    pub fn tag_cache(&self) -> Option<&TagCache> {
+        self.tag_cache.as_deref()
+    }
+
     /// Which tagger tags, and its version: tags are a pure function of the sentence and
-    /// this (shown in `--json` and commit trailers; the key a persistent tag cache would use).
+    /// this (shown in `--json` and commit trailers, and the key of the tag cache).
     pub fn tagger(&self) -> TaggerId {
         let rules = tagger::rules_digest(&self.source_digest);
         match &self.learned {

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::Tag;
+use super::cache::SentenceKey;
 use super::embedding::{StaticEmbeddings, default_cache_folder};
 use super::learned::{BUILTIN_MODEL, Model, ModelFileError};
 use super::minilm::{ModelError, WEIGHTS_FILE};
@@ -119,7 +120,7 @@ pub struct LearnedTagger {
 
 #[derive(Debug, Default)]
 struct Memo {
-    tags: std::collections::HashMap<[u8; 16], Vec<Tag>>,
+    tags: std::collections::HashMap<SentenceKey, Vec<Tag>>,
     hits: u64,
     misses: u64,
 }
@@ -188,8 +189,11 @@ impl LearnedTagger {
     /// The tags of a sentence; `rule_tags` gives the rules' tags of it (not called
     /// for a sentence tagged before).
     pub fn tag(&self, sentence: &str, rule_tags: impl FnOnce() -> Vec<Tag>) -> Vec<Tag> {
-        let digest = Sha256::digest(sentence.as_bytes());
-        let key: [u8; 16] = digest[..16].try_into().expect("16 bytes");
+        self.tag_keyed(super::cache::sentence_key(sentence), sentence, rule_tags)
+    }
+
+    /// [`tag`](Self::tag) for a sentence whose key the caller has computed.
+    pub fn tag_keyed(&self, key: SentenceKey, sentence: &str, rule_tags: impl FnOnce() -> Vec<Tag>) -> Vec<Tag> {
         {
             let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(tags) = memo.tags.get(&key).cloned() {
