@@ -177,12 +177,12 @@ pub fn ota_history(
     if args.common.json {
         write_json(&mut out, &report)?;
     } else {
-        if let Some(line) = tag_cache.as_ref().and_then(super::provisions::TagCacheReport::line) {
-            writeln!(out, "{line}")?;
-        }
         write_tallies(&mut out, &report.documents)?;
         for ignored in &report.ignored {
             writeln!(out, "ignored    {ignored}")?;
+        }
+        if let Some(line) = tag_cache.as_ref().and_then(super::provisions::TagCacheReport::line) {
+            writeln!(out, "{line}")?;
         }
         let recorded: usize = report.documents.iter().map(|d| d.recorded).sum();
         writeln!(
@@ -351,10 +351,10 @@ pub fn wayback(archive_dir: &Path, args: WaybackArgs, clock: Clock) -> Result<Ex
     if args.common.json {
         write_json(&mut out, &report)?;
     } else {
+        write_tallies(&mut out, std::slice::from_ref(&report.tally))?;
         if let Some(line) = tag_cache.as_ref().and_then(super::provisions::TagCacheReport::line) {
             writeln!(out, "{line}")?;
         }
-        write_tallies(&mut out, std::slice::from_ref(&report.tally))?;
         let every = match report.every {
             Every::Day => "day",
             Every::Week => "week",

@@ -973,9 +973,6 @@ fn reextract(archive_dir: &Path, args: ReextractArgs, clock: Clock) -> Result<Ex
     if args.json {
         write_json(&mut out, &outcomes)?;
     } else {
-        if let Some(line) = tag_cache.as_ref().and_then(provisions::TagCacheReport::line) {
-            writeln!(out, "{line}")?;
-        }
         for o in &outcomes {
             let name = format!("{}/{}", o.service, o.document);
             match &o.status {
@@ -988,6 +985,9 @@ fn reextract(archive_dir: &Path, args: ReextractArgs, clock: Clock) -> Result<Ex
                     writeln!(out, "failed     {name}  {category}: {message}")?
                 }
             }
+        }
+        if let Some(line) = tag_cache.as_ref().and_then(provisions::TagCacheReport::line) {
+            writeln!(out, "{line}")?;
         }
     }
     let failed = outcomes
