@@ -40,6 +40,10 @@ pub fn sentence_key(sentence: &str) -> SentenceKey {
 pub enum TagCacheError {
     #[error("{TAG_CACHE_FILE} is larger than {} MB", MAX_TAG_CACHE_BYTES >> 20)]
     TooLarge,
+    #[error("{TAG_CACHE_FILE} is not UTF-8 text")]
+    NotText,
+    #[error("{TAG_CACHE_FILE} has no `tagger<TAB>NAME/VERSION` line")]
+    NoTagger,
     #[error("{TAG_CACHE_FILE}, line {line}: {message}")]
     Malformed { line: usize, message: String },
 }
@@ -61,7 +65,7 @@ pub fn parse(
         line,
         message: message.to_string(),
     };
-    let text = std::str::from_utf8(bytes).map_err(|e| malformed(0, &format!("not UTF-8 ({e})")))?;
+    let text = std::str::from_utf8(bytes).map_err(|_| TagCacheError::NotText)?;
     let mut lines = text.lines().enumerate().map(|(i, line)| (i + 1, line));
     let mut found_tagger = None;
     for (number, line) in lines.by_ref() {
@@ -75,7 +79,7 @@ pub fn parse(
         break;
     }
     let Some(found_tagger) = found_tagger else {
-        return Err(malformed(0, "no `tagger` line"));
+        return Err(TagCacheError::NoTagger);
     };
     if found_tagger != tagger.to_string() {
         return Ok(None);
@@ -346,6 +350,11 @@ mod tests {
             parse(&vec![b'#'; MAX_TAG_CACHE_BYTES + 1], &tagger(), known),
             Err(TagCacheError::TooLarge)
         );
+        assert_eq!(
+            parse(b"# only a comment\n", &tagger(), known),
+            Err(TagCacheError::NoTagger)
+        );
+        assert_eq!(parse(b"tagger\t\xff\n", &tagger(), known), Err(TagCacheError::NotText));
     }
 
     #[test]
