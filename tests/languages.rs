@@ -110,8 +110,9 @@ fn a_taxonomy_that_lists_a_language_tags_it() {
     assert!(stderr.contains("\"French\" is not a language code"), "{stderr}");
 }
 
-/// Every labelled document of the real corpus is detected in the language its labels
-/// give (English, French and Chinese; read from ../shared, never copied). A document the
+/// Every labelled document of the real corpus is detected in the language most of its
+/// labelled sentences are in (English, French, German and Chinese; read from ../shared,
+/// never copied). A document the
 /// detector cannot decide on is tagged as usual, which is right only for English.
 #[test]
 fn real_documents_are_detected_in_their_language() {
@@ -120,11 +121,20 @@ fn real_documents_are_detected_in_their_language() {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/provision-labels-full.tsv"),
     )
     .expect("labels");
-    let mut languages: BTreeMap<&str, &str> = BTreeMap::new();
+    // A document's language is that of most of its labelled sentences: an English
+    // contract may end with a French customer's warranty, labelled `fr` sentence by sentence.
+    let mut counts: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
     for row in labels.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
         let fields: Vec<&str> = row.split('\t').collect();
-        languages.insert(fields[0], fields[3]);
+        *counts.entry(fields[0]).or_default().entry(fields[3]).or_default() += 1;
     }
+    let languages: BTreeMap<&str, &str> = counts
+        .iter()
+        .map(|(path, by_language)| {
+            let most = by_language.iter().max_by_key(|(_, n)| **n).map(|(code, _)| *code);
+            (*path, most.expect("a labelled sentence"))
+        })
+        .collect();
     assert!(languages.len() >= 90, "{} labelled documents", languages.len());
     let mut wrong = Vec::new();
     for (path, expected) in &languages {
