@@ -5,14 +5,17 @@
 //! cargo run --release --example train-tagger -- --model DIR [--out src/provision/tagger-model.bin]
 //!     [--labels tests/data/provision-labels-full.tsv] [--test-services tests/data/provision-test-services.txt]
 //!     [--corpus ../shared/corpus] [--cache DIR] [--embedding static|full|none] [--lambda 1e-4]
-//!     [--embedding-scale S (default: the square root of the dimensions)]
+//!     [--embedding-scale S (default: the square root of the dimensions)] [--report-test]
 //! ```
 //!
 //! The sentences of the test services (tests/data/provision-test-services.txt) are never
 //! trained or tuned on: the decision thresholds come from out-of-fold predictions over
 //! the training services (five folds, grouped by service, so no service is scored by a
-//! model that saw it). Figures are printed for those folds (dev: tuned on) and for the
-//! test split (held out). Deterministic: no randomness, a fixed number of epochs.
+//! model that saw it). Figures are printed for those folds (dev: tuned on); the test
+//! split's (held out) only with `--report-test`, so that experiments are chosen on dev
+//! alone and the test split is read once, for the configuration chosen. Without
+//! `--out` or `--report-test` the final model (all training services) is not fitted.
+//! Deterministic: no randomness, a fixed number of epochs.
 
 #[path = "../tests/support/labelled_corpus.rs"]
 mod labelled_corpus;
@@ -45,6 +48,8 @@ struct Options {
     embedding: String,
     lambda: f32,
     scale: Option<f32>,
+    /// Print the test split's figures (and record them in the model's notes).
+    report_test: bool,
 }
 
 fn options() -> Options {
@@ -59,6 +64,7 @@ fn options() -> Options {
         embedding: "static".into(),
         lambda: 1e-4,
         scale: None,
+        report_test: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -73,6 +79,7 @@ fn options() -> Options {
             "--embedding" => o.embedding = value(),
             "--lambda" => o.lambda = value().parse().expect("a number"),
             "--embedding-scale" => o.scale = Some(value().parse().expect("a number")),
+            "--report-test" => o.report_test = true,
             other => panic!("unknown argument {other}"),
         }
     }
@@ -252,9 +259,6 @@ fn main() {
         })
         .collect();
 
-    let mut model = fit_model(&skeleton, &train, o.lambda);
-    model.header.thresholds = thresholds.clone();
-
     // Figures.
     let dev = Figures::measure(
         &provisions,
@@ -266,44 +270,55 @@ fn main() {
             (*e, tags)
         }),
     );
-    let test_learned = Figures::measure(
-        &provisions,
-        test.iter().map(|e| {
-            let tags = (0..provisions.len())
-                .filter(|&p| sigmoid(model.detector_logit(p, &e.features)) >= thresholds[p])
-                .map(|p| (p, predict_stance(&model, p, &e.features)))
-                .collect();
-            (*e, tags)
-        }),
-    );
-    let test_rules = Figures::measure(
-        &provisions,
-        test.iter().map(|e| {
-            let tags = e
-                .features
-                .rule_stances
-                .iter()
-                .enumerate()
-                .filter_map(|(p, s)| s.map(|s| (p, s)))
-                .collect();
-            (*e, tags)
-        }),
-    );
     println!(
         "embedding: {} (scale {}, lambda {})",
         o.embedding, skeleton.header.embedding_scale, o.lambda
     );
     println!("dev (out-of-fold over the training services; thresholds tuned here): {dev}");
-    println!("test, rules alone (held out): {test_rules}");
-    println!("test, learned (held out): {test_learned}");
-    println!("{}", test_learned.table(&provisions));
-    model.header.notes = format!(
+    println!("{}", dev.table(&provisions));
+    if o.out.is_none() && !o.report_test {
+        return;
+    }
+
+    let mut model = fit_model(&skeleton, &train, o.lambda);
+    model.header.thresholds = thresholds.clone();
+    let mut notes = format!(
         "trained by examples/train-tagger.rs on {} sentences of {} services; test split held out: \
-         {} sentences; dev {dev}; test {test_learned}",
+         {} sentences; dev {dev}",
         train.len(),
         services.len(),
         test.len()
     );
+    if o.report_test {
+        let test_learned = Figures::measure(
+            &provisions,
+            test.iter().map(|e| {
+                let tags = (0..provisions.len())
+                    .filter(|&p| sigmoid(model.detector_logit(p, &e.features)) >= thresholds[p])
+                    .map(|p| (p, predict_stance(&model, p, &e.features)))
+                    .collect();
+                (*e, tags)
+            }),
+        );
+        let test_rules = Figures::measure(
+            &provisions,
+            test.iter().map(|e| {
+                let tags = e
+                    .features
+                    .rule_stances
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(p, s)| s.map(|s| (p, s)))
+                    .collect();
+                (*e, tags)
+            }),
+        );
+        println!("test, rules alone (held out): {test_rules}");
+        println!("test, learned (held out): {test_learned}");
+        println!("{}", test_learned.table(&provisions));
+        notes.push_str(&format!("; test {test_learned}"));
+    }
+    model.header.notes = notes;
     if let Some(out) = &o.out {
         std::fs::write(out, model.encode()).unwrap_or_else(|e| panic!("{}: {e}", out.display()));
         eprintln!("wrote {}", out.display());
