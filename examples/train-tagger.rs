@@ -528,11 +528,12 @@ fn fit_model(skeleton: &Model, examples: &[&Example], o: &Options) -> Model {
             // Backward through the hidden layer.
             if h > 0 {
                 back.iter_mut().for_each(|b| *b = 0.0);
-                for p in 0..provisions {
+                for (p, &gp) in g.iter().enumerate() {
                     let out = output_at + p * h;
-                    for j in 0..h {
-                        grad[out + j] += g[p] * act[j];
-                        back[j] += g[p] * w[out + j];
+                    let unit = act.iter().zip(&w[out..out + h]);
+                    for ((gr, b), (&a, &wo)) in grad[out..out + h].iter_mut().zip(back.iter_mut()).zip(unit) {
+                        *gr += gp * a;
+                        *b += gp * wo;
                     }
                 }
                 for (b, &z) in back.iter_mut().zip(&pre) {

@@ -306,7 +306,7 @@ impl Model {
         let hidden_weights = take(dw * h);
         let hidden_bias = take(h);
         let output_weights = take(p * h);
-        if layout.dims % header.pooling.dims(1) != 0 {
+        if !layout.dims.is_multiple_of(header.pooling.dims(1)) {
             return Err(bad("the embedding's dimensions do not fit its pooling"));
         }
         let ngram_columns = header
