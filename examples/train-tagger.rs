@@ -6,7 +6,13 @@
 //!     [--labels tests/data/provision-labels-full.tsv] [--test-services tests/data/provision-test-services.txt]
 //!     [--corpus ../shared/corpus] [--cache DIR] [--embedding static|full|none] [--lambda 1e-4]
 //!     [--embedding-scale S (default: the square root of the dimensions)] [--report-test]
+//!     [--words plain|stemmed] [--pooling mean|mean-max] [--hidden UNITS]
+//!     [--positive-weight none|sqrt|ratio] [--epochs 300] [--errors PROVISION]
 //! ```
+//!
+//! The committed model: `--words stemmed --hidden 64 --lambda 1e-3` (docs/provisions.md
+//! logs what else was tried, on dev). `--errors` prints a provision's dev misses and
+//! false alarms to the terminal: they quote third-party text, so never commit them.
 //!
 //! The sentences of the test services (tests/data/provision-test-services.txt) are never
 //! trained or tuned on: the decision thresholds come from out-of-fold predictions over

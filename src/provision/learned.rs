@@ -1,9 +1,11 @@
-//! The learned tagger: a logistic-regression detector per provision and one softmax
-//! stance classifier, over features that generalise beyond the rules' keywords:
+//! The learned tagger: a detector per provision (a logistic regression plus its share of
+//! a hidden layer all detectors read) and one softmax stance classifier, over features
+//! that generalise beyond the rules' keywords:
 //!
 //! - the sentence's static MiniLM embedding ([`super::embedding`]),
 //! - its word unigrams and bigrams (those seen in at least a few training sentences,
-//!   kept as 64-bit hashes: the model file holds no words of the training text),
+//!   of words in the model's [`WordForm`], kept as 64-bit hashes: the model file holds
+//!   no words of the training text),
 //! - the hand-written rules' verdicts (which provisions fired, and with what stance).
 //!
 //! The model file (`src/provision/tagger-model.bin`, built in) is trained by
@@ -513,8 +515,9 @@ impl Model {
         tags
     }
 
-    /// The sentence's words and word pairs that weighed most for provision `p`: at most
-    /// three, strongest first, each with a positive weight.
+    /// The sentence's words and word pairs that weighed most for provision `p` (in the
+    /// detector's linear part; the hidden layer mixes them): at most three, strongest
+    /// first, each with a positive weight.
     fn evidence(&self, p: usize, ngrams: &[(u64, String)]) -> Vec<String> {
         let w = &self.detector_weights[p * self.layout.detector_width()..];
         let mut weighed: Vec<(f32, String)> = ngrams
