@@ -7,7 +7,7 @@
 //!     [--corpus ../shared/corpus] [--cache DIR] [--embedding static|full|none] [--lambda 1e-4]
 //!     [--embedding-scale S (default: the square root of the dimensions)] [--report-test]
 //!     [--words plain|stemmed] [--pooling mean|mean-max] [--hidden UNITS]
-//!     [--positive-weight none|sqrt|ratio] [--epochs 300] [--errors PROVISION]
+//!     [--positive-weight none|sqrt|ratio] [--epochs 300] [--seed N] [--errors PROVISION]
 //! ```
 //!
 //! The committed model: `--words stemmed --hidden 64 --lambda 1e-3` (docs/provisions.md
@@ -62,6 +62,8 @@ struct Options {
     /// How a provision's positives weigh in its loss against its negatives.
     positive_weight: PositiveWeight,
     epochs: usize,
+    /// The seed of the hidden layer's starting weights.
+    seed: u64,
     /// Print the dev false negatives and positives of this provision (to the terminal
     /// only: the texts are third-party).
     errors: Option<String>,
@@ -95,6 +97,7 @@ fn options() -> Options {
         hidden: 0,
         positive_weight: PositiveWeight::Sqrt,
         epochs: EPOCHS,
+        seed: 0x9e37_79b9_7f4a_7c15,
         errors: None,
     };
     let mut args = std::env::args().skip(1);
@@ -135,6 +138,7 @@ fn options() -> Options {
                 }
             }
             "--epochs" => o.epochs = value().parse().expect("a number of epochs"),
+            "--seed" => o.seed = value().parse().expect("a number"),
             "--errors" => o.errors = Some(value()),
             other => panic!("unknown argument {other}"),
         }
@@ -477,7 +481,7 @@ fn fit_model(skeleton: &Model, examples: &[&Example], o: &Options) -> Model {
     let output_at = hidden_bias_at + h;
     let total = output_at + provisions * h;
     let mut w = vec![0f32; total];
-    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut seed: u64 = o.seed;
     let init = (1.0 / (layout.dims.max(1) as f32 + 32.0)).sqrt();
     for x in &mut w[hidden_at..hidden_bias_at] {
         *x = (uniform(&mut seed) * 2.0 - 1.0) * init;
