@@ -50,6 +50,29 @@ impl StaticEmbeddings {
         sum
     }
 
+    /// The unit-length mean of the sentence's token vectors followed by their unit-length
+    /// component-wise maximum (zeros if it has no tokens).
+    pub fn embed_mean_max(&self, sentence: &str) -> Vec<f32> {
+        let mut sum = vec![0f32; self.dims];
+        let mut max = vec![f32::NEG_INFINITY; self.dims];
+        for id in self.tokenizer.encode(sentence) {
+            if self.tokenizer.is_special(id) {
+                continue;
+            }
+            for ((s, m), &v) in sum.iter_mut().zip(max.iter_mut()).zip(self.vector(id)) {
+                *s += v;
+                *m = m.max(v);
+            }
+        }
+        if max.iter().any(|m| m.is_infinite()) {
+            max.iter_mut().for_each(|m| *m = 0.0);
+        }
+        super::minilm::normalize(&mut sum);
+        super::minilm::normalize(&mut max);
+        sum.extend(max);
+        sum
+    }
+
     fn vector(&self, id: u32) -> &[f32] {
         let i = id as usize;
         &self.vectors[i * self.dims..(i + 1) * self.dims]

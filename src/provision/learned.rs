@@ -1,9 +1,11 @@
-//! The learned tagger: a logistic-regression detector per provision and one softmax
-//! stance classifier, over features that generalise beyond the rules' keywords:
+//! The learned tagger: a detector per provision (a logistic regression plus its share of
+//! a hidden layer all detectors read) and one softmax stance classifier, over features
+//! that generalise beyond the rules' keywords:
 //!
 //! - the sentence's static MiniLM embedding ([`super::embedding`]),
 //! - its word unigrams and bigrams (those seen in at least a few training sentences,
-//!   kept as 64-bit hashes: the model file holds no words of the training text),
+//!   of words in the model's [`WordForm`], kept as 64-bit hashes: the model file holds
+//!   no words of the training text),
 //! - the hand-written rules' verdicts (which provisions fired, and with what stance).
 //!
 //! The model file (`src/provision/tagger-model.bin`, built in) is trained by
@@ -43,6 +45,15 @@ pub struct Header {
     pub ngrams: Vec<u64>,
     /// Per provision: the detector's probability at and above which it tags.
     pub thresholds: Vec<f32>,
+    /// How a sentence's words become the n-grams that are hashed ([`WordForm`]).
+    #[serde(default)]
+    pub words: WordForm,
+    /// How the sentence embedding pools its word pieces' vectors ([`Pooling`]).
+    #[serde(default)]
+    pub pooling: Pooling,
+    /// Units of the hidden layer the detectors share (0: the detectors are linear).
+    #[serde(default)]
+    pub hidden: usize,
     /// How the model was trained and measured, for people (not read by the code).
     #[serde(default)]
     pub notes: String,
@@ -50,6 +61,102 @@ pub struct Header {
 
 fn unit_scale() -> f32 {
     1.0
+}
+
+/// How words become n-grams. Part of the model file: the hashes are of these forms, so
+/// tagging must form words exactly as training did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WordForm {
+    /// The lower-case tokens of [`Words`].
+    #[default]
+    Plain,
+    /// Lower-case tokens with inflections stripped ([`stem`]), so "share", "shares",
+    /// "shared" and "sharing" are one feature and an n-gram learnt from one wording
+    /// counts for the others.
+    Stemmed,
+}
+
+/// How a sentence's word-piece vectors become one embedding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Pooling {
+    /// The unit-length mean ([`StaticEmbeddings::embed`]).
+    #[default]
+    Mean,
+    /// The unit-length mean, then the unit-length component-wise maximum (twice the
+    /// dimensions): a word the mean dilutes in a long sentence still shows.
+    MeanMax,
+}
+
+impl Pooling {
+    /// The embedding's dimensions for a table of `dims`.
+    pub fn dims(self, dims: usize) -> usize {
+        match self {
+            Pooling::Mean => dims,
+            Pooling::MeanMax => 2 * dims,
+        }
+    }
+
+    pub fn embed(self, embeddings: &StaticEmbeddings, sentence: &str) -> Vec<f32> {
+        match self {
+            Pooling::Mean => embeddings.embed(sentence),
+            Pooling::MeanMax => embeddings.embed_mean_max(sentence),
+        }
+    }
+}
+
+/// A light, rule-based stem of a lower-case word: plural and verb endings stripped
+/// (`-s`, `-es`, `-ies`, `-ed`, `-ing`, a final `-e`), a doubled final consonant undone.
+/// Not a linguistic stemmer: it only needs to give inflections of a word one form, and
+/// to be a pure function of the word (the model's n-gram hashes depend on it).
+pub fn stem(word: &str) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    // Short words, numbers and words with apostrophes ("don't") are kept as they are.
+    if word.len() <= 3 || !word.bytes().all(|b| b.is_ascii_lowercase()) {
+        return Cow::Borrowed(word);
+    }
+    let mut w = word;
+    let mut owned: Option<String> = None;
+    if let Some(base) = w.strip_suffix("ies").filter(|b| b.len() >= 2) {
+        owned = Some(format!("{base}y"));
+    } else if w.ends_with("sses") {
+        w = &w[..w.len() - 2];
+    } else if w.ends_with('s') && !w.ends_with("ss") && !w.ends_with("us") && !w.ends_with("is") {
+        w = &w[..w.len() - 1];
+    }
+    if owned.is_none() {
+        for suffix in ["ing", "ed"] {
+            if let Some(base) = w.strip_suffix(suffix).filter(|b| b.len() >= 3) {
+                w = base;
+                let b = w.as_bytes();
+                let n = b.len();
+                // "stopped" -> "stop", but "sell"/"pass"/"buzz" keep theirs.
+                if n >= 4 && b[n - 1] == b[n - 2] && !b"aeiouylsz".contains(&b[n - 1]) {
+                    w = &w[..n - 1];
+                }
+                break;
+            }
+        }
+        if let Some(base) = w.strip_suffix('e').filter(|b| b.len() >= 3) {
+            w = base;
+        }
+    }
+    match owned {
+        Some(s) => Cow::Owned(s),
+        None if w.len() == word.len() => Cow::Borrowed(word),
+        None => Cow::Owned(w.to_string()),
+    }
+}
+
+/// The sentence's lower-case tokens in the given form.
+fn word_forms(sentence: &str, form: WordForm) -> (Vec<String>, Vec<String>) {
+    let words = Words::new(sentence).tokens;
+    let formed = match form {
+        WordForm::Plain => words.clone(),
+        WordForm::Stemmed => words.iter().map(|w| stem(w).into_owned()).collect(),
+    };
+    (words, formed)
 }
 
 /// Column layout of a sentence's features: `[embedding | n-grams | rule hits]` for the
@@ -92,6 +199,13 @@ pub struct Model {
     /// `4 × stance_width` weights, then 4 biases.
     pub stance_weights: Vec<f32>,
     pub stance_bias: Vec<f32>,
+    /// The shared hidden layer (`header.hidden` units H, ReLU), input column-major:
+    /// `detector_width × H` weights (the H weights of an input column are contiguous, so
+    /// a sparse column adds one slice), then H biases; then `P × H` output weights that
+    /// add to each detector's linear logit. Empty when H is 0.
+    pub hidden_weights: Vec<f32>,
+    pub hidden_bias: Vec<f32>,
+    pub output_weights: Vec<f32>,
     /// First 12 hex digits of the SHA-256 of the model file.
     pub digest: String,
 }
@@ -117,11 +231,10 @@ pub fn ngram_hash(words: &[&str]) -> u64 {
     h
 }
 
-/// The hashes of a sentence's unigrams and bigrams, in order (no text is built: this
-/// runs on every sentence tagged).
-pub fn ngram_hashes(sentence: &str) -> Vec<u64> {
-    let words = Words::new(sentence);
-    let tokens: Vec<&str> = words.tokens.iter().map(String::as_str).collect();
+/// The hashes of a sentence's unigrams and bigrams (of its words in `form`), in order.
+pub fn ngram_hashes(sentence: &str, form: WordForm) -> Vec<u64> {
+    let (_, formed) = word_forms(sentence, form);
+    let tokens: Vec<&str> = formed.iter().map(String::as_str).collect();
     let mut out = Vec::with_capacity(tokens.len() * 2);
     for (i, w) in tokens.iter().enumerate() {
         out.push(ngram_hash(&[w]));
@@ -132,15 +245,15 @@ pub fn ngram_hashes(sentence: &str) -> Vec<u64> {
     out
 }
 
-/// The unigrams and bigrams of a sentence, as (hash, text) pairs in order.
-pub fn ngrams(sentence: &str) -> Vec<(u64, String)> {
-    let words = Words::new(sentence);
-    let tokens: Vec<&str> = words.tokens.iter().map(String::as_str).collect();
-    let mut out = Vec::with_capacity(tokens.len() * 2);
-    for (i, w) in tokens.iter().enumerate() {
-        out.push((ngram_hash(&[w]), (*w).to_string()));
-        if let Some(next) = tokens.get(i + 1) {
-            out.push((ngram_hash(&[w, next]), format!("{w} {next}")));
+/// The unigrams and bigrams of a sentence, as (hash of the words in `form`, the words
+/// as written in lower case) pairs in order.
+pub fn ngrams(sentence: &str, form: WordForm) -> Vec<(u64, String)> {
+    let (words, formed) = word_forms(sentence, form);
+    let mut out = Vec::with_capacity(words.len() * 2);
+    for (i, w) in words.iter().enumerate() {
+        out.push((ngram_hash(&[&formed[i]]), w.clone()));
+        if let Some(next) = words.get(i + 1) {
+            out.push((ngram_hash(&[&formed[i], &formed[i + 1]]), format!("{w} {next}")));
         }
     }
     out
@@ -174,7 +287,8 @@ impl Model {
             .map_err(|_| bad("the weights are not whole f32s"))?;
         let p = layout.provisions;
         let (dw, sw) = (layout.detector_width(), layout.stance_width());
-        let expected = p * dw + p + STANCES.len() * sw + STANCES.len();
+        let h = header.hidden;
+        let expected = p * dw + p + STANCES.len() * sw + STANCES.len() + dw * h + h + p * h;
         if floats.len() != expected {
             return Err(ModelFileError(format!("{} weights, {expected} expected", floats.len())));
         }
@@ -191,6 +305,12 @@ impl Model {
         let detector_bias = take(p);
         let stance_weights = take(STANCES.len() * sw);
         let stance_bias = take(STANCES.len());
+        let hidden_weights = take(dw * h);
+        let hidden_bias = take(h);
+        let output_weights = take(p * h);
+        if !layout.dims.is_multiple_of(header.pooling.dims(1)) {
+            return Err(bad("the embedding's dimensions do not fit its pooling"));
+        }
         let ngram_columns = header
             .ngrams
             .iter()
@@ -206,6 +326,9 @@ impl Model {
             detector_bias,
             stance_weights,
             stance_bias,
+            hidden_weights,
+            hidden_bias,
+            output_weights,
         })
     }
 
@@ -221,6 +344,9 @@ impl Model {
             .chain(&self.detector_bias)
             .chain(&self.stance_weights)
             .chain(&self.stance_bias)
+            .chain(&self.hidden_weights)
+            .chain(&self.hidden_bias)
+            .chain(&self.output_weights)
         {
             out.extend_from_slice(&f.to_le_bytes());
         }
@@ -235,6 +361,7 @@ impl Model {
             provisions: header.provisions.len(),
         };
         let p = layout.provisions;
+        let h = header.hidden;
         let ngram_columns = header
             .ngrams
             .iter()
@@ -246,6 +373,9 @@ impl Model {
             detector_bias: vec![0.0; p],
             stance_weights: vec![0.0; STANCES.len() * layout.stance_width()],
             stance_bias: vec![0.0; STANCES.len()],
+            hidden_weights: vec![0.0; layout.detector_width() * h],
+            hidden_bias: vec![0.0; h],
+            output_weights: vec![0.0; p * h],
             digest: String::new(),
             header,
             layout,
@@ -256,7 +386,7 @@ impl Model {
     /// The features of a sentence, given its embedding and the rules' tags.
     pub fn features(&self, sentence: &str, mut embedding: Vec<f32>, rule_tags: &[Tag]) -> Features {
         embedding.iter_mut().for_each(|x| *x *= self.header.embedding_scale);
-        let mut active: Vec<u32> = ngram_hashes(sentence)
+        let mut active: Vec<u32> = ngram_hashes(sentence, self.header.words)
             .iter()
             .filter_map(|h| self.ngram_columns.get(h).copied())
             .collect();
@@ -277,10 +407,45 @@ impl Model {
         }
     }
 
-    /// The detector's logit for provision `p`.
-    pub fn detector_logit(&self, p: usize, f: &Features) -> f32 {
-        let w = &self.detector_weights[p * self.layout.detector_width()..(p + 1) * self.layout.detector_width()];
-        linear(w, self.detector_bias[p], f, &[])
+    /// The hidden layer's activations (ReLU) for a sentence; empty without one.
+    pub fn hidden_layer(&self, f: &Features) -> Vec<f32> {
+        let h = self.header.hidden;
+        if h == 0 {
+            return Vec::new();
+        }
+        let mut out = self.hidden_bias.clone();
+        for (d, &x) in f.embedding.iter().enumerate() {
+            for (o, w) in out.iter_mut().zip(&self.hidden_weights[d * h..(d + 1) * h]) {
+                *o += x * w;
+            }
+        }
+        for &c in &f.active {
+            let c = c as usize;
+            for (o, w) in out.iter_mut().zip(&self.hidden_weights[c * h..(c + 1) * h]) {
+                *o += w;
+            }
+        }
+        out.iter_mut().for_each(|o| *o = o.max(0.0));
+        out
+    }
+
+    /// The detectors' logits, by provision: each detector's linear logit plus its share
+    /// of the hidden layer.
+    pub fn detector_logits(&self, f: &Features) -> Vec<f32> {
+        let width = self.layout.detector_width();
+        let hidden = self.hidden_layer(f);
+        let h = hidden.len();
+        (0..self.layout.provisions)
+            .map(|p| {
+                let w = &self.detector_weights[p * width..(p + 1) * width];
+                let deep: f32 = hidden
+                    .iter()
+                    .zip(&self.output_weights[p * h..(p + 1) * h])
+                    .map(|(a, b)| a * b)
+                    .sum();
+                linear(w, self.detector_bias[p], f, &[]) + deep
+            })
+            .collect()
     }
 
     /// The stance columns past the detector's: the rule's stance on `p`, and `p` itself.
@@ -313,7 +478,7 @@ impl Model {
     /// the model does not know keeps its rule tag; one it knows is tagged when the
     /// detector's probability reaches its threshold.
     pub fn tag(&self, sentence: &str, embeddings: &StaticEmbeddings, rule_tags: Vec<Tag>) -> Vec<Tag> {
-        let features = self.features(sentence, embeddings.embed(sentence), &rule_tags);
+        let features = self.features(sentence, self.header.pooling.embed(embeddings, sentence), &rule_tags);
         let mut tags: Vec<Tag> = Vec::new();
         let mut rules: HashMap<String, Tag> = HashMap::new();
         for tag in rule_tags {
@@ -325,8 +490,9 @@ impl Model {
         }
         // The n-grams with their text, built only for a sentence that gets a tag.
         let mut sentence_ngrams: Option<Vec<(u64, String)>> = None;
+        let logits = self.detector_logits(&features);
         for (p, id) in self.header.provisions.iter().enumerate() {
-            let probability = sigmoid(self.detector_logit(p, &features));
+            let probability = sigmoid(logits[p]);
             if probability < self.header.thresholds[p] {
                 continue;
             }
@@ -339,15 +505,19 @@ impl Model {
                 provision: id.clone(),
                 stance: STANCES[best],
                 matched: rule.map(|r| r.matched).unwrap_or_default(),
-                words: self.evidence(p, sentence_ngrams.get_or_insert_with(|| ngrams(sentence))),
+                words: self.evidence(
+                    p,
+                    sentence_ngrams.get_or_insert_with(|| ngrams(sentence, self.header.words)),
+                ),
                 confidence: Some((probability * 1000.0).round() as u16),
             });
         }
         tags
     }
 
-    /// The sentence's words and word pairs that weighed most for provision `p`: at most
-    /// three, strongest first, each with a positive weight.
+    /// The sentence's words and word pairs that weighed most for provision `p` (in the
+    /// detector's linear part; the hidden layer mixes them): at most three, strongest
+    /// first, each with a positive weight.
     fn evidence(&self, p: usize, ngrams: &[(u64, String)]) -> Vec<String> {
         let w = &self.detector_weights[p * self.layout.detector_width()..];
         let mut weighed: Vec<(f32, String)> = ngrams
@@ -387,6 +557,9 @@ mod tests {
             provisions: vec!["a".into(), "b".into()],
             ngrams: vec![ngram_hash(&["train"]), ngram_hash(&["train", "models"])],
             thresholds: vec![0.5, 0.5],
+            words: WordForm::Plain,
+            pooling: Pooling::Mean,
+            hidden: 0,
             notes: String::new(),
         }
     }
@@ -426,13 +599,55 @@ mod tests {
     }
 
     #[test]
+    fn stems_give_inflections_one_form() {
+        for family in [
+            ["share", "shares", "shared", "sharing"],
+            ["process", "processes", "processed", "processing"],
+            ["stop", "stops", "stopped", "stopping"],
+            ["party", "parties", "party", "party"],
+        ] {
+            let stems: Vec<_> = family.iter().map(|w| stem(w)).collect();
+            assert!(stems.iter().all(|s| *s == stems[0]), "{family:?} -> {stems:?}");
+        }
+        // Short words, numbers and contractions stay as they are.
+        for kept in ["us", "use", "13", "don't", "sell", "data"] {
+            assert_eq!(stem(kept), kept);
+        }
+        // Hashes of stemmed n-grams; the evidence keeps the words as written.
+        let grams = ngrams("We shared it", WordForm::Stemmed);
+        assert_eq!(grams[2], (ngram_hash(&["shar"]), "shared".to_string()));
+        assert_eq!(ngram_hashes("We share it", WordForm::Stemmed)[2], grams[2].0);
+    }
+
+    #[test]
+    fn a_hidden_layer_adds_to_the_logits_and_round_trips() {
+        let mut h = header();
+        h.hidden = 2;
+        let mut model = Model::zeroed(h);
+        let f = model.features("We train models.", vec![1.0, 0.0], &[]);
+        assert_eq!(model.detector_logits(&f), vec![0.0, 0.0]);
+        // Hidden unit 0 reads "train" (column 2) with weight 2 and dimension 0 with 1;
+        // unit 1 is negative (ReLU: silent). Detector b reads unit 0 with weight 0.5.
+        model.hidden_weights[2 * 2] = 2.0;
+        model.hidden_weights[0] = 1.0;
+        model.hidden_bias[1] = -1.0;
+        model.output_weights[2] = 0.5;
+        model.output_weights[3] = 7.0;
+        assert_eq!(model.hidden_layer(&f), vec![3.0, 0.0]);
+        assert_eq!(model.detector_logits(&f), vec![0.0, 1.5]);
+        let back = Model::decode(&model.encode()).unwrap();
+        assert_eq!(back.detector_logits(&f), vec![0.0, 1.5]);
+        assert!(Model::decode(&model.encode()[..model.encode().len() - 4]).is_err());
+    }
+
+    #[test]
     fn evidence_is_the_heaviest_words_of_the_sentence() {
         let mut model = Model::zeroed(header());
         let width = model.layout.detector_width();
         model.detector_weights[2] = 0.5; // "train" for provision a
         model.detector_weights[3] = 2.0; // "train models" for provision a
         model.detector_weights[width + 2] = -1.0; // "train" against provision b
-        let grams = ngrams("We train models");
+        let grams = ngrams("We train models", WordForm::Plain);
         assert_eq!(model.evidence(0, &grams), vec!["train models", "train"]);
         assert!(model.evidence(1, &grams).is_empty());
     }
