@@ -315,10 +315,10 @@ const CATEGORY_MIN_POSITIVES: usize = 15;
 /// What the committed model reaches on that split, rounded down: the targets above are
 /// NOT met (docs/provisions.md, "The learned tagger"), so the gate holds it to these.
 const REACHED_PRECISION: f64 = 0.64;
-const REACHED_RECALL: f64 = 0.60;
-const REACHED_STANCE_ACCURACY: f64 = 0.78;
+const REACHED_RECALL: f64 = 0.64;
+const REACHED_STANCE_ACCURACY: f64 = 0.80;
 /// Provisions with enough positives below the target recall, at most.
-const REACHED_WEAK_CATEGORIES: usize = 2;
+const REACHED_WEAK_CATEGORIES: usize = 1;
 
 fn data_file(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
@@ -549,4 +549,29 @@ fn without_weights_the_rules_tag_and_say_so() {
         assert!(tag.confidence.is_some(), "a learned tag carries its confidence");
         assert!(!tag.words.is_empty(), "and the words that weighed most: {tag:?}");
     }
+}
+
+/// The learned model learned from sentences of four words or more; a shorter fragment
+/// (a country in a list, a heading) is left to the rules. A one-word list item of a
+/// real privacy policy was once tagged `ai-training-conversations` at confidence 1000.
+#[test]
+fn fragments_shorter_than_the_labelled_sentences_are_left_to_the_rules() {
+    let Some(learned) = learned_taxonomy() else { return };
+    let rules = Taxonomy::builtin().unwrap();
+    for fragment in [
+        "Turkey",
+        "Arbitration.",
+        "Your choices",
+        "Data retention.",
+        "Third-party sharing",
+    ] {
+        assert_eq!(learned.tag(fragment), rules.tag(fragment), "{fragment}");
+    }
+    // Four words and more: the model decides (here, more than the rules see).
+    let sentence = "We share your personal information with advertising partners.";
+    assert!(
+        learned.tag(sentence).iter().any(|t| t.confidence.is_some()),
+        "{:?}",
+        learned.tag(sentence)
+    );
 }

@@ -478,6 +478,12 @@ impl Model {
     /// the model does not know keeps its rule tag; one it knows is tagged when the
     /// detector's probability reaches its threshold.
     pub fn tag(&self, sentence: &str, embeddings: &StaticEmbeddings, rule_tags: Vec<Tag>) -> Vec<Tag> {
+        // The model learned from sentences of at least MIN_WORDS words; on a shorter
+        // fragment (a country in a list, a heading) its verdict is an extrapolation, and
+        // was seen to be a confident wrong one. The rules decide there, as without it.
+        if word_count(sentence) < MIN_WORDS {
+            return rule_tags;
+        }
         let features = self.features(sentence, self.header.pooling.embed(embeddings, sentence), &rule_tags);
         let mut tags: Vec<Tag> = Vec::new();
         let mut rules: HashMap<String, Tag> = HashMap::new();
@@ -539,6 +545,18 @@ pub fn linear(w: &[f32], bias: f32, f: &Features, extra: &[u32]) -> f32 {
     let dense: f32 = w.iter().zip(&f.embedding).map(|(a, b)| a * b).sum();
     let sparse: f32 = f.active.iter().chain(extra).map(|&c| w[c as usize]).sum();
     dense + sparse + bias
+}
+
+/// The fewest words of a sentence the learned model tags: the labelled sentences it
+/// learned from have at least this many (docs/labelling.md).
+pub const MIN_WORDS: usize = 4;
+
+/// Words as the labels count them: whitespace-separated, with a letter or digit.
+pub fn word_count(sentence: &str) -> usize {
+    sentence
+        .split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .count()
 }
 
 pub fn sigmoid(x: f32) -> f32 {

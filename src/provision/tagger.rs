@@ -14,6 +14,9 @@ use super::minilm::{ModelError, WEIGHTS_FILE};
 
 /// Changes whenever the rule matcher's code does (the taxonomy's text is hashed too).
 const RULES_CODE: &str = "rules-v1";
+/// Changes whenever the learned tagger's code reads a model differently (the model file
+/// is hashed too): v2 leaves sentences under `learned::MIN_WORDS` words to the rules.
+const LEARNED_CODE: &str = "learned-v2";
 
 /// The folder name of the weights under the cache folder, where `.ci/run` and the
 /// workflows put them and where clausewatch looks when no path is configured.
@@ -225,8 +228,13 @@ impl LearnedTagger {
     }
 
     pub fn id(&self, rules_digest: &str) -> TaggerId {
-        let digest =
-            Sha256::digest(format!("{}\n{}\n{rules_digest}", self.model.digest, self.embedding_key).as_bytes());
+        let digest = Sha256::digest(
+            format!(
+                "{LEARNED_CODE}\n{}\n{}\n{rules_digest}",
+                self.model.digest, self.embedding_key
+            )
+            .as_bytes(),
+        );
         TaggerId {
             name: "learned-minilm-static".into(),
             version: hex::encode(digest)[..12].to_string(),
