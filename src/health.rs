@@ -151,7 +151,7 @@ pub fn check(archive: &Archive, services: &[Service], options: &TrackOptions) ->
         let status = match (outcome.status, &outcome.text, &recorded) {
             (Stability::Stable, Some(text), Some(old)) => match track::shrink_failure(old, text, &name, false) {
                 Some(failure) => {
-                    let (recorded_only, fetched_only) = differing_lines(old, text);
+                    let (recorded_only, fetched_only) = track::differing_lines(old, text);
                     Health::Drifted {
                         category: failure.kind,
                         message: failure.message,
@@ -212,17 +212,6 @@ fn health_of(status: Stability) -> Health {
     }
 }
 
-/// The non-blank lines only `a` has and only `b` has, each in its text's order.
-fn differing_lines(a: &str, b: &str) -> (Vec<String>, Vec<String>) {
-    let only = |x: &str, y: &str| -> Vec<String> {
-        let others: std::collections::HashSet<&str> = y.lines().collect();
-        x.lines()
-            .filter(|l| !l.trim().is_empty() && !others.contains(l))
-            .map(str::to_string)
-            .collect()
-    };
-    (only(a, b), only(b, a))
-}
 
 /// Failures a different selector cannot mend: the page itself is not there.
 fn page_unavailable(category: FailureKind) -> bool {
@@ -288,7 +277,7 @@ mod tests {
 
     #[test]
     fn differing_lines_keep_each_texts_order() {
-        let (a, b) = differing_lines("one\ntwo\n\nthree\n", "three\nfour\none\n");
+        let (a, b) = track::differing_lines("one\ntwo\n\nthree\n", "three\nfour\none\n");
         assert_eq!(a, ["two"]);
         assert_eq!(b, ["four"]);
     }

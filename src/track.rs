@@ -720,16 +720,10 @@ pub fn check_stability(services: &[Service], options: &TrackOptions) -> Result<V
                 },
                 (Ok(a), Some(Ok(b))) if a == b => Stability::Stable,
                 (Ok(a), Some(Ok(b))) => {
-                    let only = |x: &str, y: &str| -> Vec<String> {
-                        let others: std::collections::HashSet<&str> = y.lines().collect();
-                        x.lines()
-                            .filter(|l| !l.trim().is_empty() && !others.contains(l))
-                            .map(str::to_string)
-                            .collect()
-                    };
+                    let (first_only, second_only) = differing_lines(&a, &b);
                     Stability::Unstable {
-                        first_only: only(&a, &b),
-                        second_only: only(&b, &a),
+                        first_only,
+                        second_only,
                     }
                 }
                 (Ok(_), None) => Stability::Failed {
@@ -1055,6 +1049,18 @@ pub fn untagged_language(text: &str, taxonomy: &Taxonomy) -> Option<String> {
 /// [`new_version`] would find them in the diff against nothing.
 pub fn first_provisions(text: &str, taxonomy: &Taxonomy) -> Vec<String> {
     taxonomy.ids_in(changed_sentences(&diff_texts("", text)))
+}
+
+/// The non-blank lines only `a` has and only `b` has, each in its text's order.
+pub fn differing_lines(a: &str, b: &str) -> (Vec<String>, Vec<String>) {
+    let only = |x: &str, y: &str| -> Vec<String> {
+        let others: std::collections::HashSet<&str> = y.lines().collect();
+        x.lines()
+            .filter(|l| !l.trim().is_empty() && !others.contains(l))
+            .map(str::to_string)
+            .collect()
+    };
+    (only(a, b), only(b, a))
 }
 
 /// Every sentence a diff touches, in its old and its new form, without its line's
