@@ -212,7 +212,6 @@ fn health_of(status: Stability) -> Health {
     }
 }
 
-
 /// Failures a different selector cannot mend: the page itself is not there.
 fn page_unavailable(category: FailureKind) -> bool {
     !matches!(

@@ -177,6 +177,16 @@ impl Layout {
     }
 }
 
+/// Each n-gram hash's feature column: after the embedding's, in the header's order.
+fn ngram_columns(header: &Header, layout: &Layout) -> HashMap<u64, u32> {
+    header
+        .ngrams
+        .iter()
+        .enumerate()
+        .map(|(i, &h)| (h, (layout.dims + i) as u32))
+        .collect()
+}
+
 /// A sentence's features: the dense embedding and the columns (past it) that are 1.
 #[derive(Debug, Clone)]
 pub struct Features {
@@ -311,12 +321,7 @@ impl Model {
         if !layout.dims.is_multiple_of(header.pooling.dims(1)) {
             return Err(bad("the embedding's dimensions do not fit its pooling"));
         }
-        let ngram_columns = header
-            .ngrams
-            .iter()
-            .enumerate()
-            .map(|(i, &h)| (h, (layout.dims + i) as u32))
-            .collect();
+        let ngram_columns = ngram_columns(&header, &layout);
         Ok(Model {
             digest: hex::encode(Sha256::digest(bytes))[..12].to_string(),
             header,
@@ -362,12 +367,7 @@ impl Model {
         };
         let p = layout.provisions;
         let h = header.hidden;
-        let ngram_columns = header
-            .ngrams
-            .iter()
-            .enumerate()
-            .map(|(i, &h)| (h, (layout.dims + i) as u32))
-            .collect();
+        let ngram_columns = ngram_columns(&header, &layout);
         Model {
             detector_weights: vec![0.0; p * layout.detector_width()],
             detector_bias: vec![0.0; p],
