@@ -43,6 +43,8 @@ pub enum ArchiveError {
     Symlink { path: String, kind: &'static str },
     #[error("{path} is not a folder; clausewatch needs a folder there: move it away and run again")]
     NotAFolder { path: String },
+    #[error("{path} holds {size} bytes, more than the {limit} clausewatch reads")]
+    TooLarge { path: String, size: u64, limit: u64 },
     #[error(
         "HEAD is detached (at {commit}): clausewatch commits versions on a branch; \
          check one out (`git switch main`) and run again"
@@ -330,23 +332,31 @@ impl Archive {
         self.head_blob(&self.repo_path(inside))
     }
 
-    /// The size in bytes of a file of the archive (an archive-relative path) in the HEAD
-    /// commit, read without reading the file: a file too large to use is not loaded.
-    pub fn head_file_size(&self, inside: &str) -> Result<Option<u64>, ArchiveError> {
+    /// The bytes of a file of the archive (an archive-relative path) in the HEAD commit,
+    /// if it holds at most `limit` bytes: its size is read first, so a file too large to
+    /// use is never loaded. A link there is not the file (its blob is the path it names).
+    pub fn head_file_at_most(&self, inside: &str, limit: u64) -> Result<Option<Vec<u8>>, ArchiveError> {
         let Some(commit) = self.head_commit()? else {
             return Ok(None);
         };
-        let entry = match commit.tree()?.get_path(Path::new(&self.repo_path(inside))) {
+        let repo_path = self.repo_path(inside);
+        let entry = match commit.tree()?.get_path(Path::new(&repo_path)) {
             Ok(entry) => entry,
             Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        // A link is not the file (its blob is the path it points at).
         if entry.kind() != Some(git2::ObjectType::Blob) || entry.filemode() == i32::from(FileMode::Link) {
             return Ok(None);
         }
         let (size, _) = self.repo.odb()?.read_header(entry.id())?;
-        Ok(Some(size as u64))
+        if size as u64 > limit {
+            return Err(ArchiveError::TooLarge {
+                path: repo_path,
+                size: size as u64,
+                limit,
+            });
+        }
+        Ok(Some(self.repo.find_blob(entry.id())?.content().to_vec()))
     }
 
     /// Commits one archive file (an archive-relative path) with `bytes` as one commit of

@@ -82,11 +82,7 @@ pub(super) fn taxonomy(archive: &Archive) -> Result<Taxonomy, CliError> {
     let file = crate::config::FileConfig::load(archive.root()).map_err(usage)?;
     let settings = file.tagger.resolve(archive.root());
     match learned_tagger(&settings) {
-        Ok(Some(learned)) => {
-            let taxonomy = taxonomy.with_learned(learned);
-            let file = tag_cache_file(archive)?;
-            Ok(taxonomy.with_tag_cache(file))
-        }
+        Ok(Some(learned)) => Ok(taxonomy.with_learned(learned).with_tag_cache(tag_cache_source(archive))),
         Ok(None) => Ok(taxonomy),
         Err(e) if settings.model.is_some() => Err(usage(anyhow!("{e}"))),
         Err(e) => {
@@ -96,20 +92,21 @@ pub(super) fn taxonomy(archive: &Archive) -> Result<Taxonomy, CliError> {
     }
 }
 
-/// The archive's tag cache at HEAD, if it has one that is not too large to read.
-fn tag_cache_file(archive: &Archive) -> Result<Option<Vec<u8>>, CliError> {
-    use crate::provision::cache::MAX_TAG_CACHE_BYTES;
-    match archive.head_file_size(TAG_CACHE_FILE)? {
-        None => Ok(None),
-        Some(size) if size > MAX_TAG_CACHE_BYTES as u64 => {
-            tracing::warn!(
-                "ignoring the tag cache: {TAG_CACHE_FILE} holds {size} bytes, more than {MAX_TAG_CACHE_BYTES}; \
-                 sentences are tagged afresh"
-            );
-            Ok(None)
+/// Reads the archive's tag cache at HEAD when the first sentence is tagged (a command
+/// that tags nothing never reads it); a file that cannot be read is a warning, and the
+/// sentences are tagged afresh.
+fn tag_cache_source(archive: &Archive) -> crate::provision::cache::TagCacheSource {
+    let root = archive.root().to_path_buf();
+    Box::new(move || {
+        let limit = crate::provision::cache::MAX_TAG_CACHE_BYTES as u64;
+        match Archive::open(&root).and_then(|archive| archive.head_file_at_most(TAG_CACHE_FILE, limit)) {
+            Ok(file) => file,
+            Err(e) => {
+                tracing::warn!("ignoring the tag cache: {e}; sentences are tagged afresh");
+                None
+            }
         }
-        Some(_) => Ok(archive.head_file(TAG_CACHE_FILE)?),
-    }
+    })
 }
 
 /// What the tag cache did in a run that commits (`track`, `reextract`, `import`).

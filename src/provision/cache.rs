@@ -150,12 +150,14 @@ pub fn render(tagger: &TaggerId, entries: &HashMap<SentenceKey, Vec<Tag>>) -> Ve
     out.into_bytes()
 }
 
-/// A tag cache attached to a taxonomy: the archive's file, parsed on first use (a run
-/// that tags nothing never parses it), and what this process tagged that it lacked.
-#[derive(Debug)]
+/// Reads the archive's file when a sentence is first looked up: None when there is none.
+pub type TagCacheSource = Box<dyn FnOnce() -> Option<Vec<u8>> + Send>;
+
+/// A tag cache attached to a taxonomy: the archive's file, read and parsed on first use
+/// (a run that tags nothing never reads it), and what this process tagged that it lacked.
 pub struct TagCache {
     tagger: TaggerId,
-    source: Option<Vec<u8>>,
+    source: Mutex<Option<TagCacheSource>>,
     known: OnceLock<HashMap<SentenceKey, Vec<Tag>>>,
     fresh: Mutex<HashMap<SentenceKey, Vec<Tag>>>,
     hits: AtomicU64,
@@ -171,12 +173,22 @@ pub struct TagCacheStats {
     pub tagged: u64,
 }
 
+impl std::fmt::Debug for TagCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TagCache")
+            .field("tagger", &self.tagger)
+            .field("known", &self.known.get().map(HashMap::len))
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
 impl TagCache {
-    /// A cache over the archive's file (`None` when it has none) for `tagger`.
-    pub fn new(tagger: TaggerId, source: Option<Vec<u8>>) -> TagCache {
+    /// A cache for `tagger` over the archive's file, which `source` reads.
+    pub fn new(tagger: TaggerId, source: TagCacheSource) -> TagCache {
         TagCache {
             tagger,
-            source,
+            source: Mutex::new(Some(source)),
             known: OnceLock::new(),
             fresh: Mutex::new(HashMap::new()),
             hits: AtomicU64::new(0),
@@ -190,10 +202,11 @@ impl TagCache {
 
     fn known(&self, known_provision: &dyn Fn(&str) -> bool) -> &HashMap<SentenceKey, Vec<Tag>> {
         self.known.get_or_init(|| {
-            let Some(bytes) = &self.source else {
+            let source = self.source.lock().unwrap_or_else(|e| e.into_inner()).take();
+            let Some(bytes) = source.and_then(|read| read()) else {
                 return HashMap::new();
             };
-            match parse(bytes, &self.tagger, known_provision) {
+            match parse(&bytes, &self.tagger, known_provision) {
                 Ok(Some(entries)) => entries,
                 // Another tagger's file: replaced at the next write, not an error.
                 Ok(None) => HashMap::new(),
@@ -364,7 +377,19 @@ mod tests {
             &tagger(),
             &HashMap::from([(old, vec![tag("ai-training", Stance::Grants)])]),
         );
-        let cache = TagCache::new(tagger(), Some(file));
+        let read = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let reading = read.clone();
+        let cache = TagCache::new(
+            tagger(),
+            Box::new(move || {
+                reading.store(true, Ordering::Relaxed);
+                Some(file)
+            }),
+        );
+        assert!(
+            !read.load(Ordering::Relaxed),
+            "the file is read on the first lookup, not before"
+        );
         let never = || -> Vec<Tag> { panic!("a cached sentence is not tagged again") };
         assert_eq!(
             cache.get_or_tag(old, &known, never),
@@ -390,10 +415,8 @@ mod tests {
 
     #[test]
     fn a_broken_file_is_ignored_and_replaced() {
-        let cache = TagCache::new(
-            tagger(),
-            Some(b"tagger\tlearned-minilm-static/0123456789ab\nnonsense\n".to_vec()),
-        );
+        let broken = b"tagger\tlearned-minilm-static/0123456789ab\nnonsense\n".to_vec();
+        let cache = TagCache::new(tagger(), Box::new(move || Some(broken)));
         let key = sentence_key("A sentence.");
         assert_eq!(cache.get_or_tag(key, &known, Vec::new), vec![]);
         let written = parse(&cache.updated_file().unwrap(), &tagger(), known)

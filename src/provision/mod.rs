@@ -321,10 +321,13 @@ impl Taxonomy {
             return self.rule_tags(sentence);
         };
         let key = cache::sentence_key(sentence);
-        let learn = || learned.tag_keyed(key, sentence, || self.rule_tags(sentence));
         match &self.tag_cache {
-            Some(cache) => cache.get_or_tag(key, &|id| self.get(id).is_some(), learn),
-            None => learn(),
+            // The cache remembers this run's tags too: the tagger's own memo would hold
+            // a second copy of each.
+            Some(cache) => cache.get_or_tag(key, &|id| self.get(id).is_some(), || {
+                learned.tag_unmemoized(sentence, || self.rule_tags(sentence))
+            }),
+            None => learned.tag_keyed(key, sentence, || self.rule_tags(sentence)),
         }
     }
 
@@ -352,13 +355,14 @@ impl Taxonomy {
         self.learned.as_deref()
     }
 
-    /// This taxonomy reading and remembering the learned tagger's tags in `file`, the
-    /// archive's [`TAG_CACHE_FILE`] (None when it has none), so that a sentence tagged
-    /// by an earlier run is not tagged again. Without a learned tagger, nothing changes:
-    /// the rules tag in microseconds, and an archive tagged by rules alone has no file.
-    pub fn with_tag_cache(mut self, file: Option<Vec<u8>>) -> Taxonomy {
+    /// This taxonomy reading and remembering the learned tagger's tags in the archive's
+    /// [`TAG_CACHE_FILE`], which `source` reads when a sentence is first tagged (None
+    /// when there is none), so that a sentence tagged by an earlier run is not tagged
+    /// again. Without a learned tagger, nothing changes: the rules tag in microseconds,
+    /// and an archive tagged by rules alone has no file.
+    pub fn with_tag_cache(mut self, source: cache::TagCacheSource) -> Taxonomy {
         if self.learned.is_some() {
-            self.tag_cache = Some(std::sync::Arc::new(TagCache::new(self.tagger(), file)));
+            self.tag_cache = Some(std::sync::Arc::new(TagCache::new(self.tagger(), source)));
         }
         self
     }

@@ -205,13 +205,19 @@ impl LearnedTagger {
             }
             memo.misses += 1;
         }
-        let tags = self.model.tag(sentence, self.embeddings(), rule_tags());
+        let tags = self.tag_unmemoized(sentence, rule_tags);
         let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
         if memo.tags.len() >= MEMO_LIMIT {
             memo.tags.clear();
         }
         memo.tags.insert(key, tags.clone());
         tags
+    }
+
+    /// The tags of a sentence, computed without looking at or filling the memo: for a
+    /// caller that remembers tags itself (the archive's tag cache).
+    pub fn tag_unmemoized(&self, sentence: &str, rule_tags: impl FnOnce() -> Vec<Tag>) -> Vec<Tag> {
+        self.model.tag(sentence, self.embeddings(), rule_tags())
     }
 
     /// Whether the embedding table has been read (see [`embeddings`](Self::embeddings)).
