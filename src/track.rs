@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt as _;
-use git2::{ObjectType, Oid};
+use git2::Oid;
 use serde::Serialize;
 use tokio::sync::mpsc;
 use url::Url;
@@ -1331,7 +1331,7 @@ async fn finish(
         [page] => page.validators.clone(),
         _ => Validators::default(),
     };
-    if job.previous_snapshot == Some(Oid::hash_object(ObjectType::Blob, &snapshot).unwrap_or(Oid::ZERO_SHA1)) {
+    if job.previous_snapshot == Some(crate::archive::blob_id(&snapshot)) {
         return Ok(Extracted::SameSnapshot);
     }
     // Canonicalization is CPU work: keep it off the threads that drive the network.

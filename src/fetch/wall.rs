@@ -195,7 +195,7 @@ pub fn inspect(html: &str) -> Option<Verdict> {
     let head = &html[..floor_char_boundary(html, SCAN_BYTES)];
     // Every verdict needs a stub-sized page: vendors inject their scripts (Cloudflare's
     // `/cdn-cgi/challenge-platform/scripts/jsd/main.js`) into real pages too.
-    let text_len = visible_text_len(html);
+    let text_len = visible_text_len(html, STUB_TEXT);
     if text_len >= STUB_TEXT {
         return None;
     }
@@ -902,8 +902,10 @@ fn element_text(lower: &str, open_tag: &str) -> Option<String> {
 }
 
 /// Visible characters of a page, roughly: tags, comments, scripts and styles skipped,
-/// whitespace not counted. Enough to tell a stub from a document.
-pub fn visible_text_len(html: &str) -> usize {
+/// whitespace not counted. Enough to tell a stub from a document. Counting stops at
+/// `limit`: every page is checked, and a document is told from a stub in its first
+/// paragraphs.
+pub fn visible_text_len(html: &str, limit: usize) -> usize {
     let bytes = html.as_bytes();
     let lower_at = |i: usize, needle: &str| {
         bytes.len() >= i + needle.len() && bytes[i..i + needle.len()].eq_ignore_ascii_case(needle.as_bytes())
@@ -916,7 +918,7 @@ pub fn visible_text_len(html: &str) -> usize {
             .map_or(bytes.len(), |p| i + p + n.len())
     };
     let (mut i, mut count) = (0, 0);
-    while i < bytes.len() {
+    while i < bytes.len() && count < limit {
         let b = bytes[i];
         if b == b'<' {
             i = if lower_at(i, "<!--") {
@@ -1028,8 +1030,9 @@ mod tests {
     #[test]
     fn visible_text_skips_markup_and_scripts() {
         assert_eq!(
-            visible_text_len("<p>ab <b>c</b></p><script>var x = '<p>long</p>';</script><!-- note -->é"),
+            visible_text_len("<p>ab <b>c</b></p><script>var x = '<p>long</p>';</script><!-- note -->é", usize::MAX),
             4
         );
+        assert_eq!(visible_text_len("<p>abcdef</p>", 3), 3, "counting stops at the limit");
     }
 }
