@@ -1030,7 +1030,10 @@ mod tests {
     #[test]
     fn visible_text_skips_markup_and_scripts() {
         assert_eq!(
-            visible_text_len("<p>ab <b>c</b></p><script>var x = '<p>long</p>';</script><!-- note -->é", usize::MAX),
+            visible_text_len(
+                "<p>ab <b>c</b></p><script>var x = '<p>long</p>';</script><!-- note -->é",
+                usize::MAX
+            ),
             4
         );
         assert_eq!(visible_text_len("<p>abcdef</p>", 3), 3, "counting stops at the limit");
