@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --example bench-tagger -- --model DIR [--corpus ../shared/corpus] [--cache DIR]
+//!     [--model-file PATH (a candidate model, timed against the built-in one)]
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ use clausewatch::provision::{LearnedTagger, TaggerSettings, Taxonomy};
 fn main() {
     let mut corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
     let mut settings = TaggerSettings::default();
+    let mut candidate: Option<Vec<u8>> = None;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let value = args.next().unwrap_or_else(|| panic!("{flag} needs a value"));
@@ -22,6 +24,7 @@ fn main() {
             "--corpus" => corpus = value.into(),
             "--model" => settings.model = Some(value.into()),
             "--cache" => settings.cache = Some(value.into()),
+            "--model-file" => candidate = Some(std::fs::read(&value).unwrap_or_else(|e| panic!("{value}: {e}"))),
             other => panic!("unknown argument {other}"),
         }
     }
@@ -87,6 +90,22 @@ fn main() {
         elapsed.as_secs_f64(),
         elapsed.as_secs_f64() * 1e6 / distinct.len() as f64
     );
+
+    if let Some(bytes) = &candidate {
+        let folder = settings.model_folder().expect("weights found");
+        let cache = settings.cache_folder().expect("a cache folder");
+        let other = Arc::new(LearnedTagger::open(&folder, &cache, bytes).expect("the candidate model loads"));
+        let taxonomy = Taxonomy::builtin().unwrap().with_learned(other);
+        let started = Instant::now();
+        let tagged: usize = distinct.iter().map(|s| taxonomy.tag(s).len()).sum();
+        let elapsed = started.elapsed();
+        println!(
+            "candidate model: {} distinct sentences in {:.3} s, {:.1} µs a sentence ({tagged} tags)",
+            distinct.len(),
+            elapsed.as_secs_f64(),
+            elapsed.as_secs_f64() * 1e6 / distinct.len() as f64
+        );
+    }
 
     // A fresh tagger over every version in order, as a timeline over years tags them.
     let fresh = Arc::new(LearnedTagger::load(&settings).unwrap().unwrap());

@@ -7,7 +7,7 @@
 //!     [--corpus ../shared/corpus] [--cache DIR] [--embedding static|full|none] [--lambda 1e-4]
 //!     [--embedding-scale S (default: the square root of the dimensions)] [--report-test]
 //!     [--words plain|stemmed] [--pooling mean|mean-max] [--hidden UNITS]
-//!     [--positive-weight none|sqrt|ratio] [--epochs 300] [--seed N] [--errors PROVISION]
+//!     [--positive-weight none|sqrt|ratio] [--epochs 300] [--seed N | --seeds N,N,…] [--errors PROVISION]
 //! ```
 //!
 //! The committed model: `--words stemmed --hidden 64 --lambda 1e-3` (docs/provisions.md
@@ -62,8 +62,9 @@ struct Options {
     /// How a provision's positives weigh in its loss against its negatives.
     positive_weight: PositiveWeight,
     epochs: usize,
-    /// The seed of the hidden layer's starting weights.
-    seed: u64,
+    /// The seeds of the hidden layer's starting weights, one per member of the
+    /// ensemble (whose detectors' probabilities are averaged).
+    seeds: Vec<u64>,
     /// Print the dev false negatives and positives of this provision (to the terminal
     /// only: the texts are third-party).
     errors: Option<String>,
@@ -97,7 +98,7 @@ fn options() -> Options {
         hidden: 0,
         positive_weight: PositiveWeight::Sqrt,
         epochs: EPOCHS,
-        seed: 0x9e37_79b9_7f4a_7c15,
+        seeds: vec![0x9e37_79b9_7f4a_7c15],
         errors: None,
     };
     let mut args = std::env::args().skip(1);
@@ -138,7 +139,13 @@ fn options() -> Options {
                 }
             }
             "--epochs" => o.epochs = value().parse().expect("a number of epochs"),
-            "--seed" => o.seed = value().parse().expect("a number"),
+            "--seed" => o.seeds = vec![value().parse().expect("a number")],
+            "--seeds" => {
+                o.seeds = value()
+                    .split(',')
+                    .map(|s| s.trim().parse().expect("seeds: numbers separated by commas"))
+                    .collect()
+            }
             "--errors" => o.errors = Some(value()),
             other => panic!("unknown argument {other}"),
         }
@@ -264,6 +271,7 @@ fn main() {
         words: o.words,
         pooling: o.pooling,
         hidden: o.hidden,
+        members: 1,
         notes: String::new(),
     };
     let skeleton = Model::zeroed(header);
@@ -301,13 +309,11 @@ fn main() {
             .copied()
             .filter(|e| fold_of[e.service.as_str()] != fold)
             .collect();
-        let model = fit_model(&skeleton, &fit, &o);
+        let model = fit_ensemble(&skeleton, &fit, &o);
         for (i, e) in train.iter().enumerate() {
             if fold_of[e.service.as_str()] == fold {
-                oof[i] = model.detector_logits(&e.features).into_iter().map(sigmoid).collect();
-                oof_stance[i] = (0..provisions.len())
-                    .map(|p| predict_stance(&model, p, &e.features))
-                    .collect();
+                oof[i] = model.probabilities(&e.features);
+                oof_stance[i] = (0..provisions.len()).map(|p| model.stance(p, &e.features)).collect();
             }
         }
         eprintln!("fold {fold} done ({:.1?})", started.elapsed());
@@ -368,7 +374,7 @@ fn main() {
         return;
     }
 
-    let mut model = fit_model(&skeleton, &train, &o);
+    let mut model = fit_ensemble(&skeleton, &train, &o);
     model.header.thresholds = thresholds.clone();
     let mut notes = format!(
         "trained by examples/train-tagger.rs on {} sentences of {} services; test split held out: \
@@ -381,10 +387,10 @@ fn main() {
         let test_learned = Figures::measure(
             &provisions,
             test.iter().map(|e| {
-                let logits = model.detector_logits(&e.features);
+                let probability = model.probabilities(&e.features);
                 let tags = (0..provisions.len())
-                    .filter(|&p| sigmoid(logits[p]) >= thresholds[p])
-                    .map(|p| (p, predict_stance(&model, p, &e.features)))
+                    .filter(|&p| probability[p] >= thresholds[p])
+                    .map(|p| (p, model.stance(p, &e.features)))
                     .collect();
                 (*e, tags)
             }),
@@ -414,10 +420,19 @@ fn main() {
     }
 }
 
-fn predict_stance(model: &Model, p: usize, f: &Features) -> Stance {
-    let logits = model.stance_logits(p, f);
-    let best = (0..4).max_by(|&a, &b| logits[a].total_cmp(&logits[b])).expect("four");
-    STANCES[best]
+/// A model of one member per seed, the members fitted in parallel.
+fn fit_ensemble(skeleton: &Model, examples: &[&Example], o: &Options) -> Model {
+    let members = std::thread::scope(|scope| {
+        let fits: Vec<_> = o
+            .seeds
+            .iter()
+            .map(|&seed| scope.spawn(move || fit_model(skeleton, examples, o, seed)))
+            .collect();
+        fits.into_iter()
+            .flat_map(|f| f.join().expect("a fit").members)
+            .collect()
+    });
+    Model::of_members(skeleton.header.clone(), members)
 }
 
 /// The threshold with the best F1 (ties: the higher threshold), 0.5 without positives.
@@ -453,7 +468,7 @@ fn best_threshold(scored: &[(f32, bool)]) -> f32 {
 /// when `--hidden` is given) and a softmax stance classifier, by full-batch Adam on the
 /// mean log loss plus `lambda`·‖w‖² (biases unpenalised). The hidden layer starts from
 /// fixed pseudo-random weights (a seeded generator): the result is deterministic.
-fn fit_model(skeleton: &Model, examples: &[&Example], o: &Options) -> Model {
+fn fit_model(skeleton: &Model, examples: &[&Example], o: &Options, seed: u64) -> Model {
     let lambda = o.lambda;
     let mut model = skeleton.clone();
     let layout = model.layout.clone();
@@ -481,7 +496,7 @@ fn fit_model(skeleton: &Model, examples: &[&Example], o: &Options) -> Model {
     let output_at = hidden_bias_at + h;
     let total = output_at + provisions * h;
     let mut w = vec![0f32; total];
-    let mut seed: u64 = o.seed;
+    let mut seed = seed;
     let init = (1.0 / (layout.dims.max(1) as f32 + 32.0)).sqrt();
     for x in &mut w[hidden_at..hidden_bias_at] {
         *x = (uniform(&mut seed) * 2.0 - 1.0) * init;
@@ -581,12 +596,12 @@ fn fit_model(skeleton: &Model, examples: &[&Example], o: &Options) -> Model {
     }
     for p in 0..provisions {
         let row = &w[p * (width + 1)..(p + 1) * (width + 1)];
-        model.detector_weights[p * width..(p + 1) * width].copy_from_slice(&row[..width]);
-        model.detector_bias[p] = row[width];
+        model.members[0].detector_weights[p * width..(p + 1) * width].copy_from_slice(&row[..width]);
+        model.members[0].detector_bias[p] = row[width];
     }
-    model.hidden_weights = w[hidden_at..hidden_bias_at].to_vec();
-    model.hidden_bias = w[hidden_bias_at..output_at].to_vec();
-    model.output_weights = w[output_at..].to_vec();
+    model.members[0].hidden_weights = w[hidden_at..hidden_bias_at].to_vec();
+    model.members[0].hidden_bias = w[hidden_bias_at..output_at].to_vec();
+    model.members[0].output_weights = w[output_at..].to_vec();
     // Stance: one example per (sentence, provision) labelled positive.
     let swidth = layout.stance_width();
     let pairs: Vec<(&Example, usize, usize, Vec<u32>)> = examples
@@ -624,8 +639,8 @@ fn fit_model(skeleton: &Model, examples: &[&Example], o: &Options) -> Model {
         }
     }
     for (c, w) in ws.iter().enumerate() {
-        model.stance_weights[c * swidth..(c + 1) * swidth].copy_from_slice(&w[..swidth]);
-        model.stance_bias[c] = w[swidth];
+        model.members[0].stance_weights[c * swidth..(c + 1) * swidth].copy_from_slice(&w[..swidth]);
+        model.members[0].stance_bias[c] = w[swidth];
     }
     model
 }

@@ -54,6 +54,11 @@ pub struct Header {
     /// Units of the hidden layer the detectors share (0: the detectors are linear).
     #[serde(default)]
     pub hidden: usize,
+    /// Models in the file, each trained from its own starting weights; their detectors'
+    /// probabilities are averaged and their stance logits summed. One model alone
+    /// depends on its starting weights by up to 0.04 of dev F1 (docs/provisions.md).
+    #[serde(default = "one_member")]
+    pub members: usize,
     /// How the model was trained and measured, for people (not read by the code).
     #[serde(default)]
     pub notes: String,
@@ -61,6 +66,10 @@ pub struct Header {
 
 fn unit_scale() -> f32 {
     1.0
+}
+
+fn one_member() -> usize {
+    1
 }
 
 /// How words become n-grams. Part of the model file: the hashes are of these forms, so
@@ -166,9 +175,27 @@ pub struct Layout {
     pub dims: usize,
     pub ngrams: usize,
     pub provisions: usize,
+    /// Units of the hidden layer.
+    pub hidden: usize,
 }
 
 impl Layout {
+    fn of(header: &Header) -> Layout {
+        Layout {
+            dims: header.dims,
+            ngrams: header.ngrams.len(),
+            provisions: header.provisions.len(),
+            hidden: header.hidden,
+        }
+    }
+
+    /// The f32s of one member's weights in a model file.
+    fn member_len(&self) -> usize {
+        let (p, h) = (self.provisions, self.hidden);
+        let (dw, sw) = (self.detector_width(), self.stance_width());
+        p * dw + p + STANCES.len() * sw + STANCES.len() + dw * h + h + p * h
+    }
+
     pub fn detector_width(&self) -> usize {
         self.dims + self.ngrams + self.provisions
     }
@@ -197,12 +224,20 @@ pub struct Features {
     pub rule_stances: Vec<Option<Stance>>,
 }
 
-/// The trained model.
+/// The trained model: the header and one or more members' weights.
 #[derive(Debug, Clone)]
 pub struct Model {
     pub header: Header,
     pub layout: Layout,
     ngram_columns: HashMap<u64, u32>,
+    pub members: Vec<Weights>,
+    /// First 12 hex digits of the SHA-256 of the model file.
+    pub digest: String,
+}
+
+/// One member's weights.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Weights {
     /// `P × detector_width` weights, then `P` biases.
     pub detector_weights: Vec<f32>,
     pub detector_bias: Vec<f32>,
@@ -216,8 +251,89 @@ pub struct Model {
     pub hidden_weights: Vec<f32>,
     pub hidden_bias: Vec<f32>,
     pub output_weights: Vec<f32>,
-    /// First 12 hex digits of the SHA-256 of the model file.
-    pub digest: String,
+}
+
+impl Weights {
+    /// Every weight zero, to be trained (the training tool).
+    pub fn zeroed(layout: &Layout) -> Weights {
+        let (p, h) = (layout.provisions, layout.hidden);
+        Weights {
+            detector_weights: vec![0.0; p * layout.detector_width()],
+            detector_bias: vec![0.0; p],
+            stance_weights: vec![0.0; STANCES.len() * layout.stance_width()],
+            stance_bias: vec![0.0; STANCES.len()],
+            hidden_weights: vec![0.0; layout.detector_width() * h],
+            hidden_bias: vec![0.0; h],
+            output_weights: vec![0.0; p * h],
+        }
+    }
+
+    /// The weights in file order.
+    fn floats(&self) -> impl Iterator<Item = &f32> {
+        self.detector_weights
+            .iter()
+            .chain(&self.detector_bias)
+            .chain(&self.stance_weights)
+            .chain(&self.stance_bias)
+            .chain(&self.hidden_weights)
+            .chain(&self.hidden_bias)
+            .chain(&self.output_weights)
+    }
+
+    /// The hidden layer's activations (ReLU) for a sentence; empty without one.
+    pub fn hidden_layer(&self, layout: &Layout, f: &Features) -> Vec<f32> {
+        let h = layout.hidden;
+        if h == 0 {
+            return Vec::new();
+        }
+        let mut out = self.hidden_bias.clone();
+        for (d, &x) in f.embedding.iter().enumerate() {
+            for (o, w) in out.iter_mut().zip(&self.hidden_weights[d * h..(d + 1) * h]) {
+                *o += x * w;
+            }
+        }
+        for &c in &f.active {
+            let c = c as usize;
+            for (o, w) in out.iter_mut().zip(&self.hidden_weights[c * h..(c + 1) * h]) {
+                *o += w;
+            }
+        }
+        out.iter_mut().for_each(|o| *o = o.max(0.0));
+        out
+    }
+
+    /// The detectors' logits, by provision: each detector's linear logit plus its share
+    /// of the hidden layer.
+    pub fn detector_logits(&self, layout: &Layout, f: &Features) -> Vec<f32> {
+        let width = layout.detector_width();
+        let hidden = self.hidden_layer(layout, f);
+        let h = hidden.len();
+        (0..layout.provisions)
+            .map(|p| {
+                let w = &self.detector_weights[p * width..(p + 1) * width];
+                let deep: f32 = hidden
+                    .iter()
+                    .zip(&self.output_weights[p * h..(p + 1) * h])
+                    .map(|(a, b)| a * b)
+                    .sum();
+                linear(w, self.detector_bias[p], f, &[]) + deep
+            })
+            .collect()
+    }
+
+    /// The stance classifier's logits, given the provision's extra columns
+    /// ([`Model::stance_extra`]).
+    pub fn stance_logits(&self, layout: &Layout, f: &Features, extra: &[u32]) -> [f32; 4] {
+        let width = layout.stance_width();
+        std::array::from_fn(|k| {
+            linear(
+                &self.stance_weights[k * width..(k + 1) * width],
+                self.stance_bias[k],
+                f,
+                extra,
+            )
+        })
+    }
 }
 
 /// A model file that cannot be used.
@@ -282,11 +398,7 @@ impl Model {
         let header_bytes = bytes.get(12..12 + header_len).ok_or_else(|| bad("truncated header"))?;
         let header: Header =
             serde_json::from_slice(header_bytes).map_err(|e| ModelFileError(format!("bad header: {e}")))?;
-        let layout = Layout {
-            dims: header.dims,
-            ngrams: header.ngrams.len(),
-            provisions: header.provisions.len(),
-        };
+        let layout = Layout::of(&header);
         if header.thresholds.len() != layout.provisions {
             return Err(bad("one threshold per provision expected"));
         }
@@ -295,10 +407,12 @@ impl Model {
             .map(|b| b.try_into().map(f32::from_le_bytes))
             .collect::<Result<_, _>>()
             .map_err(|_| bad("the weights are not whole f32s"))?;
+        if header.members == 0 {
+            return Err(bad("a model needs at least one member"));
+        }
         let p = layout.provisions;
-        let (dw, sw) = (layout.detector_width(), layout.stance_width());
-        let h = header.hidden;
-        let expected = p * dw + p + STANCES.len() * sw + STANCES.len() + dw * h + h + p * h;
+        let (dw, sw, h) = (layout.detector_width(), layout.stance_width(), layout.hidden);
+        let expected = layout.member_len() * header.members;
         if floats.len() != expected {
             return Err(ModelFileError(format!("{} weights, {expected} expected", floats.len())));
         }
@@ -311,13 +425,17 @@ impl Model {
             rest = b;
             a.to_vec()
         };
-        let detector_weights = take(p * dw);
-        let detector_bias = take(p);
-        let stance_weights = take(STANCES.len() * sw);
-        let stance_bias = take(STANCES.len());
-        let hidden_weights = take(dw * h);
-        let hidden_bias = take(h);
-        let output_weights = take(p * h);
+        let members = (0..header.members)
+            .map(|_| Weights {
+                detector_weights: take(p * dw),
+                detector_bias: take(p),
+                stance_weights: take(STANCES.len() * sw),
+                stance_bias: take(STANCES.len()),
+                hidden_weights: take(dw * h),
+                hidden_bias: take(h),
+                output_weights: take(p * h),
+            })
+            .collect();
         if !layout.dims.is_multiple_of(header.pooling.dims(1)) {
             return Err(bad("the embedding's dimensions do not fit its pooling"));
         }
@@ -327,59 +445,44 @@ impl Model {
             header,
             layout,
             ngram_columns,
-            detector_weights,
-            detector_bias,
-            stance_weights,
-            stance_bias,
-            hidden_weights,
-            hidden_bias,
-            output_weights,
+            members,
         })
     }
 
     pub fn encode(&self) -> Vec<u8> {
-        let header = serde_json::to_vec(&self.header).expect("a header serializes");
+        let header = Header {
+            members: self.members.len(),
+            ..self.header.clone()
+        };
+        let header = serde_json::to_vec(&header).expect("a header serializes");
         let mut out = Vec::new();
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&(header.len() as u32).to_le_bytes());
         out.extend_from_slice(&header);
-        for f in self
-            .detector_weights
-            .iter()
-            .chain(&self.detector_bias)
-            .chain(&self.stance_weights)
-            .chain(&self.stance_bias)
-            .chain(&self.hidden_weights)
-            .chain(&self.hidden_bias)
-            .chain(&self.output_weights)
-        {
+        for f in self.members.iter().flat_map(Weights::floats) {
             out.extend_from_slice(&f.to_le_bytes());
         }
         out
     }
 
-    /// A model with every weight zero, to be trained (the training tool).
+    /// A model of `header.members` members with every weight zero, to be trained (the
+    /// training tool).
     pub fn zeroed(header: Header) -> Model {
-        let layout = Layout {
-            dims: header.dims,
-            ngrams: header.ngrams.len(),
-            provisions: header.provisions.len(),
-        };
-        let p = layout.provisions;
-        let h = header.hidden;
-        let ngram_columns = ngram_columns(&header, &layout);
+        let zero = Weights::zeroed(&Layout::of(&header));
+        let members = vec![zero; header.members];
+        Model::of_members(header, members)
+    }
+
+    /// One model of these members, trained on the same header (the training tool).
+    pub fn of_members(mut header: Header, members: Vec<Weights>) -> Model {
+        header.members = members.len();
+        let layout = Layout::of(&header);
         Model {
-            detector_weights: vec![0.0; p * layout.detector_width()],
-            detector_bias: vec![0.0; p],
-            stance_weights: vec![0.0; STANCES.len() * layout.stance_width()],
-            stance_bias: vec![0.0; STANCES.len()],
-            hidden_weights: vec![0.0; layout.detector_width() * h],
-            hidden_bias: vec![0.0; h],
-            output_weights: vec![0.0; p * h],
+            ngram_columns: ngram_columns(&header, &layout),
+            members,
             digest: String::new(),
             header,
             layout,
-            ngram_columns,
         }
     }
 
@@ -407,45 +510,17 @@ impl Model {
         }
     }
 
-    /// The hidden layer's activations (ReLU) for a sentence; empty without one.
-    pub fn hidden_layer(&self, f: &Features) -> Vec<f32> {
-        let h = self.header.hidden;
-        if h == 0 {
-            return Vec::new();
-        }
-        let mut out = self.hidden_bias.clone();
-        for (d, &x) in f.embedding.iter().enumerate() {
-            for (o, w) in out.iter_mut().zip(&self.hidden_weights[d * h..(d + 1) * h]) {
-                *o += x * w;
+    /// The detectors' probabilities, by provision: the members' average.
+    pub fn probabilities(&self, f: &Features) -> Vec<f32> {
+        let mut sum = vec![0f32; self.layout.provisions];
+        for member in &self.members {
+            for (s, z) in sum.iter_mut().zip(member.detector_logits(&self.layout, f)) {
+                *s += sigmoid(z);
             }
         }
-        for &c in &f.active {
-            let c = c as usize;
-            for (o, w) in out.iter_mut().zip(&self.hidden_weights[c * h..(c + 1) * h]) {
-                *o += w;
-            }
-        }
-        out.iter_mut().for_each(|o| *o = o.max(0.0));
-        out
-    }
-
-    /// The detectors' logits, by provision: each detector's linear logit plus its share
-    /// of the hidden layer.
-    pub fn detector_logits(&self, f: &Features) -> Vec<f32> {
-        let width = self.layout.detector_width();
-        let hidden = self.hidden_layer(f);
-        let h = hidden.len();
-        (0..self.layout.provisions)
-            .map(|p| {
-                let w = &self.detector_weights[p * width..(p + 1) * width];
-                let deep: f32 = hidden
-                    .iter()
-                    .zip(&self.output_weights[p * h..(p + 1) * h])
-                    .map(|(a, b)| a * b)
-                    .sum();
-                linear(w, self.detector_bias[p], f, &[]) + deep
-            })
-            .collect()
+        let n = self.members.len() as f32;
+        sum.iter_mut().for_each(|s| *s /= n);
+        sum
     }
 
     /// The stance columns past the detector's: the rule's stance on `p`, and `p` itself.
@@ -460,18 +535,20 @@ impl Model {
         extra
     }
 
-    /// The stance classifier's logits for provision `p`.
-    pub fn stance_logits(&self, p: usize, f: &Features) -> [f32; 4] {
-        let width = self.layout.stance_width();
+    /// The stance of provision `p` in a sentence: the highest of the members' summed
+    /// stance logits.
+    pub fn stance(&self, p: usize, f: &Features) -> Stance {
         let extra = self.stance_extra(p, f);
-        std::array::from_fn(|k| {
-            linear(
-                &self.stance_weights[k * width..(k + 1) * width],
-                self.stance_bias[k],
-                f,
-                &extra,
-            )
-        })
+        let mut logits = [0f32; 4];
+        for member in &self.members {
+            for (a, b) in logits.iter_mut().zip(member.stance_logits(&self.layout, f, &extra)) {
+                *a += b;
+            }
+        }
+        let best = (0..STANCES.len())
+            .max_by(|&a, &b| logits[a].total_cmp(&logits[b]))
+            .expect("four stances");
+        STANCES[best]
     }
 
     /// Tags a sentence. `rule_tags` are the rules' tags of the same sentence: a provision
@@ -496,20 +573,16 @@ impl Model {
         }
         // The n-grams with their text, built only for a sentence that gets a tag.
         let mut sentence_ngrams: Option<Vec<(u64, String)>> = None;
-        let logits = self.detector_logits(&features);
+        let probabilities = self.probabilities(&features);
         for (p, id) in self.header.provisions.iter().enumerate() {
-            let probability = sigmoid(logits[p]);
+            let probability = probabilities[p];
             if probability < self.header.thresholds[p] {
                 continue;
             }
-            let logits = self.stance_logits(p, &features);
-            let best = (0..STANCES.len())
-                .max_by(|&a, &b| logits[a].total_cmp(&logits[b]))
-                .expect("four stances");
             let rule = rules.remove(id);
             tags.push(Tag {
                 provision: id.clone(),
-                stance: STANCES[best],
+                stance: self.stance(p, &features),
                 matched: rule.map(|r| r.matched).unwrap_or_default(),
                 words: self.evidence(
                     p,
@@ -522,15 +595,16 @@ impl Model {
     }
 
     /// The sentence's words and word pairs that weighed most for provision `p` (in the
-    /// detector's linear part; the hidden layer mixes them): at most three, strongest
-    /// first, each with a positive weight.
+    /// detectors' linear parts, summed over the members; the hidden layer mixes them): at
+    /// most three, strongest first, each with a positive weight.
     fn evidence(&self, p: usize, ngrams: &[(u64, String)]) -> Vec<String> {
-        let w = &self.detector_weights[p * self.layout.detector_width()..];
+        let row = p * self.layout.detector_width();
         let mut weighed: Vec<(f32, String)> = ngrams
             .iter()
             .filter_map(|(h, text)| {
-                let column = *self.ngram_columns.get(h)? as usize;
-                Some((w[column], text.clone()))
+                let column = row + *self.ngram_columns.get(h)? as usize;
+                let weight = self.members.iter().map(|m| m.detector_weights[column]).sum();
+                Some((weight, text.clone()))
             })
             .filter(|(weight, _)| *weight > 0.0)
             .collect();
@@ -578,6 +652,7 @@ mod tests {
             words: WordForm::Plain,
             pooling: Pooling::Mean,
             hidden: 0,
+            members: 1,
             notes: String::new(),
         }
     }
@@ -585,10 +660,10 @@ mod tests {
     #[test]
     fn model_files_round_trip_and_reject_damage() {
         let mut model = Model::zeroed(header());
-        model.detector_weights[3] = 1.5;
+        model.members[0].detector_weights[3] = 1.5;
         let bytes = model.encode();
         let back = Model::decode(&bytes).unwrap();
-        assert_eq!(back.detector_weights, model.detector_weights);
+        assert_eq!(back.members, model.members);
         assert_eq!(back.digest.len(), 12);
         assert!(Model::decode(&bytes[..bytes.len() - 4]).is_err(), "a weight short");
         assert!(Model::decode(&bytes[..bytes.len() - 1]).is_err(), "a partial float");
@@ -643,28 +718,61 @@ mod tests {
         h.hidden = 2;
         let mut model = Model::zeroed(h);
         let f = model.features("We train models.", vec![1.0, 0.0], &[]);
-        assert_eq!(model.detector_logits(&f), vec![0.0, 0.0]);
+        let layout = model.layout.clone();
+        let member = &mut model.members[0];
+        assert_eq!(member.detector_logits(&layout, &f), vec![0.0, 0.0]);
         // Hidden unit 0 reads "train" (column 2) with weight 2 and dimension 0 with 1;
         // unit 1 is negative (ReLU: silent). Detector b reads unit 0 with weight 0.5.
-        model.hidden_weights[2 * 2] = 2.0;
-        model.hidden_weights[0] = 1.0;
-        model.hidden_bias[1] = -1.0;
-        model.output_weights[2] = 0.5;
-        model.output_weights[3] = 7.0;
-        assert_eq!(model.hidden_layer(&f), vec![3.0, 0.0]);
-        assert_eq!(model.detector_logits(&f), vec![0.0, 1.5]);
+        member.hidden_weights[2 * 2] = 2.0;
+        member.hidden_weights[0] = 1.0;
+        member.hidden_bias[1] = -1.0;
+        member.output_weights[2] = 0.5;
+        member.output_weights[3] = 7.0;
+        assert_eq!(member.hidden_layer(&layout, &f), vec![3.0, 0.0]);
+        assert_eq!(member.detector_logits(&layout, &f), vec![0.0, 1.5]);
         let back = Model::decode(&model.encode()).unwrap();
-        assert_eq!(back.detector_logits(&f), vec![0.0, 1.5]);
+        assert_eq!(back.members[0].detector_logits(&layout, &f), vec![0.0, 1.5]);
         assert!(Model::decode(&model.encode()[..model.encode().len() - 4]).is_err());
     }
 
     #[test]
+    fn members_average_their_probabilities_and_sum_their_stances() {
+        let mut h = header();
+        h.members = 2;
+        let mut model = Model::zeroed(h);
+        let f = model.features("We train models.", vec![0.0, 0.0], &[]);
+        // Member 0 is sure of provision a (logit +inf), member 1 has no view (0.5).
+        model.members[0].detector_bias[0] = 50.0;
+        assert_eq!(model.probabilities(&f), vec![0.75, 0.5]);
+        // Stance of a: member 0 leans to grants, member 1 more strongly to restricts.
+        let width = model.layout.stance_width();
+        model.members[0].stance_bias[0] = 1.0;
+        model.members[1].stance_bias[1] = 2.0;
+        assert_eq!(model.stance(0, &f), Stance::Restricts);
+        model.members[1].stance_weights[width + 2] = -1.5; // "train" against restricts
+        assert_eq!(model.stance(0, &f), Stance::Grants);
+        let back = Model::decode(&model.encode()).unwrap();
+        assert_eq!(back.members, model.members);
+        assert_eq!(back.probabilities(&f), vec![0.75, 0.5]);
+        // A file whose header counts more members than it holds is refused.
+        let one = Model::zeroed(header()).encode();
+        let at = one.windows(11).position(|w| w == b"\"members\":1").expect("the count") + 10;
+        let mut two = one.clone();
+        two[at] = b'2';
+        assert!(Model::decode(&one).is_ok());
+        assert!(Model::decode(&two).is_err());
+    }
+
+    #[test]
     fn evidence_is_the_heaviest_words_of_the_sentence() {
-        let mut model = Model::zeroed(header());
+        let mut h = header();
+        h.members = 2;
+        let mut model = Model::zeroed(h);
         let width = model.layout.detector_width();
-        model.detector_weights[2] = 0.5; // "train" for provision a
-        model.detector_weights[3] = 2.0; // "train models" for provision a
-        model.detector_weights[width + 2] = -1.0; // "train" against provision b
+        model.members[0].detector_weights[2] = 0.5; // "train" for provision a
+        model.members[1].detector_weights[3] = 2.0; // "train models" for provision a
+        model.members[0].detector_weights[width + 2] = -1.0; // "train" against provision b
+        model.members[1].detector_weights[width + 2] = 0.5; // the members' sum is against
         let grams = ngrams("We train models", WordForm::Plain);
         assert_eq!(model.evidence(0, &grams), vec!["train models", "train"]);
         assert!(model.evidence(1, &grams).is_empty());
