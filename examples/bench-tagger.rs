@@ -62,16 +62,7 @@ fn main() {
         distinct.len()
     );
 
-    let rules = Taxonomy::builtin().unwrap();
-    let started = Instant::now();
-    let tagged: usize = distinct.iter().map(|s| rules.tag(s).len()).sum();
-    let elapsed = started.elapsed();
-    println!(
-        "rules alone: {} distinct sentences in {:.3} s, {:.1} µs a sentence ({tagged} tags)",
-        distinct.len(),
-        elapsed.as_secs_f64(),
-        elapsed.as_secs_f64() * 1e6 / distinct.len() as f64
-    );
+    time_tagging("rules alone", &Taxonomy::builtin().unwrap(), &distinct);
 
     let started = Instant::now();
     let learned = Arc::new(
@@ -80,30 +71,20 @@ fn main() {
             .expect("weights found"),
     );
     println!("learned tagger loaded in {:.3} s", started.elapsed().as_secs_f64());
-    let taxonomy = Taxonomy::builtin().unwrap().with_learned(learned.clone());
-    let started = Instant::now();
-    let tagged: usize = distinct.iter().map(|s| taxonomy.tag(s).len()).sum();
-    let elapsed = started.elapsed();
-    println!(
-        "learned: {} distinct sentences in {:.3} s, {:.1} µs a sentence ({tagged} tags)",
-        distinct.len(),
-        elapsed.as_secs_f64(),
-        elapsed.as_secs_f64() * 1e6 / distinct.len() as f64
+    time_tagging(
+        "learned",
+        &Taxonomy::builtin().unwrap().with_learned(learned),
+        &distinct,
     );
 
     if let Some(bytes) = &candidate {
         let folder = settings.model_folder().expect("weights found");
         let cache = settings.cache_folder().expect("a cache folder");
         let other = Arc::new(LearnedTagger::open(&folder, &cache, bytes).expect("the candidate model loads"));
-        let taxonomy = Taxonomy::builtin().unwrap().with_learned(other);
-        let started = Instant::now();
-        let tagged: usize = distinct.iter().map(|s| taxonomy.tag(s).len()).sum();
-        let elapsed = started.elapsed();
-        println!(
-            "candidate model: {} distinct sentences in {:.3} s, {:.1} µs a sentence ({tagged} tags)",
-            distinct.len(),
-            elapsed.as_secs_f64(),
-            elapsed.as_secs_f64() * 1e6 / distinct.len() as f64
+        time_tagging(
+            "candidate model",
+            &Taxonomy::builtin().unwrap().with_learned(other),
+            &distinct,
         );
     }
 
@@ -123,5 +104,17 @@ fn main() {
         stats.hits,
         stats.hits + stats.misses,
         100.0 * stats.hits as f64 / (stats.hits + stats.misses).max(1) as f64
+    );
+}
+
+/// Tags every sentence once and prints the time a sentence took.
+fn time_tagging(name: &str, taxonomy: &Taxonomy, sentences: &[&str]) {
+    let started = Instant::now();
+    let tagged: usize = sentences.iter().map(|s| taxonomy.tag(s).len()).sum();
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "{name}: {} distinct sentences in {elapsed:.3} s, {:.1} µs a sentence ({tagged} tags)",
+        sentences.len(),
+        elapsed * 1e6 / sentences.len() as f64
     );
 }
