@@ -314,8 +314,8 @@ const TARGET_CATEGORY_RECALL: f64 = 0.60;
 const CATEGORY_MIN_POSITIVES: usize = 15;
 /// What the committed model reaches on that split, rounded down: the targets above are
 /// NOT met (docs/provisions.md, "The learned tagger"), so the gate holds it to these.
-const REACHED_PRECISION: f64 = 0.73;
-const REACHED_RECALL: f64 = 0.65;
+const REACHED_PRECISION: f64 = 0.69;
+const REACHED_RECALL: f64 = 0.69;
 const REACHED_STANCE_ACCURACY: f64 = 0.81;
 /// Provisions with enough positives below the target recall, at most.
 const REACHED_WEAK_CATEGORIES: usize = 1;
