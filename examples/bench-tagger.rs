@@ -16,7 +16,7 @@ use clausewatch::provision::{LearnedTagger, TaggerSettings, Taxonomy};
 fn main() {
     let mut corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
     let mut settings = TaggerSettings::default();
-    let mut candidate: Option<Vec<u8>> = None;
+    let mut candidate: Option<&'static [u8]> = None;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let value = args.next().unwrap_or_else(|| panic!("{flag} needs a value"));
@@ -24,7 +24,11 @@ fn main() {
             "--corpus" => corpus = value.into(),
             "--model" => settings.model = Some(value.into()),
             "--cache" => settings.cache = Some(value.into()),
-            "--model-file" => candidate = Some(std::fs::read(&value).unwrap_or_else(|e| panic!("{value}: {e}"))),
+            // Leaked: a tagger holds its model file for the whole run, as the built-in one.
+            "--model-file" => {
+                let bytes = std::fs::read(&value).unwrap_or_else(|e| panic!("{value}: {e}"));
+                candidate = Some(Box::leak(bytes.into_boxed_slice()));
+            }
             other => panic!("unknown argument {other}"),
         }
     }
@@ -77,7 +81,7 @@ fn main() {
         &distinct,
     );
 
-    if let Some(bytes) = &candidate {
+    if let Some(bytes) = candidate {
         let folder = settings.model_folder().expect("weights found");
         let cache = settings.cache_folder().expect("a cache folder");
         let other = Arc::new(LearnedTagger::open(&folder, &cache, bytes).expect("the candidate model loads"));

@@ -460,9 +460,10 @@ pub(crate) fn learned_taxonomy() -> Option<Taxonomy> {
     }
 }
 
-/// An unchanged `track` tags nothing, so it must not pay for decoding the table.
+/// An unchanged `track` tags nothing, so it must not pay for decoding the table or the
+/// model's weights.
 #[test]
-fn the_embedding_table_is_read_only_when_a_sentence_needs_it() {
+fn the_embedding_table_and_the_model_are_read_only_when_a_sentence_needs_them() {
     if learned_taxonomy().is_none() {
         return; // also makes sure the table is distilled and cached
     }
@@ -475,8 +476,12 @@ fn the_embedding_table_is_read_only_when_a_sentence_needs_it() {
         .expect("the weights load")
         .expect("weights found");
     assert!(!learned.table_loaded(), "opened without reading the table");
+    assert!(!learned.model_decoded(), "opened without decoding the weights");
+    let version = learned.id("rules");
+    assert!(!learned.model_decoded(), "the version needs no weights");
     let tags = learned.tag("We may use the content you post to train our AI models.", Vec::new);
-    assert!(learned.table_loaded());
+    assert!(learned.table_loaded() && learned.model_decoded());
+    assert_eq!(learned.id("rules"), version);
     assert!(tags.iter().any(|t| t.provision == "ai-training"), "{tags:?}");
 }
 

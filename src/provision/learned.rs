@@ -386,7 +386,9 @@ pub fn ngrams(sentence: &str, form: WordForm) -> Vec<(u64, String)> {
 }
 
 impl Model {
-    pub fn decode(bytes: &[u8]) -> Result<Model, ModelFileError> {
+    /// A model file's header, checked against the size of the weights that follow it:
+    /// what a tagger needs to know before it tags (see [`decode`](Self::decode)).
+    pub fn read_header(bytes: &[u8]) -> Result<Header, ModelFileError> {
         let bad = |m: &str| ModelFileError(m.to_string());
         if bytes.get(..8) != Some(MAGIC.as_slice()) {
             return Err(bad("not a clausewatch tagger model"));
@@ -402,23 +404,44 @@ impl Model {
         if header.thresholds.len() != layout.provisions {
             return Err(bad("one threshold per provision expected"));
         }
-        let floats: Vec<f32> = bytes[12 + header_len..]
-            .chunks(4)
-            .map(|b| b.try_into().map(f32::from_le_bytes))
-            .collect::<Result<_, _>>()
-            .map_err(|_| bad("the weights are not whole f32s"))?;
         if header.members == 0 {
             return Err(bad("a model needs at least one member"));
         }
+        if !layout.dims.is_multiple_of(header.pooling.dims(1)) {
+            return Err(bad("the embedding's dimensions do not fit its pooling"));
+        }
+        let weight_bytes = bytes.len() - 12 - header_len;
+        if !weight_bytes.is_multiple_of(4) {
+            return Err(bad("the weights are not whole f32s"));
+        }
+        let expected = layout.member_len() * header.members;
+        if weight_bytes / 4 != expected {
+            return Err(ModelFileError(format!(
+                "{} weights, {expected} expected",
+                weight_bytes / 4
+            )));
+        }
+        Ok(header)
+    }
+
+    /// The first 12 hex digits of a model file's SHA-256: part of the tagger's version.
+    pub fn file_digest(bytes: &[u8]) -> String {
+        hex::encode(Sha256::digest(bytes))[..12].to_string()
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Model, ModelFileError> {
+        let header = Model::read_header(bytes)?;
+        let layout = Layout::of(&header);
+        let header_len = u32::from_le_bytes(bytes[8..12].try_into().expect("four bytes")) as usize;
+        let floats: Vec<f32> = bytes[12 + header_len..]
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes(b.try_into().expect("four bytes")))
+            .collect();
+        if floats.iter().any(|f| !f.is_finite()) {
+            return Err(ModelFileError("a weight is not finite".into()));
+        }
         let p = layout.provisions;
         let (dw, sw, h) = (layout.detector_width(), layout.stance_width(), layout.hidden);
-        let expected = layout.member_len() * header.members;
-        if floats.len() != expected {
-            return Err(ModelFileError(format!("{} weights, {expected} expected", floats.len())));
-        }
-        if floats.iter().any(|f| !f.is_finite()) {
-            return Err(bad("a weight is not finite"));
-        }
         let mut rest = floats.as_slice();
         let mut take = |n: usize| {
             let (a, b) = rest.split_at(n);
@@ -436,12 +459,9 @@ impl Model {
                 output_weights: take(p * h),
             })
             .collect();
-        if !layout.dims.is_multiple_of(header.pooling.dims(1)) {
-            return Err(bad("the embedding's dimensions do not fit its pooling"));
-        }
         let ngram_columns = ngram_columns(&header, &layout);
         Ok(Model {
-            digest: hex::encode(Sha256::digest(bytes))[..12].to_string(),
+            digest: Model::file_digest(bytes),
             header,
             layout,
             ngram_columns,
@@ -658,6 +678,16 @@ mod tests {
     }
 
     #[test]
+    fn the_built_in_model_decodes_whole() {
+        // The tagger checks only the header when it opens and decodes the weights on
+        // first use, where a damaged weight could only panic: it must not have one.
+        let header = Model::read_header(BUILTIN_MODEL).unwrap();
+        let model = Model::decode(BUILTIN_MODEL).unwrap();
+        assert_eq!(model.members.len(), header.members);
+        assert_eq!(model.digest, Model::file_digest(BUILTIN_MODEL));
+    }
+
+    #[test]
     fn model_files_round_trip_and_reject_damage() {
         let mut model = Model::zeroed(header());
         model.members[0].detector_weights[3] = 1.5;
@@ -666,7 +696,12 @@ mod tests {
         assert_eq!(back.members, model.members);
         assert_eq!(back.digest.len(), 12);
         assert!(Model::decode(&bytes[..bytes.len() - 4]).is_err(), "a weight short");
+        assert!(
+            Model::read_header(&bytes[..bytes.len() - 4]).is_err(),
+            "the header sees it"
+        );
         assert!(Model::decode(&bytes[..bytes.len() - 1]).is_err(), "a partial float");
+        assert!(Model::read_header(&bytes[..bytes.len() - 1]).is_err());
         let mut nan = bytes.clone();
         let at = nan.len() - 4;
         nan[at..].copy_from_slice(&f32::NAN.to_le_bytes());

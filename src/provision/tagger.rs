@@ -105,7 +105,13 @@ impl TaggerSettings {
 /// The learned tagger: the built-in model and the embedding table it was trained with.
 #[derive(Debug)]
 pub struct LearnedTagger {
-    pub model: Model,
+    /// The model file, whose header was checked when the tagger was opened; its weights
+    /// are decoded on first use, like the table: a run that tags nothing (an unchanged
+    /// `track`) never decodes their megabytes.
+    model_file: &'static [u8],
+    model: std::sync::OnceLock<Model>,
+    /// The model file's digest (the tagger's version needs it without the weights).
+    model_digest: String,
     /// The embedding table's key (what the model was trained with), known without
     /// reading the table.
     embedding_key: String,
@@ -151,13 +157,13 @@ impl LearnedTagger {
     }
 
     /// A model file's tagger over the weights in `folder`.
-    pub fn open(folder: &Path, cache: &Path, model_file: &[u8]) -> Result<LearnedTagger, TaggerError> {
-        let model = Model::decode(model_file)?;
+    pub fn open(folder: &Path, cache: &Path, model_file: &'static [u8]) -> Result<LearnedTagger, TaggerError> {
+        let header = Model::read_header(model_file)?;
         let key = StaticEmbeddings::key_for(folder, cache)?;
-        if model.header.embedding_key != key {
+        if header.embedding_key != key {
             return Err(TaggerError::Mismatch {
                 folder: folder.to_path_buf(),
-                trained: model.header.embedding_key.clone(),
+                trained: header.embedding_key,
                 found: key,
             });
         }
@@ -168,13 +174,30 @@ impl LearnedTagger {
             let _ = embeddings.set(StaticEmbeddings::open(folder, cache)?);
         }
         Ok(LearnedTagger {
-            model,
+            model_file,
+            model: std::sync::OnceLock::new(),
+            model_digest: Model::file_digest(model_file),
             embedding_key: key,
             embeddings,
             model_folder: folder.to_path_buf(),
             cache: cache.to_path_buf(),
             memo: Default::default(),
         })
+    }
+
+    /// The model, decoded on first use.
+    pub fn model(&self) -> &Model {
+        self.model.get_or_init(|| {
+            // The header and the weights' size were checked when the tagger was opened;
+            // what is left to fail is a weight that is not a finite number, and the
+            // built-in model is tested not to have one.
+            Model::decode(self.model_file).unwrap_or_else(|e| panic!("the learned tagger's model: {e}"))
+        })
+    }
+
+    /// Whether the model's weights have been decoded (see [`model`](Self::model)).
+    pub fn model_decoded(&self) -> bool {
+        self.model.get().is_some()
     }
 
     /// The embedding table, read (or, if its cached copy is unreadable, distilled
@@ -217,7 +240,7 @@ impl LearnedTagger {
     /// The tags of a sentence, computed without looking at or filling the memo: for a
     /// caller that remembers tags itself (the archive's tag cache).
     pub fn tag_unmemoized(&self, sentence: &str, rule_tags: impl FnOnce() -> Vec<Tag>) -> Vec<Tag> {
-        self.model.tag(sentence, self.embeddings(), rule_tags())
+        self.model().tag(sentence, self.embeddings(), rule_tags())
     }
 
     /// Whether the embedding table has been read (see [`embeddings`](Self::embeddings)).
@@ -237,7 +260,7 @@ impl LearnedTagger {
         let digest = Sha256::digest(
             format!(
                 "{LEARNED_CODE}\n{}\n{}\n{rules_digest}",
-                self.model.digest, self.embedding_key
+                self.model_digest, self.embedding_key
             )
             .as_bytes(),
         );
