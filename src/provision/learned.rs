@@ -776,7 +776,8 @@ mod tests {
         h.members = 2;
         let mut model = Model::zeroed(h);
         let f = model.features("We train models.", vec![0.0, 0.0], &[]);
-        // Member 0 is sure of provision a (logit +inf), member 1 has no view (0.5).
+        // Member 0 is sure of provision a (sigmoid(50) is 1 in f32), member 1 has no
+        // view (0.5).
         model.members[0].detector_bias[0] = 50.0;
         assert_eq!(model.probabilities(&f), vec![0.75, 0.5]);
         // Stance of a: member 0 leans to grants, member 1 more strongly to restricts.
