@@ -636,17 +636,14 @@ fn signature(identity: &Identity, at: DateTime<Utc>) -> Result<Signature<'static
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn blob_id_is_gits() {
         for bytes in [&b""[..], b"x", &[0xffu8; 70_000][..], "é\n<p>policy</p>".as_bytes()] {
-            assert_eq!(
-                super::blob_id(bytes),
-                git2::Oid::hash_object(git2::ObjectType::Blob, bytes).unwrap()
-            );
+            assert_eq!(blob_id(bytes), Oid::hash_object(git2::ObjectType::Blob, bytes).unwrap());
         }
     }
-
-    use super::*;
 
     #[test]
     fn a_git_error_without_a_message_says_what_failed_and_the_system_error() {

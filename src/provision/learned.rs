@@ -231,8 +231,6 @@ pub struct Model {
     pub layout: Layout,
     ngram_columns: HashMap<u64, u32>,
     pub members: Vec<Weights>,
-    /// First 12 hex digits of the SHA-256 of the model file.
-    pub digest: String,
 }
 
 /// One member's weights.
@@ -389,6 +387,11 @@ impl Model {
     /// A model file's header, checked against the size of the weights that follow it:
     /// what a tagger needs to know before it tags (see [`decode`](Self::decode)).
     pub fn read_header(bytes: &[u8]) -> Result<Header, ModelFileError> {
+        Model::split(bytes).map(|(header, _)| header)
+    }
+
+    /// A model file's checked header and the bytes of its weights.
+    fn split(bytes: &[u8]) -> Result<(Header, &[u8]), ModelFileError> {
         let bad = |m: &str| ModelFileError(m.to_string());
         if bytes.get(..8) != Some(MAGIC.as_slice()) {
             return Err(bad("not a clausewatch tagger model"));
@@ -410,18 +413,18 @@ impl Model {
         if !layout.dims.is_multiple_of(header.pooling.dims(1)) {
             return Err(bad("the embedding's dimensions do not fit its pooling"));
         }
-        let weight_bytes = bytes.len() - 12 - header_len;
-        if !weight_bytes.is_multiple_of(4) {
+        let weights = &bytes[12 + header_len..];
+        if !weights.len().is_multiple_of(4) {
             return Err(bad("the weights are not whole f32s"));
         }
         let expected = layout.member_len() * header.members;
-        if weight_bytes / 4 != expected {
+        if weights.len() / 4 != expected {
             return Err(ModelFileError(format!(
                 "{} weights, {expected} expected",
-                weight_bytes / 4
+                weights.len() / 4
             )));
         }
-        Ok(header)
+        Ok((header, weights))
     }
 
     /// The first 12 hex digits of a model file's SHA-256: part of the tagger's version.
@@ -430,25 +433,20 @@ impl Model {
     }
 
     pub fn decode(bytes: &[u8]) -> Result<Model, ModelFileError> {
-        let header = Model::read_header(bytes)?;
+        let (header, weights) = Model::split(bytes)?;
         let layout = Layout::of(&header);
-        let header_len = u32::from_le_bytes(bytes[8..12].try_into().expect("four bytes")) as usize;
-        let floats: Vec<f32> = bytes[12 + header_len..]
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes(b.try_into().expect("four bytes")))
-            .collect();
-        if floats.iter().any(|f| !f.is_finite()) {
-            return Err(ModelFileError("a weight is not finite".into()));
-        }
         let p = layout.provisions;
         let (dw, sw, h) = (layout.detector_width(), layout.stance_width(), layout.hidden);
-        let mut rest = floats.as_slice();
-        let mut take = |n: usize| {
-            let (a, b) = rest.split_at(n);
+        // `split` checked that the weights are exactly the members' f32s.
+        let mut rest = weights;
+        let mut take = |n: usize| -> Vec<f32> {
+            let (a, b) = rest.split_at(4 * n);
             rest = b;
-            a.to_vec()
+            a.chunks_exact(4)
+                .map(|f| f32::from_le_bytes(f.try_into().expect("four bytes")))
+                .collect()
         };
-        let members = (0..header.members)
+        let members: Vec<Weights> = (0..header.members)
             .map(|_| Weights {
                 detector_weights: take(p * dw),
                 detector_bias: take(p),
@@ -459,9 +457,11 @@ impl Model {
                 output_weights: take(p * h),
             })
             .collect();
+        if members.iter().flat_map(Weights::floats).any(|f| !f.is_finite()) {
+            return Err(ModelFileError("a weight is not finite".into()));
+        }
         let ngram_columns = ngram_columns(&header, &layout);
         Ok(Model {
-            digest: Model::file_digest(bytes),
             header,
             layout,
             ngram_columns,
@@ -500,7 +500,6 @@ impl Model {
         Model {
             ngram_columns: ngram_columns(&header, &layout),
             members,
-            digest: String::new(),
             header,
             layout,
         }
@@ -684,7 +683,6 @@ mod tests {
         let header = Model::read_header(BUILTIN_MODEL).unwrap();
         let model = Model::decode(BUILTIN_MODEL).unwrap();
         assert_eq!(model.members.len(), header.members);
-        assert_eq!(model.digest, Model::file_digest(BUILTIN_MODEL));
     }
 
     #[test]
@@ -694,7 +692,7 @@ mod tests {
         let bytes = model.encode();
         let back = Model::decode(&bytes).unwrap();
         assert_eq!(back.members, model.members);
-        assert_eq!(back.digest.len(), 12);
+        assert_eq!(Model::file_digest(&bytes).len(), 12);
         assert!(Model::decode(&bytes[..bytes.len() - 4]).is_err(), "a weight short");
         assert!(
             Model::read_header(&bytes[..bytes.len() - 4]).is_err(),
