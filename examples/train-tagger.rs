@@ -8,11 +8,18 @@
 //!     [--embedding-scale S (default: the square root of the dimensions)] [--report-test]
 //!     [--words plain|stemmed] [--pooling mean|mean-max] [--hidden UNITS]
 //!     [--positive-weight none|sqrt|ratio] [--epochs 300] [--seed N | --seeds N,N,…] [--errors PROVISION]
+//!     [--only-fold K] [--export-dev FILE]
 //! ```
 //!
 //! The committed model: `--words stemmed --hidden 64 --lambda 1e-3` (docs/provisions.md
 //! logs what else was tried, on dev). `--errors` prints a provision's dev misses and
 //! false alarms to the terminal: they quote third-party text, so never commit them.
+//! `--only-fold K` fits and scores one of the five dev folds (a fifth of the time; its
+//! probabilities are the same as the full run's for that fold). `--export-dev FILE`
+//! writes the training services' sentences with their fold, labels and out-of-fold
+//! probabilities and tags, for experiments outside Rust (`scripts/finetune-minilm`); the
+//! file quotes third-party text, so keep it out of the repository, and it never holds a
+//! sentence of the test split.
 //!
 //! The sentences of the test services (tests/data/provision-test-services.txt) are never
 //! trained or tuned on: the decision thresholds come from out-of-fold predictions over
@@ -68,6 +75,12 @@ struct Options {
     /// Print the dev false negatives and positives of this provision (to the terminal
     /// only: the texts are third-party).
     errors: Option<String>,
+    /// Write the training services' sentences, their fold, labels and out-of-fold tags
+    /// to this file (outside the repository: the texts are third-party), for
+    /// experiments run outside Rust. The test split is never written.
+    export_dev: Option<PathBuf>,
+    /// Fit and score one fold only (a quicker, coarser dev figure).
+    only_fold: Option<usize>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -100,6 +113,8 @@ fn options() -> Options {
         epochs: EPOCHS,
         seeds: vec![0x9e37_79b9_7f4a_7c15],
         errors: None,
+        export_dev: None,
+        only_fold: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -147,6 +162,8 @@ fn options() -> Options {
                     .collect()
             }
             "--errors" => o.errors = Some(value()),
+            "--export-dev" => o.export_dev = Some(value().into()),
+            "--only-fold" => o.only_fold = Some(value().parse().expect("a fold number")),
             other => panic!("unknown argument {other}"),
         }
     }
@@ -293,17 +310,23 @@ fn main() {
             }
         })
         .collect();
-    let (train, test): (Vec<&Example>, Vec<&Example>) =
+    let (mut train, test): (Vec<&Example>, Vec<&Example>) =
         examples.iter().partition(|e| !test_services.contains(&e.service));
     eprintln!("{} training sentences, {} test sentences", train.len(), test.len());
-    let train_texts: Vec<&str> = train.iter().map(|e| e.text.as_str()).collect();
 
     // Out-of-fold predictions over the training services, grouped by service.
     let services: BTreeSet<&str> = train.iter().map(|e| e.service.as_str()).collect();
     let fold_of: HashMap<&str, usize> = services.iter().enumerate().map(|(i, s)| (*s, i % FOLDS)).collect();
+    if let Some(fold) = o.only_fold {
+        assert!(fold < FOLDS, "--only-fold is below {FOLDS}");
+        assert!(o.out.is_none() && !o.report_test, "--only-fold is for dev experiments");
+    }
     let mut oof: Vec<Vec<f32>> = vec![Vec::new(); train.len()];
     let mut oof_stance: Vec<Vec<Stance>> = vec![Vec::new(); train.len()];
     for fold in 0..FOLDS {
+        if o.only_fold.is_some_and(|only| only != fold) {
+            continue;
+        }
         let fit: Vec<&Example> = train
             .iter()
             .copied()
@@ -317,6 +340,13 @@ fn main() {
             }
         }
         eprintln!("fold {fold} done ({:.1?})", started.elapsed());
+    }
+    if o.only_fold.is_some() {
+        // Score the sentences of that fold only.
+        let mut scored = oof.iter().map(|s| !s.is_empty()).collect::<Vec<_>>().into_iter();
+        train.retain(|_| scored.next() == Some(true));
+        oof.retain(|s| !s.is_empty());
+        oof_stance.retain(|s| !s.is_empty());
     }
     // Thresholds: the best F1 of each provision's out-of-fold scores.
     let thresholds: Vec<f32> = (0..provisions.len())
@@ -359,7 +389,7 @@ fn main() {
             .iter()
             .position(|x| x == id)
             .expect("--errors names a provision");
-        for ((e, s), text) in train.iter().zip(&oof).zip(&train_texts) {
+        for (e, s) in train.iter().zip(&oof) {
             let (label, tagged) = (e.labels.get(&p), s[p] >= thresholds[p]);
             let kind = match (label, tagged) {
                 (Some(_), false) => "FN",
@@ -367,8 +397,11 @@ fn main() {
                 _ => continue,
             };
             let others: Vec<&str> = e.labels.keys().map(|&q| provisions[q].as_str()).collect();
-            eprintln!("{kind} {:.2} [{}] {:?} {text}", s[p], e.service, others);
+            eprintln!("{kind} {:.2} [{}] {:?} {}", s[p], e.service, others, e.text);
         }
+    }
+    if let Some(path) = &o.export_dev {
+        export_dev(path, &provisions, &train, &fold_of, &oof, &oof_stance, &thresholds);
     }
     if o.out.is_none() && !o.report_test {
         return;
@@ -755,4 +788,50 @@ impl std::fmt::Display for Figures {
             self.stance_right as f64 / tp.max(1) as f64
         )
     }
+}
+
+/// One line per training sentence: fold, service, labels and out-of-fold tags (each
+/// `provision:stance` joined by `,`, `-` for none), probabilities (`,`-joined, in the
+/// taxonomy's order) and the text.
+fn export_dev(
+    path: &Path,
+    provisions: &[String],
+    train: &[&Example],
+    fold_of: &HashMap<&str, usize>,
+    oof: &[Vec<f32>],
+    oof_stance: &[Vec<Stance>],
+    thresholds: &[f32],
+) {
+    let join = |tags: Vec<String>| {
+        if tags.is_empty() {
+            "-".to_string()
+        } else {
+            tags.join(",")
+        }
+    };
+    let mut out = format!("# provisions\t{}\n", provisions.join(","));
+    for (i, e) in train.iter().enumerate() {
+        let labels = join(
+            e.labels
+                .iter()
+                .map(|(&p, s)| format!("{}:{}", provisions[p], s.as_str()))
+                .collect(),
+        );
+        let tags = join(
+            (0..provisions.len())
+                .filter(|&p| oof[i][p] >= thresholds[p])
+                .map(|p| format!("{}:{}", provisions[p], oof_stance[i][p].as_str()))
+                .collect(),
+        );
+        let probabilities: Vec<String> = oof[i].iter().map(|x| format!("{x:.4}")).collect();
+        out.push_str(&format!(
+            "{}\t{}\t{labels}\t{tags}\t{}\t{}\n",
+            fold_of[e.service.as_str()],
+            e.service,
+            probabilities.join(","),
+            e.text.replace(['\t', '\n'], " ")
+        ));
+    }
+    std::fs::write(path, out).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    eprintln!("wrote {} training sentences to {}", train.len(), path.display());
 }
