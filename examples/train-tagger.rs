@@ -361,16 +361,17 @@ fn main() {
         .collect();
 
     // Figures.
-    let dev = Figures::measure(
-        &provisions,
-        train.iter().zip(&oof).zip(&oof_stance).map(|((e, s), st)| {
-            let tags: Vec<(usize, Stance)> = (0..provisions.len())
+    let dev_tags: Vec<Vec<(usize, Stance)>> = oof
+        .iter()
+        .zip(&oof_stance)
+        .map(|(s, st)| {
+            (0..provisions.len())
                 .filter(|&p| s[p] >= thresholds[p])
                 .map(|p| (p, st[p]))
-                .collect();
-            (*e, tags)
-        }),
-    );
+                .collect()
+        })
+        .collect();
+    let dev = Figures::measure(&provisions, train.iter().copied().zip(dev_tags.iter().cloned()));
     println!(
         "embedding: {} (pooling {:?}, scale {}), words {:?}, hidden {}, positive weight {:?}, lambda {}, epochs {}",
         o.embedding,
@@ -401,7 +402,7 @@ fn main() {
         }
     }
     if let Some(path) = &o.export_dev {
-        export_dev(path, &provisions, &train, &fold_of, &oof, &oof_stance, &thresholds);
+        export_dev(path, &provisions, &train, &fold_of, &oof, &dev_tags);
     }
     if o.out.is_none() && !o.report_test {
         return;
@@ -799,10 +800,10 @@ fn export_dev(
     train: &[&Example],
     fold_of: &HashMap<&str, usize>,
     oof: &[Vec<f32>],
-    oof_stance: &[Vec<Stance>],
-    thresholds: &[f32],
+    dev_tags: &[Vec<(usize, Stance)>],
 ) {
-    let join = |tags: Vec<String>| {
+    let field = |tags: &mut dyn Iterator<Item = (usize, Stance)>| {
+        let tags: Vec<String> = tags.map(|(p, s)| format!("{}:{}", provisions[p], s.as_str())).collect();
         if tags.is_empty() {
             "-".to_string()
         } else {
@@ -810,20 +811,10 @@ fn export_dev(
         }
     };
     let mut out = format!("# provisions\t{}\n", provisions.join(","));
-    for (i, e) in train.iter().enumerate() {
-        let labels = join(
-            e.labels
-                .iter()
-                .map(|(&p, s)| format!("{}:{}", provisions[p], s.as_str()))
-                .collect(),
-        );
-        let tags = join(
-            (0..provisions.len())
-                .filter(|&p| oof[i][p] >= thresholds[p])
-                .map(|p| format!("{}:{}", provisions[p], oof_stance[i][p].as_str()))
-                .collect(),
-        );
-        let probabilities: Vec<String> = oof[i].iter().map(|x| format!("{x:.4}")).collect();
+    for ((e, probabilities), tags) in train.iter().zip(oof).zip(dev_tags) {
+        let labels = field(&mut e.labels.iter().map(|(&p, &s)| (p, s)));
+        let tags = field(&mut tags.iter().copied());
+        let probabilities: Vec<String> = probabilities.iter().map(|x| format!("{x:.4}")).collect();
         out.push_str(&format!(
             "{}\t{}\t{labels}\t{tags}\t{}\t{}\n",
             fold_of[e.service.as_str()],
