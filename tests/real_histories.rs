@@ -35,7 +35,6 @@ const X_AI_TRAINING: &str = "help train our machine learning or artificial intel
 
 struct Replay {
     archive: TestArchive,
-    _ota: tempfile::TempDir,
     ota: PathBuf,
     /// `import ota-versions` output of each service.
     imports: HashMap<&'static str, (i32, String)>,
@@ -125,8 +124,9 @@ fn build(services: &[&'static str]) -> Option<Replay> {
     let corpus = corpus()?;
     let started = std::time::Instant::now();
     let (ota_dir, files) = ota_repository(&corpus);
-    let ota = ota_dir.path().to_path_buf();
-    let archive = TestArchive::new();
+    // Built once and kept in a static, which is never dropped.
+    let ota = crate::support::remove_at_exit(ota_dir);
+    let archive = TestArchive::new().removed_at_exit();
     let mut imports = HashMap::new();
     for service in services {
         let (code, stdout, stderr) = archive.run_at(
@@ -145,7 +145,6 @@ fn build(services: &[&'static str]) -> Option<Replay> {
     eprintln!("replayed {} in {:.1?}", services.join(", "), started.elapsed());
     Some(Replay {
         archive,
-        _ota: ota_dir,
         ota,
         imports,
         files,

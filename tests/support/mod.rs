@@ -6,6 +6,7 @@ pub mod server;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Mutex, Once};
 
 pub use server::{Fault, Response, Revalidation, TestServer};
 
@@ -14,7 +15,8 @@ pub const NOW: &str = "2026-03-02T00:00:00Z";
 
 /// A git repository in a temp dir with an empty archive in `archive/`.
 pub struct TestArchive {
-    _dir: tempfile::TempDir,
+    /// None once handed to [`remove_at_exit`].
+    dir: Option<tempfile::TempDir>,
     pub repo: PathBuf,
 }
 
@@ -23,7 +25,7 @@ impl TestArchive {
         let dir = tempfile::tempdir().expect("temp dir");
         let repo = dir.path().to_path_buf();
         git(&repo, &["init", "-q", "-b", "main"]);
-        let archive = TestArchive { _dir: dir, repo };
+        let archive = TestArchive { dir: Some(dir), repo };
         let out = archive.cmd(&["init", "--empty"]).output().expect("run init");
         assert!(
             out.status.success(),
@@ -32,6 +34,15 @@ impl TestArchive {
         );
         archive.use_test_taxonomy();
         archive
+    }
+
+    /// For an archive kept in a `static` and shared by several tests: removed when the
+    /// test process exits (see [`remove_at_exit`]).
+    pub fn removed_at_exit(mut self) -> TestArchive {
+        if let Some(dir) = self.dir.take() {
+            remove_at_exit(dir);
+        }
+        self
     }
 
     pub fn archive(&self) -> PathBuf {
@@ -128,6 +139,33 @@ window = 20
     pub fn read(&self, path: &str) -> String {
         std::fs::read_to_string(self.archive().join(path)).unwrap_or_else(|e| panic!("read {path}: {e}"))
     }
+}
+
+/// Removes `dir` when the test process exits, and returns its path.
+///
+/// For fixtures built once and shared by several tests through a `static`: Rust never
+/// drops a static, so a `TempDir` held in one outlives the process. The real-history
+/// replays are tens of megabytes of third-party text each, and every run of the suite
+/// left them in the temp folder.
+pub fn remove_at_exit(dir: tempfile::TempDir) -> PathBuf {
+    static DIRS: Mutex<Vec<tempfile::TempDir>> = Mutex::new(Vec::new());
+    static HOOK: Once = Once::new();
+    extern "C" fn remove_all() {
+        // Dropping a TempDir removes it and ignores errors, so this cannot unwind.
+        let dirs = std::mem::take(&mut *DIRS.lock().unwrap_or_else(|e| e.into_inner()));
+        drop(dirs);
+    }
+    HOOK.call_once(|| {
+        // The test harness ends the process with `exit`, which runs this hook after
+        // every test has finished.
+        // SAFETY: `atexit` only records the function pointer; the function takes no
+        // arguments and does not unwind.
+        let registered = unsafe { libc::atexit(remove_all) };
+        assert_eq!(registered, 0, "atexit failed: shared temp dirs would be left behind");
+    });
+    let path = dir.path().to_path_buf();
+    DIRS.lock().unwrap_or_else(|e| e.into_inner()).push(dir);
+    path
 }
 
 /// Runs git in `dir`, asserting success.
