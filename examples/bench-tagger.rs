@@ -1,10 +1,7 @@
 //! Tagging throughput and the tag memo's hit rate, on every version of the real
 //! histories in `../shared/corpus/versions` (BENCHMARKS.md, "Provision tagging").
 //!
-//! ```text
-//! cargo run --release --example bench-tagger -- --model DIR [--corpus ../shared/corpus] [--cache DIR]
-//!     [--model-file PATH (a candidate model, timed against the built-in one)]
-//! ```
+//! Options: `cargo run --release --example bench-tagger -- --help`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,13 +10,27 @@ use std::time::Instant;
 use clausewatch::canon::text::{normalize_inline, split_sentences};
 use clausewatch::provision::{LearnedTagger, TaggerSettings, Taxonomy};
 
+const USAGE: &str = "\
+usage: bench-tagger --model DIR [--corpus ../shared/corpus] [--cache DIR]
+    [--model-file PATH (a candidate model, timed against the built-in one)]
+";
+
+fn usage_error(message: &str) -> ! {
+    eprint!("bench-tagger: {message}\n{USAGE}");
+    std::process::exit(2)
+}
+
 fn main() {
     let mut corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
     let mut settings = TaggerSettings::default();
     let mut candidate: Option<&'static [u8]> = None;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
-        let value = args.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        if flag == "-h" || flag == "--help" {
+            print!("{USAGE}");
+            return;
+        }
+        let value = args.next().unwrap_or_else(|| usage_error(&format!("{flag} needs a value")));
         match flag.as_str() {
             "--corpus" => corpus = value.into(),
             "--model" => settings.model = Some(value.into()),
@@ -29,7 +40,7 @@ fn main() {
                 let bytes = std::fs::read(&value).unwrap_or_else(|e| panic!("{value}: {e}"));
                 candidate = Some(Box::leak(bytes.into_boxed_slice()));
             }
-            other => panic!("unknown argument {other}"),
+            other => usage_error(&format!("unknown argument {other}")),
         }
     }
     // Every version of every history, in order: what `timeline` and `reextract` tag.
