@@ -15,6 +15,7 @@ pub mod failure;
 pub mod fetch;
 pub mod health;
 pub mod import;
+pub mod nofollow;
 pub mod notify;
 pub mod printable;
 pub mod provision;

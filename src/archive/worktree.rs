@@ -5,14 +5,15 @@
 //! a link could send a write anywhere on the runner. Each folder on the way is checked
 //! from the work tree's root down (and created one at a time, never with
 //! `create_dir_all`, which follows links); files are written to a fresh temporary name
-//! opened with `O_CREAT | O_EXCL | O_NOFOLLOW`, then renamed over the target, which must
-//! not be a link itself.
+//! opened with `O_CREAT | O_EXCL | O_NOFOLLOW` ([`crate::nofollow`], which the site and
+//! the export share), then renamed over the target, which must not be a link itself.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read as _, Write as _};
+use std::fs;
+use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 use super::ArchiveError;
+use crate::nofollow::create_temp;
 
 /// The folder of `repo_dir` (a `/`-separated path relative to `workdir`), each component
 /// checked not to be a symbolic link. Missing folders are created when `create`, one
@@ -119,60 +120,4 @@ pub(super) fn write_file(workdir: &Path, repo_path: &str, bytes: &[u8]) -> Resul
     Ok(path)
 }
 
-/// Opens a new file that did not exist, never through a link.
-fn open_new(path: &Path) -> io::Result<File> {
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.custom_flags(libc::O_NOFOLLOW);
-    }
-    options.open(path)
-}
-
-/// Reads a regular file without following a link at its name.
-pub(super) fn read_nofollow(path: &Path) -> io::Result<Vec<u8>> {
-    let mut options = OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.custom_flags(libc::O_NOFOLLOW);
-    }
-    let mut bytes = Vec::new();
-    options.open(path)?.read_to_end(&mut bytes)?;
-    Ok(bytes)
-}
-
-/// A fresh temporary file in `dir` for `name`: `.name.clausewatch-tmp`, or a numbered
-/// variant when something else holds that name (a link committed there is left alone).
-fn create_temp(dir: &Path, name: &str) -> io::Result<(File, PathBuf)> {
-    let base = format!(".{name}.clausewatch-tmp");
-    for attempt in 0..16u32 {
-        let candidate = if attempt == 0 {
-            base.clone()
-        } else {
-            format!("{base}.{attempt}")
-        };
-        let path = dir.join(candidate);
-        match open_new(&path) {
-            Ok(file) => return Ok((file, path)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                // A regular file there is what a killed run left behind: replace it
-                // (unlinking never follows a link). Anything else is not ours.
-                if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_file()) {
-                    fs::remove_file(&path)?;
-                    if let Ok(file) = open_new(&path) {
-                        return Ok((file, path));
-                    }
-                }
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    Err(io::Error::new(
-        io::ErrorKind::AlreadyExists,
-        format!("every temporary name for {name} is taken"),
-    ))
-}
+pub(super) use crate::nofollow::read as read_nofollow;

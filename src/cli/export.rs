@@ -64,7 +64,7 @@ fn export_error(error: ExportError) -> CliError {
     match error {
         ExportError::Mismatch(_) => usage(error),
         ExportError::Archive(e) => e.into(),
-        ExportError::Store { .. } => runtime(error),
+        ExportError::Store { .. } | ExportError::Link { .. } => runtime(error),
     }
 }
 

@@ -6,18 +6,26 @@
 //! rewrites them (through a temporary file and a rename). The state records how long
 //! the appended files were after the last complete run: a run that died half-way left
 //! rows the state does not know, and the next run cuts them off before it appends.
+//!
+//! The folder may come from someone else (kept in a repository, received to continue),
+//! so its contents are untrusted: `export.json` may name only the appended tables, a
+//! link at a table's name or at `export.json` refuses the run, and every file is opened
+//! without following links ([`crate::nofollow`]). CSV cells are written by
+//! [`CsvTableWriter`], so no cell starts a spreadsheet formula.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead as _, BufReader, BufWriter, Write as _};
+use std::fs;
+use std::io::{BufRead as _, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use super::csv_cells::{self, CsvTableWriter};
 use super::{
     Delta, DocumentRow, ExportError, ExportState, Format, OccurrenceRow, SCHEMA, SentenceChangeRow, Store, VersionRow,
 };
+use crate::nofollow;
 
 pub const DOCUMENT_COLUMNS: &[&str] = &["service", "document", "url", "first_seen", "last_seen", "versions"];
 pub const VERSION_COLUMNS: &[&str] = &[
@@ -86,8 +94,37 @@ pub struct FileStore {
     state: FileState,
 }
 
+/// The tables a run appends to rather than rewrites.
+const APPENDED_TABLES: [&str; 2] = ["versions", "sentence_changes"];
+/// The tables a run rewrites whole.
+const REWRITTEN_TABLES: [&str; 2] = ["documents", "provision_occurrences"];
+
+/// An I/O error on `path`, said as a link when `O_NOFOLLOW` refused one there.
+fn io_error(path: &Path, error: std::io::Error) -> ExportError {
+    if nofollow::is_link_error(&error) {
+        ExportError::Link {
+            path: path.display().to_string(),
+        }
+    } else {
+        ExportError::store(path, error)
+    }
+}
+
+/// Refuses a link at `path`: the folder may come from someone else, and a link there
+/// could send a read or a write anywhere on the machine.
+fn refuse_link(path: &Path) -> Result<(), ExportError> {
+    match nofollow::is_symlink(path) {
+        Ok(false) => Ok(()),
+        Ok(true) => Err(ExportError::Link {
+            path: path.display().to_string(),
+        }),
+        Err(e) => Err(ExportError::store(path, e)),
+    }
+}
+
 impl FileStore {
-    /// Opens (or creates) an export folder for CSV or JSON Lines.
+    /// Opens (or creates) an export folder for CSV or JSON Lines. Nothing is written
+    /// here: the state is checked first, and cut back only when a run applies its rows.
     pub fn open(dir: &Path, format: Format) -> Result<FileStore, ExportError> {
         if dir.is_file() {
             return Err(ExportError::Mismatch(format!(
@@ -97,9 +134,10 @@ impl FileStore {
             )));
         }
         let state_path = dir.join(STATE_FILE);
+        refuse_link(&state_path)?;
         let state = if state_path.is_file() {
-            let text = fs::read_to_string(&state_path).map_err(|e| ExportError::store(&state_path, e))?;
-            let state: FileState = serde_json::from_str(&text)
+            let bytes = nofollow::read(&state_path).map_err(|e| io_error(&state_path, e))?;
+            let state: FileState = serde_json::from_slice(&bytes)
                 .map_err(|e| ExportError::store(&state_path, format!("is not a clausewatch export state ({e})")))?;
             if state.format != format.as_str() {
                 return Err(ExportError::Mismatch(format!(
@@ -134,26 +172,50 @@ impl FileStore {
             format,
             state,
         };
-        store.recover()?;
+        // `lengths` names files to cut: only the appended tables, never a path.
+        let appended: Vec<String> = APPENDED_TABLES.iter().map(|t| store.file_name(t)).collect();
+        if let Some(name) = store.state.lengths.keys().find(|name| !appended.contains(name)) {
+            return Err(ExportError::Mismatch(format!(
+                "{} lists {name:?} in \"lengths\", which is not a table of this export ({}); \
+                 the file was changed by something other than clausewatch: export to a new folder",
+                state_path.display(),
+                appended.join(", ")
+            )));
+        }
+        for table in APPENDED_TABLES.iter().chain(&REWRITTEN_TABLES) {
+            refuse_link(&store.file(table))?;
+        }
         Ok(store)
     }
 
+    fn file_name(&self, table: &str) -> String {
+        format!("{table}.{}", self.format.as_str())
+    }
+
     fn file(&self, table: &str) -> PathBuf {
-        self.dir.join(format!("{table}.{}", self.format.as_str()))
+        self.dir.join(self.file_name(table))
     }
 
     /// Cuts the appended files back to the lengths of the last complete run.
     fn recover(&self) -> Result<(), ExportError> {
-        for (name, length) in &self.state.lengths {
-            let path = self.dir.join(name);
-            let actual = fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        for table in APPENDED_TABLES {
+            let path = self.file(table);
+            let Some(length) = self.state.lengths.get(&self.file_name(table)) else {
+                continue;
+            };
+            let actual = match fs::symlink_metadata(&path) {
+                Ok(meta) if meta.file_type().is_symlink() => {
+                    return Err(ExportError::Link {
+                        path: path.display().to_string(),
+                    });
+                }
+                Ok(meta) => meta.len(),
+                Err(_) => 0,
+            };
             if actual > *length {
                 tracing::warn!(file = %path.display(), "cutting rows an interrupted export left behind");
-                let file = OpenOptions::new()
-                    .write(true)
-                    .open(&path)
-                    .map_err(|e| ExportError::store(&path, e))?;
-                file.set_len(*length).map_err(|e| ExportError::store(&path, e))?;
+                let file = nofollow::open_write(&path).map_err(|e| io_error(&path, e))?;
+                file.set_len(*length).map_err(|e| io_error(&path, e))?;
             } else if actual < *length {
                 return Err(ExportError::Mismatch(format!(
                     "{} is shorter than the last export left it (rows were removed by hand?); export to a new folder",
@@ -166,18 +228,13 @@ impl FileStore {
 
     fn read_rows<T: DeserializeOwned>(&self, table: &str) -> Result<Vec<T>, ExportError> {
         let path = self.file(table);
-        if !path.exists() {
-            return Ok(Vec::new());
-        }
-        let file = File::open(&path).map_err(|e| ExportError::store(&path, e))?;
+        let file = match nofollow::open_read(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_error(&path, e)),
+        };
         match self.format {
-            Format::Csv => {
-                let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(file);
-                reader
-                    .deserialize()
-                    .collect::<Result<Vec<T>, _>>()
-                    .map_err(|e| ExportError::store(&path, e))
-            }
+            Format::Csv => csv_cells::read_rows(file).map_err(|e| ExportError::store(&path, e)),
             _ => {
                 let mut rows = Vec::new();
                 for (i, line) in BufReader::new(file).lines().enumerate() {
@@ -195,52 +252,66 @@ impl FileStore {
         }
     }
 
-    /// Writes rows to a file: appended to what is there, or replacing it.
-    fn write_rows<T: Serialize>(
+    /// Writes `rows` (after the header when `header`) in this store's format.
+    fn write_table<T: Serialize>(
         &self,
-        path: &Path,
-        columns: &[&str],
+        out: &mut impl Write,
+        columns: &'static [&'static str],
         rows: &[T],
-        append: bool,
-    ) -> Result<(), ExportError> {
-        let err = |e: std::io::Error| ExportError::store(path, e);
-        let exists = append && path.exists() && fs::metadata(path).map(|m| m.len() > 0).unwrap_or(false);
-        let file = OpenOptions::new()
-            .create(true)
-            .append(append)
-            .write(true)
-            .truncate(!append)
-            .open(path)
-            .map_err(err)?;
-        let mut out = BufWriter::new(file);
+        header: bool,
+    ) -> Result<(), String> {
         match self.format {
             Format::Csv => {
-                let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(&mut out);
-                if !exists {
-                    writer.write_record(columns).map_err(|e| ExportError::store(path, e))?;
+                let mut writer = CsvTableWriter::new(out, columns);
+                if header {
+                    writer.write_header().map_err(|e| e.to_string())?;
                 }
                 for row in rows {
-                    writer.serialize(row).map_err(|e| ExportError::store(path, e))?;
+                    writer.write_row(row).map_err(|e| e.to_string())?;
                 }
-                writer.flush().map_err(err)?;
+                writer.flush().map_err(|e| e.to_string())
             }
             _ => {
                 for row in rows {
-                    serde_json::to_writer(&mut out, row).map_err(|e| ExportError::store(path, e))?;
-                    out.write_all(b"\n").map_err(err)?;
+                    serde_json::to_writer(&mut *out, row).map_err(|e| e.to_string())?;
+                    out.write_all(b"\n").map_err(|e| e.to_string())?;
                 }
+                Ok(())
             }
         }
-        out.flush().map_err(err)?;
-        out.get_ref().sync_all().map_err(err)?;
+    }
+
+    /// Appends rows to a table, with its header when the file is new or empty.
+    fn append_rows<T: Serialize>(
+        &self,
+        table: &str,
+        columns: &'static [&'static str],
+        rows: &[T],
+    ) -> Result<(), ExportError> {
+        let path = self.file(table);
+        let file = nofollow::open_append(&path).map_err(|e| io_error(&path, e))?;
+        let empty = file.metadata().map_err(|e| io_error(&path, e))?.len() == 0;
+        let mut out = BufWriter::new(file);
+        self.write_table(&mut out, columns, rows, empty)
+            .map_err(|e| ExportError::store(&path, e))?;
+        out.flush().map_err(|e| io_error(&path, e))?;
+        out.get_ref().sync_all().map_err(|e| io_error(&path, e))?;
         Ok(())
     }
 
-    /// Rewrites a whole table through a temporary file; returns the temporary path.
-    fn stage_rows<T: Serialize>(&self, table: &str, columns: &[&str], rows: &[T]) -> Result<PathBuf, ExportError> {
-        let temp = self.dir.join(format!(".{table}.{}.tmp", self.format.as_str()));
-        self.write_rows(&temp, columns, rows, false)?;
-        Ok(temp)
+    /// Writes a whole table to a fresh temporary file; returns its path, to be renamed
+    /// over the table's file.
+    fn stage_rows<T: Serialize>(
+        &self,
+        table: &str,
+        columns: &'static [&'static str],
+        rows: &[T],
+    ) -> Result<PathBuf, ExportError> {
+        let mut bytes = Vec::new();
+        let target = self.file(table);
+        self.write_table(&mut bytes, columns, rows, true)
+            .map_err(|e| ExportError::store(&target, e))?;
+        nofollow::write_temp(&self.dir, &self.file_name(table), &bytes).map_err(|e| ExportError::store(&target, e))
     }
 }
 
@@ -266,11 +337,10 @@ impl Store for FileStore {
 
     fn apply(&mut self, delta: &Delta, state: &ExportState) -> Result<(), ExportError> {
         fs::create_dir_all(&self.dir).map_err(|e| ExportError::store(&self.dir, e))?;
+        self.recover()?;
         // The appended tables first: the state written last is what makes them count.
-        let versions_path = self.file("versions");
-        self.write_rows::<VersionRow>(&versions_path, VERSION_COLUMNS, &delta.versions, true)?;
-        let sentences_path = self.file("sentence_changes");
-        self.write_rows::<SentenceChangeRow>(&sentences_path, SENTENCE_COLUMNS, &delta.sentence_changes, true)?;
+        self.append_rows::<VersionRow>("versions", VERSION_COLUMNS, &delta.versions)?;
+        self.append_rows::<SentenceChangeRow>("sentence_changes", SENTENCE_COLUMNS, &delta.sentence_changes)?;
 
         let mut documents: BTreeMap<(String, String), DocumentRow> = self
             .documents()?
@@ -302,15 +372,12 @@ impl Store for FileStore {
         ];
 
         let mut lengths = BTreeMap::new();
-        for path in [&versions_path, &sentences_path] {
-            let length = fs::metadata(path)
+        for table in APPENDED_TABLES {
+            let path = self.file(table);
+            let length = fs::symlink_metadata(&path)
                 .map(|m| m.len())
-                .map_err(|e| ExportError::store(path, e))?;
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            lengths.insert(name, length);
+                .map_err(|e| ExportError::store(&path, e))?;
+            lengths.insert(self.file_name(table), length);
         }
         let file_state = FileState {
             format: self.format.as_str().to_string(),
@@ -318,9 +385,14 @@ impl Store for FileStore {
             lengths,
         };
         let state_path = self.dir.join(STATE_FILE);
-        let state_temp = self.dir.join(format!(".{STATE_FILE}.tmp"));
-        let json = serde_json::to_string_pretty(&file_state).map_err(|e| ExportError::store(&state_temp, e))? + "\n";
-        fs::write(&state_temp, json).map_err(|e| ExportError::store(&state_temp, e))?;
+        let json = serde_json::to_string_pretty(&file_state).map_err(|e| ExportError::store(&state_path, e))? + "\n";
+        let state_temp = nofollow::write_temp(&self.dir, STATE_FILE, json.as_bytes())
+            .map_err(|e| ExportError::store(&state_path, e))?;
+        // Renaming over a link would silently replace it: refused like a write through it.
+        for (_, target) in &staged {
+            refuse_link(target)?;
+        }
+        refuse_link(&state_path)?;
         for (temp, target) in &staged {
             fs::rename(temp, target).map_err(|e| ExportError::store(target, e))?;
         }

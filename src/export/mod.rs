@@ -8,6 +8,7 @@
 //! last sighting). The rows a run computes are the same whichever store receives them,
 //! so the three formats always hold the same data.
 
+mod csv_cells;
 mod files;
 pub mod metadata;
 mod sqlite;
@@ -174,6 +175,13 @@ pub enum ExportError {
     Archive(#[from] ArchiveError),
     #[error("{path}: {message}")]
     Store { path: String, message: String },
+    /// A file of a CSV or JSON Lines export is a symbolic link: the folder may come from
+    /// someone else, and a link could send a read or write anywhere on the machine.
+    #[error(
+        "{path} is a symbolic link; clausewatch never reads or writes through a link in an export folder \
+         (it could point anywhere, even outside it): replace it with a regular file, or export to a new folder"
+    )]
+    Link { path: String },
     /// The store cannot be continued from this archive; the message says why and what to do.
     #[error("{0}")]
     Mismatch(String),

@@ -1,10 +1,12 @@
 //! Writing the site into its folder without harming anything else there.
 //!
 //! The folder keeps a marker file listing what the last run wrote. A run writes each
-//! file atomically (a temporary file beside it, then a rename), leaves files whose bytes
-//! did not change untouched, and at the end removes the files the last run wrote and this
-//! one did not. Nothing else is ever removed: not files someone added (a `CNAME`), not
-//! anything outside the folder, and a symbolic link inside it is never followed.
+//! file atomically (a fresh temporary file beside it, opened without following links,
+//! then a rename), leaves files whose bytes did not change untouched, and at the end
+//! removes the files the last run wrote and this one did not. Nothing else is ever
+//! removed: not files someone added (a `CNAME`), not anything outside the folder, and a
+//! symbolic link inside it is never followed: one where a file or folder of the site
+//! goes refuses the run, one at a temporary name is stepped around.
 //!
 //! A folder that is neither new, empty nor marked is refused unless forced, so a typo in
 //! `--out` cannot scatter pages into a home directory.
@@ -15,6 +17,7 @@ use std::io;
 use std::path::{Component, Path, PathBuf};
 
 use super::SiteError;
+use crate::nofollow;
 
 /// The marker file: its presence says the folder is a clausewatch site; its lines list
 /// the files the last run wrote.
@@ -65,11 +68,16 @@ impl SiteWriter {
             Ok(_) => {
                 let marker = root.join(MARKER);
                 match fs::symlink_metadata(&marker) {
+                    // Never read through it, and never replace it: the folder is not
+                    // ours to repair.
+                    Ok(meta) if meta.file_type().is_symlink() => return Err(SiteError::InTheWay { path: marker }),
                     Ok(meta) if meta.is_file() => {
-                        let listing = fs::read_to_string(&marker).map_err(|source| SiteError::Io {
-                            path: marker.clone(),
-                            source,
-                        })?;
+                        let listing = nofollow::read(&marker)
+                            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                            .map_err(|source| SiteError::Io {
+                                path: marker.clone(),
+                                source,
+                            })?;
                         previous = listing
                             .lines()
                             .filter(|l| !l.is_empty() && !l.starts_with('#'))
@@ -119,7 +127,7 @@ impl SiteWriter {
         };
         match fs::symlink_metadata(&path) {
             Ok(meta) if meta.is_file() => {
-                if meta.len() == bytes.len() as u64 && fs::read(&path).map_err(io_error)? == bytes {
+                if meta.len() == bytes.len() as u64 && nofollow::read(&path).map_err(io_error)? == bytes {
                     self.summary.unchanged += 1;
                     return Ok(());
                 }
@@ -128,16 +136,7 @@ impl SiteWriter {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(io_error(e)),
         }
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let temporary = path.with_file_name(format!(".{name}.clausewatch-tmp"));
-        fs::write(&temporary, bytes).map_err(|source| SiteError::Io {
-            path: temporary.clone(),
-            source,
-        })?;
-        fs::rename(&temporary, &path).map_err(io_error)?;
+        replace_file(&path, bytes)?;
         self.summary.written += 1;
         Ok(())
     }
@@ -189,14 +188,18 @@ impl SiteWriter {
             listing.push('\n');
         }
         let path = self.root.join(MARKER);
-        let temporary = self.root.join(format!("{MARKER}.clausewatch-tmp"));
-        fs::write(&temporary, listing)
-            .and_then(|()| fs::rename(&temporary, &path))
-            .map_err(|source| SiteError::Io { path, source })
+        if nofollow::is_symlink(&path).map_err(|source| SiteError::Io {
+            path: path.clone(),
+            source,
+        })? {
+            return Err(SiteError::InTheWay { path });
+        }
+        replace_file(&path, listing.as_bytes())
     }
 
     /// Removes a file an earlier run wrote, and the folders that leaves empty. Only
-    /// plain files (or links, which are removed, not followed) below real folders.
+    /// plain files below real folders: a link there now was put by someone else, and is
+    /// left alone (never followed, never deleted).
     fn remove_stale(&self, relative: &str) -> Result<bool, SiteError> {
         let mut dir = self.root.clone();
         let parents: Vec<&str> = relative.split('/').collect();
@@ -210,7 +213,7 @@ impl SiteWriter {
         }
         let path = self.root.join(relative);
         match fs::symlink_metadata(&path) {
-            Ok(meta) if !meta.is_dir() => {
+            Ok(meta) if meta.is_file() => {
                 fs::remove_file(&path).map_err(|source| SiteError::Io {
                     path: path.clone(),
                     source,
@@ -228,6 +231,27 @@ impl SiteWriter {
         }
         Ok(true)
     }
+}
+
+/// Replaces `path` (checked not to be a link) through a fresh temporary file beside it,
+/// so a reader never sees half a page and a link at the temporary name is never written
+/// through.
+fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), SiteError> {
+    let (dir, name) = match (path.parent(), path.file_name()) {
+        (Some(dir), Some(name)) => (dir, name.to_string_lossy()),
+        _ => unreachable!("site paths are checked to be plain relative names below the root"),
+    };
+    let temporary = nofollow::write_temp(dir, &name, bytes).map_err(|source| SiteError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    fs::rename(&temporary, path).map_err(|source| {
+        let _ = fs::remove_file(&temporary);
+        SiteError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    })
 }
 
 /// A relative path of plain names (`a/b.html`): no root, `..`, `.` or empty parts.
@@ -321,6 +345,17 @@ mod tests {
         ));
         let writer = SiteWriter::open(&root, false).unwrap();
         assert_eq!(writer.finish().unwrap().removed, 0);
+        assert_eq!(fs::read_to_string(outside.join("page.html")).unwrap(), "keep");
+
+        // A stale file of the last run that is a link now is neither followed nor removed.
+        let mut writer = SiteWriter::open(&root, false).unwrap();
+        writer.write("old.html", b"ours").unwrap();
+        writer.finish().unwrap();
+        fs::remove_file(root.join("old.html")).unwrap();
+        std::os::unix::fs::symlink(outside.join("page.html"), root.join("old.html")).unwrap();
+        let writer = SiteWriter::open(&root, false).unwrap();
+        assert_eq!(writer.finish().unwrap().removed, 0);
+        assert!(root.join("old.html").is_symlink());
         assert_eq!(fs::read_to_string(outside.join("page.html")).unwrap(), "keep");
     }
 }
