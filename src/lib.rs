@@ -19,6 +19,7 @@ pub mod notify;
 pub mod printable;
 pub mod provision;
 pub mod reextract;
+pub mod regular_file;
 pub mod report;
 pub mod site;
 pub mod status;

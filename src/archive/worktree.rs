@@ -133,15 +133,8 @@ fn open_new(path: &Path) -> io::Result<File> {
 
 /// Reads a regular file without following a link at its name.
 pub(super) fn read_nofollow(path: &Path) -> io::Result<Vec<u8>> {
-    let mut options = OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.custom_flags(libc::O_NOFOLLOW);
-    }
     let mut bytes = Vec::new();
-    options.open(path)?.read_to_end(&mut bytes)?;
+    crate::regular_file::open_nofollow(path)?.read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 
