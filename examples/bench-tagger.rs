@@ -30,7 +30,9 @@ fn main() {
             print!("{USAGE}");
             return;
         }
-        let value = args.next().unwrap_or_else(|| usage_error(&format!("{flag} needs a value")));
+        let value = args
+            .next()
+            .unwrap_or_else(|| usage_error(&format!("{flag} needs a value")));
         match flag.as_str() {
             "--corpus" => corpus = value.into(),
             "--model" => settings.model = Some(value.into()),

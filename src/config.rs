@@ -127,7 +127,9 @@ pub enum IntervalValue {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BrowserSection {
-    /// Chromium or Chrome; found on PATH (or from CLAUSEWATCH_CHROMIUM) when absent.
+    /// Chromium or Chrome: a command on PATH or an absolute path outside the repository
+    /// (see [`FileConfig::check_programs`]); CLAUSEWATCH_CHROMIUM overrides it; found on
+    /// PATH when absent.
     pub executable: Option<std::path::PathBuf>,
     /// Seconds a page may take to render.
     pub timeout: Option<f64>,
@@ -191,30 +193,105 @@ pub struct ConfigError {
     pub message: String,
 }
 
+/// The largest `clausewatch.toml` read: a settings file is a few hundred bytes, and the
+/// cap keeps a committed giant (or a device) from exhausting memory, as declarations'
+/// own 1 MiB cap does.
+pub const MAX_SETTINGS_BYTES: u64 = 1 << 20;
+
 impl FileConfig {
-    /// Reads `clausewatch.toml` in the archive folder; a missing file is no error.
+    /// Reads `clausewatch.toml` in the archive folder; a missing file is no error. The
+    /// file comes with the archive, from whoever can push to it: it is read only as a
+    /// regular file of at most [`MAX_SETTINGS_BYTES`], and a program it names is checked
+    /// by [`FileConfig::check_programs`].
     pub fn load(archive_root: &Path) -> Result<FileConfig, ConfigError> {
         let path = archive_root.join("clausewatch.toml");
         let shown = path.display().to_string();
-        match std::fs::read_to_string(&path) {
-            Ok(text) => toml::from_str(&text).map_err(|e| {
-                // The line the span starts on: the newlines before it, plus one.
-                let line = e
-                    .span()
-                    .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-                ConfigError {
-                    path: match line {
-                        Some(line) => format!("{shown}:{line}"),
-                        None => shown,
-                    },
-                    message: e.message().trim().to_string(),
-                }
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileConfig::default()),
-            Err(e) => Err(ConfigError {
-                path: shown,
-                message: e.to_string(),
-            }),
+        let text = match crate::nofollow::read_capped_text(&path, MAX_SETTINGS_BYTES) {
+            Ok(text) => text,
+            Err(e) if e.is_not_found() => return Ok(FileConfig::default()),
+            Err(e) => {
+                return Err(ConfigError {
+                    path: shown,
+                    message: e.to_string(),
+                });
+            }
+        };
+        let config: FileConfig = toml::from_str(&text).map_err(|e| {
+            // The line the span starts on: the newlines before it, plus one.
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            ConfigError {
+                path: match line {
+                    Some(line) => format!("{shown}:{line}"),
+                    None => shown.clone(),
+                },
+                message: e.message().trim().to_string(),
+            }
+        })?;
+        config.check_programs(archive_root, &shown)?;
+        Ok(config)
+    }
+
+    /// Refuses a `[browser] executable` that could run a program the repository
+    /// brought: anything but a command name found on `PATH` or an absolute path whose
+    /// target lies outside the archive folder and its repository. A relative path with
+    /// a `/` (`./archive/evil.sh`) is refused outright: it names a file relative to
+    /// wherever the command runs, which is the repository. The user names any other
+    /// binary with `CLAUSEWATCH_CHROMIUM` (docs/settings.md#programs).
+    pub fn check_programs(&self, archive_root: &Path, shown: &str) -> Result<(), ConfigError> {
+        let Some(configured) = &self.browser.executable else {
+            return Ok(());
+        };
+        let refuse = |why: String| ConfigError {
+            path: shown.to_string(),
+            message: format!(
+                "[browser] executable = {:?}: {why}; name a browser installed on this machine \
+                 (a command on PATH such as \"chromium\", or an absolute path outside the repository), \
+                 or set {} to the binary to use",
+                configured.display().to_string(),
+                crate::fetch::browser::EXECUTABLE_ENV
+            ),
+        };
+        let text = configured.as_os_str().to_string_lossy();
+        let bare = !text.contains('/')
+            && matches!(
+                configured.components().collect::<Vec<_>>().as_slice(),
+                [std::path::Component::Normal(_)]
+            );
+        if !bare && !configured.is_absolute() {
+            return Err(refuse(
+                "a relative path names a file of the repository the command runs in, \
+                 and the archive's settings may not run a program from there"
+                    .into(),
+            ));
+        }
+        // What would run: the name as PATH resolves it (a relative entry in PATH could
+        // lead into the repository too), or the path with its links followed. Nothing
+        // found runs nothing; the launch says so.
+        let Some(found) =
+            crate::fetch::browser::resolve_executable(configured).and_then(|found| std::fs::canonicalize(found).ok())
+        else {
+            return Ok(());
+        };
+        let mut protected = Vec::new();
+        if let Ok(root) = std::fs::canonicalize(archive_root) {
+            protected.push(root);
+        }
+        if let Some(workdir) = git2::Repository::discover(archive_root)
+            .ok()
+            .and_then(|repo| repo.workdir().and_then(|w| std::fs::canonicalize(w).ok()))
+        {
+            protected.push(workdir);
+        }
+        match protected.iter().find(|folder| found.starts_with(folder)) {
+            Some(folder) => Err(refuse(format!(
+                "it runs {:?}, inside {:?}, and the archive's settings may not run a program \
+                 that the repository brought",
+                found.display().to_string(),
+                folder.display().to_string()
+            ))),
+            None => Ok(()),
         }
     }
 }
@@ -434,6 +511,37 @@ mod tests {
         let no_tabs: FileConfig = toml::from_str("[browser]\ntabs = 0\n").unwrap();
         let error = Settings::resolve(&no_tabs, &Overrides::default()).unwrap_err();
         assert_eq!(error.to_string(), "browser.tabs: 0 tabs: choose between 1 and 32");
+    }
+
+    #[test]
+    fn a_browser_from_the_file_is_a_command_or_an_absolute_path_outside_the_archive() {
+        let archive = tempfile::tempdir().unwrap();
+        let check = |value: &str| {
+            toml::from_str::<FileConfig>(&format!("[browser]\nexecutable = {value:?}\n"))
+                .unwrap()
+                .check_programs(archive.path(), "clausewatch.toml")
+        };
+        assert!(check("sh").is_ok(), "a command on PATH");
+        assert!(check("/bin/sh").is_ok(), "an absolute path outside");
+        assert!(
+            check("/nonexistent/chromium").is_ok(),
+            "runs nothing: the launch says so"
+        );
+        for relative in ["./chrome", "bin/chrome", "../chrome"] {
+            let error = check(relative).unwrap_err();
+            assert_eq!(error.path, "clausewatch.toml");
+            assert!(error.message.contains("a relative path"), "{relative}: {error}");
+        }
+        let script = archive.path().join("chrome.sh");
+        std::fs::write(&script, "#!/bin/sh\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+            let error = check(script.to_str().unwrap()).unwrap_err();
+            assert!(error.message.contains("may not run a program"), "{error}");
+            assert!(error.message.contains("CLAUSEWATCH_CHROMIUM"), "{error}");
+        }
     }
 
     #[test]

@@ -7,6 +7,11 @@
 //! write anywhere on the machine. Every file is opened with `O_NOFOLLOW`; new contents go
 //! to a fresh temporary name opened with `O_CREAT | O_EXCL`, then are renamed over the
 //! target, which the caller has checked is not a link.
+//!
+//! A file read whole from such a place (the archive's settings and taxonomy, an imported
+//! declaration) is also read as what it claims to be, a regular file of bounded size
+//! ([`read_capped`]): a link to `/dev/zero` would otherwise be read until memory runs
+//! out. Reads open with `O_NONBLOCK` too, so a FIFO at the name does not hang the open.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read as _, Write as _};
@@ -51,11 +56,18 @@ pub fn open_new(path: &Path) -> io::Result<File> {
     no_follow(options).open(path)
 }
 
-/// Opens a file for reading, never through a link.
+/// Opens a file for reading, never through a link, and without blocking on a FIFO.
 pub fn open_read(path: &Path) -> io::Result<File> {
     let mut options = OpenOptions::new();
     options.read(true);
-    no_follow(options).open(path)
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    #[cfg(not(unix))]
+    let options = no_follow(options);
+    options.open(path)
 }
 
 /// Opens a file to append to, creating it when missing, never through a link.
@@ -77,6 +89,62 @@ pub fn read(path: &Path) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     open_read(path)?.read_to_end(&mut bytes)?;
     Ok(bytes)
+}
+
+/// Why a file was not read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("is a symbolic link; it must be a regular file (a link could point anywhere on this machine)")]
+    Symlink,
+    #[error("is not a regular file")]
+    NotAFile,
+    #[error("is larger than {max} bytes, the most accepted for this file")]
+    TooLarge { max: u64 },
+    #[error("{0}")]
+    Io(#[from] io::Error),
+}
+
+impl ReadError {
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, ReadError::Io(e) if e.kind() == io::ErrorKind::NotFound)
+    }
+}
+
+/// The bytes of the regular file at `path`, at most `max` of them.
+pub fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
+    let file = match open_read(path) {
+        Ok(file) => file,
+        Err(e) if is_link_error(&e) => return Err(ReadError::Symlink),
+        Err(e) => return Err(e.into()),
+    };
+    #[cfg(not(unix))]
+    if std::fs::symlink_metadata(path)?.file_type().is_symlink() {
+        return Err(ReadError::Symlink);
+    }
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
+        return Err(ReadError::NotAFile);
+    }
+    if metadata.len() > max {
+        return Err(ReadError::TooLarge { max });
+    }
+    // The file may grow after the look at its size: one byte past the cap tells.
+    let mut bytes = Vec::new();
+    file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(ReadError::TooLarge { max });
+    }
+    Ok(bytes)
+}
+
+/// [`read_capped`], as UTF-8 text.
+pub fn read_capped_text(path: &Path, max: u64) -> Result<String, ReadError> {
+    String::from_utf8(read_capped(path, max)?).map_err(|_| {
+        ReadError::Io(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        ))
+    })
 }
 
 /// A fresh temporary file in `dir` for `name`: `.name.clausewatch-tmp`, or a numbered
@@ -161,5 +229,30 @@ mod tests {
         assert_eq!(temp, dir.path().join(".a.csv.clausewatch-tmp.1"));
         assert_eq!(fs::read_to_string(&temp).unwrap(), "new");
         assert_eq!(fs::read_to_string(&outside).unwrap(), "keep");
+    }
+
+    #[test]
+    fn reads_a_small_regular_file_and_refuses_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("settings.toml");
+        std::fs::write(&file, "abc").unwrap();
+        assert_eq!(read_capped(&file, 3).unwrap(), b"abc");
+        assert!(matches!(read_capped(&file, 2), Err(ReadError::TooLarge { max: 2 })));
+        assert!(read_capped(&dir.path().join("absent"), 3).unwrap_err().is_not_found());
+        assert!(matches!(read_capped(dir.path(), 3), Err(ReadError::NotAFile)));
+        #[cfg(unix)]
+        {
+            let link = dir.path().join("link.toml");
+            std::os::unix::fs::symlink(&file, &link).unwrap();
+            assert!(matches!(read_capped(&link, 3), Err(ReadError::Symlink)));
+            let zero = dir.path().join("zero.toml");
+            std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+            assert!(matches!(read_capped(&zero, 3), Err(ReadError::Symlink)));
+        }
+        #[cfg(target_os = "linux")]
+        assert!(matches!(
+            read_capped(Path::new("/dev/zero"), 3),
+            Err(ReadError::NotAFile)
+        ));
     }
 }

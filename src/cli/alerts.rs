@@ -89,18 +89,26 @@ pub fn follow_up(context: &Context, report: &TrackReport) -> Result<FollowUp, Cl
         |s, d| last_versions.get(&(s.to_string(), d.to_string())).copied(),
     );
 
-    let needs_sender = (context.issues.is_some() && !transitions.is_empty()) || !context.alerts.targets.is_empty();
-    let sender = if needs_sender {
-        match Sender::new(context.send.clone()) {
-            Ok(sender) => Some(sender),
-            Err(e) => {
-                warnings.push(format!("alerts and issues are skipped: {}", super::chain(&e)));
-                None
-            }
+    let mut sender = |needed: bool, options: SendOptions, what: &str| {
+        if !needed {
+            return None;
         }
-    } else {
-        None
+        Sender::new(options)
+            .map_err(|e| warnings.push(format!("{what} are skipped: {}", super::chain(&e))))
+            .ok()
     };
+    // The GitHub API's address comes from the environment (GITHUB_API_URL), never from the
+    // archive, so an Enterprise server inside the network needs no --allow-private;
+    // webhooks can come from the archive's clausewatch.toml and go through the guard.
+    let issue_sender = sender(
+        context.issues.is_some() && !transitions.is_empty(),
+        SendOptions {
+            allow_private: true,
+            ..context.send.clone()
+        },
+        "issues",
+    );
+    let webhook_sender = sender(!context.alerts.targets.is_empty(), context.send.clone(), "alerts");
 
     let service_name = |slug: &str| {
         context
@@ -110,7 +118,7 @@ pub fn follow_up(context: &Context, report: &TrackReport) -> Result<FollowUp, Cl
             .map_or_else(|| slug.to_string(), |s| s.name.clone())
     };
     let mut issues = Vec::new();
-    if let (Some(github), Some(sender)) = (context.issues, &sender)
+    if let (Some(github), Some(sender)) = (context.issues, &issue_sender)
         && !transitions.is_empty()
     {
         let info = |service: &str, document: &str| DocumentInfo {
@@ -142,7 +150,7 @@ pub fn follow_up(context: &Context, report: &TrackReport) -> Result<FollowUp, Cl
     };
 
     let mut notifications = Vec::new();
-    if let Some(sender) = &sender
+    if let Some(sender) = &webhook_sender
         && !context.alerts.targets.is_empty()
     {
         let commit_url_base = commit_url_base(archive);

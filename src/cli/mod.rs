@@ -326,7 +326,8 @@ pub struct FetchArgs {
     /// A contact (e-mail or URL) added to the User-Agent.
     #[arg(long, env = "CLAUSEWATCH_CONTACT")]
     pub contact: Option<String>,
-    /// Allow fetching loopback and private-network addresses (also after redirects).
+    /// Allow fetching loopback and private-network addresses (also after redirects), and
+    /// sending `track`'s webhook alerts to them.
     #[arg(long, env = "CLAUSEWATCH_ALLOW_PRIVATE", value_parser = clap::builder::FalseyValueParser::new())]
     pub allow_private: bool,
 }
@@ -739,6 +740,7 @@ fn track(archive_dir: &Path, args: TrackArgs, clock: Clock) -> Result<ExitCode, 
         timeout: settings.fetch.timeout,
         retries: settings.fetch.retries,
         retry_delay: settings.fetch.retry_delay,
+        allow_private: settings.fetch.allow_private,
     };
     let options = track_options(
         settings,
@@ -1017,6 +1019,9 @@ fn check_fetch(archive_dir: &Path, args: CheckArgs, clock: Clock) -> Result<Exit
         timeout: settings.fetch.timeout,
         retries: settings.fetch.retries,
         retry_delay: settings.fetch.retry_delay,
+        // Only the GitHub API is sent to here, at GITHUB_API_URL: the environment's
+        // choice, never the archive's, so an Enterprise server inside the network works.
+        allow_private: true,
     };
     let options = track_options(settings, crate::track::ShrinkAcceptance::None, clock, &archive)?;
     let report = crate::health::check(&archive, &services, &options)?;
@@ -1211,7 +1216,7 @@ fn import_ota(archive_dir: &Path, args: ImportOtaArgs) -> Result<ExitCode, CliEr
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let json = match std::fs::read_to_string(file) {
+        let json = match crate::declaration::ota::read_declaration(file) {
             Ok(json) => json,
             Err(e) => {
                 writeln!(out, "failed     {name}: cannot read: {e}")?;

@@ -22,6 +22,17 @@ use url::Url;
 
 use super::{Edge, RangeTarget, Target, is_slug, title_from_slug};
 
+/// The largest OTA declaration read. Open Terms Archive's largest are about 15 KB; the
+/// cap only keeps a file of a folder that came from elsewhere (or a device) from
+/// exhausting memory.
+pub const MAX_OTA_DECLARATION_BYTES: u64 = 4 << 20;
+
+/// Reads one OTA declaration for [`convert`]: a regular file, never a symbolic link (the
+/// folder may be someone else's clone), of at most [`MAX_OTA_DECLARATION_BYTES`].
+pub fn read_declaration(path: &Path) -> Result<String, crate::nofollow::ReadError> {
+    crate::nofollow::read_capped_text(path, MAX_OTA_DECLARATION_BYTES)
+}
+
 /// A declaration converted to our format.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Converted {

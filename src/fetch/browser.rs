@@ -62,6 +62,10 @@ const CANDIDATES: &[&str] = &[
     "chrome-headless-shell",
 ];
 
+/// The environment variable that names the browser binary, wherever it is: the user's
+/// own choice, so it wins over `[browser] executable`, which comes with the archive.
+pub const EXECUTABLE_ENV: &str = "CLAUSEWATCH_CHROMIUM";
+
 /// Flags for every launch. The profile folder, user agent and language are added per launch.
 const FLAGS: &[&str] = &[
     "--headless",
@@ -318,15 +322,17 @@ pub struct Browser {
 impl Browser {
     /// The executable to use, or None when no browser is installed.
     ///
-    /// A configured path wins, then `CLAUSEWATCH_CHROMIUM`, then the usual names on `PATH`.
-    /// A configured or environment value that is not an executable gives `None` rather than
-    /// a silent fallback to another browser. A bare name (no `/`) is looked up on `PATH`.
+    /// `CLAUSEWATCH_CHROMIUM` wins (the environment is the user's, the configured path
+    /// comes from the archive's settings, docs/settings.md#programs), then the configured
+    /// path, then the usual names on `PATH`. An environment or configured value that is not
+    /// an executable gives `None` rather than a silent fallback to another browser. A bare
+    /// name (no `/`) is looked up on `PATH`.
     pub fn find_executable(configured: Option<&Path>) -> Option<PathBuf> {
+        if let Some(path) = std::env::var_os(EXECUTABLE_ENV).filter(|v| !v.is_empty()) {
+            return resolve_executable(Path::new(&path));
+        }
         if let Some(path) = configured {
             return resolve_executable(path);
-        }
-        if let Some(path) = std::env::var_os("CLAUSEWATCH_CHROMIUM").filter(|v| !v.is_empty()) {
-            return resolve_executable(Path::new(&path));
         }
         CANDIDATES
             .iter()
@@ -1518,11 +1524,11 @@ fn net_failure(url: &Url, error: &str) -> Failure {
 }
 
 fn not_found(options: &BrowserOptions) -> Failure {
-    let what = match (&options.executable, std::env::var_os("CLAUSEWATCH_CHROMIUM")) {
-        (Some(path), _) => format!("the configured browser {} is not an executable", path.display()),
-        (None, Some(value)) if !value.is_empty() => {
+    let what = match (std::env::var_os(EXECUTABLE_ENV), &options.executable) {
+        (Some(value), _) if !value.is_empty() => {
             format!("CLAUSEWATCH_CHROMIUM={} is not an executable", value.to_string_lossy())
         }
+        (_, Some(path)) => format!("the configured browser {} is not an executable", path.display()),
         _ => format!(
             "no Chrome or Chromium found on PATH (looked for {})",
             CANDIDATES.join(", ")
@@ -1546,7 +1552,8 @@ const MAC_APPS: &[&str] = &[
 const MAC_APPS: &[&str] = &[];
 
 /// A bare name is looked up on `PATH`, as a shell would; a path is taken as it is.
-fn resolve_executable(path: &Path) -> Option<PathBuf> {
+/// `None` when that finds no executable file.
+pub fn resolve_executable(path: &Path) -> Option<PathBuf> {
     if path.components().count() == 1 && path.is_relative() {
         search_path(path)
     } else {

@@ -4,6 +4,8 @@
 //! scheduled run into a probe of the machine's own network. Names are checked after DNS
 //! resolution, in the resolver, so a public name that resolves to a private address is
 //! refused too; IP literals are checked before the request and at every redirect.
+//! Webhook alerts go through the same checks (src/notify/send.rs): a target named by the
+//! archive's `clausewatch.toml` is as untrusted as a declaration.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
@@ -14,15 +16,15 @@ use crate::failure::{Failure, FailureKind};
 
 #[derive(Debug, thiserror::Error)]
 #[error("{0} is a loopback or private-network address")]
-pub(super) struct PrivateAddressError(pub String);
+pub(crate) struct PrivateAddressError(pub String);
+
+/// The one switch that lets requests reach private addresses, as error messages name it.
+pub(crate) const OPT_IN: &str = "pass --allow-private (or set CLAUSEWATCH_ALLOW_PRIVATE=1)";
 
 pub(super) fn refused(target: &str) -> Failure {
     Failure::new(
         FailureKind::PrivateAddress,
-        format!(
-            "{target} is a loopback or private-network address; pass --allow-private \
-             (or set CLAUSEWATCH_ALLOW_PRIVATE=1) to fetch it"
-        ),
+        format!("{target} is a loopback or private-network address; {OPT_IN} to fetch it"),
     )
 }
 
@@ -99,7 +101,7 @@ fn embedded_ipv4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
 }
 
 /// Whether a URL names a private address literally (`localhost` included).
-pub(super) fn is_private_host(url: &Url) -> bool {
+pub(crate) fn is_private_host(url: &Url) -> bool {
     match url.host() {
         Some(Host::Ipv4(ip)) => is_private_address(IpAddr::V4(ip)),
         Some(Host::Ipv6(ip)) => is_private_address(IpAddr::V6(ip)),
@@ -118,7 +120,7 @@ fn is_reserved_invalid(host: &str) -> bool {
 }
 
 /// The system resolver, with private answers refused unless allowed.
-pub(super) struct GuardedResolver {
+pub(crate) struct GuardedResolver {
     pub allow_private: bool,
 }
 

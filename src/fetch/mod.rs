@@ -5,7 +5,7 @@
 
 pub mod browser;
 pub mod decode;
-mod guard;
+pub(crate) mod guard;
 pub mod wall;
 
 use std::sync::{Arc, Once};

@@ -3,11 +3,19 @@
 //!
 //! Errors say what went wrong without the URL: reqwest's own messages quote it, and a
 //! webhook URL is a secret, so they are never shown.
+//!
+//! Loopback and private-network addresses are refused unless `allow_private`, by the
+//! fetcher's own guard (src/fetch/guard.rs): IP literals before sending, names when they
+//! resolve. A webhook list can come from the archive's `clausewatch.toml`, which anyone
+//! with push access writes, and must not turn a run into a probe of the runner's network.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use url::Url;
+
+use crate::fetch::guard::{GuardedResolver, OPT_IN, PrivateAddressError, is_private_host};
 
 /// The longest `Retry-After` waited for; a longer one waits this long.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
@@ -22,6 +30,9 @@ pub struct SendOptions {
     pub retries: u32,
     /// The first retry waits this long; each next one twice as long.
     pub retry_delay: Duration,
+    /// Whether loopback and private-network addresses may receive requests
+    /// (`--allow-private`).
+    pub allow_private: bool,
 }
 
 /// A successful response.
@@ -64,6 +75,9 @@ impl Sender {
             .connect_timeout(options.timeout.min(Duration::from_secs(10)))
             // A redirect would carry the body (and any token) somewhere else.
             .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(Arc::new(GuardedResolver {
+                allow_private: options.allow_private,
+            }))
             .no_proxy()
             .build()
             .map_err(|e| failed(format!("cannot build the HTTP client: {}", e.without_url())))?;
@@ -86,6 +100,9 @@ impl Sender {
         headers: &[(HeaderName, HeaderValue)],
         body: Option<&serde_json::Value>,
     ) -> Result<Reply, SendError> {
+        if !self.options.allow_private && is_private_host(url) {
+            return Err(private_address());
+        }
         let mut header_map = HeaderMap::new();
         for (name, value) in headers {
             header_map.insert(name.clone(), value.clone());
@@ -134,6 +151,8 @@ impl Sender {
                         }
                         (reason, retry_after, detail)
                     }
+                    // A name that resolved to a private address: retrying cannot help.
+                    Err(e) if resolved_private(&e) => return Err(private_address()),
                     Err(e) => (describe(&e), None, None),
                 };
                 if attempt > self.options.retries {
@@ -150,6 +169,29 @@ impl Sender {
             }
         })
     }
+}
+
+/// A target refused by the private-address guard, before anything was sent; the reason
+/// names no address (the caller shows the target redacted).
+fn private_address() -> SendError {
+    SendError {
+        reason: format!("not sent: a loopback or private-network address; {OPT_IN} to send alerts there"),
+        attempts: 0,
+        detail: None,
+    }
+}
+
+/// Whether the resolver refused the target's name for resolving to a private address.
+fn resolved_private(error: &reqwest::Error) -> bool {
+    use std::error::Error as _;
+    let mut source = error.source();
+    while let Some(cause) = source {
+        if cause.downcast_ref::<PrivateAddressError>().is_some() {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }
 
 /// What went wrong, in words that cannot hold the URL.

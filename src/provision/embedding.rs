@@ -274,7 +274,13 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         std::fs::create_dir_all(parent)?;
     }
     let temporary = path.with_extension(format!("tmp{}", std::process::id()));
-    let mut file = std::fs::File::create(&temporary)?;
+    // A fresh file, never one already there: the cache folder can be named by the
+    // archive's settings, and a link left at this predictable name would otherwise
+    // take the write anywhere (O_EXCL does not follow a link). A clash costs the cache.
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temporary)?;
     file.write_all(bytes)?;
     file.sync_all()?;
     std::fs::rename(&temporary, path)

@@ -192,6 +192,11 @@ pub struct Tag {
     pub confidence: Option<u16>,
 }
 
+/// The largest `provisions.toml` read. The default taxonomy is about 40 KB; a hundred
+/// times that leaves room for any hand-written one while keeping a committed giant (or a
+/// device) from exhausting memory.
+pub const MAX_TAXONOMY_BYTES: u64 = 4 << 20;
+
 /// A taxonomy that cannot be used.
 #[derive(Debug, thiserror::Error)]
 #[error("{path}: {message}")]
@@ -284,12 +289,14 @@ impl Taxonomy {
         })
     }
 
-    /// The archive's `provisions.toml`, or the built-in taxonomy when it has none.
+    /// The archive's `provisions.toml`, or the built-in taxonomy when it has none. It
+    /// comes with the archive: read only as a regular file of at most
+    /// [`MAX_TAXONOMY_BYTES`] (src/nofollow.rs).
     pub fn load(archive_root: &Path) -> Result<Taxonomy, TaxonomyError> {
         let path = archive_root.join("provisions.toml");
-        match std::fs::read_to_string(&path) {
+        match crate::nofollow::read_capped_text(&path, MAX_TAXONOMY_BYTES) {
             Ok(source) => Taxonomy::parse(&source, &path.display().to_string()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Taxonomy::builtin(),
+            Err(e) if e.is_not_found() => Taxonomy::builtin(),
             Err(e) => Err(TaxonomyError {
                 path: path.display().to_string(),
                 message: e.to_string(),
