@@ -21,6 +21,7 @@ mod golden;
 mod golden_site;
 mod health;
 mod history;
+mod hostile_text;
 mod import_ota;
 mod import_wayback;
 mod invariants;
