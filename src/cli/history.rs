@@ -194,7 +194,7 @@ pub fn log(archive_dir: &Path, args: LogArgs, clock: Clock) -> Result<ExitCode, 
                 service: &v.message.service,
                 document: &v.message.document,
                 change: v.message.change,
-                counts: parse_counts(&v.message.subject),
+                counts: counts_of(&archive, v)?,
                 summary: &v.message.subject,
                 provisions: &v.message.provisions,
                 provisions_changed: &v.message.provisions_changed,
@@ -260,6 +260,20 @@ pub fn log(archive_dir: &Path, args: LogArgs, clock: Clock) -> Result<ExitCode, 
         )?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A version's sentence counts as `diff REF` shows them. A subject says them exactly,
+/// except a cosmetic version's ("cosmetic changes in 2 sentences" is a total): those
+/// come from the diff with the text the version replaced.
+fn counts_of(archive: &Archive, version: &VersionRecord) -> Result<Option<Counts>, CliError> {
+    match (version.message.change, version.previous_blob) {
+        (ChangeKind::Cosmetic, Some(previous)) => {
+            let old = archive.blob_text(previous)?;
+            let new = archive.blob_text(version.blob)?;
+            Ok(Some(crate::report::diff::diff_texts(&old, &new).counts))
+        }
+        _ => Ok(parse_counts(&version.message.subject)),
+    }
 }
 
 /// One end of a diff: a version's commit and date.
@@ -345,6 +359,7 @@ pub fn diff(archive_dir: &Path, args: DiffArgs, clock: Clock) -> Result<ExitCode
         new: Endpoint::of(new),
         // Newest first: a smaller index is a later version.
         old_is_newer: old_index.is_some_and(|i| i < new_index),
+        same_text: old.is_some_and(|old| old.blob == new.blob),
     };
 
     if args.json {
@@ -372,6 +387,9 @@ pub struct DiffEnds {
     pub old: Option<Endpoint>,
     pub new: Endpoint,
     pub old_is_newer: bool,
+    /// Two versions whose texts are byte for byte the same (a revert, and the version it
+    /// went back to).
+    pub same_text: bool,
 }
 
 /// A line of a diff, in the document's order.
@@ -404,6 +422,9 @@ pub fn render_diff<W: io::Write>(
     }
     if ends.old.as_ref().is_some_and(|old| old.commit == ends.new.commit) {
         return writeln!(out, "old and new are the same version");
+    }
+    if ends.same_text {
+        return writeln!(out, "no change in text: old and new have the same text");
     }
     writeln!(out, "{}", crate::report::summary::describe(&change.counts))?;
     let mut lines: Vec<(usize, Option<&str>, DiffLine)> = Vec::new();
