@@ -265,6 +265,66 @@ fn diff_with_one_version_shows_the_change_that_version_made() {
     assert!(stderr.contains("\"yesterday\" names no version"), "{stderr}");
 }
 
+/// A first version, a cosmetic one that adds two wordless lines, and a revert to the
+/// first text: written by hand, so the subjects are exactly what `track` writes.
+fn cosmetic_and_revert() -> TestArchive {
+    let archive = TestArchive::new();
+    let text = "# Acme Privacy Policy\n\nWe collect your name.\nWe keep data for 30 days.\n";
+    archive.commit_acme_version(text, DAY1, "First record of Acme Privacy Policy", "first");
+    archive.commit_acme_version(
+        &format!("{text}* * *\n…\n"),
+        DAY2,
+        "Acme Privacy Policy: cosmetic changes in 2 sentences",
+        "cosmetic",
+    );
+    archive.commit_acme_version(
+        text,
+        DAY3,
+        "Acme Privacy Policy: 2 sentences removed (back to 2026-03-01)",
+        "revert",
+    );
+    archive
+}
+
+#[test]
+fn log_and_diff_give_a_cosmetic_version_the_same_counts() {
+    let archive = cosmetic_and_revert();
+    let (code, log, stderr) = archive.run_at(DAY4, &["log", "acme/privacy-policy", "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let log: serde_json::Value = serde_json::from_str(&log).unwrap();
+    let cosmetic = &log[1];
+    assert_eq!(cosmetic["change"], "cosmetic");
+    let (_, diff, _) = archive.run_at(DAY4, &["diff", "acme/privacy-policy", "2026-03-02", "--json"]);
+    let diff: serde_json::Value = serde_json::from_str(&diff).unwrap();
+    let expected = serde_json::json!({"added": 2, "removed": 0, "changed": 0, "moved": 0});
+    assert_eq!(diff["counts"], expected);
+    assert_eq!(
+        cosmetic["counts"], expected,
+        "the subject's total is not the count of each kind"
+    );
+    let (_, text, _) = archive.run_at(DAY4, &["log", "acme/privacy-policy"]);
+    assert!(
+        text.lines().nth(1).is_some_and(
+            |l| l.contains("  cosmetic     +2 -0 ~0        Acme Privacy Policy: cosmetic changes in 2 sentences")
+        ),
+        "{text}"
+    );
+    let (_, text, _) = archive.run_at(DAY4, &["diff", "acme/privacy-policy", "2026-03-02"]);
+    assert!(text.contains("\n2 sentences added\n"), "{text}");
+}
+
+#[test]
+fn diff_between_two_versions_with_the_same_text_says_so() {
+    let archive = cosmetic_and_revert();
+    let (code, stdout, stderr) = archive.run_at(DAY4, &["diff", "acme/privacy-policy", "2026-03-01", "2026-03-03"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.ends_with("\nno change in text: old and new have the same text\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("layout changed"), "{stdout}");
+}
+
 #[test]
 fn report_lists_substantive_changes_only_in_every_format() {
     let (_server, archive) = scripted();

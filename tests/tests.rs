@@ -22,6 +22,7 @@ mod golden_site;
 mod health;
 mod history;
 mod hostile_settings;
+mod hostile_text;
 mod import_ota;
 mod import_wayback;
 mod invariants;

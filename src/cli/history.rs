@@ -15,7 +15,7 @@ use crate::archive::history::VersionRecord;
 use crate::archive::reference::{ReferenceError, VersionSpec};
 use crate::archive::{Archive, ChangeKind, ProvisionShift};
 use crate::clock::Clock;
-use crate::printable::Printable;
+use crate::printable::{Printable, Terminal};
 use crate::report::model::{self, Change};
 use crate::report::summary::parse_counts;
 use crate::report::words::WordPiece;
@@ -187,26 +187,28 @@ pub fn log(archive_dir: &Path, args: LogArgs, clock: Clock) -> Result<ExitCode, 
     let versions = archive.versions(&filter, since, until)?;
     let entries: Vec<LogEntry> = versions
         .iter()
-        .map(|v| LogEntry {
-            commit: v.commit.to_string(),
-            date: v.date,
-            service: &v.message.service,
-            document: &v.message.document,
-            change: v.message.change,
-            counts: parse_counts(&v.message.subject),
-            summary: &v.message.subject,
-            provisions: &v.message.provisions,
-            provisions_changed: &v.message.provisions_changed,
-            untagged_language: v.message.untagged_language.as_deref(),
-            source_urls: &v.message.source_urls,
-            declared_date: v.message.declared_date,
+        .map(|v| {
+            Ok(LogEntry {
+                commit: v.commit.to_string(),
+                date: v.date,
+                service: &v.message.service,
+                document: &v.message.document,
+                change: v.message.change,
+                counts: counts_of(&archive, v)?,
+                summary: &v.message.subject,
+                provisions: &v.message.provisions,
+                provisions_changed: &v.message.provisions_changed,
+                untagged_language: v.message.untagged_language.as_deref(),
+                source_urls: &v.message.source_urls,
+                declared_date: v.message.declared_date,
+            })
         })
-        .collect();
-    let mut out = io::stdout().lock();
+        .collect::<Result<_, CliError>>()?;
     if args.json {
-        write_json(&mut out, &entries)?;
+        write_json(&mut io::stdout().lock(), &entries)?;
         return Ok(ExitCode::SUCCESS);
     }
+    let mut out = Terminal::stdout(false);
     for entry in &entries {
         let counts = entry.counts.map_or_else(String::new, |c| {
             format!(
@@ -258,6 +260,20 @@ pub fn log(archive_dir: &Path, args: LogArgs, clock: Clock) -> Result<ExitCode, 
         )?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A version's sentence counts as `diff REF` shows them. A subject says them exactly,
+/// except a cosmetic version's ("cosmetic changes in 2 sentences" is a total): those
+/// come from the diff with the text the version replaced.
+fn counts_of(archive: &Archive, version: &VersionRecord) -> Result<Option<Counts>, CliError> {
+    match (version.message.change, version.previous_blob) {
+        (ChangeKind::Cosmetic, Some(previous)) => {
+            let old = archive.blob_text(previous)?;
+            let new = archive.blob_text(version.blob)?;
+            Ok(Some(crate::report::diff::diff_texts(&old, &new).counts))
+        }
+        _ => Ok(parse_counts(&version.message.subject)),
+    }
 }
 
 /// One end of a diff: a version's commit and date.
@@ -343,9 +359,9 @@ pub fn diff(archive_dir: &Path, args: DiffArgs, clock: Clock) -> Result<ExitCode
         new: Endpoint::of(new),
         // Newest first: a smaller index is a later version.
         old_is_newer: old_index.is_some_and(|i| i < new_index),
+        same_text: old.is_some_and(|old| old.blob == new.blob),
     };
 
-    let mut out = io::stdout().lock();
     if args.json {
         let json = DiffJson {
             old: endpoints.old,
@@ -353,7 +369,7 @@ pub fn diff(archive_dir: &Path, args: DiffArgs, clock: Clock) -> Result<ExitCode
             old_is_newer: endpoints.old_is_newer,
             change: &change,
         };
-        write_json(&mut out, &json)?;
+        write_json(&mut io::stdout().lock(), &json)?;
         return Ok(ExitCode::SUCCESS);
     }
     let color = match args.color {
@@ -361,7 +377,7 @@ pub fn diff(archive_dir: &Path, args: DiffArgs, clock: Clock) -> Result<ExitCode
         ColorChoice::Never => false,
         ColorChoice::Auto => io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    write!(out, "{}", render_diff(&document, &endpoints, &change, color))?;
+    render_diff(&mut Terminal::stdout(color), &document, &endpoints, &change)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -371,79 +387,92 @@ pub struct DiffEnds {
     pub old: Option<Endpoint>,
     pub new: Endpoint,
     pub old_is_newer: bool,
+    /// Two versions whose texts are byte for byte the same (a revert, and the version it
+    /// went back to).
+    pub same_text: bool,
+}
+
+/// A line of a diff, in the document's order.
+enum DiffLine<'a> {
+    Removed(&'a str),
+    Added(&'a str),
+    Changed(&'a [WordPiece]),
+    Moved(&'a str),
 }
 
 /// The terminal rendering of a diff: a header naming both versions, then the sentences
 /// grouped under section headings, `+` added, `-` removed, `~` changed with
-/// `[-old-]{+new+}` words, `>` moved.
-pub fn render_diff(document: &str, ends: &DiffEnds, change: &Change, color: bool) -> String {
-    let paint = |code: &str, text: &str| {
-        if color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
-    };
+/// `[-old-]{+new+}` words, `>` moved. Policy text reaches the terminal escaped: it is
+/// written through a [`Terminal`].
+pub fn render_diff<W: io::Write>(
+    out: &mut Terminal<W>,
+    document: &str,
+    ends: &DiffEnds,
+    change: &Change,
+) -> io::Result<()> {
     let endpoint = |e: &Endpoint| format!("{}  {}", e.date.format("%Y-%m-%d %H:%M UTC"), &e.commit[..12]);
-    let mut out = format!("{document}\n");
+    writeln!(out, "{document}")?;
     match &ends.old {
-        Some(old) => out.push_str(&format!("old  {}\n", endpoint(old))),
-        None => out.push_str("old  none: new is the document's first version\n"),
+        Some(old) => writeln!(out, "old  {}", endpoint(old))?,
+        None => writeln!(out, "old  none: new is the document's first version")?,
     }
-    out.push_str(&format!("new  {}\n", endpoint(&ends.new)));
+    writeln!(out, "new  {}", endpoint(&ends.new))?;
     if ends.old_is_newer {
-        out.push_str("note: old is newer than new: this diff reads backwards in time\n");
+        writeln!(out, "note: old is newer than new: this diff reads backwards in time")?;
     }
     if ends.old.as_ref().is_some_and(|old| old.commit == ends.new.commit) {
-        out.push_str("old and new are the same version\n");
-        return out;
+        return writeln!(out, "old and new are the same version");
     }
-    out.push_str(&crate::report::summary::describe(&change.counts));
-    out.push('\n');
-    let mut lines: Vec<(usize, Option<&str>, String)> = Vec::new();
+    if ends.same_text {
+        return writeln!(out, "no change in text: old and new have the same text");
+    }
+    writeln!(out, "{}", crate::report::summary::describe(&change.counts))?;
+    let mut lines: Vec<(usize, Option<&str>, DiffLine)> = Vec::new();
     for s in &change.removed {
-        lines.push((s.position, s.heading.as_deref(), paint("31", &format!("- {}", s.text))));
+        lines.push((s.position, s.heading.as_deref(), DiffLine::Removed(&s.text)));
     }
     for s in &change.added {
-        lines.push((s.position, s.heading.as_deref(), paint("32", &format!("+ {}", s.text))));
+        lines.push((s.position, s.heading.as_deref(), DiffLine::Added(&s.text)));
     }
     for c in &change.changed {
-        let words: String = c
-            .words
-            .iter()
-            .map(|p| match p {
-                WordPiece::Same(t) => t.clone(),
-                WordPiece::Removed(t) if color => paint("31;9", t),
-                WordPiece::Added(t) if color => paint("32;4", t),
-                WordPiece::Removed(t) => format!("[-{t}-]"),
-                WordPiece::Added(t) => format!("{{+{t}+}}"),
-            })
-            .collect();
-        lines.push((
-            c.position,
-            c.heading.as_deref(),
-            format!("{} {words}", paint("33", "~")),
-        ));
+        lines.push((c.position, c.heading.as_deref(), DiffLine::Changed(&c.words)));
     }
     for s in &change.moved {
-        lines.push((s.position, s.heading.as_deref(), paint("36", &format!("> {}", s.text))));
+        lines.push((s.position, s.heading.as_deref(), DiffLine::Moved(&s.text)));
     }
     // Document order, with a section heading printed where the section changes.
     lines.sort_by_key(|(position, _, _)| *position);
     let mut section: Option<Option<&str>> = None;
     for (_, heading, line) in &lines {
         if section != Some(*heading) {
-            out.push('\n');
+            writeln!(out)?;
             if let Some(h) = heading {
-                out.push_str(&paint("1", &format!("## {h}")));
-                out.push('\n');
+                out.paint("1", format_args!("## {h}"))?;
+                writeln!(out)?;
             }
             section = Some(*heading);
         }
-        out.push_str(line);
-        out.push('\n');
+        match line {
+            DiffLine::Removed(text) => out.paint("31", format_args!("- {text}"))?,
+            DiffLine::Added(text) => out.paint("32", format_args!("+ {text}"))?,
+            DiffLine::Moved(text) => out.paint("36", format_args!("> {text}"))?,
+            DiffLine::Changed(words) => {
+                out.paint("33", "~")?;
+                write!(out, " ")?;
+                for piece in *words {
+                    match piece {
+                        WordPiece::Same(t) => write!(out, "{t}")?,
+                        WordPiece::Removed(t) if out.color() => out.paint("31;9", t)?,
+                        WordPiece::Added(t) if out.color() => out.paint("32;4", t)?,
+                        WordPiece::Removed(t) => write!(out, "[-{t}-]")?,
+                        WordPiece::Added(t) => write!(out, "{{+{t}+}}")?,
+                    }
+                }
+            }
+        }
+        writeln!(out)?;
     }
-    out
+    Ok(())
 }
 
 pub fn report(archive_dir: &Path, args: ReportArgs, clock: Clock) -> Result<ExitCode, CliError> {
@@ -527,11 +556,11 @@ pub fn blame_cmd(archive_dir: &Path, args: BlameArgs, clock: Clock) -> Result<Ex
                 .unwrap_or_default()
         )));
     };
-    let mut out = io::stdout().lock();
     if args.json {
-        write_json(&mut out, &lines)?;
+        write_json(&mut io::stdout().lock(), &lines)?;
         return Ok(ExitCode::SUCCESS);
     }
+    let mut out = Terminal::stdout(false);
     for line in &lines {
         writeln!(
             out,

@@ -1,7 +1,7 @@
 //! `import ota-versions`, `import ota-snapshots` and `import wayback`: history from
 //! elsewhere, replayed into the archive.
 
-use std::io::{self, IsTerminal as _, Write as _};
+use std::io::{self, IsTerminal as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -14,6 +14,7 @@ use crate::clock::Clock;
 use crate::import::ota::{self, OtaError, OtaKind, OtaReport, OtaRequest};
 use crate::import::wayback::{self, Every, WaybackError, WaybackRequest};
 use crate::import::{DocumentTally, ImportOptions};
+use crate::printable::{Printable, Terminal};
 
 pub const CHRONOLOGY_HELP: &str = "\
 History is appended, never rewritten. For each document, versions dated after its
@@ -123,18 +124,19 @@ pub(super) fn import_options(
     ))
 }
 
-/// One line per document, its skip reasons and refusal indented below.
-pub(super) fn write_tallies(out: &mut impl io::Write, tallies: &[DocumentTally]) -> io::Result<()> {
+/// One line per document, its skip reasons and refusal indented below. A reason can
+/// quote the source (an upstream commit's subject): it stays on its line.
+pub(super) fn write_tallies(out: &mut Terminal<impl io::Write>, tallies: &[DocumentTally]) -> io::Result<()> {
     for tally in tallies {
         let name = format!("{}/{}", tally.service, tally.document);
-        match &tally.refused {
+        match tally.refused.as_deref().map(Printable) {
             Some(reason) if tally.recorded == 0 => writeln!(out, "refused    {name}  {reason}")?,
             // Part of the history went in before the conflict: say what, then why it stopped.
             Some(reason) => writeln!(out, "stopped    {name}  {}; then refused: {reason}", tally.describe())?,
             None => writeln!(out, "imported   {name}  {}", tally.describe())?,
         }
         for reason in &tally.skip_reasons {
-            writeln!(out, "    skipped {reason}")?;
+            writeln!(out, "    skipped {}", Printable(reason))?;
         }
     }
     Ok(())
@@ -173,13 +175,14 @@ pub fn ota_history(
     .map_err(ota_error)?;
     bar.finish_and_clear();
     let tag_cache = super::provisions::save_tag_cache(&archive, &options.taxonomy, &options.identity, options.now)?;
-    let mut out = io::stdout().lock();
     if args.common.json {
-        write_json(&mut out, &report)?;
+        write_json(&mut io::stdout().lock(), &report)?;
     } else {
+        // Upstream subjects and file names come from a repository we do not control.
+        let mut out = Terminal::stdout(false);
         write_tallies(&mut out, &report.documents)?;
         for ignored in &report.ignored {
-            writeln!(out, "ignored    {ignored}")?;
+            writeln!(out, "ignored    {}", Printable(ignored))?;
         }
         if let Some(line) = tag_cache.as_ref().and_then(super::provisions::TagCacheReport::line) {
             writeln!(out, "{line}")?;
@@ -347,10 +350,10 @@ pub fn wayback(archive_dir: &Path, args: WaybackArgs, clock: Clock) -> Result<Ex
     .map_err(wayback_error)?;
     bar.finish_and_clear();
     let tag_cache = super::provisions::save_tag_cache(&archive, &options.taxonomy, &options.identity, options.now)?;
-    let mut out = io::stdout().lock();
     if args.common.json {
-        write_json(&mut out, &report)?;
+        write_json(&mut io::stdout().lock(), &report)?;
     } else {
+        let mut out = Terminal::stdout(false);
         write_tallies(&mut out, std::slice::from_ref(&report.tally))?;
         if let Some(line) = tag_cache.as_ref().and_then(super::provisions::TagCacheReport::line) {
             writeln!(out, "{line}")?;

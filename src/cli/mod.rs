@@ -1208,7 +1208,8 @@ fn import_ota(archive_dir: &Path, args: ImportOtaArgs) -> Result<ExitCode, CliEr
     } else {
         vec![args.source.clone()]
     };
-    let mut out = io::stdout().lock();
+    // File names and declaration contents come from a repository we do not control.
+    let mut out = crate::printable::Terminal::stdout(false);
     let (mut written, mut skipped, mut failed) = (0, 0, 0);
     let mut claimed: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     for file in &files {
@@ -1216,21 +1217,23 @@ fn import_ota(archive_dir: &Path, args: ImportOtaArgs) -> Result<ExitCode, CliEr
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        // On one line whatever it holds (a file name can hold a line feed).
+        let shown = crate::printable::Printable(&name);
         let json = match crate::declaration::ota::read_declaration(file) {
             Ok(json) => json,
             Err(e) => {
-                writeln!(out, "failed     {name}: cannot read: {e}")?;
+                writeln!(out, "failed     {shown}: cannot read: {e}")?;
                 failed += 1;
                 continue;
             }
         };
         match convert(&name, &json) {
             Err(message) => {
-                writeln!(out, "failed     {name}: {message}")?;
+                writeln!(out, "failed     {shown}: {message}")?;
                 failed += 1;
             }
             Ok(Outcome::Skipped { reason }) => {
-                writeln!(out, "skipped    {name}: {reason}")?;
+                writeln!(out, "skipped    {shown}: {reason}")?;
                 skipped += 1;
             }
             Ok(Outcome::Converted(converted)) => {
@@ -1238,7 +1241,7 @@ fn import_ota(archive_dir: &Path, args: ImportOtaArgs) -> Result<ExitCode, CliEr
                 if let Some(first) = claimed.get(&converted.slug) {
                     writeln!(
                         out,
-                        "skipped    {name}: services/{}.toml comes from {first} in this import",
+                        "skipped    {shown}: services/{}.toml comes from {first} in this import",
                         converted.slug
                     )?;
                     skipped += 1;
@@ -1247,13 +1250,13 @@ fn import_ota(archive_dir: &Path, args: ImportOtaArgs) -> Result<ExitCode, CliEr
                 if target.exists() && !args.force {
                     writeln!(
                         out,
-                        "skipped    {name}: services/{}.toml exists (--force overwrites it)",
+                        "skipped    {shown}: services/{}.toml exists (--force overwrites it)",
                         converted.slug
                     )?;
                     skipped += 1;
                     continue;
                 }
-                claimed.insert(converted.slug.clone(), name.clone());
+                claimed.insert(converted.slug.clone(), shown.to_string());
                 if !args.dry_run {
                     std::fs::write(&target, &converted.toml)
                         .with_context(|| format!("cannot write {}", target.display()))
@@ -1261,7 +1264,7 @@ fn import_ota(archive_dir: &Path, args: ImportOtaArgs) -> Result<ExitCode, CliEr
                 }
                 writeln!(
                     out,
-                    "converted  {name} -> services/{}.toml ({} documents)",
+                    "converted  {shown} -> services/{}.toml ({} documents)",
                     converted.slug, converted.documents
                 )?;
                 for warning in &converted.warnings {

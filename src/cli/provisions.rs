@@ -1,7 +1,7 @@
 //! Provision commands: `provisions`, `timeline` and `compare`.
 
 use std::fmt::Write as _;
-use std::io::{self, Write as _};
+use std::io;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -13,6 +13,7 @@ use super::history::{check_known, write_output};
 use super::{CliError, runtime, usage, write_json};
 use crate::archive::Archive;
 use crate::clock::Clock;
+use crate::printable::Terminal;
 use crate::provision::{LearnedTagger, TAG_CACHE_FILE, Taxonomy};
 use crate::report::markdown::escape;
 use crate::report::provisions::{self, Comparison, DatedSentence, Matrix, TimelineEvent, UntaggedDocument, Wording};
@@ -258,11 +259,11 @@ pub fn provisions(archive_dir: &Path, args: ProvisionsArgs, clock: Clock) -> Res
         .into_iter()
         .filter(|t| args.provision.as_ref().is_none_or(|id| *id == t.tag.provision))
         .collect();
-    let mut out = io::stdout().lock();
     if args.json {
-        write_json(&mut out, &with_tagger(&tagged, &taxonomy.tagger()))?;
+        write_json(&mut io::stdout().lock(), &with_tagger(&tagged, &taxonomy.tagger()))?;
         return Ok(ExitCode::SUCCESS);
     }
+    let mut out = Terminal::stdout(false);
     writeln!(
         out,
         "{} at {} ({}): {} tagged sentences",
@@ -299,11 +300,11 @@ pub fn timeline(archive_dir: &Path, args: TimelineArgs) -> Result<ExitCode, CliE
             eprintln!("note: {}: the latest version: {notice}", args.document);
         }
     }
-    let mut out = io::stdout().lock();
     if args.json {
-        write_json(&mut out, &with_tagger(&timelines, &taxonomy.tagger()))?;
+        write_json(&mut io::stdout().lock(), &with_tagger(&timelines, &taxonomy.tagger()))?;
         return Ok(ExitCode::SUCCESS);
     }
+    let mut out = Terminal::stdout(false);
     if timelines.is_empty() {
         writeln!(out, "no provision appears in the history of {}", args.document)?;
     }

@@ -1,6 +1,6 @@
 //! `show REF`: one version's text with its provenance, for citing.
 
-use std::io::{self, Write as _};
+use std::io;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::{CliError, DocumentSpec, usage, write_json};
 use crate::archive::reference::{Reference, ReferenceError};
 use crate::archive::{Archive, ChangeKind};
+use crate::printable::Terminal;
 
 pub const SHOW_HELP: &str = "\
 References:
@@ -159,11 +160,12 @@ pub fn show(archive_dir: &Path, args: ShowArgs) -> Result<ExitCode, CliError> {
         commit_url: github.as_ref().map(|base| format!("{base}/commit/{commit}")),
         text,
     };
-    let mut out = io::stdout().lock();
     if args.json {
-        write_json(&mut out, &shown)?;
+        write_json(&mut io::stdout().lock(), &shown)?;
         return Ok(ExitCode::SUCCESS);
     }
+    // The text and every trailer come from the archive: written escaped.
+    let mut out = Terminal::stdout(false);
     let time = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
     let mut lines: Vec<(&str, String)> = vec![
         ("Cite as", shown.cite_as.clone()),
@@ -227,7 +229,7 @@ pub fn show(archive_dir: &Path, args: ShowArgs) -> Result<ExitCode, CliError> {
     }
     if !args.no_text {
         writeln!(out)?;
-        out.write_all(shown.text.as_bytes())?;
+        write!(out, "{}", shown.text)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use super::html::{Href, plural};
 use super::model::{Change, Report, Sentence};
 use super::words::WordPiece;
+use crate::printable::{Printable, is_unprintable};
 
 /// Renders a report: a heading, then per document its changes with their sentences.
 pub fn render(report: &Report) -> String {
@@ -105,7 +106,7 @@ fn render_change(out: &mut String, change: &Change) {
             if !provisions.is_empty() {
                 let ids: Vec<String> = provisions
                     .iter()
-                    .map(|p| format!("`{}`", p.replace('`', "'")))
+                    .map(|p| format!("`{}`", Printable(&p.replace('`', "'"))))
                     .collect();
                 let _ = write!(out, "(provision {}) ", ids.join(", "));
             }
@@ -159,7 +160,12 @@ fn destination(url: &Href) -> String {
             '<' => out.push_str("%3C"),
             '>' => out.push_str("%3E"),
             ' ' => out.push_str("%20"),
-            c if c.is_control() => {}
+            c if is_unprintable(c) => {
+                let mut bytes = [0; 4];
+                for byte in c.encode_utf8(&mut bytes).bytes() {
+                    let _ = write!(out, "%{byte:02X}");
+                }
+            }
             c => out.push(c),
         }
     }
@@ -250,14 +256,15 @@ fn words(pieces: &[WordPiece]) -> String {
             WordPiece::Removed(t) => ("~~", t),
             WordPiece::Added(t) => ("**", t),
         };
+        // Whitespace is policy text too: a carriage return or U+2028 is escaped like the rest.
         let core = text.trim();
         if core.is_empty() {
-            out.push_str(text);
+            out.push_str(&escape(text));
             continue;
         }
         let lead = &text[..text.len() - text.trim_start().len()];
         let trail = &text[text.trim_end().len()..];
-        out.push_str(lead);
+        out.push_str(&escape(lead));
         let core = escape(core);
         let before = out.chars().last();
         let after = match pieces.get(i + 1) {
@@ -276,7 +283,7 @@ fn words(pieces: &[WordPiece]) -> String {
         if ends_with_punctuation(&core) && after.is_some_and(char::is_alphanumeric) {
             out.push(' ');
         }
-        out.push_str(trail);
+        out.push_str(&escape(trail));
         let replaced = matches!(piece, WordPiece::Removed(_))
             && matches!(pieces.get(i + 1), Some(WordPiece::Added(t)) if t.trim_start() == t
                 && t.chars().next().is_some_and(char::is_alphanumeric));
@@ -300,7 +307,9 @@ fn ends_with_punctuation(text: &str) -> bool {
 }
 
 /// Escapes what Markdown would read as markup in policy text: emphasis, code, links,
-/// HTML, tables and character references.
+/// HTML, tables and character references; and, as on a terminal, control characters,
+/// bidirectional controls and line breaks (a tab stays), shown as `\u{1b}` (written
+/// `\\u{1b}`, so that no renderer reads the backslash as an escape).
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for (i, c) in text.char_indices() {
@@ -312,7 +321,10 @@ pub fn escape(text: &str) -> String {
             '#' if i == 0 => out.push_str("\\#"),
             // `&amp;` would show as `&`: a reference is escaped, a lone `&` left alone.
             '&' if is_reference(&text[i..]) => out.push_str("\\&"),
-            c if c.is_control() => {}
+            '\t' => out.push(c),
+            c if is_unprintable(c) => {
+                let _ = write!(out, "\\{}", Printable(&text[i..i + c.len_utf8()]));
+            }
             c => out.push(c),
         }
     }
@@ -568,6 +580,21 @@ mod tests {
                 .collect();
             assert_eq!((struck, strong), (removed, added), "{text}");
         }
+    }
+
+    #[test]
+    fn control_characters_bidi_controls_and_line_breaks_are_shown_escaped() {
+        use WordPiece::{Added as A, Removed as R, Same as S};
+        let s = |t: &str| t.to_string();
+        assert_eq!(
+            escape("a\u{1b}[31mb\rc\u{202e}d\u{2028}e\u{61c}f\u{85}g\th"),
+            r"a\\u{1b}\[31mb\\u{d}c\\u{202e}d\\u{2028}e\\u{61c}f\\u{85}g".to_string() + "\th"
+        );
+        // Whitespace around an edit is policy text too: a carriage return there was kept raw.
+        assert_eq!(
+            words(&[S(s("We keep\r")), R(s("\u{2028}30\r")), A(s("90")), S(s(" \u{2029}"))]),
+            r"We keep\\u{d}\\u{2028}~~30~~\\u{d}**90** \\u{2029}"
+        );
     }
 
     #[test]

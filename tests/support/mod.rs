@@ -139,6 +139,20 @@ window = 20
     pub fn read(&self, path: &str) -> String {
         std::fs::read_to_string(self.archive().join(path)).unwrap_or_else(|e| panic!("read {path}: {e}"))
     }
+
+    /// Commits `text` as a version of acme/privacy-policy by hand, as a hostile archive
+    /// could: the version file and a message with clausewatch's trailers, dated `date`.
+    pub fn commit_acme_version(&self, text: &str, date: &str, subject: &str, change: &str) {
+        let path = self.archive().join("versions/acme/privacy-policy.md");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        self.git(&["add", "-A"]);
+        let message = format!(
+            "{subject}\n\nService: acme\nDocument: privacy-policy\nFetched-At: {date}\nSnapshot-SHA256: 00\n\
+             Fetcher: http\nChange: {change}\nCanonicalizer: 4\nClausewatch-Version: 0.1.0\n"
+        );
+        commit_dated(&self.repo, date, &message);
+    }
 }
 
 /// Removes `dir` when the test process exits, and returns its path.
@@ -166,6 +180,19 @@ pub fn remove_at_exit(dir: tempfile::TempDir) -> PathBuf {
     let path = dir.path().to_path_buf();
     DIRS.lock().unwrap_or_else(|e| e.into_inner()).push(dir);
     path
+}
+
+/// `git commit --allow-empty -m message` in `dir`, authored and committed at `date`.
+pub fn commit_dated(dir: &Path, date: &str, message: &str) {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .env("GIT_AUTHOR_DATE", date)
+        .env("GIT_COMMITTER_DATE", date)
+        .args(["-c", "user.name=Test", "-c", "user.email=test@example.org"])
+        .args(["commit", "-q", "--allow-empty", "-m", message])
+        .output()
+        .expect("run git");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// Runs git in `dir`, asserting success.
