@@ -271,7 +271,15 @@ pub fn comparable_line_words(line: &str) -> Vec<String> {
     words(strip_enumerator(rest))
 }
 
-/// `4.2 Data` -> `Data`, `(a) We` -> `We`, `iv. We` -> `We`; anything else unchanged.
+/// `1. We` -> `We`, `4.2. Data` and `4.2 Data` -> `Data`, `(a) We`, `a) We`, `iv. We`
+/// and `(IV) We` -> `We`; anything else unchanged.
+///
+/// Only what reads as list or section numbering is set aside: a label closed by a period
+/// or a bracket (the canonicalizer's own `1. ` list markers, and numbering written in
+/// the page), or a bare section number of two or more parts before a capitalised word
+/// (`6.2 We move your data`). A bare integer is part of the sentence: `30 days after you
+/// close your account` and `13 is the minimum age` must not lose their number, or a
+/// change to it would be cosmetic.
 fn strip_enumerator(line: &str) -> &str {
     let (opened, body) = match line.strip_prefix(['(', '[']) {
         Some(body) => (true, body),
@@ -282,23 +290,36 @@ fn strip_enumerator(line: &str) -> &str {
         .unwrap_or(body.len());
     let (label, after) = body.split_at(label_len);
     let label_core = label.trim_end_matches('.');
+    let parts: Vec<&str> = label_core.split('.').collect();
     let numeric = !label_core.is_empty()
-        && label_core
-            .split('.')
+        && parts
+            .iter()
             .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let roman = |numerals: &[u8]| label_core.bytes().all(|b| numerals.contains(&b));
     let lettered = label_core.len() == 1 && label_core.bytes().all(|b| b.is_ascii_alphabetic())
-        || (!label_core.is_empty()
-            && label_core.len() <= 5
-            && label_core.bytes().all(|b| matches!(b, b'i' | b'v' | b'x')));
-    let closed = after.strip_prefix([')', ']']);
-    let after = match closed {
+        || (!label_core.is_empty() && label_core.len() <= 5 && (roman(b"ivx") || roman(b"IVX")));
+    if !(numeric || lettered) {
+        return line;
+    }
+    let after = match after.strip_prefix([')', ']']) {
         Some(rest) => rest,
         None if opened => return line,
-        // A bare letter needs its period or bracket: "a. We" yes, "A We" no.
-        None if lettered && !label.ends_with('.') => return line,
-        None => after,
+        None if label.ends_with('.') => after,
+        // "4.2 Data": a bare section number, told from a decimal ("2.5 times more") by
+        // its short parts and the capital after it.
+        None if numeric
+            && parts.len() > 1
+            && parts.iter().all(|p| p.len() <= 3)
+            && after
+                .chars()
+                .find(|c| c.is_alphanumeric())
+                .is_some_and(char::is_uppercase) =>
+        {
+            after
+        }
+        None => return line,
     };
-    if (numeric || lettered) && after.starts_with(char::is_whitespace) {
+    if after.starts_with(char::is_whitespace) {
         after.trim_start()
     } else {
         line
@@ -368,6 +389,76 @@ mod tests {
     #[test]
     fn identical_texts_have_no_changes() {
         assert!(diff_texts("A.\n\nB.\n", "A.\nB.\n").counts.is_empty());
+    }
+
+    #[test]
+    fn list_and_section_numbering_is_set_aside() {
+        for (line, rest) in [
+            ("1. We collect data.", "We collect data."),
+            ("12. We collect data.", "We collect data."),
+            ("1) We collect data.", "We collect data."),
+            ("(a) We sell.", "We sell."),
+            ("a) We sell.", "We sell."),
+            ("[3] We sell.", "We sell."),
+            ("b. We sell.", "We sell."),
+            ("iv. We sell.", "We sell."),
+            ("(IV) We sell.", "We sell."),
+            ("IV. Scope", "Scope"),
+            ("3.1. The terms", "The terms"),
+            ("4.2 Data", "Data"),
+            (
+                "6.2 We move your data to make X work for you.",
+                "We move your data to make X work for you.",
+            ),
+            ("4.2 “Personal data” means", "“Personal data” means"),
+        ] {
+            assert_eq!(strip_enumerator(line), rest, "{line}");
+        }
+    }
+
+    #[test]
+    fn a_number_that_is_part_of_the_sentence_is_kept() {
+        for line in [
+            "30 days after you close your account, we delete your data.",
+            "13 is the minimum age to use Acme.",
+            "100 Main Street, Springfield",
+            "3180 18th St.",
+            "2.5 times more data is kept.",
+            "1.5 million users share 2.5 GB.",
+            "2024.10.01 is the date.",
+            "A We sell.",
+            "(a We sell.",
+            "I agree.",
+            "1.We sell.",
+        ] {
+            assert_eq!(strip_enumerator(line), line, "{line}");
+        }
+    }
+
+    #[test]
+    fn a_changed_leading_number_is_substantive() {
+        assert_eq!(
+            classify(
+                "30 days after you close your account, we delete your data.\n",
+                "365 days after you close your account, we delete your data.\n"
+            ),
+            ChangeKind::Substantive
+        );
+        assert_eq!(
+            classify(
+                "13 is the minimum age to use Acme.\n",
+                "18 is the minimum age to use Acme.\n"
+            ),
+            ChangeKind::Substantive
+        );
+        assert_eq!(
+            classify("- 100 Main Street\n", "- 200 Main Street\n"),
+            ChangeKind::Substantive
+        );
+        assert_eq!(
+            classify("## 6.2 We move your data.\n", "## 7.2 We move your data.\n"),
+            ChangeKind::Cosmetic
+        );
     }
 
     #[test]
