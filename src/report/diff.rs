@@ -6,6 +6,7 @@
 //! another is a *move*: that is how a reader thinks of an edit.
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use similar::{Algorithm, DiffOp};
@@ -17,6 +18,11 @@ use crate::archive::ChangeKind;
 const PAIRING_THRESHOLD: f64 = 0.5;
 /// How far ahead in a hunk a removed sentence looks for its new form.
 const PAIRING_WINDOW: usize = 40;
+/// How long the line diff may search for the smallest difference. Past it, what is left
+/// is one replaced hunk: every sentence added or removed is still reported, but an
+/// unchanged one in that hunk may show as moved. The search is quadratic when most lines
+/// change: a 20,000-sentence page that changed throughout took 25 s.
+const SENTENCE_DIFF_DEADLINE: Duration = Duration::from_secs(1);
 
 /// One changed sentence. Line numbers are 1-based lines of the old and new texts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -70,9 +76,12 @@ pub struct TextDiff {
 pub fn diff_texts(old: &str, new: &str) -> TextDiff {
     let old_lines: Vec<(usize, &str)> = content_lines(old);
     let new_lines: Vec<(usize, &str)> = content_lines(new);
-    let old_keys: Vec<&str> = old_lines.iter().map(|(_, l)| *l).collect();
-    let new_keys: Vec<&str> = new_lines.iter().map(|(_, l)| *l).collect();
-    let ops = similar::capture_diff_slices(Algorithm::Patience, &old_keys, &new_keys);
+    // Each distinct line is a number, so the diff compares integers, not strings.
+    let mut ids: HashMap<&str, usize> = HashMap::new();
+    let old_keys = line_ids(&old_lines, &mut ids);
+    let new_keys = line_ids(&new_lines, &mut ids);
+    let deadline = Instant::now() + SENTENCE_DIFF_DEADLINE;
+    let ops = similar::capture_diff_slices_deadline(Algorithm::Patience, &old_keys, &new_keys, Some(deadline));
 
     let mut changes = Vec::new();
     for op in ops {
@@ -110,6 +119,17 @@ pub fn diff_texts(old: &str, new: &str) -> TextDiff {
     TextDiff { changes, counts }
 }
 
+/// A number for each line, the same for equal lines (`ids` holds those given so far).
+fn line_ids<'a>(lines: &[(usize, &'a str)], ids: &mut HashMap<&'a str, usize>) -> Vec<usize> {
+    lines
+        .iter()
+        .map(|&(_, line)| {
+            let next = ids.len();
+            *ids.entry(line).or_insert(next)
+        })
+        .collect()
+}
+
 fn content_lines(text: &str) -> Vec<(usize, &str)> {
     text.lines()
         .enumerate()
@@ -143,12 +163,16 @@ fn pair_hunk(removed: &[(usize, &str)], added: &[(usize, &str)], out: &mut Vec<S
                     });
                 }
                 let (new_line, new) = added[j];
-                out.push(SentenceChange::Changed {
-                    old_line: *old_line,
-                    new_line,
-                    old: (*old).to_string(),
-                    new: new.to_string(),
-                });
+                // The same line on both sides of a hunk, which only a diff cut short by
+                // its deadline leaves, is unchanged.
+                if new != *old {
+                    out.push(SentenceChange::Changed {
+                        old_line: *old_line,
+                        new_line,
+                        old: (*old).to_string(),
+                        new: new.to_string(),
+                    });
+                }
                 next_added = j + 1;
             }
             None => out.push(SentenceChange::Removed {
@@ -389,6 +413,89 @@ mod tests {
     #[test]
     fn identical_texts_have_no_changes() {
         assert!(diff_texts("A.\n\nB.\n", "A.\nB.\n").counts.is_empty());
+    }
+
+    /// `n` sentences like a long policy's ("Clause 7 says we share data ..."), every one
+    /// different from those of another `seed`.
+    fn long_text(seed: u64, n: usize) -> String {
+        let vocabulary = [
+            "data", "user", "content", "share", "partner", "service", "account", "policy", "train", "model", "keep",
+            "delete",
+        ];
+        let mut state = seed;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize
+        };
+        (0..n)
+            .map(|i| {
+                let words: Vec<&str> = (0..8).map(|_| vocabulary[next() % vocabulary.len()]).collect();
+                format!("Clause {i} says we {} (version {seed}).\n", words.join(" "))
+            })
+            .collect()
+    }
+
+    /// Every sentence only in `old` is reported removed (or as a changed sentence's old
+    /// form, or moved), and every one only in `new` added (or as a new form, or moved).
+    fn assert_accounts_for_every_sentence(old: &str, new: &str, diff: &TextDiff) {
+        let (mut gone, mut came) = (Vec::new(), Vec::new());
+        for change in &diff.changes {
+            match change {
+                SentenceChange::Added { text, .. } => came.push(text.as_str()),
+                SentenceChange::Removed { text, .. } => gone.push(text.as_str()),
+                SentenceChange::Changed { old, new, .. } => {
+                    assert_ne!(old, new, "an unchanged sentence reported as changed");
+                    gone.push(old);
+                    came.push(new);
+                }
+                SentenceChange::Moved { text, .. } => {
+                    gone.push(text);
+                    came.push(text);
+                }
+            }
+        }
+        let old_lines: std::collections::HashSet<&str> = old.lines().collect();
+        let new_lines: std::collections::HashSet<&str> = new.lines().collect();
+        let (gone, came): (std::collections::HashSet<&str>, std::collections::HashSet<&str>) =
+            (gone.into_iter().collect(), came.into_iter().collect());
+        for line in old_lines.difference(&new_lines) {
+            assert!(gone.contains(line), "not reported removed: {line}");
+        }
+        for line in new_lines.difference(&old_lines) {
+            assert!(came.contains(line), "not reported added: {line}");
+        }
+        assert!(gone.is_subset(&old_lines) && came.is_subset(&new_lines));
+    }
+
+    #[test]
+    fn a_long_text_changed_throughout_is_diffed_in_bounded_time_and_in_full() {
+        let (old, new) = (long_text(1, 20_000), long_text(2, 20_000));
+        let started = Instant::now();
+        let diff = diff_texts(&old, &new);
+        let took = started.elapsed();
+        // Unbounded, this took 25 s in a release build (minutes in a debug one).
+        assert!(took < Duration::from_secs(15), "took {took:?}");
+        assert_accounts_for_every_sentence(&old, &new, &diff);
+        let counts = diff.counts;
+        assert_eq!(counts.removed + counts.changed + counts.moved, 20_000, "{counts:?}");
+        assert_eq!(counts.added + counts.changed + counts.moved, 20_000, "{counts:?}");
+    }
+
+    #[test]
+    fn a_diff_cut_short_still_reports_every_sentence_and_no_unchanged_one() {
+        // Every third sentence kept: after the deadline, kept ones fall inside replaced
+        // hunks, and must not be reported as changed.
+        let old = long_text(1, 20_000);
+        let new: String = long_text(2, 20_000)
+            .lines()
+            .zip(old.lines())
+            .enumerate()
+            .map(|(i, (new, old))| format!("{}\n", if i % 3 == 0 { old } else { new }))
+            .collect();
+        let diff = diff_texts(&old, &new);
+        assert_accounts_for_every_sentence(&old, &new, &diff);
     }
 
     #[test]
