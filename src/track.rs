@@ -18,6 +18,7 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 use url::Url;
 
+use crate::archive::history::MAX_VERSION_TEXT_BYTES;
 use crate::archive::{Archive, ArchiveError, ChangeKind, Identity, NewVersion, VersionMessage, snapshot};
 use crate::canon::{self, CANONICALIZER_VERSION, Selection};
 use crate::declaration::{Document, FetcherKind, Service};
@@ -1004,6 +1005,16 @@ pub fn new_version(
     };
     if let Some(failure) = not_the_document(candidate.text, candidate.snapshot, candidate.snapshot_ext, &source) {
         return Ok(Err(failure));
+    }
+    // Readers refuse a longer text from history (a blob bomb), so it is never recorded.
+    if candidate.text.len() as u64 > MAX_VERSION_TEXT_BYTES {
+        return Ok(Err(Failure::new(
+            FailureKind::TooLarge,
+            format!(
+                "the text is {} bytes, more than the {MAX_VERSION_TEXT_BYTES} a version may hold",
+                candidate.text.len()
+            ),
+        )));
     }
     let (mut change, diff) = match previous {
         Some((old, change)) => (change, diff_texts(old, candidate.text)),
