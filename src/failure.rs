@@ -50,6 +50,9 @@ pub enum FailureKind {
     /// The document's file in the working tree has changes that are not committed;
     /// recording a new version would overwrite them.
     UncommittedChanges,
+    /// The fetch time is before the document's latest recorded version: the machine's
+    /// clock is behind, and recording would put the version out of order.
+    ClockBehind,
 }
 
 impl FailureKind {
@@ -75,6 +78,7 @@ impl FailureKind {
             FailureKind::Shrunk => "shrunk",
             FailureKind::Browser => "browser",
             FailureKind::UncommittedChanges => "uncommitted-changes",
+            FailureKind::ClockBehind => "clock-behind",
         }
     }
 

@@ -18,6 +18,7 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 use url::Url;
 
+use crate::archive::history::MAX_VERSION_TEXT_BYTES;
 use crate::archive::{Archive, ArchiveError, ChangeKind, Identity, NewVersion, VersionMessage, snapshot};
 use crate::canon::{self, CANONICALIZER_VERSION, Selection};
 use crate::declaration::{Document, FetcherKind, Service};
@@ -407,7 +408,8 @@ pub fn track(
 
     pending.sort_by(|a, b| (&a.1.service, &a.1.doc_type).cmp(&(&b.1.service, &b.1.doc_type)));
     let committing = Instant::now();
-    let decided = commit_versions(archive, pending, &mut outcomes, options)?;
+    let mut decided = refuse_versions_before_latest(archive, &mut pending, &mut outcomes)?;
+    decided.extend(commit_versions(archive, pending, &mut outcomes, options)?);
     let commit = committing.elapsed();
     // Reported once on the branch: a commit id shown before would not exist after a kill.
     for index in decided {
@@ -428,6 +430,48 @@ pub fn track(
         outage,
         timings,
     })
+}
+
+/// Keeps the chronology rule imports keep: a version is only appended after its
+/// document's latest one (the same second is after it, in commit order). A fetch time
+/// before it means this machine's clock is behind (or an import brought versions dated
+/// after it): such a document fails as `clock-behind` and nothing is committed for it.
+/// Returns the indexes of the outcomes refused, and leaves the others in `pending`.
+fn refuse_versions_before_latest(
+    archive: &Archive,
+    pending: &mut Vec<(usize, NewVersion)>,
+    outcomes: &mut [DocumentOutcome],
+) -> Result<Vec<usize>, ArchiveError> {
+    // A first record has nothing to go before; asking for it would walk all history.
+    let recorded: Vec<(String, String)> = pending
+        .iter()
+        .filter(|(_, version)| version.message.change != ChangeKind::First)
+        .map(|(_, version)| (version.service.clone(), version.doc_type.clone()))
+        .collect();
+    let latest = archive.latest_version_dates(&recorded)?;
+    let secs = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut refused = Vec::new();
+    pending.retain(|(index, version)| {
+        let fetched_at = version.message.fetched_at;
+        match latest.get(&(version.service.clone(), version.doc_type.clone())) {
+            Some(&latest) if fetched_at < latest => {
+                outcomes[*index].status = Status::Failed {
+                    category: FailureKind::ClockBehind,
+                    message: format!(
+                        "the fetch time ({}) would go before the latest recorded version ({}), and recorded history \
+                         is never rewritten: this machine's clock seems to be behind; set it right and run again \
+                         (the new version was not recorded)",
+                        secs(fetched_at),
+                        secs(latest)
+                    ),
+                };
+                refused.push(*index);
+                false
+            }
+            _ => true,
+        }
+    });
+    Ok(refused)
 }
 
 /// Commits the pending versions (in the order given), fills in their commit ids, and
@@ -961,6 +1005,16 @@ pub fn new_version(
     };
     if let Some(failure) = not_the_document(candidate.text, candidate.snapshot, candidate.snapshot_ext, &source) {
         return Ok(Err(failure));
+    }
+    // Readers refuse a longer text from history (a blob bomb), so it is never recorded.
+    if candidate.text.len() as u64 > MAX_VERSION_TEXT_BYTES {
+        return Ok(Err(Failure::new(
+            FailureKind::TooLarge,
+            format!(
+                "the text is {} bytes, more than the {MAX_VERSION_TEXT_BYTES} a version may hold",
+                candidate.text.len()
+            ),
+        )));
     }
     let (mut change, diff) = match previous {
         Some((old, change)) => (change, diff_texts(old, candidate.text)),

@@ -537,3 +537,283 @@ fn the_markdown_report_parses_into_the_expected_structure() {
         "the changes' sentences and the first record's sentences are list items: {items}"
     );
 }
+
+/// A git repository laid out like an Open Terms Archive one, with one commit per
+/// (date, subject, Markdown) of `Acme/Privacy Policy.md`.
+fn ota_history(versions: &[(&str, &str, String)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    crate::support::git(dir.path(), &["init", "-q", "-b", "main"]);
+    std::fs::create_dir_all(dir.path().join("Acme")).unwrap();
+    for (date, subject, markdown) in versions {
+        std::fs::write(dir.path().join("Acme/Privacy Policy.md"), markdown).unwrap();
+        for args in [&["add", "-A"][..], &["commit", "-q", "-m", subject][..]] {
+            let out = std::process::Command::new("git")
+                .current_dir(dir.path())
+                .env("GIT_AUTHOR_DATE", date)
+                .env("GIT_COMMITTER_DATE", date)
+                .args(["-c", "user.name=OTA-Bot", "-c", "user.email=bot@example.org"])
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+    dir
+}
+
+/// An archive holding `versions` of acme/privacy-policy, imported from an OTA history.
+fn imported(versions: &[(&str, &str, String)]) -> TestArchive {
+    let ota = ota_history(versions);
+    let archive = TestArchive::new();
+    let (code, stdout, stderr) = archive.run(&[
+        "import",
+        "ota-versions",
+        ota.path().to_str().unwrap(),
+        "--service",
+        "Acme",
+        "--no-progress",
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    archive
+}
+
+/// The `change` of each version of acme/privacy-policy, oldest first, by day.
+fn kinds(archive: &TestArchive) -> Vec<(String, String)> {
+    let (code, stdout, stderr) = archive.run(&["log", "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let log: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
+    log.iter()
+        .rev()
+        .map(|v| {
+            (
+                v["date"].as_str().unwrap()[..10].to_string(),
+                v["change"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The since-date `blame --json` gives the line holding `needle`.
+fn blamed(archive: &TestArchive, needle: &str) -> String {
+    let (code, stdout, stderr) = archive.run(&["blame", "acme/privacy-policy", "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
+    let line = lines
+        .iter()
+        .find(|l| l["text"].as_str().unwrap().contains(needle))
+        .unwrap_or_else(|| panic!("{needle} in {stdout}"));
+    line["date"].as_str().unwrap()[..10].to_string()
+}
+
+#[test]
+fn a_number_starting_a_sentence_is_words_not_list_numbering() {
+    let v1 = "# Acme Privacy Policy\n\n## Data\n\nWe collect your name and email address.\n\
+              30 days after you close your account, we delete your data.\n\n## Children\n\n\
+              13 is the minimum age to use Acme.\n\n## Choices\n\n\
+              1. You can object to processing.\n2. You can ask for a copy.\n"
+        .to_string();
+    let v2 = v1.replace("30 days after", "365 days after");
+    let v3 = v2.replace("13 is the minimum", "18 is the minimum");
+    // What the numbering is set aside for: list items renumbered, the words unchanged.
+    let v4 = v3
+        .replace("1. You can object", "3. You can object")
+        .replace("2. You can ask", "4. You can ask");
+    let archive = imported(&[
+        ("2024-01-10T10:00:00Z", "Start tracking Acme Privacy Policy", v1),
+        ("2024-02-10T10:00:00Z", "Update Acme Privacy Policy", v2),
+        ("2024-03-10T10:00:00Z", "Update Acme Privacy Policy", v3),
+        ("2024-04-10T10:00:00Z", "Update Acme Privacy Policy", v4),
+    ]);
+    assert_eq!(
+        kinds(&archive),
+        [
+            ("2024-01-10", "first"),
+            ("2024-02-10", "substantive"),
+            ("2024-03-10", "substantive"),
+            ("2024-04-10", "cosmetic"),
+        ]
+        .map(|(d, k)| (d.to_string(), k.to_string()))
+    );
+
+    let (code, report, stderr) = archive.run(&["report", "--since", "2024-02-01", "--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    let changes = report["documents"][0]["changes"].as_array().unwrap();
+    let changed: Vec<(&str, &str, &str)> = changes
+        .iter()
+        .flat_map(|c| {
+            c["changed"].as_array().unwrap().iter().map(|s| {
+                (
+                    &c["date"].as_str().unwrap()[..10],
+                    s["old"].as_str().unwrap(),
+                    s["new"].as_str().unwrap(),
+                )
+            })
+        })
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            (
+                "2024-03-10",
+                "13 is the minimum age to use Acme.",
+                "18 is the minimum age to use Acme."
+            ),
+            (
+                "2024-02-10",
+                "30 days after you close your account, we delete your data.",
+                "365 days after you close your account, we delete your data."
+            ),
+        ],
+        "the report lists both changes, newest first, and nothing of the renumbering"
+    );
+
+    assert_eq!(blamed(&archive, "365 days after you close"), "2024-02-10");
+    assert_eq!(blamed(&archive, "18 is the minimum age"), "2024-03-10");
+    assert_eq!(
+        blamed(&archive, "You can object to processing."),
+        "2024-01-10",
+        "a renumbered list item keeps its date"
+    );
+}
+
+#[test]
+fn a_provision_a_reextraction_brings_in_appears_in_the_timeline_as_compare_and_blame_date_it() {
+    let a = "# Acme Privacy Policy\n\nWe collect your name.\n".to_string();
+    let b = format!("{a}\n## Artificial intelligence\n\nWe may use your content to train our AI models.\n");
+    let c = b.replace("We collect your name.", "We collect your name and address.");
+    // The old extractor missed the section; the Refilter re-reads the page and finds it.
+    let archive = imported(&[
+        ("2024-01-10T10:00:00Z", "Start tracking Acme Privacy Policy", a),
+        ("2024-02-10T10:00:00Z", "Refilter Acme Privacy Policy", b),
+        ("2024-03-10T10:00:00Z", "Update Acme Privacy Policy", c),
+    ]);
+    assert_eq!(kinds(&archive)[1], ("2024-02-10".to_string(), "reextract".to_string()));
+
+    let (code, stdout, stderr) = archive.run(&["timeline", "acme/privacy-policy"]);
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "ai-training", "{stdout}");
+    assert!(
+        lines[1].starts_with("  2024-02-10") && lines[1].ends_with("appeared"),
+        "{stdout}"
+    );
+    assert_eq!(
+        lines[2], "      + [grants] We may use your content to train our AI models.",
+        "no earlier since-date to add: the sentence came with the re-extraction"
+    );
+    assert_eq!(lines.len(), 3, "{stdout}");
+
+    let (_, json, _) = archive.run(&[
+        "timeline",
+        "acme/privacy-policy",
+        "--provision",
+        "ai-training",
+        "--json",
+    ]);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let event = &json[0]["events"][0];
+    assert_eq!(event["event"], "appeared", "{json}");
+    assert_eq!(&event["date"].as_str().unwrap()[..10], "2024-02-10");
+    assert_eq!(&event["sentences"][0]["since"].as_str().unwrap()[..10], "2024-02-10");
+
+    let (_, compare, _) = archive.run(&["compare", "ai-training", "--format", "json"]);
+    let compare: serde_json::Value = serde_json::from_str(&compare).unwrap();
+    assert_eq!(
+        &compare["statements"][0]["sentences"][0]["since"].as_str().unwrap()[..10],
+        "2024-02-10",
+        "{compare}"
+    );
+    assert_eq!(blamed(&archive, "train our AI models"), "2024-02-10");
+}
+
+/// Runs git in `archive`'s repository with `env`, feeding `input`; returns stdout.
+fn git_with(archive: &TestArchive, env: &[(&str, &str)], args: &[&str], input: &[u8]) -> String {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new("git")
+        .current_dir(&archive.repo)
+        .envs(env.iter().copied())
+        .args(["-c", "user.name=Test", "-c", "user.email=test@example.org"])
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "git {args:?}");
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn a_version_too_large_to_read_hidden_in_an_old_commit_is_refused_naming_it() {
+    let text = "# Acme Privacy Policy\n\nWe keep your data for thirty days after you close your account.\n";
+    let archive = imported(&[
+        (
+            "2024-01-10T10:00:00Z",
+            "Start tracking Acme Privacy Policy",
+            text.to_string(),
+        ),
+        (
+            "2024-02-10T10:00:00Z",
+            "Update Acme Privacy Policy",
+            text.replace("thirty", "ninety"),
+        ),
+    ]);
+    // A commit holding a version just over the limit, well compressed (a clone does not
+    // check it out), then one that puts the small text back.
+    let line = "We keep your data for thirty days after you close your account.\n";
+    let limit = clausewatch::archive::history::MAX_VERSION_TEXT_BYTES as usize;
+    let bomb = line.repeat(limit / line.len() + 1);
+    let blob = git_with(&archive, &[], &["hash-object", "-w", "--stdin"], bomb.as_bytes());
+    let head = archive.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let message = archive.git(&["log", "-1", "--format=%B"]);
+    let index = archive.repo.join(".git/bomb-index");
+    let index_env = [("GIT_INDEX_FILE", index.to_str().unwrap())];
+    git_with(&archive, &index_env, &["read-tree", &head], b"");
+    let entry = format!("100644,{blob},archive/versions/acme/privacy-policy.md");
+    git_with(&archive, &index_env, &["update-index", "--cacheinfo", &entry], b"");
+    let tree = git_with(&archive, &index_env, &["write-tree"], b"");
+    let at = |date: &'static str| [("GIT_AUTHOR_DATE", date), ("GIT_COMMITTER_DATE", date)];
+    let commit_bomb = git_with(
+        &archive,
+        &at("2024-03-10T10:00:00Z"),
+        &["commit-tree", &tree, "-p", &head, "-F", "-"],
+        message.as_bytes(),
+    );
+    let restored = git_with(
+        &archive,
+        &at("2024-04-10T10:00:00Z"),
+        &[
+            "commit-tree",
+            &format!("{head}^{{tree}}"),
+            "-p",
+            &commit_bomb,
+            "-F",
+            "-",
+        ],
+        message.as_bytes(),
+    );
+    archive.git(&["update-ref", "refs/heads/main", &restored]);
+
+    let refusal = format!(
+        "archive/versions/acme/privacy-policy.md at commit {} holds {} bytes, more than the {limit} clausewatch reads",
+        &commit_bomb[..12],
+        bomb.len()
+    );
+    for args in [
+        &["blame", "acme/privacy-policy"][..],
+        &["report", "--since", "2024-01-01"][..],
+        &["timeline", "acme/privacy-policy"][..],
+    ] {
+        let started = std::time::Instant::now();
+        let (code, stdout, stderr) = archive.run(args);
+        assert_ne!(code, 0, "{args:?}: {stdout}");
+        assert!(stderr.contains(&refusal), "{args:?}: {stderr}");
+        assert!(started.elapsed().as_secs() < 10, "{args:?} is refused at once");
+    }
+    // What does not reach that version still reads.
+    let (code, stdout, stderr) = archive.run(&["show", "acme/privacy-policy@latest"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("ninety days"), "{stdout}");
+}

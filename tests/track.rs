@@ -1061,3 +1061,68 @@ fn a_deeply_nested_page_fails_fast_and_the_others_are_recorded() {
             .contains("We collect your name.")
     );
 }
+
+#[test]
+fn a_fetch_time_before_the_latest_version_is_refused_the_others_recorded() {
+    let server = TestServer::start();
+    server.page("/privacy", &policy_page(V1, ""));
+    server.page("/terms", &policy_page("<h1>Terms</h1><p>Be nice. Or else.</p>", ""));
+    let archive = TestArchive::new();
+    archive.declare_simple(
+        "acme",
+        "Acme",
+        &[
+            ("privacy-policy", &server.url("/privacy")),
+            ("terms", &server.url("/terms")),
+        ],
+    );
+    assert_eq!(archive.run_at("2026-03-10T00:00:00Z", &["track"]).0, 0);
+    // The privacy policy gets a version on the 12th (another machine, an import)...
+    server.page("/privacy", &policy_page(V2, ""));
+    assert_eq!(
+        archive
+            .run_at("2026-03-12T00:00:00Z", &["track", "--service", "acme"])
+            .0,
+        0
+    );
+    let recorded = archive.read("versions/acme/privacy-policy.md");
+
+    // ...and this machine's clock says the 11th.
+    server.page("/privacy", &policy_page(V1, ""));
+    server.page(
+        "/terms",
+        &policy_page("<h1>Terms</h1><p>Be nice. Or else we leave.</p>", ""),
+    );
+    let before = archive.git(&["rev-parse", "HEAD"]);
+    let (code, stdout, stderr) = archive.run_at("2026-03-11T00:00:00Z", &["track"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains(
+            "failed     acme/privacy-policy  clock-behind: the fetch time (2026-03-11T00:00:00Z) would go before \
+             the latest recorded version (2026-03-12T00:00:00Z), and recorded history is never rewritten: \
+             this machine's clock seems to be behind; set it right and run again (the new version was not recorded)"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("recorded   acme/terms  Acme Terms: 1 sentence changed"),
+        "{stdout}"
+    );
+    let (_, log, _) = archive.run_at("2026-03-12T00:00:00Z", &["log", "acme/privacy-policy", "--json"]);
+    let log: Vec<serde_json::Value> = serde_json::from_str(&log).unwrap();
+    assert_eq!(log.len(), 2, "nothing recorded for the privacy policy: {log:?}");
+    assert_eq!(archive.read("versions/acme/privacy-policy.md"), recorded);
+    let versions: Vec<String> = archive
+        .git(&["log", "--format=%s", &format!("{}..HEAD", before.trim())])
+        .lines()
+        .filter(|s| !s.starts_with("status:"))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(versions, ["Acme Terms: 1 sentence changed"], "one version, the terms'");
+
+    // The same second as the latest version is after it, in commit order (as imports
+    // record same-second versions).
+    let (code, stdout, stderr) = archive.run_at("2026-03-12T00:00:00Z", &["track", "--service", "acme"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("recorded   acme/privacy-policy"), "{stdout}");
+}

@@ -8,6 +8,11 @@ use git2::{Oid, Sort};
 
 use super::{Archive, ArchiveError, VersionMessage};
 
+/// The most a version text read from history may hold: the fetch body cap's default
+/// (20 MiB), which a text canonicalized from such a body does not exceed. `track` and the
+/// imports refuse to record a longer text, so only a crafted commit holds one.
+pub const MAX_VERSION_TEXT_BYTES: u64 = 20 * 1024 * 1024;
+
 /// One recorded version, as its commit describes it.
 #[derive(Debug, Clone)]
 pub struct VersionRecord {
@@ -287,9 +292,43 @@ impl Archive {
         }
     }
 
-    /// The text of a version file's blob.
+    /// The text of a version file's blob. One over [`MAX_VERSION_TEXT_BYTES`] is refused
+    /// before it is loaded, with the commit and path that hold it: a small repository can
+    /// hide a huge, well-compressed blob in an old commit, which a checkout never shows.
     pub fn blob_text(&self, blob: Oid) -> Result<String, ArchiveError> {
+        self.blob_text_at_most(blob, MAX_VERSION_TEXT_BYTES)
+    }
+
+    fn blob_text_at_most(&self, blob: Oid, limit: u64) -> Result<String, ArchiveError> {
+        let (size, _) = self.repo.odb()?.read_header(blob)?;
+        if size as u64 > limit {
+            return Err(ArchiveError::TooLarge {
+                path: self.where_blob_is(blob)?,
+                size: size as u64,
+                limit,
+            });
+        }
         Ok(String::from_utf8_lossy(self.repo.find_blob(blob)?.content()).into_owned())
+    }
+
+    /// "archive/versions/acme/privacy-policy.md at commit 1a2b3c4d5e6f", for the first
+    /// version commit (newest first) that recorded `blob`; the blob id if none did. Only
+    /// asked when a read is refused, so walking the history is affordable.
+    fn where_blob_is(&self, blob: Oid) -> Result<String, ArchiveError> {
+        if let Some(walk) = self.walk_from_head()? {
+            let versions_prefix = self.repo_path("versions/");
+            for oid in walk {
+                let commit = self.repo.find_commit(oid?)?;
+                let Some(message) = commit.message().ok().and_then(VersionMessage::parse) else {
+                    continue;
+                };
+                let path = format!("{versions_prefix}{}/{}.md", message.service, message.document);
+                if self.change_of(&commit, &path)?.is_some_and(|(now, _)| now == blob) {
+                    return Ok(format!("{path} at commit {}", &commit.id().to_string()[..12]));
+                }
+            }
+        }
+        Ok(format!("the version file {blob}"))
     }
 
     /// A web URL for a commit when the repository's `origin` is on GitHub.

@@ -6,6 +6,7 @@
 //! another is a *move*: that is how a reader thinks of an edit.
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use similar::{Algorithm, DiffOp};
@@ -17,6 +18,11 @@ use crate::archive::ChangeKind;
 const PAIRING_THRESHOLD: f64 = 0.5;
 /// How far ahead in a hunk a removed sentence looks for its new form.
 const PAIRING_WINDOW: usize = 40;
+/// How long the line diff may search for the smallest difference. Past it, what is left
+/// is one replaced hunk: every sentence added or removed is still reported, but an
+/// unchanged one in that hunk may show as moved. The search is quadratic when most lines
+/// change: a 20,000-sentence page that changed throughout took 25 s.
+const SENTENCE_DIFF_DEADLINE: Duration = Duration::from_secs(1);
 
 /// One changed sentence. Line numbers are 1-based lines of the old and new texts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -70,9 +76,12 @@ pub struct TextDiff {
 pub fn diff_texts(old: &str, new: &str) -> TextDiff {
     let old_lines: Vec<(usize, &str)> = content_lines(old);
     let new_lines: Vec<(usize, &str)> = content_lines(new);
-    let old_keys: Vec<&str> = old_lines.iter().map(|(_, l)| *l).collect();
-    let new_keys: Vec<&str> = new_lines.iter().map(|(_, l)| *l).collect();
-    let ops = similar::capture_diff_slices(Algorithm::Patience, &old_keys, &new_keys);
+    // Each distinct line is a number, so the diff compares integers, not strings.
+    let mut ids: HashMap<&str, usize> = HashMap::new();
+    let old_keys = line_ids(&old_lines, &mut ids);
+    let new_keys = line_ids(&new_lines, &mut ids);
+    let deadline = Instant::now() + SENTENCE_DIFF_DEADLINE;
+    let ops = similar::capture_diff_slices_deadline(Algorithm::Patience, &old_keys, &new_keys, Some(deadline));
 
     let mut changes = Vec::new();
     for op in ops {
@@ -110,6 +119,17 @@ pub fn diff_texts(old: &str, new: &str) -> TextDiff {
     TextDiff { changes, counts }
 }
 
+/// A number for each line, the same for equal lines (`ids` holds those given so far).
+fn line_ids<'a>(lines: &[(usize, &'a str)], ids: &mut HashMap<&'a str, usize>) -> Vec<usize> {
+    lines
+        .iter()
+        .map(|&(_, line)| {
+            let next = ids.len();
+            *ids.entry(line).or_insert(next)
+        })
+        .collect()
+}
+
 fn content_lines(text: &str) -> Vec<(usize, &str)> {
     text.lines()
         .enumerate()
@@ -143,12 +163,16 @@ fn pair_hunk(removed: &[(usize, &str)], added: &[(usize, &str)], out: &mut Vec<S
                     });
                 }
                 let (new_line, new) = added[j];
-                out.push(SentenceChange::Changed {
-                    old_line: *old_line,
-                    new_line,
-                    old: (*old).to_string(),
-                    new: new.to_string(),
-                });
+                // The same line on both sides of a hunk, which only a diff cut short by
+                // its deadline leaves, is unchanged.
+                if new != *old {
+                    out.push(SentenceChange::Changed {
+                        old_line: *old_line,
+                        new_line,
+                        old: (*old).to_string(),
+                        new: new.to_string(),
+                    });
+                }
                 next_added = j + 1;
             }
             None => out.push(SentenceChange::Removed {
@@ -271,7 +295,15 @@ pub fn comparable_line_words(line: &str) -> Vec<String> {
     words(strip_enumerator(rest))
 }
 
-/// `4.2 Data` -> `Data`, `(a) We` -> `We`, `iv. We` -> `We`; anything else unchanged.
+/// `1. We` -> `We`, `4.2. Data` and `4.2 Data` -> `Data`, `(a) We`, `a) We`, `iv. We`
+/// and `(IV) We` -> `We`; anything else unchanged.
+///
+/// Only what reads as list or section numbering is set aside: a label closed by a period
+/// or a bracket (the canonicalizer's own `1. ` list markers, and numbering written in
+/// the page), or a bare section number of two or more parts before a capitalised word
+/// (`6.2 We move your data`). A bare integer is part of the sentence: `30 days after you
+/// close your account` and `13 is the minimum age` must not lose their number, or a
+/// change to it would be cosmetic.
 fn strip_enumerator(line: &str) -> &str {
     let (opened, body) = match line.strip_prefix(['(', '[']) {
         Some(body) => (true, body),
@@ -282,23 +314,36 @@ fn strip_enumerator(line: &str) -> &str {
         .unwrap_or(body.len());
     let (label, after) = body.split_at(label_len);
     let label_core = label.trim_end_matches('.');
+    let parts: Vec<&str> = label_core.split('.').collect();
     let numeric = !label_core.is_empty()
-        && label_core
-            .split('.')
+        && parts
+            .iter()
             .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let roman = |numerals: &[u8]| label_core.bytes().all(|b| numerals.contains(&b));
     let lettered = label_core.len() == 1 && label_core.bytes().all(|b| b.is_ascii_alphabetic())
-        || (!label_core.is_empty()
-            && label_core.len() <= 5
-            && label_core.bytes().all(|b| matches!(b, b'i' | b'v' | b'x')));
-    let closed = after.strip_prefix([')', ']']);
-    let after = match closed {
+        || (!label_core.is_empty() && label_core.len() <= 5 && (roman(b"ivx") || roman(b"IVX")));
+    if !(numeric || lettered) {
+        return line;
+    }
+    let after = match after.strip_prefix([')', ']']) {
         Some(rest) => rest,
         None if opened => return line,
-        // A bare letter needs its period or bracket: "a. We" yes, "A We" no.
-        None if lettered && !label.ends_with('.') => return line,
-        None => after,
+        None if label.ends_with('.') => after,
+        // "4.2 Data": a bare section number, told from a decimal ("2.5 times more") by
+        // its short parts and the capital after it.
+        None if numeric
+            && parts.len() > 1
+            && parts.iter().all(|p| p.len() <= 3)
+            && after
+                .chars()
+                .find(|c| c.is_alphanumeric())
+                .is_some_and(char::is_uppercase) =>
+        {
+            after
+        }
+        None => return line,
     };
-    if (numeric || lettered) && after.starts_with(char::is_whitespace) {
+    if after.starts_with(char::is_whitespace) {
         after.trim_start()
     } else {
         line
@@ -368,6 +413,159 @@ mod tests {
     #[test]
     fn identical_texts_have_no_changes() {
         assert!(diff_texts("A.\n\nB.\n", "A.\nB.\n").counts.is_empty());
+    }
+
+    /// `n` sentences like a long policy's ("Clause 7 says we share data ..."), every one
+    /// different from those of another `seed`.
+    fn long_text(seed: u64, n: usize) -> String {
+        let vocabulary = [
+            "data", "user", "content", "share", "partner", "service", "account", "policy", "train", "model", "keep",
+            "delete",
+        ];
+        let mut state = seed;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize
+        };
+        (0..n)
+            .map(|i| {
+                let words: Vec<&str> = (0..8).map(|_| vocabulary[next() % vocabulary.len()]).collect();
+                format!("Clause {i} says we {} (version {seed}).\n", words.join(" "))
+            })
+            .collect()
+    }
+
+    /// Every sentence only in `old` is reported removed (or as a changed sentence's old
+    /// form, or moved), and every one only in `new` added (or as a new form, or moved).
+    fn assert_accounts_for_every_sentence(old: &str, new: &str, diff: &TextDiff) {
+        let (mut gone, mut came) = (Vec::new(), Vec::new());
+        for change in &diff.changes {
+            match change {
+                SentenceChange::Added { text, .. } => came.push(text.as_str()),
+                SentenceChange::Removed { text, .. } => gone.push(text.as_str()),
+                SentenceChange::Changed { old, new, .. } => {
+                    assert_ne!(old, new, "an unchanged sentence reported as changed");
+                    gone.push(old);
+                    came.push(new);
+                }
+                SentenceChange::Moved { text, .. } => {
+                    gone.push(text);
+                    came.push(text);
+                }
+            }
+        }
+        let old_lines: std::collections::HashSet<&str> = old.lines().collect();
+        let new_lines: std::collections::HashSet<&str> = new.lines().collect();
+        let (gone, came): (std::collections::HashSet<&str>, std::collections::HashSet<&str>) =
+            (gone.into_iter().collect(), came.into_iter().collect());
+        for line in old_lines.difference(&new_lines) {
+            assert!(gone.contains(line), "not reported removed: {line}");
+        }
+        for line in new_lines.difference(&old_lines) {
+            assert!(came.contains(line), "not reported added: {line}");
+        }
+        assert!(gone.is_subset(&old_lines) && came.is_subset(&new_lines));
+    }
+
+    #[test]
+    fn a_long_text_changed_throughout_is_diffed_in_bounded_time_and_in_full() {
+        let (old, new) = (long_text(1, 20_000), long_text(2, 20_000));
+        let started = Instant::now();
+        let diff = diff_texts(&old, &new);
+        let took = started.elapsed();
+        // Unbounded, this took 25 s in a release build (minutes in a debug one).
+        assert!(took < Duration::from_secs(15), "took {took:?}");
+        assert_accounts_for_every_sentence(&old, &new, &diff);
+        let counts = diff.counts;
+        assert_eq!(counts.removed + counts.changed + counts.moved, 20_000, "{counts:?}");
+        assert_eq!(counts.added + counts.changed + counts.moved, 20_000, "{counts:?}");
+    }
+
+    #[test]
+    fn a_diff_cut_short_still_reports_every_sentence_and_no_unchanged_one() {
+        // Every third sentence kept: after the deadline, kept ones fall inside replaced
+        // hunks, and must not be reported as changed.
+        let old = long_text(1, 20_000);
+        let new: String = long_text(2, 20_000)
+            .lines()
+            .zip(old.lines())
+            .enumerate()
+            .map(|(i, (new, old))| format!("{}\n", if i % 3 == 0 { old } else { new }))
+            .collect();
+        let diff = diff_texts(&old, &new);
+        assert_accounts_for_every_sentence(&old, &new, &diff);
+    }
+
+    #[test]
+    fn list_and_section_numbering_is_set_aside() {
+        for (line, rest) in [
+            ("1. We collect data.", "We collect data."),
+            ("12. We collect data.", "We collect data."),
+            ("1) We collect data.", "We collect data."),
+            ("(a) We sell.", "We sell."),
+            ("a) We sell.", "We sell."),
+            ("[3] We sell.", "We sell."),
+            ("b. We sell.", "We sell."),
+            ("iv. We sell.", "We sell."),
+            ("(IV) We sell.", "We sell."),
+            ("IV. Scope", "Scope"),
+            ("3.1. The terms", "The terms"),
+            ("4.2 Data", "Data"),
+            (
+                "6.2 We move your data to make X work for you.",
+                "We move your data to make X work for you.",
+            ),
+            ("4.2 “Personal data” means", "“Personal data” means"),
+        ] {
+            assert_eq!(strip_enumerator(line), rest, "{line}");
+        }
+    }
+
+    #[test]
+    fn a_number_that_is_part_of_the_sentence_is_kept() {
+        for line in [
+            "30 days after you close your account, we delete your data.",
+            "13 is the minimum age to use Acme.",
+            "100 Main Street, Springfield",
+            "3180 18th St.",
+            "2.5 times more data is kept.",
+            "1.5 million users share 2.5 GB.",
+            "2024.10.01 is the date.",
+            "A We sell.",
+            "(a We sell.",
+            "I agree.",
+            "1.We sell.",
+        ] {
+            assert_eq!(strip_enumerator(line), line, "{line}");
+        }
+    }
+
+    #[test]
+    fn a_changed_leading_number_is_substantive() {
+        assert_eq!(
+            classify(
+                "30 days after you close your account, we delete your data.\n",
+                "365 days after you close your account, we delete your data.\n"
+            ),
+            ChangeKind::Substantive
+        );
+        assert_eq!(
+            classify(
+                "13 is the minimum age to use Acme.\n",
+                "18 is the minimum age to use Acme.\n"
+            ),
+            ChangeKind::Substantive
+        );
+        assert_eq!(
+            classify("- 100 Main Street\n", "- 200 Main Street\n"),
+            ChangeKind::Substantive
+        );
+        assert_eq!(
+            classify("## 6.2 We move your data.\n", "## 7.2 We move your data.\n"),
+            ChangeKind::Cosmetic
+        );
     }
 
     #[test]

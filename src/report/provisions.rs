@@ -143,8 +143,11 @@ pub struct Timeline {
 
 /// The timelines of a document's provisions (of `only`, when given), oldest event first.
 /// Sentences are compared by their [`since::key`], so a cosmetic edit, a move or a second
-/// copy is no event; re-extractions are looked through: they change how text is cut, not
-/// what it says.
+/// copy is no event. Re-extractions are looked through, since they change how text is
+/// cut, not what it says: a re-extraction is an event only for a provision it brings in
+/// or takes out entirely (the first English text after versions in another language,
+/// a sentence an older extractor missed), dated at the re-extraction; each sentence
+/// still carries its own since-date.
 pub fn timelines(
     archive: &Archive,
     service: &str,
@@ -191,10 +194,6 @@ pub fn timelines(
                 );
             }
         }
-        if reextract {
-            previous = current;
-            continue;
-        }
         let (date, commit) = (version.date, version.commit.to_string());
         let ids: BTreeSet<String> = previous.keys().chain(current.keys()).cloned().collect();
         let only_in = since::only_in::<Wording>;
@@ -210,7 +209,10 @@ pub fn timelines(
                     commit: commit.clone(),
                     sentences: only_in(before, &BTreeMap::new()),
                 },
-                (Some(before), Some(after)) if before.keys().ne(after.keys()) => TimelineEvent::Changed {
+                // A re-extraction re-cuts sentences: a provision stated before and after
+                // it has not changed. One it brings in or takes out entirely has: from
+                // then on the text states it (or not), as `compare` and `blame` say.
+                (Some(before), Some(after)) if !reextract && before.keys().ne(after.keys()) => TimelineEvent::Changed {
                     date,
                     commit: commit.clone(),
                     before: only_in(before, after),
