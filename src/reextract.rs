@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::archive::history::DocumentFilter;
+use crate::archive::history::{DocumentFilter, MAX_VERSION_TEXT_BYTES};
 use crate::archive::{Archive, ArchiveError, ChangeKind, Identity, NewVersion, VersionMessage, snapshot};
 use crate::canon::{self, CANONICALIZER_VERSION, Selection};
 use crate::declaration::{Document, Service, title_from_slug};
@@ -62,7 +62,7 @@ fn rebuild(
     taxonomy: &Taxonomy,
 ) -> Result<ReextractStatus, ArchiveError> {
     let doc_type = &document.doc_type;
-    let Some((bytes, ext)) = archive.head_snapshot(&service.slug, doc_type)? else {
+    let Some((bytes, ext)) = archive.head_snapshot(&service.slug, doc_type, snapshot_limit(document))? else {
         return Ok(ReextractStatus::NoSnapshot);
     };
     let current = archive.current_text(&service.slug, doc_type)?.unwrap_or_default();
@@ -94,6 +94,21 @@ fn rebuild(
     let Some(last) = archive.versions(&filter, None, None)?.into_iter().next() else {
         return Ok(ReextractStatus::NoSnapshot);
     };
+    // The rebuild is dated now (see below); like `track`, it is never appended before the
+    // document's latest version, which would break the rule that dates name versions.
+    if now < last.date {
+        let secs = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        return Ok(ReextractStatus::Failed {
+            category: FailureKind::ClockBehind,
+            message: format!(
+                "the re-extraction time ({}) would go before the latest recorded version ({}), and recorded \
+                 history is never rewritten: this machine's clock seems to be behind; set it right and run again \
+                 (the rebuilt text was not recorded)",
+                secs(now),
+                secs(last.date)
+            ),
+        });
+    }
     let title = format!("{} {}", service.name, title_from_slug(doc_type));
     let diff = diff_texts(&current, &text);
     let counts = diff.counts;
@@ -140,6 +155,14 @@ fn rebuild(
         commit: commit.to_string(),
         summary: version.message.subject,
     })
+}
+
+/// The most a document's stored snapshot may hold to be read: the fetch body cap's
+/// default ([`MAX_VERSION_TEXT_BYTES`]) for each of its pages, with room for the marker
+/// line that introduces each page of a combined document.
+fn snapshot_limit(document: &Document) -> u64 {
+    const MARKER_ROOM: u64 = 64 * 1024;
+    (MAX_VERSION_TEXT_BYTES + MARKER_ROOM).saturating_mul(document.parts.len().max(1) as u64)
 }
 
 /// The pages of a stored snapshot: a combined document's snapshot holds its parts one
@@ -222,7 +245,7 @@ pub fn drift(archive: &Archive, services: &[Service]) -> Result<Vec<DriftOutcome
         for document in &service.documents {
             let doc_type = &document.doc_type;
             let mut problems = Vec::new();
-            let drift = match archive.head_snapshot(&service.slug, doc_type)? {
+            let drift = match archive.head_snapshot(&service.slug, doc_type, snapshot_limit(document))? {
                 None => Drift::NoSnapshot,
                 Some((bytes, ext)) => {
                     if ext == "html" {

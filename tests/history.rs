@@ -817,3 +817,148 @@ fn a_version_too_large_to_read_hidden_in_an_old_commit_is_refused_naming_it() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("ninety days"), "{stdout}");
 }
+
+/// Commits `bytes` at `path` on top of HEAD, dated `date`, with HEAD's message (a
+/// version commit, as a hostile archive could make one); returns the new commit.
+fn commit_blob_at_head(archive: &TestArchive, path: &str, bytes: &[u8], date: &'static str) -> String {
+    let blob = git_with(archive, &[], &["hash-object", "-w", "--stdin"], bytes);
+    let head = archive.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let message = archive.git(&["log", "-1", "--format=%B"]);
+    let index = archive.repo.join(".git/blob-index");
+    let index_env = [("GIT_INDEX_FILE", index.to_str().unwrap())];
+    git_with(archive, &index_env, &["read-tree", &head], b"");
+    let entry = format!("100644,{blob},{path}");
+    git_with(archive, &index_env, &["update-index", "--cacheinfo", &entry], b"");
+    let tree = git_with(archive, &index_env, &["write-tree"], b"");
+    let commit = git_with(
+        archive,
+        &[("GIT_AUTHOR_DATE", date), ("GIT_COMMITTER_DATE", date)],
+        &["commit-tree", &tree, "-p", &head, "-F", "-"],
+        message.as_bytes(),
+    );
+    archive.git(&["update-ref", "refs/heads/main", &commit]);
+    commit
+}
+
+#[test]
+fn a_head_version_or_snapshot_too_large_to_read_is_refused_naming_it() {
+    let line = "We keep your data for thirty days after you close your account.\n";
+    let archive = imported(&[(
+        "2024-01-10T10:00:00Z",
+        "Start tracking Acme Privacy Policy",
+        format!("# Acme Privacy Policy\n\n{line}"),
+    )]);
+    archive.declare_simple("acme", "Acme", &[("privacy-policy", "https://acme.example/privacy")]);
+    let limit = clausewatch::archive::history::MAX_VERSION_TEXT_BYTES as usize;
+    let refused = |path: &str, commit: &str, size: usize, limit: usize| {
+        let refusal = format!(
+            "{path} at commit {} holds {size} bytes, more than the {limit} clausewatch reads",
+            &commit[..12]
+        );
+        for args in [&["reextract"][..], &["check", "--snapshots"][..]] {
+            let started = std::time::Instant::now();
+            let (code, stdout, stderr) = archive.run(args);
+            assert_ne!(code, 0, "{args:?}: {stdout}");
+            assert!(stderr.contains(&refusal), "{args:?}: {stderr}");
+            assert!(started.elapsed().as_secs() < 10, "{args:?} is refused at once");
+        }
+    };
+
+    // The version file at HEAD, just over the limit.
+    let version = line.repeat(limit / line.len() + 1);
+    let version_path = "archive/versions/acme/privacy-policy.md";
+    let commit = commit_blob_at_head(&archive, version_path, version.as_bytes(), "2024-02-10T10:00:00Z");
+    refused(version_path, &commit, version.len(), limit);
+
+    // The version put back, and the snapshot at HEAD just over its limit (the body cap's
+    // default, with room for a combined document's marker line).
+    let small = format!("# Acme Privacy Policy\n\n{line}");
+    commit_blob_at_head(&archive, version_path, small.as_bytes(), "2024-03-10T10:00:00Z");
+    let snapshot_limit = limit + 64 * 1024;
+    let snapshot = line.repeat(snapshot_limit / line.len() + 1);
+    let snapshot_path = "archive/snapshots/acme/privacy-policy.md";
+    let commit = commit_blob_at_head(&archive, snapshot_path, snapshot.as_bytes(), "2024-04-10T10:00:00Z");
+    refused(snapshot_path, &commit, snapshot.len(), snapshot_limit);
+}
+
+#[test]
+fn an_ota_version_too_large_to_read_is_skipped_naming_it() {
+    let text = "# Acme Privacy Policy\n\nWe keep your data for thirty days after you close your account.\n";
+    let line = "We keep your data for thirty days after you close your account.\n";
+    let limit = clausewatch::archive::history::MAX_VERSION_TEXT_BYTES as usize;
+    let bomb = line.repeat(limit / line.len() + 1);
+    let ota = ota_history(&[
+        (
+            "2024-01-10T10:00:00Z",
+            "Start tracking Acme Privacy Policy",
+            text.to_string(),
+        ),
+        ("2024-02-10T10:00:00Z", "Update Acme Privacy Policy", bomb.clone()),
+        (
+            "2024-03-10T10:00:00Z",
+            "Update Acme Privacy Policy",
+            text.replace("thirty", "ninety"),
+        ),
+    ]);
+    let bomb_commit = crate::support::git(ota.path(), &["rev-parse", "HEAD~1"]);
+    let archive = TestArchive::new();
+    let started = std::time::Instant::now();
+    let (code, stdout, stderr) = archive.run(&[
+        "import",
+        "ota-versions",
+        ota.path().to_str().unwrap(),
+        "--service",
+        "Acme",
+        "--no-progress",
+    ]);
+    assert!(started.elapsed().as_secs() < 10, "skipped at once");
+    assert!(
+        stdout.contains(&format!(
+            "OTA commit {} (Update Acme Privacy Policy): too-large: Acme/Privacy Policy.md holds {} bytes, \
+             more than the {limit} clausewatch reads",
+            &bomb_commit.trim()[..12],
+            bomb.len()
+        )),
+        "{stdout}{stderr}"
+    );
+    let (_, shown, _) = archive.run(&["show", "acme/privacy-policy@latest"]);
+    assert!(
+        shown.contains("ninety days"),
+        "the versions around it are recorded: {shown}"
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+}
+
+#[test]
+fn a_reextraction_never_goes_before_the_latest_version() {
+    let server = TestServer::start();
+    let archive = TestArchive::new();
+    archive.declare_simple("acme", "Acme", &[("privacy-policy", &server.url("/privacy"))]);
+    for (now, body) in [(DAY1, V1), (DAY3, V3)] {
+        server.page("/privacy", &policy_page(body, now));
+        let (code, stdout, stderr) = archive.run_at(now, &["track"]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+    }
+    archive.declare(
+        "acme",
+        &format!(
+            "name = \"Acme\"\n[[documents]]\ntype = \"privacy-policy\"\nurl = \"{}\"\nremove = [\".promo\"]\nfetcher = \"http\"\n",
+            server.url("/privacy")
+        ),
+    );
+    let before = archive.git(&["rev-parse", "HEAD"]);
+    // This machine's clock says the 2nd, the latest version is of the 3rd.
+    let (code, stdout, stderr) = archive.run_at(DAY2, &["reextract"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert_eq!(
+        stdout,
+        "failed     acme/privacy-policy  clock-behind: the re-extraction time (2026-03-02T06:00:00Z) would go \
+         before the latest recorded version (2026-03-03T06:00:00Z), and recorded history is never rewritten: \
+         this machine's clock seems to be behind; set it right and run again (the rebuilt text was not recorded)\n"
+    );
+    assert_eq!(archive.git(&["rev-parse", "HEAD"]), before, "nothing was committed");
+    // The same second as the latest version is after it, in commit order.
+    let (code, stdout, stderr) = archive.run_at(DAY3, &["reextract"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.starts_with("rebuilt    acme/privacy-policy  "), "{stdout}");
+}

@@ -300,15 +300,8 @@ impl Archive {
     }
 
     fn blob_text_at_most(&self, blob: Oid, limit: u64) -> Result<String, ArchiveError> {
-        let (size, _) = self.repo.odb()?.read_header(blob)?;
-        if size as u64 > limit {
-            return Err(ArchiveError::TooLarge {
-                path: self.where_blob_is(blob)?,
-                size: size as u64,
-                limit,
-            });
-        }
-        Ok(String::from_utf8_lossy(self.repo.find_blob(blob)?.content()).into_owned())
+        let content = self.blob_at_most(blob, limit, || self.where_blob_is(blob))?;
+        Ok(String::from_utf8_lossy(content.content()).into_owned())
     }
 
     /// "archive/versions/acme/privacy-policy.md at commit 1a2b3c4d5e6f", for the first
@@ -324,7 +317,7 @@ impl Archive {
                 };
                 let path = format!("{versions_prefix}{}/{}.md", message.service, message.document);
                 if self.change_of(&commit, &path)?.is_some_and(|(now, _)| now == blob) {
-                    return Ok(format!("{path} at commit {}", &commit.id().to_string()[..12]));
+                    return Ok(super::at_commit(&path, commit.id()));
                 }
             }
         }

@@ -109,6 +109,12 @@ pub fn blob_id(bytes: &[u8]) -> Oid {
     Oid::from_bytes(&hasher.finalize()).expect("a SHA-1 digest is 20 bytes")
 }
 
+/// "archive/versions/acme/privacy-policy.md at commit 1a2b3c4d5e6f": where a file that
+/// is refused is.
+fn at_commit(path: &str, commit: Oid) -> String {
+    format!("{path} at commit {}", &commit.to_string()[..12])
+}
+
 /// libgit2 sometimes fails without setting a message; git2 then reports its placeholder.
 fn has_no_message(error: &git2::Error) -> bool {
     let message = error.message().trim();
@@ -363,15 +369,27 @@ impl Archive {
         if entry.kind() != Some(git2::ObjectType::Blob) || entry.filemode() == i32::from(FileMode::Link) {
             return Ok(None);
         }
-        let (size, _) = self.repo.odb()?.read_header(entry.id())?;
+        let blob = self.blob_at_most(entry.id(), limit, || Ok(repo_path))?;
+        Ok(Some(blob.content().to_vec()))
+    }
+
+    /// A blob, if it holds at most `limit` bytes: its size is read from the object header
+    /// first, so a blob too large to use is never loaded. `place` names it in the refusal.
+    fn blob_at_most(
+        &self,
+        blob: Oid,
+        limit: u64,
+        place: impl FnOnce() -> Result<String, ArchiveError>,
+    ) -> Result<git2::Blob<'_>, ArchiveError> {
+        let (size, _) = self.repo.odb()?.read_header(blob)?;
         if size as u64 > limit {
             return Err(ArchiveError::TooLarge {
-                path: repo_path,
+                path: place()?,
                 size: size as u64,
                 limit,
             });
         }
-        Ok(Some(self.repo.find_blob(entry.id())?.content().to_vec()))
+        Ok(self.repo.find_blob(blob)?)
     }
 
     /// Commits one archive file (an archive-relative path) with `bytes` as one commit of
@@ -426,8 +444,15 @@ impl Archive {
         }
     }
 
-    /// The snapshot of a document at HEAD: its bytes and file extension.
-    pub fn head_snapshot(&self, service: &str, doc_type: &str) -> Result<Option<(Vec<u8>, String)>, ArchiveError> {
+    /// The snapshot of a document at HEAD: its bytes and file extension. One over `limit`
+    /// bytes is refused before it is loaded, naming its path and commit: a hostile
+    /// repository can commit a huge, well-compressed blob there.
+    pub fn head_snapshot(
+        &self,
+        service: &str,
+        doc_type: &str,
+        limit: u64,
+    ) -> Result<Option<(Vec<u8>, String)>, ArchiveError> {
         let Some(commit) = self.head_commit()? else {
             return Ok(None);
         };
@@ -443,18 +468,31 @@ impl Archive {
                 && let Some((stem, ext)) = name.rsplit_once('.')
                 && stem == doc_type
             {
-                let blob = self.repo.find_blob(file.id())?;
+                let path = format!("{}/{name}", self.snapshot_dir(service));
+                let blob = self.blob_at_most(file.id(), limit, || Ok(at_commit(&path, commit.id())))?;
                 return Ok(Some((blob.content().to_vec(), ext.to_string())));
             }
         }
         Ok(None)
     }
 
-    /// The recorded text of a document at HEAD.
+    /// The recorded text of a document at HEAD. One over
+    /// [`history::MAX_VERSION_TEXT_BYTES`] is refused before it is loaded, naming its path
+    /// and commit, as history's readers refuse it.
     pub fn current_text(&self, service: &str, doc_type: &str) -> Result<Option<String>, ArchiveError> {
-        Ok(self
-            .head_blob(&self.version_path(service, doc_type))?
-            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+        let Some(commit) = self.head_commit()? else {
+            return Ok(None);
+        };
+        let path = self.version_path(service, doc_type);
+        let entry = match commit.tree()?.get_path(Path::new(&path)) {
+            Ok(entry) => entry,
+            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let blob = self.blob_at_most(entry.id(), history::MAX_VERSION_TEXT_BYTES, || {
+            Ok(at_commit(&path, commit.id()))
+        })?;
+        Ok(Some(String::from_utf8_lossy(blob.content()).into_owned()))
     }
 
     /// Stores bytes in the object database. Blobs are content-addressed, so storing

@@ -16,10 +16,11 @@ use chrono::{DateTime, Utc};
 use git2::{Oid, Repository, Sort};
 
 use super::{DocumentReplay, DocumentTally, Entry, EntryOutcome, ImportOptions};
+use crate::archive::history::MAX_VERSION_TEXT_BYTES;
 use crate::archive::{Archive, ArchiveError};
 use crate::declaration::ota::{slugify, type_slug};
 use crate::declaration::{Service, is_slug};
-use crate::failure::Failure;
+use crate::failure::{Failure, FailureKind};
 
 /// Which kind of OTA repository.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -330,14 +331,25 @@ pub fn import(
             continue;
         }
         let label = format!("OTA commit {} ({})", &p.commit.to_string()[..12], p.subject);
-        let bytes = repo
-            .find_blob(p.blob)
-            .map_err(|source| OtaError::Git {
-                repository: shown.clone(),
-                source,
-            })?
-            .content()
-            .to_vec();
+        let git = |source| OtaError::Git {
+            repository: shown.clone(),
+            source,
+        };
+        // Its size first: an upstream repository can hold a huge, well-compressed blob,
+        // which is skipped, like a fetch over the body cap, without being loaded.
+        let (size, _) = repo.odb().and_then(|odb| odb.read_header(p.blob)).map_err(git)?;
+        if size as u64 > MAX_VERSION_TEXT_BYTES {
+            let failure = Failure::new(
+                FailureKind::TooLarge,
+                format!(
+                    "{} holds {size} bytes, more than the {MAX_VERSION_TEXT_BYTES} clausewatch reads",
+                    p.path
+                ),
+            );
+            tally.count(&label, &EntryOutcome::Skipped(failure));
+            continue;
+        }
+        let bytes = repo.find_blob(p.blob).map_err(git)?.content().to_vec();
         let document = declared.and_then(|s| s.document(&p.doc_type));
         let urls: Vec<String> = document
             .map(|d| d.parts.iter().map(|part| part.url.to_string()).collect())
