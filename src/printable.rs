@@ -9,7 +9,9 @@
 //!
 //! [`Printable`] is for one value that must stay on one line (a commit trailer, a file
 //! name); [`Terminal`] is the output of a command that prints history, through which
-//! every character passes escaped.
+//! every character passes escaped; [`escape_keeping_layout`] is what HTML pages and Atom
+//! feeds pass through (markup escaping cannot stop a bidirectional override reordering a
+//! quoted sentence).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -39,6 +41,18 @@ pub fn escape(text: &str) -> Cow<'_, str> {
         return Cow::Borrowed(text);
     }
     Cow::Owned(Printable(text).to_string())
+}
+
+/// `text` with every unprintable character escaped except line feeds and tabs, which lay
+/// out a page or a feed: what the HTML pages and the Atom feeds show of third-party text.
+/// Borrowed when there is nothing to escape.
+pub fn escape_keeping_layout(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(|c| is_unprintable(c) && !matches!(c, '\n' | '\t')) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    write_escaped(&mut out, text, true).expect("writing to a String cannot fail");
+    Cow::Owned(out)
 }
 
 /// Displays a string with its unprintable characters escaped (see [`escape`]).
@@ -158,6 +172,11 @@ mod tests {
         assert_eq!(escape("a\nb\rc\td\u{7f}\u{9b}"), "a\\u{a}b\\u{d}c\\u{9}d\\u{7f}\\u{9b}");
         assert_eq!(escape("txt.exe\u{202e}fdp"), "txt.exe\\u{202e}fdp");
         assert!(matches!(escape("TikTok Privacy Policy · “AI” é"), Cow::Borrowed(_)));
+        assert_eq!(
+            escape_keeping_layout("a\tb\nc\rd\u{202e}e\u{2028}f"),
+            "a\tb\nc\\u{d}d\\u{202e}e\\u{2028}f"
+        );
+        assert!(matches!(escape_keeping_layout("Données 🙂\n\t“AI”"), Cow::Borrowed(_)));
         assert_eq!(first_unprintable("ok\u{7}"), Some('\u{7}'));
         assert_eq!(
             escape("a\u{2028}b\u{2029}c\u{61c}d\u{200f}e\u{2066}f"),

@@ -197,3 +197,43 @@ fn upstream_subjects_and_file_names_are_printed_escaped_by_the_imports() {
         "{stdout}"
     );
 }
+
+/// A bidirectional override in a committed sentence reverses `exe.png` on screen; the
+/// site's pages and the Atom feeds show it as `\u{202e}`, as a terminal does, and leave
+/// other text (accents, dashes, quotes, emoji) as it is.
+#[test]
+fn bidirectional_controls_reach_the_site_and_the_feeds_visible() {
+    const ORDINARY: &str = "Vos données — “AI” 🙂 sont à vous.";
+    let archive = TestArchive::new();
+    archive.git(&["add", "-A"]);
+    archive.git(&["commit", "-q", "-m", "init"]);
+    archive.commit_acme_version(
+        FIRST,
+        "2026-03-01T06:00:00Z",
+        "First record of Acme Privacy Policy",
+        "first",
+    );
+    let second = format!("{FIRST}Send us the file \u{202e}gnp.exe today.\n{ORDINARY}\n");
+    archive.commit_acme_version(
+        &second,
+        "2026-03-02T06:00:00Z",
+        "Acme Privacy Policy: 2 sentences added",
+        "substantive",
+    );
+    let commit = archive.git(&["rev-parse", "--short=12", "HEAD"]);
+    let shown = r"Send us the file \u{202e}gnp.exe today.";
+
+    let site = archive.repo.join("site");
+    run(&archive, &["site", "--out", site.to_str().unwrap()]);
+    let version_page =
+        std::fs::read_to_string(site.join(format!("documents/acme/privacy-policy/{}.html", commit.trim()))).unwrap();
+    for (name, text) in [
+        ("version page", version_page),
+        ("site feed", std::fs::read_to_string(site.join("feed.xml")).unwrap()),
+        ("feed", run(&archive, &["feed", DOC])),
+    ] {
+        assert!(!text.contains('\u{202e}'), "{name}: {text}");
+        assert!(text.contains(shown), "{name}: {text}");
+        assert!(text.contains(ORDINARY), "{name}: {text}");
+    }
+}

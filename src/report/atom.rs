@@ -101,7 +101,10 @@ fn changed(sentence: &ChangedSentence) -> Markup {
 }
 
 /// Escapes text for XML content and attributes. XML 1.0 forbids most control
-/// characters: they are dropped rather than breaking the feed.
+/// characters: they are dropped rather than breaking the feed. The other characters
+/// that are unprintable on a terminal (bidirectional controls, U+2028/U+2029, DEL, C1,
+/// carriage returns) are shown as `\u{202e}` escapes, so a feed reader cannot be made to
+/// reorder a quoted sentence; every text of a feed, and its HTML content, passes here.
 pub fn xml(text: &str) -> String {
     let allowed: String = text
         .chars()
@@ -109,8 +112,9 @@ pub fn xml(text: &str) -> String {
         // which texts recorded before the canonicalizer dropped them may hold.
         .filter(|c| (*c >= ' ' || matches!(c, '\t' | '\n' | '\r')) && !matches!(c, '\u{FFFE}' | '\u{FFFF}'))
         .collect();
-    let mut out = String::with_capacity(allowed.len());
-    for c in allowed.chars() {
+    let visible = crate::printable::escape_keeping_layout(&allowed);
+    let mut out = String::with_capacity(visible.len());
+    for c in visible.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -128,5 +132,14 @@ mod tests {
     #[test]
     fn text_outside_xml_1_0_is_dropped() {
         assert_eq!(super::xml("a\u{1}b\u{FFFE}c\u{FFFF}d <e>\tf"), "abcd &lt;e&gt;\tf");
+    }
+
+    #[test]
+    fn bidirectional_controls_and_line_separators_are_shown_escaped() {
+        assert_eq!(
+            super::xml("rename \u{202e}gnp.exe\u{2028}\u{200f}x\r\n"),
+            "rename \\u{202e}gnp.exe\\u{2028}\\u{200f}x\\u{d}\n"
+        );
+        assert_eq!(super::xml("Données — “AI” 🙂 & co"), "Données — “AI” 🙂 &amp; co");
     }
 }

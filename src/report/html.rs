@@ -114,6 +114,11 @@ pub fn page(title: &str, body: &Markup) -> String {
 
 /// The page shell with more in it: `head` goes at the end of `<head>` (styles, feed
 /// links), `header` after the brand (a site's navigation).
+///
+/// Every page is written through here, so this is where third-party text is made
+/// visible: maud has escaped markup, and control characters, bidirectional controls and
+/// U+2028/U+2029 (which the page's own markup never holds) are shown as `\u{202e}`
+/// escapes, as on a terminal, rather than reordering a quoted sentence.
 pub fn page_with(title: &str, head: &Markup, header: &Markup, body: &Markup) -> String {
     let page = html! {
         (DOCTYPE) "\n"
@@ -141,7 +146,11 @@ pub fn page_with(title: &str, head: &Markup, header: &Markup, body: &Markup) -> 
             } "\n"
         } "\n"
     };
-    page.into_string()
+    let page = page.into_string();
+    match crate::printable::escape_keeping_layout(&page) {
+        std::borrow::Cow::Borrowed(_) => page,
+        std::borrow::Cow::Owned(escaped) => escaped,
+    }
 }
 
 /// The table of contents, grouped by service in the report's document order.
