@@ -25,13 +25,13 @@ const V3: &str = "<h1>Privacy Policy</h1><p>Last updated: January 1, 2026</p>\
     <h2>Sharing</h2><p>Beta partners receive nothing. Alpha partners receive “reports”.</p>\
     <p class=promo>Download our app today.</p>";
 
-/// Day 1 first record, day 2 cosmetic, day 3 substantive, day 4 a re-extraction after
-/// the declaration learns to drop the promo paragraph.
-pub fn scripted() -> (TestServer, TestArchive) {
+/// Acme's privacy policy tracked at each (time, page), then declared to drop the promo
+/// paragraph (so that a re-extraction changes the text).
+fn tracked_then_redeclared(versions: &[(&str, &str)]) -> (TestServer, TestArchive) {
     let server = TestServer::start();
     let archive = TestArchive::new();
     archive.declare_simple("acme", "Acme", &[("privacy-policy", &server.url("/privacy"))]);
-    for (now, body) in [(DAY1, V1), (DAY2, V2), (DAY3, V3)] {
+    for (now, body) in versions {
         server.page("/privacy", &policy_page(body, now));
         let (code, stdout, stderr) = archive.run_at(now, &["track"]);
         assert_eq!(code, 0, "{stdout}{stderr}");
@@ -43,6 +43,13 @@ pub fn scripted() -> (TestServer, TestArchive) {
             server.url("/privacy")
         ),
     );
+    (server, archive)
+}
+
+/// Day 1 first record, day 2 cosmetic, day 3 substantive, day 4 a re-extraction after
+/// the declaration learns to drop the promo paragraph.
+pub fn scripted() -> (TestServer, TestArchive) {
+    let (server, archive) = tracked_then_redeclared(&[(DAY1, V1), (DAY2, V2), (DAY3, V3)]);
     let (code, stdout, stderr) = archive.run_at(DAY4, &["reextract"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(
@@ -546,17 +553,8 @@ fn ota_history(versions: &[(&str, &str, String)]) -> tempfile::TempDir {
     std::fs::create_dir_all(dir.path().join("Acme")).unwrap();
     for (date, subject, markdown) in versions {
         std::fs::write(dir.path().join("Acme/Privacy Policy.md"), markdown).unwrap();
-        for args in [&["add", "-A"][..], &["commit", "-q", "-m", subject][..]] {
-            let out = std::process::Command::new("git")
-                .current_dir(dir.path())
-                .env("GIT_AUTHOR_DATE", date)
-                .env("GIT_COMMITTER_DATE", date)
-                .args(["-c", "user.name=OTA-Bot", "-c", "user.email=bot@example.org"])
-                .args(args)
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        }
+        crate::support::git(dir.path(), &["add", "-A"]);
+        crate::support::commit_dated(dir.path(), date, subject);
     }
     dir
 }
@@ -931,21 +929,7 @@ fn an_ota_version_too_large_to_read_is_skipped_naming_it() {
 
 #[test]
 fn a_reextraction_never_goes_before_the_latest_version() {
-    let server = TestServer::start();
-    let archive = TestArchive::new();
-    archive.declare_simple("acme", "Acme", &[("privacy-policy", &server.url("/privacy"))]);
-    for (now, body) in [(DAY1, V1), (DAY3, V3)] {
-        server.page("/privacy", &policy_page(body, now));
-        let (code, stdout, stderr) = archive.run_at(now, &["track"]);
-        assert_eq!(code, 0, "{stdout}{stderr}");
-    }
-    archive.declare(
-        "acme",
-        &format!(
-            "name = \"Acme\"\n[[documents]]\ntype = \"privacy-policy\"\nurl = \"{}\"\nremove = [\".promo\"]\nfetcher = \"http\"\n",
-            server.url("/privacy")
-        ),
-    );
+    let (_server, archive) = tracked_then_redeclared(&[(DAY1, V1), (DAY3, V3)]);
     let before = archive.git(&["rev-parse", "HEAD"]);
     // This machine's clock says the 2nd, the latest version is of the 3rd.
     let (code, stdout, stderr) = archive.run_at(DAY2, &["reextract"]);

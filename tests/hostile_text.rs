@@ -19,9 +19,8 @@ const SHOWN: &str = r"We may use your content to train our artificial intelligen
 /// HOSTILE in Markdown: the same escapes, with Markdown's own backslashes.
 const MARKDOWN: &str = r"We may use your content to train our artificial intelligence models \\u{1b}\]8;;https://evil.example/\\u{1b}\\HERE\\u{1b}\]8;;\\u{1b}\\ \\u{1b}\[31mred\\u{1b}\[0m \\u{d}OVERWRITE \\u{202e}gnp.exe.";
 
-/// A first version, then one that adds HOSTILE and changes a sentence's words with an
-/// erase-line escape and a carriage return.
-fn hostile_archive() -> TestArchive {
+/// An archive whose first version of acme/privacy-policy is FIRST, on 2026-03-01.
+fn first_recorded() -> TestArchive {
     let archive = TestArchive::new();
     archive.git(&["add", "-A"]);
     archive.git(&["commit", "-q", "-m", "init"]);
@@ -31,6 +30,13 @@ fn hostile_archive() -> TestArchive {
         "First record of Acme Privacy Policy",
         "first",
     );
+    archive
+}
+
+/// A first version, then one that adds HOSTILE and changes a sentence's words with an
+/// erase-line escape and a carriage return.
+fn hostile_archive() -> TestArchive {
+    let archive = first_recorded();
     let second = FIRST.replace("30 days.", "\u{1b}[2K\r90 days.") + HOSTILE + "\n";
     archive.commit_acme_version(
         &second,
@@ -204,15 +210,7 @@ fn upstream_subjects_and_file_names_are_printed_escaped_by_the_imports() {
 #[test]
 fn bidirectional_controls_reach_the_site_and_the_feeds_visible() {
     const ORDINARY: &str = "Vos données — “AI” 🙂 sont à vous.";
-    let archive = TestArchive::new();
-    archive.git(&["add", "-A"]);
-    archive.git(&["commit", "-q", "-m", "init"]);
-    archive.commit_acme_version(
-        FIRST,
-        "2026-03-01T06:00:00Z",
-        "First record of Acme Privacy Policy",
-        "first",
-    );
+    let archive = first_recorded();
     let second = format!("{FIRST}Send us the file \u{202e}gnp.exe today.\n{ORDINARY}\n");
     archive.commit_acme_version(
         &second,
