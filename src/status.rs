@@ -19,6 +19,11 @@ use crate::track::{Status, TrackReport};
 /// Where the state lives, relative to the archive folder.
 pub const STATUS_FILE: &str = "status.json";
 
+/// The largest `status.json` read: a few hundred bytes per failing document, so even
+/// thousands fit many times over; a larger one (a blob a hostile repository committed
+/// there) is never loaded.
+pub const MAX_STATUS_BYTES: u64 = 16 << 20;
+
 /// The remind interval when none is configured.
 pub const DEFAULT_REMIND_AFTER: Duration = Duration::days(7);
 

@@ -238,6 +238,21 @@ fn every_error_path_says_each_cause_once() {
         "status.json is not valid",
     ));
 
+    // A status.json too large to read (a blob a hostile repository committed there): it
+    // is never loaded, and track starts afresh as for a broken one.
+    let huge_status = recorded(&server);
+    let huge = format!("{{\"schema\": 1{}}}", " ".repeat(16 << 20));
+    std::fs::write(huge_status.archive().join("status.json"), huge).unwrap();
+    huge_status.git(&["add", "archive/status.json"]);
+    huge_status.git(&["commit", "-q", "-m", "A huge status.json"]);
+    cases.push(case(
+        "a status.json too large to read",
+        huge_status,
+        &["track"],
+        0,
+        "status.json holds 16777229 bytes, more than the 16777216 clausewatch reads; starting failure tracking afresh",
+    ));
+
     for case in &cases {
         std::fs::write(case.archive.repo.join("file"), "a plain file").unwrap();
         std::fs::write(case.archive.repo.join("page.html"), policy_page("<p>Hello.</p>", "")).unwrap();

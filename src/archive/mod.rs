@@ -335,24 +335,6 @@ impl Archive {
         }
     }
 
-    /// The bytes of a file (repository-relative path) in the HEAD commit.
-    fn head_blob(&self, repo_path: &str) -> Result<Option<Vec<u8>>, ArchiveError> {
-        let Some(commit) = self.head_commit()? else {
-            return Ok(None);
-        };
-        let tree = commit.tree()?;
-        match tree.get_path(Path::new(repo_path)) {
-            Ok(entry) => Ok(Some(self.repo.find_blob(entry.id())?.content().to_vec())),
-            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// The bytes of a file of the archive (an archive-relative path) in the HEAD commit.
-    pub fn head_file(&self, inside: &str) -> Result<Option<Vec<u8>>, ArchiveError> {
-        self.head_blob(&self.repo_path(inside))
-    }
-
     /// The bytes of a file of the archive (an archive-relative path) in the HEAD commit,
     /// if it holds at most `limit` bytes: its size is read first, so a file too large to
     /// use is never loaded. A link there is not the file (its blob is the path it names).

@@ -49,12 +49,18 @@ pub struct Context<'a> {
 pub fn follow_up(context: &Context, report: &TrackReport) -> Result<FollowUp, CliError> {
     let archive = context.archive;
     let mut warnings = Vec::new();
-    let previous = match archive.head_file(STATUS_FILE)? {
-        None => StatusFile::default(),
-        Some(bytes) => StatusFile::parse(&bytes).unwrap_or_else(|e| {
+    let previous = match archive.head_file_at_most(STATUS_FILE, status::MAX_STATUS_BYTES) {
+        Ok(None) => StatusFile::default(),
+        Ok(Some(bytes)) => StatusFile::parse(&bytes).unwrap_or_else(|e| {
             warnings.push(format!("{}; starting failure tracking afresh", super::chain(&e)));
             StatusFile::default()
         }),
+        // Like a malformed file: the state is lost, the run's own results are not.
+        Err(e @ crate::archive::ArchiveError::TooLarge { .. }) => {
+            warnings.push(format!("{}; starting failure tracking afresh", super::chain(&e)));
+            StatusFile::default()
+        }
+        Err(e) => return Err(e.into()),
     };
 
     // The newest version's time of each document that starts failing now.
