@@ -157,26 +157,20 @@ pub fn export(archive_dir: &Path, args: ExportArgs, clock: Clock) -> Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes `bytes` to a fresh file beside `path` and renames it over `path`, so a reader
-/// never sees half a file.
+/// Replaces `path` with `bytes` through a fresh temporary file beside it, so a reader
+/// never sees half a file; never written through a link, at the temporary name or at
+/// `path` (the rename replaces a link there).
 fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let temporary = path.with_extension("json.clausewatch-tmp");
-    // A killed run may have left one behind.
-    match std::fs::remove_file(&temporary) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-        _ => {}
-    }
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&temporary)?;
-    let written = file.write_all(bytes).and_then(|()| file.sync_all());
-    drop(file);
-    match written.and_then(|()| std::fs::rename(&temporary, path)) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let _ = std::fs::remove_file(&temporary);
-            Err(e)
-        }
-    }
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temporary = crate::nofollow::write_temp(dir, &name, bytes)?;
+    std::fs::rename(&temporary, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&temporary);
+    })
 }

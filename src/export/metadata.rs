@@ -122,15 +122,24 @@ pub fn path_beside(database: &Path) -> PathBuf {
     database.with_file_name("metadata.json")
 }
 
-/// Whether `path` may be written: absent, or written by an earlier export.
+/// The largest `metadata.json` looked into: ours is a few kilobytes, and a larger one
+/// (or a device) is somebody else's.
+const MAX_METADATA_BYTES: u64 = 1 << 20;
+
+/// Whether `path` may be written: absent, or written by an earlier export. It is looked
+/// into without following a link (a link there is an error, naming it) and only up to
+/// [`MAX_METADATA_BYTES`].
 pub fn may_replace(path: &Path) -> io::Result<bool> {
-    match std::fs::read(path) {
+    use crate::nofollow::ReadError;
+    match crate::nofollow::read_capped(path, MAX_METADATA_BYTES) {
         Ok(bytes) => Ok(serde_json::from_slice::<Value>(&bytes)
             .ok()
             .and_then(|v| v.get("about").and_then(Value::as_str).map(|about| about == ABOUT))
             .unwrap_or(false)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(true),
-        Err(e) => Err(e),
+        Err(e) if e.is_not_found() => Ok(true),
+        Err(ReadError::TooLarge { .. } | ReadError::NotAFile) => Ok(false),
+        Err(ReadError::Io(e)) => Err(e),
+        Err(e @ ReadError::Symlink) => Err(io::Error::other(e.to_string())),
     }
 }
 
@@ -221,5 +230,17 @@ mod tests {
         )
         .unwrap();
         assert!(may_replace(&path).unwrap(), "an earlier export's file is replaced");
+        #[cfg(unix)]
+        {
+            // A link there, even to an earlier export's file, is never looked through.
+            let link = dir.path().join("linked").join("metadata.json");
+            std::fs::create_dir(link.parent().unwrap()).unwrap();
+            std::os::unix::fs::symlink(&path, &link).unwrap();
+            let error = may_replace(&link).unwrap_err();
+            assert!(error.to_string().contains("symbolic link"), "{error}");
+            std::fs::remove_file(&link).unwrap();
+            std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+            assert!(may_replace(&link).is_err());
+        }
     }
 }
