@@ -20,6 +20,10 @@ pub const DISTILLATION: &str = "static-v1";
 
 const MAGIC: &[u8; 8] = b"CWSTATIC";
 
+/// The largest table read: all-MiniLM-L6-v2's is 47 MB (30,522 word pieces × 384
+/// dimensions); a larger file at its name is not one this build wrote.
+const MAX_TABLE_BYTES: u64 = 256 << 20;
+
 /// Token vectors, one row per token id, and the tokenizer that yields the ids.
 #[derive(Debug, Clone)]
 pub struct StaticEmbeddings {
@@ -120,17 +124,30 @@ impl StaticEmbeddings {
         }
     }
 
+    /// The table distilled before at `table`, if it is there, whole and for `key`.
+    fn read_cached(table: &Path, key: &str) -> Option<StaticEmbeddings> {
+        let problem = match crate::nofollow::read_capped(table, MAX_TABLE_BYTES) {
+            Ok(bytes) => match StaticEmbeddings::decode(&bytes, key) {
+                Ok(found) => return Some(found),
+                Err(message) => message,
+            },
+            Err(e) if e.is_not_found() => return None,
+            // The cache folder may be configured inside a repository: a link or a device
+            // there is not read.
+            Err(e) => e.to_string(),
+        };
+        tracing::warn!("{}: {problem}; distilling it again", table.display());
+        None
+    }
+
     /// The table for the model folder: read from `cache` when distilled before, else
     /// distilled now and written there (a cache that cannot be written only costs time).
     pub fn open(model_folder: &Path, cache: &Path) -> Result<StaticEmbeddings, ModelError> {
         let weights = model_folder.join(WEIGHTS_FILE);
         let key = StaticEmbeddings::key_for(model_folder, cache)?;
         let table = StaticEmbeddings::table_path(cache, &key);
-        if let Ok(bytes) = std::fs::read(&table) {
-            match StaticEmbeddings::decode(&bytes, &key) {
-                Ok(found) => return Ok(found),
-                Err(message) => tracing::warn!("{}: {message}; distilling it again", table.display()),
-            }
+        if let Some(found) = StaticEmbeddings::read_cached(&table, &key) {
+            return Ok(found);
         }
         let model = MiniLm::load(model_folder)?;
         tracing::info!(
@@ -336,5 +353,23 @@ mod tests {
         let mut longer = bytes.clone();
         longer.push(0);
         assert!(StaticEmbeddings::decode(&longer, "k").is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_cached_table_is_read_only_as_a_regular_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("table.bin");
+        std::fs::write(&file, table().encode()).unwrap();
+        let read = StaticEmbeddings::read_cached(&file, "k").expect("a table written before is read");
+        assert_eq!(read.embed("train"), table().embed("train"));
+        assert!(StaticEmbeddings::read_cached(&dir.path().join("absent.bin"), "k").is_none());
+        // Through a link (to a good table, or to a device), nothing is read.
+        let link = dir.path().join("link.bin");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert!(StaticEmbeddings::read_cached(&link, "k").is_none());
+        let zero = dir.path().join("zero.bin");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        assert!(StaticEmbeddings::read_cached(&zero, "k").is_none());
     }
 }
