@@ -32,6 +32,15 @@ pub enum ChangeKind {
 }
 
 impl ChangeKind {
+    /// Every kind, for what must name them all (the export's column descriptions).
+    pub const ALL: [ChangeKind; 5] = [
+        ChangeKind::First,
+        ChangeKind::Substantive,
+        ChangeKind::Cosmetic,
+        ChangeKind::Reextract,
+        ChangeKind::Revert,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ChangeKind::First => "first",

@@ -48,7 +48,10 @@ const TABLES: &[TableDoc] = &[
             ("service", "Service slug"),
             ("document", "Document type slug"),
             ("date", "When the version was fetched or captured (RFC 3339, UTC)"),
-            ("change", "first, substantive, cosmetic or reextract"),
+            (
+                "change",
+                "first, substantive, cosmetic, revert (the text went back to an earlier version's) or reextract",
+            ),
             ("added", "Sentences added against the previous version"),
             ("removed", "Sentences removed against the previous version"),
             ("changed", "Sentences reworded against the previous version"),
@@ -205,10 +208,12 @@ mod tests {
         let versions = &metadata["databases"]["policies"]["tables"]["versions"];
         assert_eq!(versions["fts_table"], "versions_fts");
         assert_eq!(versions["fts_pk"], "rowid");
-        assert_eq!(
-            versions["columns"]["change"],
-            "first, substantive, cosmetic or reextract"
-        );
+        // Every kind a version can have is named, so a filter written from the
+        // description loses no version.
+        let change = versions["columns"]["change"].as_str().unwrap();
+        for kind in crate::archive::ChangeKind::ALL {
+            assert!(change.contains(kind.as_str()), "{kind:?} missing from {change:?}");
+        }
         assert_eq!(metadata["source_url"], "https://github.com/acme/archive");
         assert_eq!(metadata["databases"]["policies"]["tables"]["meta"]["hidden"], true);
         assert_eq!(

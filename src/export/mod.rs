@@ -72,7 +72,7 @@ pub struct VersionRow {
     pub document: String,
     /// Author date: when the version was fetched or captured.
     pub date: String,
-    /// `first`, `substantive`, `cosmetic` or `reextract`.
+    /// `first`, `substantive`, `cosmetic`, `revert` or `reextract`.
     pub change: String,
     pub added: i64,
     pub removed: i64,
