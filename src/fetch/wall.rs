@@ -146,6 +146,23 @@ const WALL_TITLES: &[(&str, &str)] = &[
     ("robot check", "captcha"),
     ("you have been blocked", "block page"),
     ("403 forbidden", "denial page"),
+    // The same pages as Cloudflare and others localize them, in the languages the text
+    // checks cover (docs/tracking.md): French, German, Spanish, Italian, Portuguese,
+    // Dutch, Chinese.
+    ("un instant", "Cloudflare challenge"),
+    ("einen moment", "Cloudflare challenge"),
+    ("un momento", "Cloudflare challenge"),
+    ("solo un attimo", "Cloudflare challenge"),
+    ("um momento", "Cloudflare challenge"),
+    ("een ogenblik", "Cloudflare challenge"),
+    ("请稍候", "Cloudflare challenge"),
+    ("vous avez été bloqué", "block page"),
+    ("sie wurden blockiert", "block page"),
+    ("ha sido bloqueado", "block page"),
+    ("sei stato bloccato", "block page"),
+    ("você foi bloqueado", "block page"),
+    ("u bent geblokkeerd", "block page"),
+    ("您已被阻止", "block page"),
 ];
 
 /// Phrases in the body of stub-sized challenge pages.
