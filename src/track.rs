@@ -1307,7 +1307,7 @@ async fn extract_http(fetchers: &Fetchers, job: &Job) -> Result<Extracted, Failu
             // Asked only for single-page documents with a recorded snapshot.
             Conditional::NotModified => return Ok(Extracted::SameSnapshot),
         };
-        refuse_walls(&page, false)?;
+        refuse_walls(&page, &part.url, false)?;
         pages.push(page);
     }
     finish(fetchers, pages, job, "http").await
@@ -1338,7 +1338,7 @@ async fn extract_browser(fetchers: &Fetchers, job: &Job) -> Result<Extracted, Fa
             body: rendered.html.into_bytes(),
             validators: Validators::default(),
         };
-        refuse_walls(&page, true)?;
+        refuse_walls(&page, &part.url, true)?;
         pages.push(page);
     }
     finish(fetchers, pages, job, "browser").await
@@ -1359,9 +1359,13 @@ async fn render_page(fetchers: &Fetchers, url: &Url, wait_for: Vec<String>) -> R
         .map_err(|e| Failure::new(FailureKind::Browser, format!("the browser task failed: {e}")))?
 }
 
-/// A challenge or error page is never the document. A page the browser already ran
-/// cannot be a script shell waiting to run, so `rendered` skips that verdict.
-fn refuse_walls(page: &crate::fetch::FetchedPage, rendered: bool) -> Result<(), Failure> {
+/// A challenge or error page, or the home page a declared URL was redirected to, is
+/// never the document. A page the browser already ran cannot be a script shell waiting
+/// to run, so `rendered` skips that verdict.
+fn refuse_walls(page: &crate::fetch::FetchedPage, requested: &Url, rendered: bool) -> Result<(), Failure> {
+    if let Some(failure) = crate::fetch::redirected_home(requested, &page.final_url) {
+        return Err(failure);
+    }
     if decode::body_kind(page.content_type.as_deref(), &page.body) == BodyKind::Html {
         let html = decode::decode(&page.body, page.content_type.as_deref(), BodyKind::Html);
         match wall::inspect(&html) {

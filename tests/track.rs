@@ -534,6 +534,43 @@ fn challenge_and_soft_404_pages_are_never_versions() {
 }
 
 #[test]
+fn a_redirect_to_the_home_page_is_not_recorded_a_move_within_the_site_is() {
+    let server = TestServer::start();
+    // A home page long enough to pass for a document by its size.
+    let home: String = (0..40)
+        .map(|i| format!("<p>Story {i}: our team shipped a new feature for people who build things together.</p>"))
+        .collect();
+    server.page("/", &policy_page(&format!("<h1>Welcome to Acme</h1>{home}"), ""));
+    server.set("/privacy", vec![Response::redirect(301, "/")]);
+    server.set("/terms", vec![Response::redirect(302, "/legal/terms")]);
+    server.page("/legal/terms", &policy_page(V1, ""));
+    let archive = TestArchive::new();
+    archive.declare_simple(
+        "acme",
+        "Acme",
+        &[
+            ("privacy-policy", &server.url("/privacy")),
+            ("terms", &server.url("/terms")),
+        ],
+    );
+    let (code, stdout, stderr) = archive.run(&["track"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "acme/privacy-policy  not-found: {} was redirected to the site's home page ({}), not the document",
+            server.url("/privacy"),
+            server.url("/")
+        )),
+        "{stdout}"
+    );
+    assert_eq!(
+        archive.git(&["ls-files", "archive/versions/acme"]),
+        "archive/versions/acme/terms.md\n",
+        "the moved terms are recorded, the home page is not"
+    );
+}
+
+#[test]
 fn transport_faults_get_their_categories() {
     use std::time::Duration;
     let server = TestServer::start();

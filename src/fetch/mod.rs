@@ -383,6 +383,25 @@ fn unfollowed_redirect(status: StatusCode, url: &Url, headers: &HeaderMap) -> Fa
     Failure::new(FailureKind::Redirect, message)
 }
 
+/// The failure of a page whose URL was redirected to its own site's home page: a policy
+/// that moved, was withdrawn or is hidden from this client is served that way, and the
+/// home page is never the document. A declared URL that is itself a home page, or a
+/// redirect to another site's root (`example.com/privacy` to `privacy.example.com/`),
+/// is left alone.
+pub fn redirected_home(requested: &Url, final_url: &Url) -> Option<Failure> {
+    let site = |url: &Url| {
+        url.host_str()
+            .map(|h| h.trim_start_matches("www.").to_ascii_lowercase())
+    };
+    let home = |url: &Url| matches!(url.path(), "" | "/");
+    (site(requested) == site(final_url) && !home(requested) && home(final_url)).then(|| {
+        Failure::new(
+            FailureKind::NotFound,
+            format!("{requested} was redirected to the site's home page ({final_url}), not the document"),
+        )
+    })
+}
+
 /// The failure an HTTP error status stands for.
 pub fn status_failure(status: StatusCode, url: &Url) -> Failure {
     let kind = match status.as_u16() {
@@ -483,6 +502,33 @@ fn wraps_tls_error(mut io: &std::io::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_redirect_to_the_same_sites_home_page_is_not_the_document() {
+        let url = |u: &str| Url::parse(u).unwrap();
+        let failure = redirected_home(
+            &url("https://acme.example/legal/privacy"),
+            &url("https://www.acme.example/?ref=x"),
+        )
+        .expect("the home page is not the policy");
+        assert_eq!(failure.kind, FailureKind::NotFound);
+        assert_eq!(
+            failure.message,
+            "https://acme.example/legal/privacy was redirected to the site's home page \
+             (https://www.acme.example/?ref=x), not the document"
+        );
+        for (requested, final_url) in [
+            ("https://acme.example/privacy", "https://acme.example/legal/privacy"),
+            ("https://acme.example/privacy", "https://privacy.acme.example/"),
+            ("https://acme.example/", "https://acme.example/"),
+            ("https://acme.example", "https://www.acme.example/"),
+        ] {
+            assert!(
+                redirected_home(&url(requested), &url(final_url)).is_none(),
+                "{requested} -> {final_url}"
+            );
+        }
+    }
 
     #[test]
     fn tls_errors_are_found_inside_io_errors() {
