@@ -194,6 +194,33 @@ pub fn write_temp(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<PathBuf> {
     Ok(temp)
 }
 
+/// Replaces `path` with `bytes`: written to a fresh temporary file beside it (see
+/// [`write_temp`]), then renamed over it, so a reader never sees half a file and no
+/// write goes through a link. The rename replaces a link at `path` itself, so a caller
+/// that must refuse one there checks first.
+pub fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let (dir, name) = match (path.parent(), path.file_name()) {
+        (Some(dir), Some(name)) => (
+            if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            },
+            name,
+        ),
+        _ => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{} names no file", path.display()),
+            ));
+        }
+    };
+    let temp = write_temp(dir, &name.to_string_lossy(), bytes)?;
+    fs::rename(&temp, path).inspect_err(|_| {
+        let _ = fs::remove_file(&temp);
+    })
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
@@ -215,6 +242,23 @@ mod tests {
         assert!(is_symlink(&link).unwrap());
         assert!(!is_symlink(&dir.path().join("missing")).unwrap());
         assert_eq!(fs::read_to_string(&outside).unwrap(), "keep");
+    }
+
+    #[test]
+    fn replace_swaps_the_whole_file_and_never_writes_through_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside.txt");
+        fs::write(&outside, "keep").unwrap();
+        std::os::unix::fs::symlink(&outside, dir.path().join(".page.html.clausewatch-tmp")).unwrap();
+        let page = dir.path().join("page.html");
+        fs::write(&page, "old").unwrap();
+        replace(&page, b"new").unwrap();
+        assert_eq!(fs::read_to_string(&page).unwrap(), "new");
+        assert_eq!(fs::read_to_string(&outside).unwrap(), "keep");
+        assert!(
+            !dir.path().join(".page.html.clausewatch-tmp.1").exists(),
+            "renamed away"
+        );
     }
 
     #[test]

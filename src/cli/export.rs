@@ -125,7 +125,7 @@ pub fn export(archive_dir: &Path, args: ExportArgs, clock: Clock) -> Result<Exit
             .commit_url_base()
             .map(|base| base.trim_end_matches("/commit/").to_string());
         let json = metadata::datasette_metadata(&args.out, source_url.as_deref());
-        write_atomically(path, format!("{json:#}\n").as_bytes())
+        crate::nofollow::replace(path, format!("{json:#}\n").as_bytes())
             .map_err(|e| runtime(anyhow::anyhow!("cannot write {}: {e}", path.display())))?;
     }
     let mut out = io::stdout().lock();
@@ -155,22 +155,4 @@ pub fn export(archive_dir: &Path, args: ExportArgs, clock: Clock) -> Result<Exit
         )?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Replaces `path` with `bytes` through a fresh temporary file beside it, so a reader
-/// never sees half a file; never written through a link, at the temporary name or at
-/// `path` (the rename replaces a link there).
-fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temporary = crate::nofollow::write_temp(dir, &name, bytes)?;
-    std::fs::rename(&temporary, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&temporary);
-    })
 }

@@ -7,7 +7,6 @@
 //! folder, named by the SHA-256 of the weights it came from and [`DISTILLATION`]; the
 //! table file carries the vocabulary too, so a run that finds it reads nothing else.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -286,21 +285,13 @@ pub fn weights_sha256(weights: &Path, cache: &Path) -> Result<String, ModelError
     Ok(sha)
 }
 
+/// Writes a cache file: the cache folder can be named by the archive's settings, so
+/// never through a link at its name or beside it ([`crate::nofollow::replace`]).
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    let temporary = path.with_extension(format!("tmp{}", std::process::id()));
-    // A fresh file, never one already there: the cache folder can be named by the
-    // archive's settings, and a link left at this predictable name would otherwise
-    // take the write anywhere (O_EXCL does not follow a link). A clash costs the cache.
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&temporary)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    std::fs::rename(&temporary, path)
+    crate::nofollow::replace(path, bytes)
 }
 
 /// The default cache folder: `$XDG_CACHE_HOME/clausewatch`, else `~/.cache/clausewatch`.

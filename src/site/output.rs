@@ -237,20 +237,9 @@ impl SiteWriter {
 /// so a reader never sees half a page and a link at the temporary name is never written
 /// through.
 fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), SiteError> {
-    let (dir, name) = match (path.parent(), path.file_name()) {
-        (Some(dir), Some(name)) => (dir, name.to_string_lossy()),
-        _ => unreachable!("site paths are checked to be plain relative names below the root"),
-    };
-    let temporary = nofollow::write_temp(dir, &name, bytes).map_err(|source| SiteError::Io {
+    nofollow::replace(path, bytes).map_err(|source| SiteError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
-    fs::rename(&temporary, path).map_err(|source| {
-        let _ = fs::remove_file(&temporary);
-        SiteError::Io {
-            path: path.to_path_buf(),
-            source,
-        }
     })
 }
 
