@@ -559,18 +559,23 @@ fn ota_history(versions: &[(&str, &str, String)]) -> tempfile::TempDir {
     dir
 }
 
+/// `import ota-versions` of Acme from the OTA repository at `ota`: (code, stdout, stderr).
+fn import_acme(archive: &TestArchive, ota: &std::path::Path) -> (i32, String, String) {
+    archive.run(&[
+        "import",
+        "ota-versions",
+        ota.to_str().unwrap(),
+        "--service",
+        "Acme",
+        "--no-progress",
+    ])
+}
+
 /// An archive holding `versions` of acme/privacy-policy, imported from an OTA history.
 fn imported(versions: &[(&str, &str, String)]) -> TestArchive {
     let ota = ota_history(versions);
     let archive = TestArchive::new();
-    let (code, stdout, stderr) = archive.run(&[
-        "import",
-        "ota-versions",
-        ota.path().to_str().unwrap(),
-        "--service",
-        "Acme",
-        "--no-progress",
-    ]);
+    let (code, stdout, stderr) = import_acme(&archive, ota.path());
     assert_eq!(code, 0, "{stdout}{stderr}");
     archive
 }
@@ -901,14 +906,7 @@ fn an_ota_version_too_large_to_read_is_skipped_naming_it() {
     let bomb_commit = crate::support::git(ota.path(), &["rev-parse", "HEAD~1"]);
     let archive = TestArchive::new();
     let started = std::time::Instant::now();
-    let (code, stdout, stderr) = archive.run(&[
-        "import",
-        "ota-versions",
-        ota.path().to_str().unwrap(),
-        "--service",
-        "Acme",
-        "--no-progress",
-    ]);
+    let (code, stdout, stderr) = import_acme(&archive, ota.path());
     assert!(started.elapsed().as_secs() < 10, "skipped at once");
     assert!(
         stdout.contains(&format!(

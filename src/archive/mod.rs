@@ -339,20 +339,28 @@ impl Archive {
     /// if it holds at most `limit` bytes: its size is read first, so a file too large to
     /// use is never loaded. A link there is not the file (its blob is the path it names).
     pub fn head_file_at_most(&self, inside: &str, limit: u64) -> Result<Option<Vec<u8>>, ArchiveError> {
-        let Some(commit) = self.head_commit()? else {
-            return Ok(None);
-        };
         let repo_path = self.repo_path(inside);
-        let entry = match commit.tree()?.get_path(Path::new(&repo_path)) {
-            Ok(entry) => entry,
-            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
-            Err(e) => return Err(e.into()),
+        let Some((_, entry)) = self.head_entry(&repo_path)? else {
+            return Ok(None);
         };
         if entry.kind() != Some(git2::ObjectType::Blob) || entry.filemode() == i32::from(FileMode::Link) {
             return Ok(None);
         }
         let blob = self.blob_at_most(entry.id(), limit, || Ok(repo_path))?;
         Ok(Some(blob.content().to_vec()))
+    }
+
+    /// The HEAD commit's id and its tree's entry at `repo_path` (a repository-relative
+    /// path), if there is a HEAD and the entry.
+    fn head_entry(&self, repo_path: &str) -> Result<Option<(Oid, git2::TreeEntry<'static>)>, ArchiveError> {
+        let Some(commit) = self.head_commit()? else {
+            return Ok(None);
+        };
+        match commit.tree()?.get_path(Path::new(repo_path)) {
+            Ok(entry) => Ok(Some((commit.id(), entry))),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// A blob, if it holds at most `limit` bytes: its size is read from the object header
@@ -462,17 +470,12 @@ impl Archive {
     /// [`history::MAX_VERSION_TEXT_BYTES`] is refused before it is loaded, naming its path
     /// and commit, as history's readers refuse it.
     pub fn current_text(&self, service: &str, doc_type: &str) -> Result<Option<String>, ArchiveError> {
-        let Some(commit) = self.head_commit()? else {
+        let path = self.version_path(service, doc_type);
+        let Some((commit, entry)) = self.head_entry(&path)? else {
             return Ok(None);
         };
-        let path = self.version_path(service, doc_type);
-        let entry = match commit.tree()?.get_path(Path::new(&path)) {
-            Ok(entry) => entry,
-            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
-            Err(e) => return Err(e.into()),
-        };
         let blob = self.blob_at_most(entry.id(), history::MAX_VERSION_TEXT_BYTES, || {
-            Ok(at_commit(&path, commit.id()))
+            Ok(at_commit(&path, commit))
         })?;
         Ok(Some(String::from_utf8_lossy(blob.content()).into_owned()))
     }

@@ -1526,7 +1526,7 @@ fn net_failure(url: &Url, error: &str) -> Failure {
 fn not_found(options: &BrowserOptions) -> Failure {
     let what = match (std::env::var_os(EXECUTABLE_ENV), &options.executable) {
         (Some(value), _) if !value.is_empty() => {
-            format!("CLAUSEWATCH_CHROMIUM={} is not an executable", value.to_string_lossy())
+            format!("{EXECUTABLE_ENV}={} is not an executable", value.to_string_lossy())
         }
         (_, Some(path)) => format!("the configured browser {} is not an executable", path.display()),
         _ => format!(

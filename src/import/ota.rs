@@ -339,13 +339,13 @@ pub fn import(
         // which is skipped, like a fetch over the body cap, without being loaded.
         let (size, _) = repo.odb().and_then(|odb| odb.read_header(p.blob)).map_err(git)?;
         if size as u64 > MAX_VERSION_TEXT_BYTES {
-            let failure = Failure::new(
-                FailureKind::TooLarge,
-                format!(
-                    "{} holds {size} bytes, more than the {MAX_VERSION_TEXT_BYTES} clausewatch reads",
-                    p.path
-                ),
-            );
+            // Worded as the archive's own readers refuse such a blob.
+            let refusal = ArchiveError::TooLarge {
+                path: p.path.clone(),
+                size: size as u64,
+                limit: MAX_VERSION_TEXT_BYTES,
+            };
+            let failure = Failure::new(FailureKind::TooLarge, refusal.to_string());
             tally.count(&label, &EntryOutcome::Skipped(failure));
             continue;
         }
