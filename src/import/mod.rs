@@ -282,6 +282,8 @@ impl<'a> DocumentReplay<'a> {
                 source: Some(entry.source.clone()),
                 extra: entry.extra.clone(),
                 provisions: None,
+                redirects: Vec::new(),
+                accept_shrink: self.shrink_accepted(),
             },
             self.current.as_deref().map(|old| (old, kind)),
             &self.options.taxonomy,
