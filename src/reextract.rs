@@ -62,7 +62,8 @@ fn rebuild(
     taxonomy: &Taxonomy,
 ) -> Result<ReextractStatus, ArchiveError> {
     let doc_type = &document.doc_type;
-    let Some((bytes, ext)) = archive.head_snapshot(&service.slug, doc_type, snapshot_limit(document.parts.len()))? else {
+    let Some((bytes, ext)) = archive.head_snapshot(&service.slug, doc_type, snapshot_limit(document.parts.len()))?
+    else {
         return Ok(ReextractStatus::NoSnapshot);
     };
     let current = archive.current_text(&service.slug, doc_type)?.unwrap_or_default();

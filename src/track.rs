@@ -832,6 +832,18 @@ fn decide(archive: &Archive, fetched: &Fetched, options: &TrackOptions) -> Resul
         Some(old) if old == text => return Ok(Decision::Unchanged),
         Some(old) => {
             let document = format!("{}/{}", fetched.service, fetched.doc_type);
+            let arrival = continuity::Arrival {
+                text,
+                snapshot,
+                snapshot_ext: ext,
+                redirects,
+                accept_shrink: accepted,
+                document: &document,
+                source: &fetched.urls.join(" "),
+            };
+            if let Some(failure) = continuity::replaced(&arrival, old) {
+                return Ok(Decision::Failed(failure));
+            }
             if let Some(failure) = shrink_failure(old, text, &document, accepted) {
                 return Ok(Decision::Failed(failure));
             }

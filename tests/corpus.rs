@@ -543,7 +543,9 @@ fn real_versions_pass_the_checks_against_the_version_before() {
             (text, bytes)
         };
         let (old, new) = (read(&pair[0]), read(&pair[1]));
-        let (Some(old_text), Some(new_text)) = (&old.0, &new.0) else { continue };
+        let (Some(old_text), Some(new_text)) = (&old.0, &new.0) else {
+            continue;
+        };
         if old_text == new_text {
             continue;
         }
@@ -559,7 +561,13 @@ fn real_versions_pass_the_checks_against_the_version_before() {
         let (before, after) = (pair.dir.join("before.html"), pair.dir.join("after.html"));
         let (old, new) = (canonical(&before, &pair.selection), canonical(&after, &pair.selection));
         let (old_bytes, new_bytes) = (std::fs::read(&before).unwrap(), std::fs::read(&after).unwrap());
-        step(pair.dir.display().to_string(), false, (&old, &old_bytes), (&new, &new_bytes), "html");
+        step(
+            pair.dir.display().to_string(),
+            false,
+            (&old, &old_bytes),
+            (&new, &new_bytes),
+            "html",
+        );
     }
     eprintln!(
         "checks against the version before on real versions: {} of {checked} steps refused; {title_signals} with a \
@@ -570,7 +578,10 @@ fn real_versions_pass_the_checks_against_the_version_before() {
         least_real.0,
         least_real.1
     );
-    eprintln!("steps keeping under {KEPT_SHARE_FLOOR} of their sentences:\n{}", below_floor.join("\n"));
+    eprintln!(
+        "steps keeping under {KEPT_SHARE_FLOOR} of their sentences:\n{}",
+        below_floor.join("\n")
+    );
     assert!(checked > 250, "only {checked} steps found");
     assert!(refused.is_empty(), "real versions refused:\n{}", refused.join("\n"));
 }

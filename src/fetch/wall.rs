@@ -631,7 +631,10 @@ pub fn judge_text(text: &str, snapshot: &[u8], snapshot_ext: &str) -> Option<Ver
     if let Some(signal) = title_signal(text, snapshot, snapshot_ext) {
         return Some(Verdict::NotTheDocument {
             page: signal.page,
-            evidence: format!("{}, and the text has {} characters of prose", signal.evidence, shape.prose),
+            evidence: format!(
+                "{}, and the text has {} characters of prose",
+                signal.evidence, shape.prose
+            ),
         });
     }
     if shape.prose < PROSE_WITH_BODY_SIGNAL

@@ -23,12 +23,8 @@ pub const KEPT_SHARE_FLOOR: f64 = 0.10;
 /// The share (0 to 1) of `old`'s distinct sentences (non-blank lines, read through
 /// [`since::key`]: case, punctuation and numbering set aside) that `new` still has.
 pub fn kept_share(old: &str, new: &str) -> f64 {
-    let keys = |text: &str| -> HashSet<String> {
-        text.lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(since::key)
-            .collect()
-    };
+    let keys =
+        |text: &str| -> HashSet<String> { text.lines().filter(|l| !l.trim().is_empty()).map(since::key).collect() };
     let (old_keys, new_keys) = (keys(old), keys(new));
     if old_keys.is_empty() {
         return 1.0;
@@ -175,10 +171,7 @@ pub fn judge<E>(
     old_snapshot: impl FnOnce() -> Result<Option<(Vec<u8>, String)>, E>,
 ) -> Result<Option<Failure>, E> {
     let new = arrival.text;
-    if let Some(failure) = wrapped_wall(old, new, arrival.snapshot, arrival.snapshot_ext, arrival.source) {
-        return Ok(Some(failure));
-    }
-    if let Some(failure) = arrival.redirects.iter().find_map(|r| r.failure(old, new)) {
+    if let Some(failure) = replaced(arrival, old) {
         return Ok(Some(failure));
     }
     if arrival.accept_shrink {
@@ -190,19 +183,35 @@ pub fn judge<E>(
             rest,
             mid_word: true,
         }) => Some(truncated(old, new, kept_lines, &mid_line(&rest), arrival.document)),
-        Some(Cut::MidLine { kept_lines, .. } | Cut::WholeLines { kept_lines }) if arrival.snapshot_ext == "html" => old_snapshot()?
-            .filter(|(bytes, ext)| ext == "html" && closing_lost(bytes, arrival.snapshot))
-            .map(|_| {
-                truncated(
-                    old,
-                    new,
-                    kept_lines,
-                    "its page lost the closing </body> and </html> tags the last snapshot had",
-                    arrival.document,
-                )
-            }),
+        Some(Cut::MidLine { kept_lines, .. } | Cut::WholeLines { kept_lines }) if arrival.snapshot_ext == "html" => {
+            old_snapshot()?
+                .filter(|(bytes, ext)| ext == "html" && closing_lost(bytes, arrival.snapshot))
+                .map(|_| {
+                    truncated(
+                        old,
+                        new,
+                        kept_lines,
+                        "its page lost the closing </body> and </html> tags the last snapshot had",
+                        arrival.document,
+                    )
+                })
+        }
         _ => None,
     })
+}
+
+/// Why `arrival` is another page than the document whose last text was `old`: an
+/// error or login page wrapped in prose, or another page behind a redirect. Asked
+/// before the shrink check too, whose reason ("shrunk") would say less.
+pub fn replaced(arrival: &Arrival<'_>, old: &str) -> Option<Failure> {
+    wrapped_wall(
+        old,
+        arrival.text,
+        arrival.snapshot,
+        arrival.snapshot_ext,
+        arrival.source,
+    )
+    .or_else(|| arrival.redirects.iter().find_map(|r| r.failure(old, arrival.text)))
 }
 
 /// A declared URL that a fetch ended elsewhere than.
@@ -322,7 +331,10 @@ mod tests {
             })
         );
         let between_words = &old[..cut_at - 2];
-        assert!(matches!(cut_of(&old, between_words), Some(Cut::MidLine { mid_word: false, .. })));
+        assert!(matches!(
+            cut_of(&old, between_words),
+            Some(Cut::MidLine { mid_word: false, .. })
+        ));
         let whole = policy(0..24);
         assert_eq!(cut_of(&old, &whole), Some(Cut::WholeLines { kept_lines: 24 }));
         // An edit that rewords the last kept line, or keeps everything, is no cut.
@@ -355,22 +367,47 @@ mod tests {
     #[test]
     fn redirects_elsewhere_and_their_trailer() {
         let url = |s: &str| Url::parse(s).unwrap();
-        let same = Redirect::of(0, 1, &url("https://a.example/privacy#top"), &url("https://a.example/privacy"));
+        let same = Redirect::of(
+            0,
+            1,
+            &url("https://a.example/privacy#top"),
+            &url("https://a.example/privacy"),
+        );
         assert_eq!(same, None);
-        let https = Redirect::of(0, 1, &url("http://a.example/privacy"), &url("https://www.a.example/privacy/")).unwrap();
+        let https = Redirect::of(
+            0,
+            1,
+            &url("http://a.example/privacy"),
+            &url("https://www.a.example/privacy/"),
+        )
+        .unwrap();
         assert!(!https.is_elsewhere());
-        let help = Redirect::of(1, 2, &url("https://a.example/privacy"), &url("https://a.example/help?from=p")).unwrap();
+        let help = Redirect::of(
+            1,
+            2,
+            &url("https://a.example/privacy"),
+            &url("https://a.example/help?from=p"),
+        )
+        .unwrap();
         assert!(help.is_elsewhere());
         assert_eq!(help.trailer_value(), "part 2: https://a.example/help?from=p");
         let long = format!("https://a.example/p?{}", "q".repeat(3_000));
         let long = Redirect::of(0, 1, &url("https://a.example/privacy"), &url(&long)).unwrap();
         assert_eq!(long.trailer_value(), "https://a.example/p");
         let old = policy(0..20);
-        assert!(help.failure(&old, "Help centre\nHow can we help you today?\n").is_some());
+        assert!(
+            help.failure(&old, "Help centre\nHow can we help you today?\n")
+                .is_some()
+        );
         assert!(help.failure(&old, &policy(2..22)).is_none(), "a policy that moved");
-        let rewritten: String = (0..20).map(|i| format!("Rule {i} now reads quite differently from before.\n")).collect();
+        let rewritten: String = (0..20)
+            .map(|i| format!("Rule {i} now reads quite differently from before.\n"))
+            .collect();
         assert_eq!(kept_share(&old, &rewritten), 0.0);
-        assert!(help.failure(&old, &rewritten).is_none(), "a policy rewritten as it moved");
+        assert!(
+            help.failure(&old, &rewritten).is_none(),
+            "a policy rewritten as it moved"
+        );
     }
 
     #[test]
@@ -386,7 +423,8 @@ mod tests {
                 document: "acme/privacy-policy",
                 source: "https://acme.example/privacy",
             };
-            let old_snapshot = || Ok::<_, std::convert::Infallible>(Some((b"<p>x</p></body></html>".to_vec(), "html".into())));
+            let old_snapshot =
+                || Ok::<_, std::convert::Infallible>(Some((b"<p>x</p></body></html>".to_vec(), "html".into())));
             judge(&arrival, &old, old_snapshot).unwrap()
         };
         let closed = b"<html><body><p>x</p></body></html>";
@@ -395,13 +433,23 @@ mod tests {
         let mid_word = &old[..at + "Clause 23 says wh".len()];
         let failure = judge_cut(mid_word, closed, false).unwrap();
         assert_eq!(failure.kind, FailureKind::Truncated);
-        assert!(failure.message.contains("--accept-shrink=acme/privacy-policy"), "{}", failure.message);
+        assert!(
+            failure.message.contains("--accept-shrink=acme/privacy-policy"),
+            "{}",
+            failure.message
+        );
         assert_eq!(judge_cut(mid_word, closed, true), None);
         let between_words = &old[..at + "Clause 23 says".len()];
         assert_eq!(judge_cut(between_words, closed, false), None);
-        assert_eq!(judge_cut(between_words, cut, false).unwrap().kind, FailureKind::Truncated);
+        assert_eq!(
+            judge_cut(between_words, cut, false).unwrap().kind,
+            FailureKind::Truncated
+        );
         let sections_dropped = policy(0..24);
         assert_eq!(judge_cut(&sections_dropped, closed, false), None, "a real edit");
-        assert_eq!(judge_cut(&sections_dropped, cut, false).unwrap().kind, FailureKind::Truncated);
+        assert_eq!(
+            judge_cut(&sections_dropped, cut, false).unwrap().kind,
+            FailureKind::Truncated
+        );
     }
 }
