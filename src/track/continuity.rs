@@ -285,9 +285,12 @@ impl Redirect {
     /// its prose. A rewritten policy that moved shares as little, but is as long: the
     /// real rewrites of the corpus kept 77% to 184% of their prose.
     pub fn failure(&self, old: &str, new: &str) -> Option<Failure> {
+        if !self.is_elsewhere() {
+            return None;
+        }
         let kept = kept_share(old, new);
         let prose = |text: &str| wall::Shape::of(text).prose;
-        (self.is_elsewhere() && kept < KEPT_SHARE_FLOOR && prose(new) * 2 < prose(old)).then(|| {
+        (kept < KEPT_SHARE_FLOOR && prose(new) * 2 < prose(old)).then(|| {
             Failure::new(
                 FailureKind::Redirect,
                 format!(
