@@ -31,7 +31,8 @@ pub enum FailureKind {
     Tls,
     /// Connection refused or reset.
     Connection,
-    /// Too many redirects, a redirect loop, or a redirect to a scheme other than http(s).
+    /// Too many redirects, a redirect loop, a redirect to a scheme other than http(s), or
+    /// a redirect to another page that shares almost nothing with the document.
     Redirect,
     /// A loopback or private-network address, refused without `--allow-private`.
     PrivateAddress,
@@ -45,6 +46,9 @@ pub enum FailureKind {
     Empty,
     /// The text shrank by more than half against the last recorded version.
     Shrunk,
+    /// The text is the last recorded version's beginning, cut short: a transfer that
+    /// stopped early behind a complete-looking framing.
+    Truncated,
     /// The headless browser could not be started or failed on the page.
     Browser,
     /// The document's file in the working tree has changes that are not committed;
@@ -76,6 +80,7 @@ impl FailureKind {
             FailureKind::SelectorNoMatch => "selector-no-match",
             FailureKind::Empty => "empty",
             FailureKind::Shrunk => "shrunk",
+            FailureKind::Truncated => "truncated",
             FailureKind::Browser => "browser",
             FailureKind::UncommittedChanges => "uncommitted-changes",
             FailureKind::ClockBehind => "clock-behind",
@@ -86,7 +91,11 @@ impl FailureKind {
     pub fn is_transient(self) -> bool {
         matches!(
             self,
-            FailureKind::RateLimited | FailureKind::ServerError | FailureKind::Timeout | FailureKind::Connection
+            FailureKind::RateLimited
+                | FailureKind::ServerError
+                | FailureKind::Timeout
+                | FailureKind::Connection
+                | FailureKind::Truncated
         )
     }
 }

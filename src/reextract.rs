@@ -62,7 +62,8 @@ fn rebuild(
     taxonomy: &Taxonomy,
 ) -> Result<ReextractStatus, ArchiveError> {
     let doc_type = &document.doc_type;
-    let Some((bytes, ext)) = archive.head_snapshot(&service.slug, doc_type, snapshot_limit(document))? else {
+    let Some((bytes, ext)) = archive.head_snapshot(&service.slug, doc_type, snapshot_limit(document.parts.len()))?
+    else {
         return Ok(ReextractStatus::NoSnapshot);
     };
     let current = archive.current_text(&service.slug, doc_type)?.unwrap_or_default();
@@ -78,9 +79,15 @@ fn rebuild(
     if text == current {
         return Ok(ReextractStatus::Unchanged);
     }
-    // A rebuilt text is recorded like a fetched one: never an error or login page.
-    if let Some(verdict) = crate::fetch::wall::judge_text(&text, &bytes, &ext) {
-        let failure = verdict.into_failure(&format!("the snapshot of {}/{doc_type}", service.slug));
+    // A rebuilt text is recorded like a fetched one: never an error or login page, nor
+    // one wrapped in prose (the snapshot is the same, so no cut or redirect can differ).
+    let source = format!("the snapshot of {}/{doc_type}", service.slug);
+    let refused = match crate::fetch::wall::judge_text(&text, &bytes, &ext) {
+        Some(verdict) => Some(verdict.into_failure(&source)),
+        None if !current.is_empty() => crate::track::continuity::wrapped_wall(&current, &text, &bytes, &ext, &source),
+        None => None,
+    };
+    if let Some(failure) = refused {
         return Ok(ReextractStatus::Failed {
             category: failure.kind,
             message: failure.message,
@@ -158,11 +165,11 @@ fn rebuild(
 }
 
 /// The most a document's stored snapshot may hold to be read: the fetch body cap's
-/// default ([`MAX_VERSION_TEXT_BYTES`]) for each of its pages, with room for the marker
-/// line that introduces each page of a combined document.
-fn snapshot_limit(document: &Document) -> u64 {
+/// default ([`MAX_VERSION_TEXT_BYTES`]) for each of its pages (`parts`), with room for
+/// the marker line that introduces each page of a combined document.
+pub fn snapshot_limit(parts: usize) -> u64 {
     const MARKER_ROOM: u64 = 64 * 1024;
-    (MAX_VERSION_TEXT_BYTES + MARKER_ROOM).saturating_mul(document.parts.len().max(1) as u64)
+    (MAX_VERSION_TEXT_BYTES + MARKER_ROOM).saturating_mul(parts.max(1) as u64)
 }
 
 /// The pages of a stored snapshot: a combined document's snapshot holds its parts one
@@ -245,7 +252,7 @@ pub fn drift(archive: &Archive, services: &[Service]) -> Result<Vec<DriftOutcome
         for document in &service.documents {
             let doc_type = &document.doc_type;
             let mut problems = Vec::new();
-            let drift = match archive.head_snapshot(&service.slug, doc_type, snapshot_limit(document))? {
+            let drift = match archive.head_snapshot(&service.slug, doc_type, snapshot_limit(document.parts.len()))? {
                 None => Drift::NoSnapshot,
                 Some((bytes, ext)) => {
                     if ext == "html" {

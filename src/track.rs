@@ -6,6 +6,8 @@
 //! as it arrives, and commits at the end in (service, type) order, so the same inputs
 //! always give the same commits whatever order the network answered in.
 
+pub mod continuity;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,6 +30,7 @@ use crate::fetch::decode::{self, BodyKind};
 use crate::fetch::{Conditional, FetchOptions, HttpFetcher, Validators, wall};
 use crate::provision::Taxonomy;
 use crate::report::{Counts, SentenceChange, classify, diff_texts, provision_changes, provisions, summary};
+use continuity::{REDIRECTED_TO_TRAILER, Redirect};
 
 /// Options of one `track` run.
 #[derive(Debug, Clone)]
@@ -72,6 +75,9 @@ pub enum Status {
         change: ChangeKind,
         counts: Counts,
         summary: String,
+        /// Where the fetch ended when it was redirected (the `Redirected-To:` trailers).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        redirected_to: Vec<String>,
     },
     Unchanged,
     Failed {
@@ -339,6 +345,8 @@ enum Extracted {
         first_provisions: Option<Vec<String>>,
         /// The validators of a single-page document's response.
         validators: Validators,
+        /// The parts whose fetch ended elsewhere than their declared URL.
+        redirects: Vec<Redirect>,
     },
 }
 
@@ -387,6 +395,13 @@ pub fn track(
                     change: version.message.change,
                     counts,
                     summary: version.message.subject.clone(),
+                    redirected_to: version
+                        .message
+                        .extra
+                        .iter()
+                        .filter(|(key, _)| key == REDIRECTED_TO_TRAILER)
+                        .map(|(_, value)| value.clone())
+                        .collect(),
                 };
                 pending.push((outcomes.len(), *version));
                 status
@@ -795,7 +810,7 @@ enum Decision {
 
 /// Compares a fetch with the recorded version and decides what to do with it.
 fn decide(archive: &Archive, fetched: &Fetched, options: &TrackOptions) -> Result<Decision, ArchiveError> {
-    let (text, snapshot, ext, fetcher, first_provisions, validators) = match &fetched.result {
+    let (text, snapshot, ext, fetcher, first_provisions, validators, redirects) = match &fetched.result {
         Err(failure) => return Ok(Decision::Failed(failure.clone())),
         Ok(Extracted::SameSnapshot) => return Ok(Decision::Unchanged),
         Ok(Extracted::New {
@@ -805,17 +820,30 @@ fn decide(archive: &Archive, fetched: &Fetched, options: &TrackOptions) -> Resul
             fetcher,
             first_provisions,
             validators,
-        }) => (text, snapshot, *ext, *fetcher, first_provisions, validators),
+            redirects,
+        }) => (text, snapshot, *ext, *fetcher, first_provisions, validators, redirects),
     };
     if let Some(failure) = not_the_document(text, snapshot, ext, &fetched.urls.join(" ")) {
         return Ok(Decision::Failed(failure));
     }
     let previous = archive.current_text(&fetched.service, &fetched.doc_type)?;
+    let accepted = options.accept_shrink.accepts(&fetched.service, &fetched.doc_type);
     let change = match &previous {
         Some(old) if old == text => return Ok(Decision::Unchanged),
         Some(old) => {
-            let accepted = options.accept_shrink.accepts(&fetched.service, &fetched.doc_type);
             let document = format!("{}/{}", fetched.service, fetched.doc_type);
+            let arrival = continuity::Arrival {
+                text,
+                snapshot,
+                snapshot_ext: ext,
+                redirects,
+                accept_shrink: accepted,
+                document: &document,
+                source: &fetched.urls.join(" "),
+            };
+            if let Some(failure) = continuity::replaced(&arrival, old) {
+                return Ok(Decision::Failed(failure));
+            }
             if let Some(failure) = shrink_failure(old, text, &document, accepted) {
                 return Ok(Decision::Failed(failure));
             }
@@ -844,6 +872,8 @@ fn decide(archive: &Archive, fetched: &Fetched, options: &TrackOptions) -> Resul
             source: None,
             extra,
             provisions: first_provisions.clone().filter(|_| previous.is_none()),
+            redirects: redirects.clone(),
+            accept_shrink: accepted,
         },
         previous.as_deref().map(|old| (old, change)),
         &options.taxonomy,
@@ -970,6 +1000,13 @@ pub struct Candidate<'a> {
     pub extra: Vec<(String, String)>,
     /// The provisions of a first record, when already tagged (see [`first_provisions`]).
     pub provisions: Option<Vec<String>>,
+    /// The parts whose fetch ended elsewhere than their declared URL (`track` only):
+    /// each becomes a `Redirected-To:` trailer, and one to another page that shares
+    /// almost nothing with the last version is refused.
+    pub redirects: Vec<Redirect>,
+    /// `--accept-shrink` names this document: a text that is the last version's
+    /// beginning, cut short, is recorded all the same.
+    pub accept_shrink: bool,
 }
 
 /// The version a candidate makes: the subject, the counts, the `Change:` kind and the
@@ -1004,6 +1041,11 @@ pub fn new_version(
         None => format!("{}/{}", candidate.service, candidate.doc_type),
     };
     if let Some(failure) = not_the_document(candidate.text, candidate.snapshot, candidate.snapshot_ext, &source) {
+        return Ok(Err(failure));
+    }
+    if let Some((old, _)) = previous
+        && let Some(failure) = against_previous(archive, &candidate, old, &source)?
+    {
         return Ok(Err(failure));
     }
     // Readers refuse a longer text from history (a blob bomb), so it is never recorded.
@@ -1044,7 +1086,14 @@ pub fn new_version(
         }
         _ => Vec::new(),
     };
-    let extra = with_tagger(candidate.extra, &provisions_tagger(&provisions, taxonomy));
+    let mut extra = candidate.extra;
+    extra.extend(
+        candidate
+            .redirects
+            .iter()
+            .map(|redirect| (REDIRECTED_TO_TRAILER.to_string(), redirect.trailer_value())),
+    );
+    let extra = with_tagger(extra, &provisions_tagger(&provisions, taxonomy));
     let counts = diff.counts;
     // Declarations refuse control characters; escaped again here because every source
     // of versions passes through, and the subject is printed as well as committed.
@@ -1089,6 +1138,30 @@ pub fn new_version(
         message,
     };
     Ok(Ok((version, counts)))
+}
+
+/// Why a candidate is not the document next to the text it would replace, `old` (see
+/// [`continuity::judge`]); the old snapshot is read only when the judgment needs it.
+fn against_previous(
+    archive: &Archive,
+    candidate: &Candidate<'_>,
+    old: &str,
+    source: &str,
+) -> Result<Option<Failure>, ArchiveError> {
+    let document = format!("{}/{}", candidate.service, candidate.doc_type);
+    let arrival = continuity::Arrival {
+        text: candidate.text,
+        snapshot: candidate.snapshot,
+        snapshot_ext: candidate.snapshot_ext,
+        redirects: &candidate.redirects,
+        accept_shrink: candidate.accept_shrink,
+        document: &document,
+        source,
+    };
+    continuity::judge(&arrival, old, || {
+        let limit = crate::reextract::snapshot_limit(candidate.urls.len());
+        archive.head_snapshot(candidate.service, candidate.doc_type, limit)
+    })
 }
 
 /// The language of `text` (ISO 639-1) when the tagger does not read it.
@@ -1389,6 +1462,12 @@ async fn finish(
         [page] => page.validators.clone(),
         _ => Validators::default(),
     };
+    let redirects: Vec<Redirect> = pages
+        .iter()
+        .zip(&job.document.parts)
+        .enumerate()
+        .filter_map(|(i, (page, part))| Redirect::of(i, pages.len(), &part.url, &page.final_url))
+        .collect();
     if job.previous_snapshot == Some(crate::archive::blob_id(&snapshot)) {
         return Ok(Extracted::SameSnapshot);
     }
@@ -1425,6 +1504,7 @@ async fn finish(
         fetcher,
         first_provisions,
         validators,
+        redirects,
     })
 }
 

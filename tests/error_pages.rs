@@ -250,7 +250,7 @@ fn track_records_no_error_page_as_a_first_version_or_a_later_one() {
 
 /// A git repository laid out like an Open Terms Archive one: one commit per (path,
 /// content, date).
-fn ota_repo(commits: &[(&str, String, &str)]) -> tempfile::TempDir {
+pub(crate) fn ota_repo(commits: &[(&str, String, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     git(dir.path(), &["init", "-q", "-b", "main"]);
     for (path, content, date) in commits {

@@ -8,6 +8,7 @@ mod archive_safety;
 mod browser;
 mod cli;
 mod compare_matrix;
+mod continuity;
 mod corpus;
 mod corpus_archive;
 mod declarations;

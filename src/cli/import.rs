@@ -73,10 +73,10 @@ pub struct ImportArgs {
     /// a document whose history would go before it.
     #[arg(long)]
     pub skip_older: bool,
-    /// Record texts that lost more than half their length against the version before:
-    /// of every document (bare flag) or of SERVICE[/TYPE] (repeatable,
-    /// --accept-shrink=x/privacy-policy). A text that only lost a duplicated copy is
-    /// recorded without it.
+    /// Record texts that lost more than half their length against the version before,
+    /// or that are its beginning cut short (`truncated`): of every document (bare flag)
+    /// or of SERVICE[/TYPE] (repeatable, --accept-shrink=x/privacy-policy). A text that
+    /// only lost a duplicated copy is recorded without it.
     #[arg(long, value_name = "SERVICE[/TYPE]", num_args = 0..=1, require_equals = true, default_missing_value = "")]
     pub accept_shrink: Vec<String>,
     /// Print a JSON summary.

@@ -258,9 +258,10 @@ pub struct TrackArgs {
     /// Print a JSON summary instead of lines.
     #[arg(long)]
     pub json: bool,
-    /// Record texts that lost more than half their length: of every document (bare
-    /// flag) or of SERVICE[/TYPE] (repeatable, --accept-shrink=x/privacy-policy). A text
-    /// that only lost a duplicated copy is recorded without it.
+    /// Record texts that lost more than half their length, or that are the last
+    /// version's beginning cut short (`truncated`): of every document (bare flag) or of
+    /// SERVICE[/TYPE] (repeatable, --accept-shrink=x/privacy-policy). A text that only
+    /// lost a duplicated copy is recorded without it.
     #[arg(long, value_name = "SERVICE[/TYPE]", num_args = 0..=1, require_equals = true, default_missing_value = "")]
     pub accept_shrink: Vec<String>,
     /// Hide the progress bar.

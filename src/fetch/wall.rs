@@ -628,51 +628,14 @@ pub fn judge_text(text: &str, snapshot: &[u8], snapshot_ext: &str) -> Option<Ver
     if shape.prose >= PROSE_WITH_TITLE_SIGNAL {
         return None;
     }
-    let mut places: Vec<(&str, String)> = Vec::new();
-    if snapshot_ext == "html" {
-        let head = &snapshot[..snapshot.len().min(SCAN_BYTES)];
-        let lower = String::from_utf8_lossy(head).to_lowercase();
-        if let Some(title) = title(&lower).filter(|t| !t.is_empty()) {
-            places.push(("title", title));
-        }
-        if let Some(heading) = first_heading(&lower).filter(|t| !t.is_empty()) {
-            places.push(("heading", heading));
-        }
-    }
-    if let Some(heading) = text.lines().find(|l| l.starts_with('#')) {
-        places.push(("heading", heading.trim_start_matches('#').trim().to_string()));
-    }
-    // The first lines stand for a title when they are as short as titles: a sentence
-    // is prose, and is held to the body's stricter phrases below.
-    for line in text.lines().filter(|l| !l.trim().is_empty()).take(TITLE_LINES) {
-        if line.split_whitespace().count() <= TITLE_WORDS && line.chars().count() <= 60 {
-            places.push(("first lines", line.to_string()));
-        }
-    }
-    let places: Vec<(&str, String)> = places
-        .into_iter()
-        .map(|(place, said)| (place, normalize(&said)))
-        .collect();
-    // Kind by kind, so that "Error" in the title and "page not found" in the heading
-    // make a "not found" page.
-    for (page, phrases) in TITLE_SIGNALS {
-        for (place, said) in &places {
-            // A menu left in the text starts with "Log in" or "Accept cookies" on real
-            // pages too: walls are told by their title and heading only.
-            if *place == "first lines" && matches!(page, PageKind::LoginWall | PageKind::ConsentWall) {
-                continue;
-            }
-            if let Some(phrase) = phrases.iter().find(|phrase| contains_words(said, phrase)) {
-                return Some(Verdict::NotTheDocument {
-                    page: *page,
-                    evidence: format!(
-                        "the {place} {:?} says {phrase:?}, and the text has {} characters of prose",
-                        ellipsis(said, 80),
-                        shape.prose
-                    ),
-                });
-            }
-        }
+    if let Some(signal) = title_signal(text, snapshot, snapshot_ext) {
+        return Some(Verdict::NotTheDocument {
+            page: signal.page,
+            evidence: format!(
+                "{}, and the text has {} characters of prose",
+                signal.evidence, shape.prose
+            ),
+        });
     }
     if shape.prose < PROSE_WITH_BODY_SIGNAL
         && shape.chars < TEXT_WITH_BODY_SIGNAL
@@ -702,6 +665,65 @@ pub fn judge_text(text: &str, snapshot: &[u8], snapshot_ext: &str) -> Option<Ver
                         "its text offers {button:?} and {about_consent} of its {} lines are about consent",
                         lines.len()
                     ),
+                });
+            }
+        }
+    }
+    None
+}
+
+/// A title, first heading or first short line that says what a page that is not the
+/// document says ("Page Not Found", "Sign in", "Error").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TitleSignal {
+    pub page: PageKind,
+    /// `the title "page not found" says "not found"`.
+    pub evidence: String,
+}
+
+/// The first [`TitleSignal`] of a text (with the snapshot it came from, whose `<title>`
+/// and first `<h1>` count when it is HTML), whatever its length: [`judge_text`] heeds it
+/// only on little prose, `track` also when the text shares almost nothing with the
+/// document's last version (an error page wrapped in article teasers).
+pub fn title_signal(text: &str, snapshot: &[u8], snapshot_ext: &str) -> Option<TitleSignal> {
+    let mut places: Vec<(&str, String)> = Vec::new();
+    if snapshot_ext == "html" {
+        let head = &snapshot[..snapshot.len().min(SCAN_BYTES)];
+        let lower = String::from_utf8_lossy(head).to_lowercase();
+        if let Some(title) = title(&lower).filter(|t| !t.is_empty()) {
+            places.push(("title", title));
+        }
+        if let Some(heading) = first_heading(&lower).filter(|t| !t.is_empty()) {
+            places.push(("heading", heading));
+        }
+    }
+    if let Some(heading) = text.lines().find(|l| l.starts_with('#')) {
+        places.push(("heading", heading.trim_start_matches('#').trim().to_string()));
+    }
+    // The first lines stand for a title when they are as short as titles: a sentence
+    // is prose, and is held to the body's stricter phrases (see [`judge_text`]).
+    for line in text.lines().filter(|l| !l.trim().is_empty()).take(TITLE_LINES) {
+        if line.split_whitespace().count() <= TITLE_WORDS && line.chars().count() <= 60 {
+            places.push(("first lines", line.to_string()));
+        }
+    }
+    let places: Vec<(&str, String)> = places
+        .into_iter()
+        .map(|(place, said)| (place, normalize(&said)))
+        .collect();
+    // Kind by kind, so that "Error" in the title and "page not found" in the heading
+    // make a "not found" page.
+    for (page, phrases) in TITLE_SIGNALS {
+        for (place, said) in &places {
+            // A menu left in the text starts with "Log in" or "Accept cookies" on real
+            // pages too: walls are told by their title and heading only.
+            if *place == "first lines" && matches!(page, PageKind::LoginWall | PageKind::ConsentWall) {
+                continue;
+            }
+            if let Some(phrase) = phrases.iter().find(|phrase| contains_words(said, phrase)) {
+                return Some(TitleSignal {
+                    page: *page,
+                    evidence: format!("the {place} {:?} says {phrase:?}", ellipsis(said, 80)),
                 });
             }
         }

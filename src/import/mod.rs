@@ -198,6 +198,24 @@ impl<'a> DocumentReplay<'a> {
         Ok(None)
     }
 
+    /// Why `entry` is not the document next to `old`, the text of the version it would
+    /// follow (see [`crate::track::continuity::judge`]). The old snapshot is not read:
+    /// this is for telling a candidate skipped before from a conflict, and a candidate
+    /// refused only by the closing tags its page lost is then called a conflict.
+    fn against(&self, old: &str, entry: &Entry) -> Result<Option<Failure>, ArchiveError> {
+        let document = self.document();
+        let arrival = crate::track::continuity::Arrival {
+            text: &entry.text,
+            snapshot: &entry.snapshot,
+            snapshot_ext: entry.snapshot_ext,
+            redirects: &[],
+            accept_shrink: self.shrink_accepted(),
+            document: &document,
+            source: &entry.label,
+        };
+        crate::track::continuity::judge(&arrival, old, || Ok(None))
+    }
+
     fn shrink_accepted(&self) -> bool {
         self.options.accept_shrink.accepts(&self.service, &self.doc_type)
     }
@@ -240,6 +258,7 @@ impl<'a> DocumentReplay<'a> {
             if let Some(version) = self.in_force(entry.date)
                 && let Some(old) = self.archive.text_at(version.commit, &self.service, &self.doc_type)?
                 && let Some(failure) = shrink_failure(&old, &entry.text, &self.document(), self.shrink_accepted())
+                    .map_or_else(|| self.against(&old, &entry), |failure| Ok(Some(failure)))?
             {
                 return Ok(Ok(EntryOutcome::Skipped(failure)));
             }
@@ -256,6 +275,18 @@ impl<'a> DocumentReplay<'a> {
         let kind = match &self.current {
             Some(old) if *old == entry.text => return Ok(Ok(EntryOutcome::Unchanged)),
             Some(old) => {
+                let arrival = crate::track::continuity::Arrival {
+                    text: &entry.text,
+                    snapshot: &entry.snapshot,
+                    snapshot_ext: entry.snapshot_ext,
+                    redirects: &[],
+                    accept_shrink: self.shrink_accepted(),
+                    document: &self.document(),
+                    source: &entry.label,
+                };
+                if let Some(failure) = crate::track::continuity::replaced(&arrival, old) {
+                    return Ok(Ok(EntryOutcome::Skipped(failure)));
+                }
                 if let Some(failure) = shrink_failure(old, &entry.text, &self.document(), self.shrink_accepted()) {
                     return Ok(Ok(EntryOutcome::Skipped(failure)));
                 }
@@ -282,6 +313,8 @@ impl<'a> DocumentReplay<'a> {
                 source: Some(entry.source.clone()),
                 extra: entry.extra.clone(),
                 provisions: None,
+                redirects: Vec::new(),
+                accept_shrink: self.shrink_accepted(),
             },
             self.current.as_deref().map(|old| (old, kind)),
             &self.options.taxonomy,

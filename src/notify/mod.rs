@@ -220,6 +220,7 @@ pub fn change_alerts(
             change,
             counts,
             summary,
+            ..
         } = &outcome.status
         else {
             continue;
