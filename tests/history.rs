@@ -436,7 +436,9 @@ fn blame_dates_sentences_through_the_reextraction() {
     let (header, lines) = stdout.split_once('\n').unwrap();
     assert!(header.starts_with("# first record: 2026-03-01 ("), "{stdout}");
     assert!(
-        lines.lines().all(|l| l.starts_with("2026-03-01") && l.contains(" >=0d  ")),
+        lines
+            .lines()
+            .all(|l| l.starts_with("2026-03-01") && l.contains(" >=0d  ")),
         "{stdout}"
     );
 }

@@ -15,13 +15,13 @@ use crate::archive::Archive;
 use crate::clock::Clock;
 use crate::printable::Terminal;
 use crate::provision::{LearnedTagger, TAG_CACHE_FILE, Taxonomy};
-use crate::report::markdown::escape;
 use crate::report::html::plural;
+use crate::report::markdown::escape;
 use crate::report::provisions::{
     self, Comparison, DatedSentence, Matrix, TimelineEvent, UntaggedDocument, UntaggedSpan, Wording, moment_label,
 };
-use crate::report::since;
 use crate::report::provisions_html as html;
+use crate::report::since;
 
 #[derive(Debug, Args)]
 pub struct ProvisionsArgs {
@@ -331,7 +331,11 @@ pub fn timeline(archive_dir: &Path, args: TimelineArgs) -> Result<ExitCode, CliE
         let tagged = if untagged.is_empty() { "" } else { "tagged " };
         match &args.provision {
             Some(id) => writeln!(out, "{id} is not stated in any {tagged}version of {}", args.document)?,
-            None => writeln!(out, "no provision is stated in any {tagged}version of {}", args.document)?,
+            None => writeln!(
+                out,
+                "no provision is stated in any {tagged}version of {}",
+                args.document
+            )?,
         }
     }
     // A sentence coming back says since when it has been in the document, and its gaps.
@@ -544,7 +548,11 @@ pub fn comparison_markdown(c: &Comparison) -> String {
                 );
             }
         }
-        let any_first_record = c.statements.iter().flat_map(|s| &s.sentences).any(|s| s.since_first_record);
+        let any_first_record = c
+            .statements
+            .iter()
+            .flat_map(|s| &s.sentences)
+            .any(|s| s.since_first_record);
         first_record_note(&mut out, any_first_record);
     }
     if !c.silent.is_empty() {
@@ -605,7 +613,12 @@ pub fn matrix_markdown(m: &Matrix, taxonomy: &Taxonomy) -> String {
             );
         }
     }
-    let any_first_record = m.cells.iter().flatten().flatten().any(|p| p.strongest.sentence.since_first_record);
+    let any_first_record = m
+        .cells
+        .iter()
+        .flatten()
+        .flatten()
+        .any(|p| p.strongest.sentence.since_first_record);
     first_record_note(&mut out, any_first_record);
     untagged_note(&mut out, &m.untagged);
     out

@@ -306,12 +306,11 @@ pub fn timelines(
         let mut current: Sentences = BTreeMap::new();
         for tagged in tag_lines(&text, taxonomy) {
             if only.is_none_or(|id| id == tagged.tag.provision) {
-                let (first, since_first_record, absences) =
-                    history
-                        .of(&tagged.text)
-                        .map_or((version.date, first_record, Vec::new()), |(seen, absences)| {
-                            (seen.date, history.is_origin(seen), absences.to_vec())
-                        });
+                let (first, since_first_record, absences) = history
+                    .of(&tagged.text)
+                    .map_or((version.date, first_record, Vec::new()), |(seen, absences)| {
+                        (seen.date, history.is_origin(seen), absences.to_vec())
+                    });
                 current.entry(tagged.tag.provision).or_default().insert(
                     since::key(&tagged.text),
                     Wording {
