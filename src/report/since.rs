@@ -9,7 +9,9 @@
 //! are the spans between a version where it was no longer present and the version where
 //! it came back. So a second copy appearing and going away, a move, or a cosmetic edit
 //! leaves the date alone; a real absence does not reset it either, but is shown
-//! ("since 2024-02-21, absent 2025-03-01..2025-04-02").
+//! ("since 2024-02-21, absent 2025-03-01..2025-04-02"). A since that is the document's
+//! first record is a bound, not a date: the sentence was there when recording began
+//! ("since the first record (2024-02-21)"), and every answer says so.
 //!
 //! Re-extractions (`Change: reextract`) change how text is cut, not what it says: a
 //! sentence a rebuild re-split or re-joined inherits the date of the old sentence of
