@@ -196,8 +196,8 @@ fn a_twenty_platform_matrix_states_positions_and_fits_a_1280_px_screen() {
                 "{ACME_GRANT} grants · privacy-policy · since 2026-02-10 \
                  The strongest of 2 sentences (grants, conditional)."
             ),
-            format!("{BLUEBIRD_DENIAL} restricts · privacy-policy · since 2026-01-15"),
-            format!("{COBALT_OPT_IN} conditional · privacy-policy · since 2026-01-15"),
+            format!("{BLUEBIRD_DENIAL} restricts · privacy-policy · since the first record ( 2026-01-15 )"),
+            format!("{COBALT_OPT_IN} conditional · privacy-policy · since the first record ( 2026-01-15 )"),
             format!(
                 "{DRIFTWOOD_DENIAL} restricts · privacy-policy · since 2026-02-10 \
                  The strongest of 2 sentences (grants, restricts)."

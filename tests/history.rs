@@ -431,7 +431,16 @@ fn blame_dates_sentences_through_the_reextraction() {
 
     let (_, stdout, _) = archive.run_at(DAY4, &["blame", "acme/privacy-policy", "--at", "2026-03-01"]);
     assert!(stdout.contains("We never sell data."), "{stdout}");
-    assert!(stdout.lines().all(|l| l.starts_with("2026-03-01")), "{stdout}");
+    // Every sentence is the first record's: a line above says so, and each age is a
+    // lower bound.
+    let (header, lines) = stdout.split_once('\n').unwrap();
+    assert!(header.starts_with("# first record: 2026-03-01 ("), "{stdout}");
+    assert!(
+        lines
+            .lines()
+            .all(|l| l.starts_with("2026-03-01") && l.contains(" >=0d  ")),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -529,7 +538,8 @@ fn the_markdown_report_parses_into_the_expected_structure() {
             "Changed",
             "Moved",
             "2026-03-01 — First record of Acme Privacy Policy",
-            "Added",
+            // A first record is the text as recording found it, not sentences added.
+            "Text at the first record",
         ]
     );
     // The sections of the HTML report: h1 title, h2 document, h3 change, h4 list.

@@ -98,7 +98,7 @@ fn history_text_reaches_the_terminal_escaped_in_every_command() {
     let blame = run(&archive, &["blame", DOC]);
     assert_inert("blame", &blame);
     assert!(
-        blame.contains(&format!("\n2026-03-02  {commit}      0d  {SHOWN}\n")),
+        blame.contains(&format!("\n2026-03-02  {commit}       0d  {SHOWN}\n")),
         "{blame}"
     );
 

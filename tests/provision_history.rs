@@ -150,12 +150,12 @@ fn compare_states_each_platform_and_since_when() {
         "{md}"
     );
     assert!(md.contains("| acme | privacy-policy | grants | 2026-03-03 | We may use your posts and messages to train and improve our AI models. |"), "{md}");
-    assert!(md.contains("| bcorp | privacy-policy | restricts | 2026-03-01 | We do not use your content to train artificial intelligence models. |"), "{md}");
+    assert!(md.contains("| bcorp | privacy-policy | restricts | first record (2026-03-01) | We do not use your content to train artificial intelligence models. |"), "{md}");
     assert!(md.contains("No sentence about it in: ccorp."), "{md}");
     // Above the sentences, each platform's position from its strongest sentence (the
     // test taxonomy has no phrases: the title's stand in).
     assert!(md.contains("| acme | AI training on user content or data: yes | privacy-policy | 2026-03-03 | We may use your posts and messages to train and improve our AI models. |"), "{md}");
-    assert!(md.contains("| bcorp | AI training on user content or data: no | privacy-policy | 2026-03-01 | We do not use your content to train artificial intelligence models. |"), "{md}");
+    assert!(md.contains("| bcorp | AI training on user content or data: no | privacy-policy | first record (2026-03-01) | We do not use your content to train artificial intelligence models. |"), "{md}");
     assert!(md.find("## Positions") < md.find("## Every sentence"), "{md}");
 
     let (_, json, _) = archive.run_at(now, &["compare", "ai-training", "--format", "json"]);
@@ -199,7 +199,7 @@ fn compare_states_each_platform_and_since_when() {
     );
     assert!(
         matrix.contains(
-            "- bcorp: AI training on user content or data: no. privacy-policy, restricts, since 2026-03-01: \
+            "- bcorp: AI training on user content or data: no. privacy-policy, restricts, since the first record (2026-03-01): \
          We do not use your content to train artificial intelligence models.\n"
         ),
         "{matrix}"
@@ -208,6 +208,10 @@ fn compare_states_each_platform_and_since_when() {
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
     let cells = &json["cells"][0];
     assert_eq!(cells[0]["strongest"]["since"], "2026-03-04T00:00:00Z");
+    assert_eq!(cells[0]["strongest"]["since_first_record"], false, "{json}");
+    assert_eq!(cells[1]["strongest"]["since_first_record"], true, "{json}");
+    // `--at DATE` is the end of that day: the last second included.
+    assert_eq!(json["at"], "2026-03-04T23:59:59Z");
     assert_eq!(cells[1]["phrase"], "AI training on user content or data: no");
     assert!(cells[2].is_null(), "ccorp says nothing: {json}");
 }

@@ -302,14 +302,19 @@ fn x_first_version_sentences_are_dated_2024_02_21_in_blame_compare_timeline_expo
         "{sentence}"
     );
     assert_eq!(sentence["commit"], first.1.as_str());
+    // The first capture is a bound: the text says it was effective on 2023-09-29.
+    assert_eq!(sentence["since_first_record"], true, "{sentence}");
     let (_, markdown, _) = archive.run(&["compare", "ai-training"]);
     let row = markdown.lines().find(|l| l.contains(X_AI_TRAINING)).unwrap();
-    assert!(row.contains("| 2024-02-21 |"), "{row}");
+    assert!(row.contains("| first record (2024-02-21) |"), "{row}");
 
-    // timeline: appeared in the first version and never left.
+    // timeline: present in the first record and never left.
     let (code, stdout, stderr) = archive.run(&["timeline", "x/privacy-policy", "--provision", "ai-training"]);
     assert_eq!(code, 0, "{stderr}");
-    let appeared = stdout.lines().position(|l| l.contains("appeared")).unwrap();
+    let appeared = stdout
+        .lines()
+        .position(|l| l.contains("present at the first record (declared date 2023-09-29)"))
+        .unwrap_or_else(|| panic!("{stdout}"));
     assert!(
         stdout
             .lines()

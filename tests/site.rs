@@ -303,7 +303,7 @@ fn the_site_has_an_index_document_pages_versions_reports_provisions_and_feeds() 
         texts(&matrix, "table.matrix td .evidence"),
         [
             "We may use your content to train our AI models. grants · privacy-policy · since 2026-02-10",
-            "We do not use your content to train artificial intelligence models. restricts · privacy-policy · since 2026-01-15"
+            "We do not use your content to train artificial intelligence models. restricts · privacy-policy · since the first record ( 2026-01-15 )"
         ]
     );
     assert!(

@@ -4,6 +4,7 @@
 mod support;
 
 mod alerts;
+mod answers;
 mod archive_safety;
 mod browser;
 mod cli;

@@ -114,6 +114,27 @@ impl When {
     }
 }
 
+impl When {
+    /// The last moment an `--at` includes: texts in force at it are the versions dated
+    /// at or before it. A bare date means the end of that day (23:59:59 UTC); a time or
+    /// a span ago, that moment (to the second: versions are dated to the second).
+    pub fn last_instant(self, now: DateTime<Utc>) -> DateTime<Utc> {
+        match self {
+            When::Day(day) => day.and_hms_opt(23, 59, 59).expect("a valid time").and_utc(),
+            other => {
+                let t = other.resolve(now, false);
+                t - Duration::nanoseconds(i64::from(t.timestamp_subsec_nanos()))
+            }
+        }
+    }
+}
+
+/// The exclusive bound that keeps the versions dated at or before `last_instant` (one
+/// of [`When::last_instant`]): what history filters take.
+pub fn until_after(last_instant: DateTime<Utc>) -> DateTime<Utc> {
+    last_instant + Duration::seconds(1)
+}
+
 impl FromStr for When {
     type Err = String;
 
@@ -301,6 +322,10 @@ mod tests {
         let day: When = "2026-03-01".parse().unwrap();
         assert_eq!(day.resolve(now, false).to_rfc3339(), "2026-03-01T00:00:00+00:00");
         assert_eq!(day.resolve(now, true).to_rfc3339(), "2026-03-02T00:00:00+00:00");
+        assert_eq!(day.last_instant(now).to_rfc3339(), "2026-03-01T23:59:59+00:00");
+        assert_eq!(until_after(day.last_instant(now)), day.resolve(now, true));
+        let time: When = "2026-03-01T12:00:00.5Z".parse().unwrap();
+        assert_eq!(time.last_instant(now).to_rfc3339(), "2026-03-01T12:00:00+00:00");
         let ago: When = "2w".parse().unwrap();
         assert_eq!(ago.resolve(now, true).to_rfc3339(), "2026-02-16T00:00:00+00:00");
         assert!("yesterday".parse::<When>().is_err());

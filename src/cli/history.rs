@@ -547,12 +547,12 @@ pub fn blame_cmd(archive_dir: &Path, args: BlameArgs, clock: Clock) -> Result<Ex
     check_known(&archive, [&args.document])?;
     let (service, doc_type) = (&args.document.service, args.document.doc_type());
     let now = clock.now();
-    let at = args.at.map(|a| a.resolve(now, true));
-    let Some(lines) = blame::blame(&archive, service, doc_type, at, now)? else {
+    let at = args.at.map(|a| a.last_instant(now));
+    let Some(lines) = blame::blame(&archive, service, doc_type, at.map(args::until_after), now)? else {
         return Err(usage(anyhow!(
             "{} has no recorded version{}",
             args.document,
-            at.map(|a| format!(" at {}", a.format("%Y-%m-%d %H:%M")))
+            at.map(|a| format!(" at {}", crate::report::provisions::moment_label(a)))
                 .unwrap_or_default()
         )));
     };
@@ -561,19 +561,41 @@ pub fn blame_cmd(archive_dir: &Path, args: BlameArgs, clock: Clock) -> Result<Ex
         return Ok(ExitCode::SUCCESS);
     }
     let mut out = Terminal::stdout(false);
-    for line in &lines {
+    // A sentence of the first record was there when recording began, for how long before
+    // is unknown: its age is marked as a lower bound, and a line above says why.
+    if let Some(first) = lines.iter().find(|l| l.since_first_record) {
+        let declared = archive
+            .versions(&args.document.filter(), None, None)?
+            .last()
+            .and_then(|v| v.message.declared_date)
+            .map(|d| format!(", declared date {d}"))
+            .unwrap_or_default();
         writeln!(
             out,
-            "{}  {}  {:>5}d  {}",
+            "# first record: {} ({}{declared}); its sentences were there when recording began, \
+             so their ages (>=) are lower bounds",
+            first.date.format("%Y-%m-%d"),
+            &first.commit[..12],
+        )?;
+    }
+    for line in &lines {
+        let age = if line.since_first_record {
+            format!(">={}", line.age_days)
+        } else {
+            line.age_days.to_string()
+        };
+        writeln!(
+            out,
+            "{}  {}  {:>6}d  {}",
             line.date.format("%Y-%m-%d"),
             &line.commit[..12],
-            line.age_days,
+            age,
             line.text
         )?;
         // A sentence that was away for a while keeps its date; the gap is said below it.
         if !line.absences.is_empty() {
             let spans: Vec<String> = line.absences.iter().map(|a| a.span()).collect();
-            writeln!(out, "{:33}absent {}", "", spans.join(", "))?;
+            writeln!(out, "{:34}absent {}", "", spans.join(", "))?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -114,7 +114,9 @@ pub enum Command {
     /// Each sentence of a version with the date and commit it first appeared, and its age.
     ///
     /// Re-extraction commits are looked through: a sentence is as old as the version
-    /// that introduced its wording.
+    /// that introduced its wording. A sentence of the document's first record was there
+    /// when recording began: its age is a lower bound (>=), and JSON says
+    /// `since_first_record: true`.
     Blame(history::BlameArgs),
     /// Rebuild texts from the stored snapshots with the current canonicalizer and
     /// declarations; each rebuilt text is a commit marked `Change: reextract`.
@@ -124,10 +126,17 @@ pub enum Command {
     Provisions(provisions::ProvisionsArgs),
     /// For each provision of a document: when it appeared, each version in which its
     /// sentences changed (old and new wording), and when it disappeared.
+    ///
+    /// A provision the first recorded version states is "present at the first record",
+    /// not new; versions in a language the tagger does not read are listed as not
+    /// tagged, and the first event after them says so.
     Timeline(provisions::TimelineArgs),
     /// How every platform states a provision, and since when: each platform's position
     /// in a few words from its strongest sentence, then every sentence; several ids or
     /// --all give a provision × platform matrix of positions.
+    ///
+    /// A since-date that is the document's first record reads "first record (DATE)":
+    /// the sentence was already there when recording began.
     Compare(provisions::CompareArgs),
     /// Render the archive as a static website (for GitHub Pages): every document with
     /// its current text and sentence ages, its versions and their diffs, period reports,

@@ -15,9 +15,13 @@ use crate::archive::Archive;
 use crate::clock::Clock;
 use crate::printable::Terminal;
 use crate::provision::{LearnedTagger, TAG_CACHE_FILE, Taxonomy};
+use crate::report::html::plural;
 use crate::report::markdown::escape;
-use crate::report::provisions::{self, Comparison, DatedSentence, Matrix, TimelineEvent, UntaggedDocument, Wording};
+use crate::report::provisions::{
+    self, Comparison, DatedSentence, Matrix, TimelineEvent, UntaggedDocument, UntaggedSpan, Wording, moment_label,
+};
 use crate::report::provisions_html as html;
+use crate::report::since;
 
 #[derive(Debug, Args)]
 pub struct ProvisionsArgs {
@@ -63,7 +67,8 @@ pub struct CompareArgs {
     /// A provision × platform matrix of every provision.
     #[arg(long)]
     pub all: bool,
-    /// Compare the texts in force at the end of DATE [default: now].
+    /// Compare the texts in force at the end of DATE (UTC), or at an RFC 3339 time
+    /// [default: now].
     #[arg(long, value_name = "DATE")]
     pub at: Option<When>,
     /// The output: a Markdown table, an HTML page, or JSON.
@@ -242,7 +247,8 @@ pub fn provisions(archive_dir: &Path, args: ProvisionsArgs, clock: Clock) -> Res
     }
     check_known(&archive, [&args.document])?;
     let now = clock.now();
-    let until = args.at.map(|a| a.resolve(now, true));
+    let at = args.at.map(|a| a.last_instant(now));
+    let until = at.map(args::until_after);
     let Some(version) = archive
         .versions(&args.document.filter(), None, until)?
         .into_iter()
@@ -264,13 +270,18 @@ pub fn provisions(archive_dir: &Path, args: ProvisionsArgs, clock: Clock) -> Res
         return Ok(ExitCode::SUCCESS);
     }
     let mut out = Terminal::stdout(false);
+    // A sentence stating two provisions is tagged twice: both figures are given.
+    let lines: std::collections::BTreeSet<usize> = tagged.iter().map(|t| t.line).collect();
     writeln!(
         out,
-        "{} at {} ({}): {} tagged sentences",
+        "{} at {} ({}){}: {} on {}",
         args.document,
         version.date.format("%Y-%m-%d"),
         version.short_id(),
-        tagged.len()
+        at.map(|at| format!(", the version in force at {}", moment_label(at)))
+            .unwrap_or_default(),
+        plural(tagged.len(), "tag"),
+        plural(lines.len(), "sentence")
     )?;
     for t in &tagged {
         writeln!(
@@ -293,7 +304,8 @@ pub fn timeline(archive_dir: &Path, args: TimelineArgs) -> Result<ExitCode, CliE
     }
     check_known(&archive, [&args.document])?;
     let (service, doc_type) = (&args.document.service, args.document.doc_type());
-    let timelines = provisions::timelines(&archive, service, doc_type, &taxonomy, args.provision.as_deref())?;
+    let provisions::Timelines { timelines, untagged } =
+        provisions::timelines(&archive, service, doc_type, &taxonomy, args.provision.as_deref())?;
     if let Some(latest) = archive.versions(&args.document.filter(), None, None)?.first() {
         let text = archive.blob_text(latest.blob)?;
         if let Some(notice) = provisions::Coverage::of(&text, &taxonomy).notice(&taxonomy) {
@@ -305,16 +317,47 @@ pub fn timeline(archive_dir: &Path, args: TimelineArgs) -> Result<ExitCode, CliE
         return Ok(ExitCode::SUCCESS);
     }
     let mut out = Terminal::stdout(false);
+    // What the tagger could not read is unknown, not silent: said before any event.
+    for span in &untagged {
+        writeln!(
+            out,
+            "not tagged: {} in {} (in force {}), a language the tagger does not read: what they state is unknown",
+            plural(span.versions, "version"),
+            span.language_names(),
+            span.span()
+        )?;
+    }
     if timelines.is_empty() {
-        writeln!(out, "no provision appears in the history of {}", args.document)?;
+        let tagged = if untagged.is_empty() { "" } else { "tagged " };
+        match &args.provision {
+            Some(id) => writeln!(out, "{id} is not stated in any {tagged}version of {}", args.document)?,
+            None => writeln!(
+                out,
+                "no provision is stated in any {tagged}version of {}",
+                args.document
+            )?,
+        }
     }
     // A sentence coming back says since when it has been in the document, and its gaps.
     let wording = |w: &Wording, date: &chrono::DateTime<chrono::Utc>| {
         let mut line = format!("[{}] {}", w.stance, w.text);
         if w.since < *date {
-            line.push_str(&format!("  ({})", crate::report::since::describe(w.since, &w.absences)));
+            line.push_str(&format!(
+                "  ({})",
+                since::describe(w.since, w.since_first_record, &w.absences)
+            ));
         }
         line
+    };
+    // An event after versions the tagger did not read may have happened in any of them.
+    let after = |event: &TimelineEvent| {
+        event.after_untagged().map_or_else(String::new, |span| {
+            format!(
+                " (after versions not tagged: {}, {})",
+                span.language_names(),
+                span.span()
+            )
+        })
     };
     for timeline in &timelines {
         writeln!(out, "{}", timeline.provision)?;
@@ -323,9 +366,18 @@ pub fn timeline(archive_dir: &Path, args: TimelineArgs) -> Result<ExitCode, CliE
                 TimelineEvent::Appeared {
                     date,
                     commit,
+                    first_record,
+                    declared_date,
+                    after_untagged,
                     sentences,
                 } => {
-                    writeln!(out, "  {}  {}  appeared", date.format("%Y-%m-%d"), &commit[..12])?;
+                    writeln!(
+                        out,
+                        "  {}  {}  {}",
+                        date.format("%Y-%m-%d"),
+                        &commit[..12],
+                        appeared(*first_record, *declared_date, after_untagged.as_ref())
+                    )?;
                     for s in sentences {
                         writeln!(out, "      + {}", wording(s, date))?;
                     }
@@ -334,13 +386,20 @@ pub fn timeline(archive_dir: &Path, args: TimelineArgs) -> Result<ExitCode, CliE
                     date,
                     commit,
                     before,
-                    after,
+                    after: now,
+                    ..
                 } => {
-                    writeln!(out, "  {}  {}  changed", date.format("%Y-%m-%d"), &commit[..12])?;
+                    writeln!(
+                        out,
+                        "  {}  {}  changed{}",
+                        date.format("%Y-%m-%d"),
+                        &commit[..12],
+                        after(event)
+                    )?;
                     for s in before {
                         writeln!(out, "      - [{}] {}", s.stance, s.text)?;
                     }
-                    for s in after {
+                    for s in now {
                         writeln!(out, "      + {}", wording(s, date))?;
                     }
                 }
@@ -348,8 +407,15 @@ pub fn timeline(archive_dir: &Path, args: TimelineArgs) -> Result<ExitCode, CliE
                     date,
                     commit,
                     sentences,
+                    ..
                 } => {
-                    writeln!(out, "  {}  {}  disappeared", date.format("%Y-%m-%d"), &commit[..12])?;
+                    writeln!(
+                        out,
+                        "  {}  {}  disappeared{}",
+                        date.format("%Y-%m-%d"),
+                        &commit[..12],
+                        after(event)
+                    )?;
                     for s in sentences {
                         writeln!(out, "      - [{}] {}", s.stance, s.text)?;
                     }
@@ -360,12 +426,37 @@ pub fn timeline(archive_dir: &Path, args: TimelineArgs) -> Result<ExitCode, CliE
     Ok(ExitCode::SUCCESS)
 }
 
+/// What a timeline calls a provision's first event: `appeared`, except at the
+/// document's first record (`present at the first record (declared date 2023-09-29)`)
+/// and at the first version the tagger reads after others it does not (`first tagged
+/// version (earlier versions: German, not tagged, 2022-07-11..2022-09-20)`): neither is
+/// a new clause.
+fn appeared(first_record: bool, declared: Option<chrono::NaiveDate>, after_untagged: Option<&UntaggedSpan>) -> String {
+    if let Some(span) = after_untagged {
+        return format!(
+            "first tagged version (earlier versions: {}, not tagged, {})",
+            span.language_names(),
+            span.span()
+        );
+    }
+    if !first_record {
+        return "appeared".to_string();
+    }
+    match declared {
+        Some(date) => format!("present at the first record (declared date {date})"),
+        None => "present at the first record".to_string(),
+    }
+}
+
 pub fn compare(archive_dir: &Path, args: CompareArgs, clock: Clock) -> Result<ExitCode, CliError> {
     let archive = Archive::open(archive_dir)?;
     let taxonomy = taxonomy(&archive)?;
     let now = clock.now();
-    let until = args.at.map(|a| a.resolve(now, true));
-    let at = until.unwrap_or(now);
+    // `at` is the last moment included (the end of a day given as a date), and what is
+    // shown; `until` the exclusive bound history is filtered by.
+    let at = args.at.map(|a| a.last_instant(now));
+    let until = at.map(args::until_after);
+    let at = at.unwrap_or(now);
     let ids: Vec<String> = if args.all {
         taxonomy.provisions.iter().map(|p| p.id.clone()).collect()
     } else {
@@ -393,15 +484,23 @@ pub fn compare(archive_dir: &Path, args: CompareArgs, clock: Clock) -> Result<Ex
     Ok(ExitCode::SUCCESS)
 }
 
-/// `2024-02-21`, or `2024-02-21 (absent 2025-03-01..2025-04-02)`.
-fn since(sentence: &DatedSentence) -> String {
+/// `2024-03-22`, `first record (2024-02-21)`, either followed by `(absent
+/// 2025-03-01..2025-04-02)`: a since column's cell.
+fn since_cell(sentence: &DatedSentence) -> String {
+    let date = since::date_label(sentence.since, sentence.since_first_record);
     match sentence.absences.as_slice() {
-        [] => sentence.since.format("%Y-%m-%d").to_string(),
+        [] => date,
         absences => format!(
-            "{} (absent {})",
-            sentence.since.format("%Y-%m-%d"),
+            "{date} (absent {})",
             absences.iter().map(|a| a.span()).collect::<Vec<_>>().join(", ")
         ),
+    }
+}
+
+/// What "first record (DATE)" means, once under the tables that show it.
+fn first_record_note(out: &mut String, any: bool) {
+    if any {
+        let _ = writeln!(out, "\n{}", html::FIRST_RECORD_NOTE);
     }
 }
 
@@ -416,7 +515,7 @@ pub fn comparison_markdown(c: &Comparison) -> String {
     if !c.regulations.is_empty() {
         let _ = writeln!(out, "Regulations: {}\n", c.regulations.join("; "));
     }
-    let _ = writeln!(out, "Texts in force at {}.\n", c.at.format("%Y-%m-%d %H:%M UTC"));
+    let _ = writeln!(out, "Texts in force at {}.\n", moment_label(c.at));
     if c.statements.is_empty() {
         out.push_str("No tracked document states this provision.\n");
     } else {
@@ -430,7 +529,7 @@ pub fn comparison_markdown(c: &Comparison) -> String {
                 "| {service} | {} | {} | {} | {} |",
                 escape(&p.phrase),
                 p.strongest.document,
-                since(&p.strongest.sentence),
+                since_cell(&p.strongest.sentence),
                 escape(&p.strongest.sentence.text)
             );
         }
@@ -444,11 +543,17 @@ pub fn comparison_markdown(c: &Comparison) -> String {
                     s.service,
                     s.document,
                     sentence.stance,
-                    since(sentence),
+                    since_cell(sentence),
                     escape(&sentence.text)
                 );
             }
         }
+        let any_first_record = c
+            .statements
+            .iter()
+            .flat_map(|s| &s.sentences)
+            .any(|s| s.since_first_record);
+        first_record_note(&mut out, any_first_record);
     }
     if !c.silent.is_empty() {
         let _ = writeln!(out, "\nNo sentence about it in: {}.", c.silent.join(", "));
@@ -496,17 +601,25 @@ pub fn matrix_markdown(m: &Matrix, taxonomy: &Taxonomy) -> String {
                 1 => String::new(),
                 n => format!(" (strongest of {n} sentences)"),
             };
+            let sentence = &p.strongest.sentence;
             let _ = writeln!(
                 out,
-                "- {service}: {}. {}, {}, since {}{others}: {}",
+                "- {service}: {}. {}, {}, {}{others}: {}",
                 escape(&p.phrase),
                 p.strongest.document,
-                p.strongest.sentence.stance,
-                since(&p.strongest.sentence),
-                escape(&p.strongest.sentence.text)
+                sentence.stance,
+                since::describe(sentence.since, sentence.since_first_record, &sentence.absences),
+                escape(&sentence.text)
             );
         }
     }
+    let any_first_record = m
+        .cells
+        .iter()
+        .flatten()
+        .flatten()
+        .any(|p| p.strongest.sentence.since_first_record);
+    first_record_note(&mut out, any_first_record);
     untagged_note(&mut out, &m.untagged);
     out
 }

@@ -71,7 +71,7 @@ fn content(change: &Change) -> String {
     };
     let html = html! {
         (super::html::provisions_changed(&change.provisions_changed))
-        (list("Added", &change.added))
+        (list(super::model::added_title(change.change), &change.added))
         (list("Removed", &change.removed))
         @if !change.changed.is_empty() {
             p { strong { "Changed" } }

@@ -18,6 +18,9 @@ pub struct BlameLine {
     pub text: String,
     pub commit: String,
     pub date: DateTime<Utc>,
+    /// `date` is the document's first recorded version: the sentence was already there
+    /// when recording began, so `date` and `age_days` are bounds, not when it appeared.
+    pub since_first_record: bool,
     /// Whole days between `date` and the blamed version's time (or now).
     pub age_days: i64,
     /// Spans in which the sentence was not in the document, oldest first.
@@ -26,9 +29,10 @@ pub struct BlameLine {
 }
 
 impl BlameLine {
-    /// `since 2024-02-21` or `since 2024-02-21, absent 2025-03-01..2025-04-02`.
+    /// `since 2024-03-22`, `since the first record (2024-02-21)`, and the spans it was
+    /// absent (`, absent 2025-03-01..2025-04-02`).
     pub fn since(&self) -> String {
-        super::since::describe(self.date, &self.absences)
+        super::since::describe(self.date, self.since_first_record, &self.absences)
     }
 }
 
@@ -91,6 +95,7 @@ impl Blamer {
                 text: line.text,
                 commit: line.first.commit.to_string(),
                 date: line.first.date,
+                since_first_record: line.first_record,
                 age_days: (reference_time - line.first.date).num_days(),
                 absences: line.absences,
             })

@@ -354,7 +354,7 @@ fn render_change(document_id: &str, change: &Change, links: Option<&dyn SiteLink
             @for flag in &change.flags {
                 p.flag { strong { "Note:" } " " (flag.describe()) "." } "\n"
             }
-            (sentence_list("Added", plain(&change.added)))
+            (sentence_list(super::model::added_title(change.change), plain(&change.added)))
             (sentence_list("Removed", plain(&change.removed)))
             (sentence_list("Changed", changed))
             (sentence_list("Moved", plain(&change.moved)))

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use super::html::{Href, plural};
 use super::model::{Change, Report, Sentence};
 use super::words::WordPiece;
+use crate::archive::ChangeKind;
 use crate::printable::{Printable, is_unprintable};
 
 /// Renders a report: a heading, then per document its changes with their sentences.
@@ -60,7 +61,15 @@ fn render_change(out: &mut String, change: &Change) {
         change.date.format("%Y-%m-%d"),
         escape(&change.summary)
     );
-    let _ = write!(out, "{} change, commit {commit}", change.change);
+    // A first record is not a change: recording began there.
+    match change.change {
+        ChangeKind::First => {
+            let _ = write!(out, "first record, commit {commit}");
+        }
+        kind => {
+            let _ = write!(out, "{kind} change, commit {commit}");
+        }
+    }
     for url in &change.source_urls {
         match Href::web(url) {
             Some(href) => {
@@ -114,7 +123,7 @@ fn render_change(out: &mut String, change: &Change) {
         }
         out.push('\n');
     };
-    list("Added", sentences(&change.added));
+    list(super::model::added_title(change.change), sentences(&change.added));
     list("Removed", sentences(&change.removed));
     list(
         "Changed",

@@ -59,6 +59,15 @@ impl Flag {
     }
 }
 
+/// The title of a change's list of added sentences: a first record adds nothing, it is
+/// the text as recording found it, so its sentences are not called new.
+pub fn added_title(change: ChangeKind) -> &'static str {
+    match change {
+        ChangeKind::First => "Text at the first record",
+        _ => "Added",
+    }
+}
+
 /// One version and how it differs from the one before.
 #[derive(Debug, Clone, Serialize)]
 pub struct Change {

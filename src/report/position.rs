@@ -308,6 +308,7 @@ mod tests {
             text: text.to_string(),
             stance,
             since: at(day),
+            since_first_record: false,
             commit: format!("c{day}"),
             absences: Vec::new(),
             provisions_expressed: provisions,

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::blame::{BlameLine, blame};
@@ -108,6 +108,9 @@ pub struct Wording {
     pub text: String,
     pub stance: Stance,
     pub since: DateTime<Utc>,
+    /// `since` is the document's first recorded version: the sentence was already there
+    /// when recording began, since a date the archive cannot know.
+    pub since_first_record: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub absences: Vec<Absence>,
 }
@@ -116,22 +119,49 @@ pub struct Wording {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "lowercase")]
 pub enum TimelineEvent {
+    /// The provision is stated from this version on. At the document's first record
+    /// (`first_record`), or at the first version the tagger reads after versions it does
+    /// not (`after_untagged`), that is not news: it may have been stated before.
     Appeared {
         date: DateTime<Utc>,
         commit: String,
+        /// This version is the document's first record: the provision was already
+        /// stated when recording began.
+        first_record: bool,
+        /// The date the first record gives itself ("Effective: ..."), when it has one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        declared_date: Option<NaiveDate>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        after_untagged: Option<UntaggedSpan>,
         sentences: Vec<Wording>,
     },
     Changed {
         date: DateTime<Utc>,
         commit: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        after_untagged: Option<UntaggedSpan>,
         before: Vec<Wording>,
         after: Vec<Wording>,
     },
     Disappeared {
         date: DateTime<Utc>,
         commit: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        after_untagged: Option<UntaggedSpan>,
         sentences: Vec<Wording>,
     },
+}
+
+impl TimelineEvent {
+    /// The versions the tagger did not read just before this event's version: the event
+    /// may have happened anywhere in them.
+    pub fn after_untagged(&self) -> Option<&UntaggedSpan> {
+        match self {
+            TimelineEvent::Appeared { after_untagged, .. }
+            | TimelineEvent::Changed { after_untagged, .. }
+            | TimelineEvent::Disappeared { after_untagged, .. } => after_untagged.as_ref(),
+        }
+    }
 }
 
 /// A provision's history in one document.
@@ -141,6 +171,84 @@ pub struct Timeline {
     pub events: Vec<TimelineEvent>,
 }
 
+/// Consecutive versions of a document in languages the tagger does not read: what they
+/// state is unknown, so a timeline cannot say when in them a provision came or went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UntaggedSpan {
+    /// The first of these versions.
+    pub from: DateTime<Utc>,
+    /// The last of them.
+    pub last: DateTime<Utc>,
+    /// The version after them, which the tagger reads (absent while they are the
+    /// latest): they were in force from `from` until then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<DateTime<Utc>>,
+    pub versions: usize,
+    /// Their languages, in order of first appearance.
+    pub languages: Vec<SpanLanguage>,
+}
+
+/// A language of an [`UntaggedSpan`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SpanLanguage {
+    /// ISO 639-1 code.
+    pub code: String,
+    /// Its English name.
+    pub name: String,
+}
+
+impl UntaggedSpan {
+    fn start(date: DateTime<Utc>, language: Language) -> UntaggedSpan {
+        let mut span = UntaggedSpan {
+            from: date,
+            last: date,
+            until: None,
+            versions: 0,
+            languages: Vec::new(),
+        };
+        span.extend(date, language);
+        span
+    }
+
+    fn extend(&mut self, date: DateTime<Utc>, language: Language) {
+        self.last = date;
+        self.versions += 1;
+        if !self.languages.iter().any(|l| l.code == language.code()) {
+            self.languages.push(SpanLanguage {
+                code: language.code().to_string(),
+                name: language.name().to_string(),
+            });
+        }
+    }
+
+    /// `German`, `German and French`.
+    pub fn language_names(&self) -> String {
+        let names: Vec<&str> = self.languages.iter().map(|l| l.name.as_str()).collect();
+        match names.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+            _ => names.join(""),
+        }
+    }
+
+    /// When they were in force: `2022-07-11..2022-10-19` (until the version after
+    /// them), or `since 2022-07-11` while they are the latest.
+    pub fn span(&self) -> String {
+        let from = self.from.format("%Y-%m-%d");
+        match self.until {
+            Some(until) => format!("{from}..{}", until.format("%Y-%m-%d")),
+            None => format!("since {from}"),
+        }
+    }
+}
+
+/// A document's provision timelines, and the versions the tagger could not read.
+#[derive(Debug, Clone, Serialize)]
+pub struct Timelines {
+    pub timelines: Vec<Timeline>,
+    /// Runs of versions in a language the tagger does not read, oldest first.
+    pub untagged: Vec<UntaggedSpan>,
+}
+
 /// The timelines of a document's provisions (of `only`, when given), oldest event first.
 /// Sentences are compared by their [`since::key`], so a cosmetic edit, a move or a second
 /// copy is no event. Re-extractions are looked through, since they change how text is
@@ -148,13 +256,18 @@ pub struct Timeline {
 /// or takes out entirely (the first English text after versions in another language,
 /// a sentence an older extractor missed), dated at the re-extraction; each sentence
 /// still carries its own since-date.
+///
+/// A provision the first record states "appeared" there only in the sense that
+/// recording began ([`TimelineEvent::Appeared`]'s `first_record`); versions in a
+/// language the tagger does not read are stepped over, and the next event carries them
+/// (`after_untagged`).
 pub fn timelines(
     archive: &Archive,
     service: &str,
     doc_type: &str,
     taxonomy: &Taxonomy,
     only: Option<&str>,
-) -> Result<Vec<Timeline>, ArchiveError> {
+) -> Result<Timelines, ArchiveError> {
     let filter = DocumentFilter {
         service: Some(service.into()),
         doc_type: Some(doc_type.into()),
@@ -165,23 +278,38 @@ pub fn timelines(
     let mut history = SentenceHistory::default();
     let mut previous: Sentences = BTreeMap::new();
     let mut events: BTreeMap<String, Vec<TimelineEvent>> = BTreeMap::new();
+    let mut untagged: Vec<UntaggedSpan> = Vec::new();
+    // The run of unread versions since the last version read, if any.
+    let mut unread: Option<UntaggedSpan> = None;
+    let first_commit = versions.first().map(|v| v.commit);
     for version in versions {
         let text = archive.blob_text(version.blob)?;
         let reextract = version.message.change == ChangeKind::Reextract;
         history.push(version.commit, version.date, reextract, text.clone());
         // A version the tagger cannot read says nothing about provisions: the timeline
         // goes from the version before it to the next one it can read, rather than
-        // showing every provision vanish and come back with a change of language.
-        if Coverage::of(&text, taxonomy) != Coverage::Covered {
+        // showing every provision vanish and come back with a change of language; the
+        // next event says which versions it stepped over.
+        if let Coverage::NotCovered(language) = Coverage::of(&text, taxonomy) {
+            match &mut unread {
+                Some(span) => span.extend(version.date, language),
+                None => unread = Some(UntaggedSpan::start(version.date, language)),
+            }
             continue;
         }
+        let after_untagged = unread.take().map(|span| UntaggedSpan {
+            until: Some(version.date),
+            ..span
+        });
+        untagged.extend(after_untagged.clone());
+        let first_record = Some(version.commit) == first_commit;
         let mut current: Sentences = BTreeMap::new();
         for tagged in tag_lines(&text, taxonomy) {
             if only.is_none_or(|id| id == tagged.tag.provision) {
-                let (first, absences) = history
+                let (first, since_first_record, absences) = history
                     .of(&tagged.text)
-                    .map_or((version.date, Vec::new()), |(seen, absences)| {
-                        (seen.date, absences.to_vec())
+                    .map_or((version.date, first_record, Vec::new()), |(seen, absences)| {
+                        (seen.date, history.is_origin(seen), absences.to_vec())
                     });
                 current.entry(tagged.tag.provision).or_default().insert(
                     since::key(&tagged.text),
@@ -189,6 +317,7 @@ pub fn timelines(
                         text: tagged.text,
                         stance: tagged.tag.stance,
                         since: first,
+                        since_first_record,
                         absences,
                     },
                 );
@@ -202,11 +331,15 @@ pub fn timelines(
                 (None, Some(now)) => TimelineEvent::Appeared {
                     date,
                     commit: commit.clone(),
+                    first_record,
+                    declared_date: version.message.declared_date.filter(|_| first_record),
+                    after_untagged: after_untagged.clone(),
                     sentences: only_in(now, &BTreeMap::new()),
                 },
                 (Some(before), None) => TimelineEvent::Disappeared {
                     date,
                     commit: commit.clone(),
+                    after_untagged: after_untagged.clone(),
                     sentences: only_in(before, &BTreeMap::new()),
                 },
                 // A re-extraction re-cuts sentences: a provision stated before and after
@@ -215,6 +348,7 @@ pub fn timelines(
                 (Some(before), Some(after)) if !reextract && before.keys().ne(after.keys()) => TimelineEvent::Changed {
                     date,
                     commit: commit.clone(),
+                    after_untagged: after_untagged.clone(),
                     before: only_in(before, after),
                     after: only_in(after, before),
                 },
@@ -224,10 +358,29 @@ pub fn timelines(
         }
         previous = current;
     }
-    Ok(events
-        .into_iter()
-        .map(|(provision, events)| Timeline { provision, events })
-        .collect())
+    // Unread versions at the end: no event follows them, but they are unknown too.
+    untagged.extend(unread);
+    Ok(Timelines {
+        timelines: events
+            .into_iter()
+            .map(|(provision, events)| Timeline { provision, events })
+            .collect(),
+        untagged,
+    })
+}
+
+/// The moment texts are shown "in force at": `the end of 2024-03-01 (UTC)` for the last
+/// second of a day (what `--at 2024-03-01` means), `2024-03-01 12:00 UTC` otherwise
+/// (seconds too when there are any).
+pub fn moment_label(at: DateTime<Utc>) -> String {
+    let time = at.time();
+    if time.format("%H:%M:%S").to_string() == "23:59:59" {
+        format!("the end of {} (UTC)", at.format("%Y-%m-%d"))
+    } else if time.format("%S").to_string() == "00" {
+        at.format("%Y-%m-%d %H:%M UTC").to_string()
+    } else {
+        at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+    }
 }
 
 /// How one document states a provision at a date.
@@ -246,6 +399,9 @@ pub struct DatedSentence {
     pub stance: Stance,
     /// When the sentence first appeared in the document ([`super::since`]).
     pub since: DateTime<Utc>,
+    /// `since` is the document's first recorded version: the sentence was already there
+    /// when recording began, since a date the archive cannot know.
+    pub since_first_record: bool,
     pub commit: String,
     /// Spans in which it was not in the document.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -382,6 +538,7 @@ pub fn compare_blamed(
                         text: sentence.to_string(),
                         stance: tag.stance,
                         since: line.date,
+                        since_first_record: line.since_first_record,
                         commit: line.commit.clone(),
                         absences: line.absences.clone(),
                         provisions_expressed,
@@ -490,6 +647,14 @@ pub fn matrix(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_days_last_second_reads_as_its_end() {
+        let at = |t: &str| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc);
+        assert_eq!(moment_label(at("2024-03-01T23:59:59Z")), "the end of 2024-03-01 (UTC)");
+        assert_eq!(moment_label(at("2024-03-02T00:00:00Z")), "2024-03-02 00:00 UTC");
+        assert_eq!(moment_label(at("2024-03-02T10:30:05Z")), "2024-03-02 10:30:05 UTC");
+    }
 
     #[test]
     fn markers_are_not_part_of_the_sentence() {

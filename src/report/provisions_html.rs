@@ -4,8 +4,8 @@ use maud::{Markup, html};
 
 use super::html::{Href, SiteLinks, linked, page_with, plural, style};
 use super::position::Position;
-use super::provisions::{Comparison, DatedSentence, Matrix, UntaggedDocument};
-use super::since::Absence;
+use super::provisions::{Comparison, DatedSentence, Matrix, UntaggedDocument, moment_label};
+use super::since::{Absence, date_label};
 use crate::provision::{Stance, Taxonomy};
 
 /// Table styles the report page does not need; they go in the page's `<head>`.
@@ -51,15 +51,23 @@ border:1px solid var(--line);box-shadow:0 .25rem .75rem rgba(0,0,0,.2)}\
 table.matrix td.end .evidence{left:auto;right:0}\
 .evidence p{margin:.25rem 0}";
 
+/// What "first record (DATE)" means, under a table that shows it.
+pub const FIRST_RECORD_NOTE: &str = "first record (DATE): the sentence was already in the document's first \
+                                     recorded version; since when before that is not known.";
+
 fn stance(s: Stance) -> Markup {
     html! { span class={ "stance stance-" (s.as_str()) } { (s.as_str()) } }
 }
 
-/// `since 2024-02-21` (linked to the version that brought the sentence, on a site),
-/// with the spans it was absent.
+/// `since 2024-03-22` or `since the first record (2024-02-21)` (the date linked to the
+/// version that brought the sentence, on a site), with the spans it was absent.
 fn since(sentence: &DatedSentence, href: Option<&Href>) -> Markup {
     html! {
-        "since " (linked(href, html! { (sentence.since.format("%Y-%m-%d")) }))
+        @if sentence.since_first_record {
+            "since the first record (" (linked(href, html! { (sentence.since.format("%Y-%m-%d")) })) ")"
+        } @else {
+            "since " (linked(href, html! { (sentence.since.format("%Y-%m-%d")) }))
+        }
         @if !sentence.absences.is_empty() {
             ", absent " (sentence.absences.iter().map(Absence::span).collect::<Vec<_>>().join(", "))
         }
@@ -106,7 +114,7 @@ pub fn comparison_body(c: &Comparison, links: Option<&dyn SiteLinks>) -> (String
         @if !c.regulations.is_empty() {
             p { "Regulations: " (c.regulations.join("; ")) }
         }
-        p { "Texts in force at " (c.at.format("%Y-%m-%d %H:%M UTC")) "." }
+        p { "Texts in force at " (moment_label(c.at)) "." }
         @if c.statements.is_empty() {
             p { "No tracked document states this provision." }
         } @else {
@@ -136,13 +144,16 @@ pub fn comparison_body(c: &Comparison, links: Option<&dyn SiteLinks>) -> (String
                                 td { (s.service) }
                                 td { (linked(document.as_ref(), html! { (s.document) })) }
                                 td { (stance(sentence.stance)) }
-                                td { (linked(since.as_ref(), html! { (sentence.since.format("%Y-%m-%d")) })) }
+                                td { (linked(since.as_ref(), html! { (date_label(sentence.since, sentence.since_first_record)) })) }
                                 td { (sentence.text) }
                             }
                         }
                     }
                 }
             }
+        }
+        @if c.statements.iter().flat_map(|s| &s.sentences).any(|s| s.since_first_record) {
+            p.muted { (FIRST_RECORD_NOTE) }
         }
         @if !c.silent.is_empty() {
             p.none { "No sentence about it in: " (c.silent.join(", ")) "." }
@@ -188,7 +199,7 @@ pub fn matrix_body(m: &Matrix, taxonomy: &Taxonomy, links: Option<&dyn SiteLinks
     let half = m.services.len().div_ceil(2);
     let body = html! {
         h1 { "Provisions by platform" }
-        p { "Texts in force at " (m.at.format("%Y-%m-%d %H:%M UTC")) ". "
+        p { "Texts in force at " (moment_label(m.at)) ". "
             "Each cell states the platform's position from its strongest sentence on the provision; "
             "open it for the sentence, its document and since when it has been there. "
             "— means no sentence about it." }

@@ -9,7 +9,9 @@
 //! are the spans between a version where it was no longer present and the version where
 //! it came back. So a second copy appearing and going away, a move, or a cosmetic edit
 //! leaves the date alone; a real absence does not reset it either, but is shown
-//! ("since 2024-02-21, absent 2025-03-01..2025-04-02").
+//! ("since 2024-02-21, absent 2025-03-01..2025-04-02"). A since that is the document's
+//! first record is a bound, not a date: the sentence was there when recording began
+//! ("since the first record (2024-02-21)"), and every answer says so.
 //!
 //! Re-extractions (`Change: reextract`) change how text is cut, not what it says: a
 //! sentence a rebuild re-split or re-joined inherits the date of the old sentence of
@@ -78,9 +80,25 @@ impl Absence {
     }
 }
 
-/// `since 2024-02-21` or `since 2024-02-21, absent 2025-03-01..2025-04-02, 2025-06-01..2025-06-03`.
-pub fn describe(since: DateTime<Utc>, absences: &[Absence]) -> String {
-    let mut out = format!("since {}", since.format("%Y-%m-%d"));
+/// A since-date as it is shown: `2024-03-22`, or `first record (2024-02-21)` when it is
+/// the document's first recorded version. The archive cannot know since when a sentence
+/// of the first record had been there: only that it already was when recording began.
+pub fn date_label(since: DateTime<Utc>, first_record: bool) -> String {
+    if first_record {
+        format!("first record ({})", since.format("%Y-%m-%d"))
+    } else {
+        since.format("%Y-%m-%d").to_string()
+    }
+}
+
+/// `since 2024-03-22`, `since the first record (2024-02-21)`, or either followed by
+/// `, absent 2025-03-01..2025-04-02, 2025-06-01..2025-06-03`.
+pub fn describe(since: DateTime<Utc>, first_record: bool, absences: &[Absence]) -> String {
+    let mut out = if first_record {
+        format!("since the {}", date_label(since, true))
+    } else {
+        format!("since {}", date_label(since, false))
+    };
     if !absences.is_empty() {
         out.push_str(", absent ");
         out.push_str(&absences.iter().map(Absence::span).collect::<Vec<_>>().join(", "));
@@ -104,6 +122,9 @@ pub struct SentenceSince {
     pub line: usize,
     pub text: String,
     pub first: Seen,
+    /// `first` is the document's first recorded version: the sentence was already there
+    /// when recording began, since a date the archive cannot know.
+    pub first_record: bool,
     pub absences: Vec<Absence>,
 }
 
@@ -111,6 +132,8 @@ pub struct SentenceSince {
 /// version, oldest first.
 #[derive(Debug, Default)]
 pub struct SentenceHistory {
+    /// The first version pushed: the document's first record.
+    origin: Option<Seen>,
     sentences: HashMap<String, Presence>,
     /// Keys of the last version pushed.
     present: HashSet<String>,
@@ -124,6 +147,7 @@ impl SentenceHistory {
     /// `reextract` when it is a re-extraction, looked through.
     pub fn push(&mut self, commit: Oid, date: DateTime<Utc>, reextract: bool, text: String) {
         let here = Seen { commit, date };
+        self.origin.get_or_insert(here);
         let mut keys: HashSet<String> = HashSet::new();
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
             let k = match self.keys.get(line) {
@@ -189,6 +213,16 @@ impl SentenceHistory {
         &self.text
     }
 
+    /// The first version pushed: the document's first record.
+    pub fn origin(&self) -> Option<Seen> {
+        self.origin
+    }
+
+    /// Whether `seen` is the document's first record.
+    pub fn is_origin(&self, seen: Seen) -> bool {
+        self.origin == Some(seen)
+    }
+
     /// The first version and absences of a sentence of the last version pushed.
     pub fn of(&self, line: &str) -> Option<(Seen, &[Absence])> {
         let k = self.keys.get(line).cloned().unwrap_or_else(|| key(line));
@@ -210,6 +244,7 @@ impl SentenceHistory {
                     line: i + 1,
                     text: line.to_string(),
                     first,
+                    first_record: self.is_origin(first),
                     absences: absences.to_vec(),
                 })
             })
@@ -293,10 +328,13 @@ mod tests {
             (1, vec!["1970-01-04..1970-01-06".to_string()])
         );
         assert_eq!(since_of(&h, "C is new."), (5, vec![]));
+        let (first, absences) = h.of("B is here.").unwrap();
         assert_eq!(
-            describe(h.of("B is here.").unwrap().0.date, h.of("B is here.").unwrap().1),
-            "since 1970-01-02, absent 1970-01-04..1970-01-06"
+            describe(first.date, h.is_origin(first), absences),
+            "since the first record (1970-01-02), absent 1970-01-04..1970-01-06"
         );
+        let (first, absences) = h.of("C is new.").unwrap();
+        assert_eq!(describe(first.date, h.is_origin(first), absences), "since 1970-01-06");
     }
 
     #[test]
@@ -318,5 +356,7 @@ mod tests {
             .map(|l| (l.line, l.first.commit.as_bytes()[0]))
             .collect();
         assert_eq!(lines, vec![(1, 2), (3, 1), (4, 2)]);
+        let first_record: Vec<bool> = h.lines().iter().map(|l| l.first_record).collect();
+        assert_eq!(first_record, vec![false, true, false]);
     }
 }

@@ -686,6 +686,7 @@ mod tests {
                 text: l.to_string(),
                 commit: commits[i % 2].clone(),
                 date: changes[i % 2].date,
+                since_first_record: false,
                 age_days: 3,
             })
             .collect();
@@ -729,6 +730,7 @@ mod tests {
             text: hostile("stated sentence"),
             stance: crate::provision::Stance::Grants,
             since: changes[0].date,
+            since_first_record: false,
             commit: commits[0].clone(),
             provisions_expressed: 1,
         };

@@ -335,6 +335,7 @@ mod tests {
             text: text.to_string(),
             commit: commit.to_string(),
             date: date.parse().unwrap(),
+            since_first_record: false,
             age_days,
             absences: Vec::new(),
         }
