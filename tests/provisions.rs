@@ -314,7 +314,7 @@ const TARGET_CATEGORY_RECALL: f64 = 0.60;
 const CATEGORY_MIN_POSITIVES: usize = 15;
 /// What the committed model reaches on that split, rounded down: the targets above are
 /// NOT met (docs/provisions.md, "The learned tagger"), so the gate holds it to these.
-const REACHED_PRECISION: f64 = 0.69;
+const REACHED_PRECISION: f64 = 0.71;
 const REACHED_RECALL: f64 = 0.69;
 const REACHED_STANCE_ACCURACY: f64 = 0.81;
 /// Provisions with enough positives below the target recall, at most.
@@ -556,11 +556,14 @@ fn without_weights_the_rules_tag_and_say_so() {
     }
 }
 
-/// The learned model learned from sentences of four words or more; a shorter fragment
-/// (a country in a list, a heading) is left to the rules. A one-word list item of a
-/// real privacy policy was once tagged `ai-training-conversations` at confidence 1000.
+/// The learned model leaves fragments to the rules: what is shorter than the labelled
+/// sentences it learned from (four words), and headings and list items of up to eight
+/// words without a sentence's punctuation, which the labels count as stating nothing. A
+/// one-word list item of a real privacy policy was once tagged
+/// `ai-training-conversations` at confidence 1000, and a heading of a real terms of
+/// service read as limiting account suspensions.
 #[test]
-fn fragments_shorter_than_the_labelled_sentences_are_left_to_the_rules() {
+fn fragments_are_left_to_the_rules() {
     let Some(learned) = learned_taxonomy() else { return };
     let rules = Taxonomy::builtin().unwrap();
     for fragment in [
@@ -569,8 +572,21 @@ fn fragments_shorter_than_the_labelled_sentences_are_left_to_the_rules() {
         "Your choices",
         "Data retention.",
         "Third-party sharing",
+        "How we train our machine learning models",
+        "Suspending or closing your account",
+        "Sharing your information with advertising partners",
     ] {
+        assert!(clausewatch::provision::learned::is_fragment(fragment), "{fragment}");
         assert_eq!(learned.tag(fragment), rules.tag(fragment), "{fragment}");
+    }
+    // A list item that goes on is a sentence, and so are a short line that ends as one
+    // and a longer line without a period.
+    for sentence in [
+        "withdraw your consent; and",
+        "We never sell your data.",
+        "We may train our models on the content you post and share",
+    ] {
+        assert!(!clausewatch::provision::learned::is_fragment(sentence), "{sentence}");
     }
     // Four words and more: the model decides (here, more than the rules see).
     let sentence = "We share your personal information with advertising partners.";

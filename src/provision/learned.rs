@@ -574,10 +574,10 @@ impl Model {
     /// the model does not know keeps its rule tag; one it knows is tagged when the
     /// detector's probability reaches its threshold.
     pub fn tag(&self, sentence: &str, embeddings: &StaticEmbeddings, rule_tags: Vec<Tag>) -> Vec<Tag> {
-        // The model learned from sentences of at least MIN_WORDS words; on a shorter
-        // fragment (a country in a list, a heading) its verdict is an extrapolation, and
-        // was seen to be a confident wrong one. The rules decide there, as without it.
-        if word_count(sentence) < MIN_WORDS {
+        // A fragment states no provision by the labels' rules, and the model's verdict
+        // on one was seen to be a confident wrong one. The rules decide there, as
+        // without it.
+        if is_fragment(sentence) {
             return rule_tags;
         }
         let features = self.features(sentence, self.header.pooling.embed(embeddings, sentence), &rule_tags);
@@ -643,6 +643,24 @@ pub fn linear(w: &[f32], bias: f32, f: &Features, extra: &[u32]) -> f32 {
 /// The fewest words of a sentence the learned model tags: the labelled sentences it
 /// learned from have at least this many (docs/labelling.md).
 pub const MIN_WORDS: usize = 4;
+
+/// At most this many words without a sentence's punctuation make a heading or a list
+/// item, not a sentence (see [`is_fragment`]).
+pub const FRAGMENT_MAX_WORDS: usize = 8;
+
+/// Whether a sentence is a fragment the learned model leaves to the rules: under
+/// [`MIN_WORDS`] words (the labelled sentences it learned from have at least that many:
+/// a country in a list came out `ai-training-conversations` at confidence 1000), or a
+/// short line with none of a sentence's punctuation, as headings and list items are
+/// ("Suspending or closing your account"). The labels count those as
+/// stating nothing (docs/labelling.md: a heading, or a line that needs the words around
+/// it): of the 1,025 such lines of the training services, 5 state a provision. A list
+/// item that goes on ("withdraw your consent; and") has a `;` and is a sentence.
+pub fn is_fragment(sentence: &str) -> bool {
+    const SENTENCE_MARKS: [char; 10] = ['.', '!', '?', ';', ':', '。', '！', '？', '；', '：'];
+    let words = word_count(sentence);
+    words < MIN_WORDS || (words <= FRAGMENT_MAX_WORDS && !sentence.contains(SENTENCE_MARKS))
+}
 
 /// Words as the labels count them: whitespace-separated, with a letter or digit.
 pub fn word_count(sentence: &str) -> usize {

@@ -15,8 +15,9 @@ use super::minilm::{ModelError, WEIGHTS_FILE};
 /// Changes whenever the rule matcher's code does (the taxonomy's text is hashed too).
 const RULES_CODE: &str = "rules-v1";
 /// Changes whenever the learned tagger's code reads a model differently (the model file
-/// is hashed too): v2 leaves sentences under `learned::MIN_WORDS` words to the rules.
-const LEARNED_CODE: &str = "learned-v2";
+/// is hashed too): v2 left sentences under `learned::MIN_WORDS` words to the rules, v3
+/// every fragment (`learned::is_fragment`: headings and short list items too).
+const LEARNED_CODE: &str = "learned-v3";
 
 /// The folder name of the weights under the cache folder, where `.ci/run` and the
 /// workflows put them and where clausewatch looks when no path is configured.
