@@ -414,3 +414,72 @@ fn learned_tagger_reads_real_ai_training_clauses() {
         conversations.unwrap_or_else(|| panic!("the My AI sentence is not tagged ai-training-conversations: {json}"));
     assert_eq!(conversations["stance"], "grants", "{conversations}");
 }
+
+/// A sentence whose wording changes a little (a spelling localised, "like" made "such
+/// as") may leave the tagger's reading: the timeline still says the provision
+/// disappeared, as `compare` and `provisions` will, but shows the close rewording that is
+/// still there, so a reader can tell a changed reading from a dropped clause.
+#[test]
+fn a_provision_lost_on_a_close_rewording_shows_the_rewording() {
+    let server = TestServer::start();
+    let archive = TestArchive::new();
+    archive.declare_simple("acme", "Acme", &[("privacy-policy", &server.url("/acme"))]);
+    // A rule that knows one spelling only, as a tagger's reading can hinge on one.
+    let taxonomy = archive.read("provisions.toml")
+        + "\n[[provision]]\nid = \"face-recognition\"\ntitle = \"Face recognition\"\n\
+           description = \"The platform recognises faces.\"\nall = [[\"recognize\"], [\"faces\"]]\nwindow = 6\n";
+    std::fs::write(archive.archive().join("provisions.toml"), taxonomy).unwrap();
+    archive.git(&["add", "-A"]);
+    archive.git(&["commit", "-q", "-m", "taxonomy"]);
+    for (now, sentence) in [
+        (
+            "2026-03-01T00:00:00Z",
+            "We use pattern recognition to recognize things like faces in your photos.",
+        ),
+        (
+            "2026-03-02T00:00:00Z",
+            "We use pattern recognition to recognise things such as faces in your photos.",
+        ),
+    ] {
+        server.page("/acme", &version(sentence));
+        let (code, stdout, stderr) = archive.run_at(now, &["track"]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+    }
+    let (code, stdout, stderr) = archive.run_at(
+        "2026-03-03T00:00:00Z",
+        &["timeline", "acme/privacy-policy", "--provision", "face-recognition"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[3].starts_with("  2026-03-02")
+            && lines[3]
+                .ends_with("disappeared (a close rewording of its sentence is still there, not read as stating it)"),
+        "{stdout}"
+    );
+    assert_eq!(
+        &lines[4..],
+        &[
+            "      - [grants] We use pattern recognition to recognize things like faces in your photos.",
+            "        now: We use pattern recognition to recognise things such as faces in your photos.",
+        ],
+        "{stdout}"
+    );
+    let (_, json, _) = archive.run_at(
+        "2026-03-03T00:00:00Z",
+        &[
+            "timeline",
+            "acme/privacy-policy",
+            "--provision",
+            "face-recognition",
+            "--json",
+        ],
+    );
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let event = &json[0]["events"][1];
+    assert_eq!(event["event"], "disappeared", "{json}");
+    assert_eq!(
+        event["reworded"][0]["now"],
+        "We use pattern recognition to recognise things such as faces in your photos."
+    );
+}

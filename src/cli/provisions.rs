@@ -407,17 +407,32 @@ pub fn timeline(archive_dir: &Path, args: TimelineArgs) -> Result<ExitCode, CliE
                     date,
                     commit,
                     sentences,
+                    reworded,
                     ..
                 } => {
+                    // The tagger's reading may have changed rather than the text: the
+                    // close rewording is shown for the reader to judge.
+                    let reading = match (reworded.len(), sentences.len()) {
+                        (0, _) => String::new(),
+                        (1, 1) => {
+                            " (a close rewording of its sentence is still there, not read as stating it)".to_string()
+                        }
+                        (r, n) => format!(
+                            " ({r} of its {n} sentences still there in a close rewording, not read as stating it)"
+                        ),
+                    };
                     writeln!(
                         out,
-                        "  {}  {}  disappeared{}",
+                        "  {}  {}  disappeared{reading}{}",
                         date.format("%Y-%m-%d"),
                         &commit[..12],
                         after(event)
                     )?;
                     for s in sentences {
                         writeln!(out, "      - [{}] {}", s.stance, s.text)?;
+                        if let Some(rewording) = reworded.iter().find(|r| r.before == s.text) {
+                            writeln!(out, "        now: {}", rewording.now)?;
+                        }
                     }
                 }
             }

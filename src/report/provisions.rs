@@ -143,13 +143,69 @@ pub enum TimelineEvent {
         before: Vec<Wording>,
         after: Vec<Wording>,
     },
+    /// No sentence of the version states the provision any more. `reworded` pairs those
+    /// of `sentences` with a close rewording the version still has, which the tagger
+    /// does not read as stating it: the text may not have dropped the clause at all.
     Disappeared {
         date: DateTime<Utc>,
         commit: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         after_untagged: Option<UntaggedSpan>,
         sentences: Vec<Wording>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        reworded: Vec<Rewording>,
     },
+}
+
+/// A sentence that stated a provision, and a new sentence close to it in words (a
+/// spelling localised, a word or two swapped) that is not read as stating it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rewording {
+    pub before: String,
+    pub now: String,
+}
+
+/// The share of words two sentences have in common (of the words either has) from
+/// which one is a close rewording of the other. A real sentence of twelve words with
+/// its spelling localised and "like" made "such as" keeps 10 of 15; one whose purpose
+/// is replaced ("to train our AI models" by "to improve our services") keeps 7 of 12.
+const CLOSE_REWORDING: f64 = 0.6;
+
+/// The sentences of `gone` that `new_text` still has in a close rewording: a sentence
+/// of `new_text` that was not in `old_text` (so not another sentence that was there
+/// all along) and shares at least [`CLOSE_REWORDING`] of its words with it.
+fn close_rewordings(gone: &[Wording], old_text: &str, new_text: &str) -> Vec<Rewording> {
+    fn words(sentence: &str) -> BTreeSet<String> {
+        sentence
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    }
+    let old_keys: BTreeSet<String> = old_text.lines().map(since::key).collect();
+    let fresh: Vec<(&str, BTreeSet<String>)> = new_text
+        .lines()
+        .filter(|line| !old_keys.contains(&since::key(line)))
+        .map(sentence_of)
+        .filter(|sentence| !sentence.is_empty())
+        .map(|sentence| (sentence, words(sentence)))
+        .collect();
+    gone.iter()
+        .filter_map(|wording| {
+            let before = words(&wording.text);
+            let overlap = |now: &BTreeSet<String>| {
+                before.intersection(now).count() as f64 / before.union(now).count().max(1) as f64
+            };
+            let (now, best) = fresh
+                .iter()
+                .map(|(sentence, now)| (*sentence, overlap(now)))
+                .max_by(|a, b| a.1.total_cmp(&b.1))?;
+            (best >= CLOSE_REWORDING).then(|| Rewording {
+                before: wording.text.clone(),
+                now: now.to_string(),
+            })
+        })
+        .collect()
 }
 
 impl TimelineEvent {
@@ -277,6 +333,8 @@ pub fn timelines(
     type Sentences = BTreeMap<String, BTreeMap<String, Wording>>;
     let mut history = SentenceHistory::default();
     let mut previous: Sentences = BTreeMap::new();
+    // The text of the last version read, for telling a dropped clause from a reworded one.
+    let mut previous_text = String::new();
     let mut events: BTreeMap<String, Vec<TimelineEvent>> = BTreeMap::new();
     let mut untagged: Vec<UntaggedSpan> = Vec::new();
     // The run of unread versions since the last version read, if any.
@@ -336,12 +394,16 @@ pub fn timelines(
                     after_untagged: after_untagged.clone(),
                     sentences: only_in(now, &BTreeMap::new()),
                 },
-                (Some(before), None) => TimelineEvent::Disappeared {
-                    date,
-                    commit: commit.clone(),
-                    after_untagged: after_untagged.clone(),
-                    sentences: only_in(before, &BTreeMap::new()),
-                },
+                (Some(before), None) => {
+                    let sentences = only_in(before, &BTreeMap::new());
+                    TimelineEvent::Disappeared {
+                        date,
+                        commit: commit.clone(),
+                        after_untagged: after_untagged.clone(),
+                        reworded: close_rewordings(&sentences, &previous_text, &text),
+                        sentences,
+                    }
+                }
                 // A re-extraction re-cuts sentences: a provision stated before and after
                 // it has not changed. One it brings in or takes out entirely has: from
                 // then on the text states it (or not), as `compare` and `blame` say.
@@ -357,6 +419,7 @@ pub fn timelines(
             events.entry(id).or_default().push(event);
         }
         previous = current;
+        previous_text = text;
     }
     // Unread versions at the end: no event follows them, but they are unknown too.
     untagged.extend(unread);
