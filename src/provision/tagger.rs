@@ -98,7 +98,12 @@ impl TaggerSettings {
             return Some(configured.clone());
         }
         let default = self.cache_folder()?.join(DEFAULT_MODEL_FOLDER);
-        default.join(WEIGHTS_FILE).is_file().then_some(default)
+        // Anything at the weights' name counts as found, a link or a FIFO too: opening
+        // the tagger then refuses it with a warning that says why, rather than the rules
+        // tagging in silence.
+        std::fs::symlink_metadata(default.join(WEIGHTS_FILE))
+            .is_ok()
+            .then_some(default)
     }
 }
 
