@@ -1,10 +1,36 @@
 //! Embeds the default archive (`archive/`: declarations, README, taxonomy) in the binary
-//! so `clausewatch init` works anywhere, from a crates.io install too.
+//! so `clausewatch init` works anywhere, from a crates.io install too, and computes the
+//! built-in tagger model's SHA-256 once, here, instead of at every run.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
+use sha2::{Digest as _, Sha256};
+
+/// The learned tagger's built-in model, embedded by `src/provision/learned.rs`.
+const TAGGER_MODEL: &str = "src/provision/tagger-model.bin";
+
 fn main() {
+    write_archive();
+    write_tagger_model_digest();
+}
+
+/// `OUT_DIR/tagger-model.sha256`: the model's SHA-256 in hex. The tagger's version (the
+/// key of the tag cache) needs it at every run that opens the learned tagger, and
+/// hashing the 9.4 MB there cost about 5 ms of CPU and paged in the whole model, which an
+/// unchanged `track` otherwise never touches (docs/performance.md).
+fn write_tagger_model_digest() {
+    println!("cargo:rerun-if-changed={TAGGER_MODEL}");
+    let bytes = std::fs::read(TAGGER_MODEL).expect("read the built-in tagger model");
+    let hex = Sha256::digest(&bytes).iter().fold(String::new(), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    });
+    let dest = Path::new(&std::env::var("OUT_DIR").expect("set by cargo")).join("tagger-model.sha256");
+    std::fs::write(dest, hex).expect("write tagger-model.sha256");
+}
+
+fn write_archive() {
     let root = Path::new("archive");
     // Only what is embedded: `track` writes versions/, snapshots/ and status.json into
     // archive/, and watching the whole folder recompiled the crate after every run.

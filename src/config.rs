@@ -324,10 +324,20 @@ impl Settings {
             accept_language: f.accept_language.clone().unwrap_or(defaults.accept_language),
             connect_timeout: seconds("connect_timeout", f.connect_timeout, defaults.connect_timeout)?,
             timeout: seconds("timeout", over.timeout.or(f.timeout), defaults.timeout)?,
-            max_body_bytes: over
-                .max_body_mb
-                .or(f.max_body_mb)
-                .map_or(defaults.max_body_bytes, |mb| mb.saturating_mul(1024 * 1024)),
+            max_body_bytes: match over.max_body_mb.or(f.max_body_mb) {
+                None => defaults.max_body_bytes,
+                Some(mb @ 1..=crate::fetch::MAX_BODY_MB_CEILING) => mb * 1024 * 1024,
+                Some(mb) => {
+                    return Err(ConfigError {
+                        path: "max_body_mb".into(),
+                        message: format!(
+                            "{mb} MB: choose between 1 and {} (stored snapshots are read back under \
+                             the same cap, and a reader allocates at most that much a page)",
+                            crate::fetch::MAX_BODY_MB_CEILING
+                        ),
+                    });
+                }
+            },
             retries: over.retries.or(f.retries).unwrap_or(defaults.retries).min(10),
             retry_delay: seconds("retry_delay", over.retry_delay.or(f.retry_delay), defaults.retry_delay)?,
             max_retry_after: defaults.max_retry_after,

@@ -110,8 +110,11 @@ impl ReadError {
     }
 }
 
-/// The bytes of the regular file at `path`, at most `max` of them.
-pub fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
+/// The regular file at `path`, opened for reading, and its metadata (read from the open
+/// file, so it describes what will be read), if it holds at most `max` bytes: for a
+/// caller that streams the file rather than holding it whole ([`read_capped`] reads
+/// it). Read it through `take(max + 1)`: the file may grow after the look at its size.
+pub fn open_regular(path: &Path, max: u64) -> Result<(File, fs::Metadata), ReadError> {
     let file = match open_read(path) {
         Ok(file) => file,
         Err(e) if is_link_error(&e) => return Err(ReadError::Symlink),
@@ -128,8 +131,14 @@ pub fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
     if metadata.len() > max {
         return Err(ReadError::TooLarge { max });
     }
+    Ok((file, metadata))
+}
+
+/// The bytes of the regular file at `path`, at most `max` of them.
+pub fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
+    let (file, metadata) = open_regular(path, max)?;
     // The file may grow after the look at its size: one byte past the cap tells.
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
     file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > max {
         return Err(ReadError::TooLarge { max });

@@ -10,6 +10,7 @@ use crate::archive::{Archive, ArchiveError, ChangeKind, Identity, NewVersion, Ve
 use crate::canon::{self, CANONICALIZER_VERSION, Selection};
 use crate::declaration::{Document, Service, title_from_slug};
 use crate::failure::{Failure, FailureKind};
+use crate::fetch::MAX_BODY_MB_CEILING;
 use crate::provision::Taxonomy;
 use crate::report::{diff_texts, summary};
 
@@ -31,18 +32,21 @@ pub enum ReextractStatus {
     Failed { category: FailureKind, message: String },
 }
 
-/// Rebuilds every declared document of `services` that has a snapshot.
+/// Rebuilds every declared document of `services` that has a snapshot. `body_cap` is the
+/// fetch body cap in force (`FetchOptions::max_body_bytes`): snapshot pages up to it,
+/// or up to the default where it is lower, are read ([`snapshot_limit`]).
 pub fn reextract(
     archive: &Archive,
     services: &[Service],
     identity: &Identity,
     now: DateTime<Utc>,
     taxonomy: &Taxonomy,
+    body_cap: u64,
 ) -> Result<Vec<ReextractOutcome>, ArchiveError> {
     let mut outcomes = Vec::new();
     for service in services {
         for document in &service.documents {
-            let status = rebuild(archive, service, document, identity, now, taxonomy)?;
+            let status = rebuild(archive, service, document, identity, now, taxonomy, body_cap)?;
             outcomes.push(ReextractOutcome {
                 service: service.slug.clone(),
                 document: document.doc_type.clone(),
@@ -60,10 +64,11 @@ fn rebuild(
     identity: &Identity,
     now: DateTime<Utc>,
     taxonomy: &Taxonomy,
+    body_cap: u64,
 ) -> Result<ReextractStatus, ArchiveError> {
     let doc_type = &document.doc_type;
-    let Some((bytes, ext)) = archive.head_snapshot(&service.slug, doc_type, snapshot_limit(document.parts.len()))?
-    else {
+    let limit = snapshot_limit(document.parts.len(), body_cap);
+    let Some((bytes, ext)) = archive.head_snapshot(&service.slug, doc_type, limit)? else {
         return Ok(ReextractStatus::NoSnapshot);
     };
     let current = archive.current_text(&service.slug, doc_type)?.unwrap_or_default();
@@ -164,12 +169,16 @@ fn rebuild(
     })
 }
 
-/// The most a document's stored snapshot may hold to be read: the fetch body cap's
-/// default ([`MAX_VERSION_TEXT_BYTES`]) for each of its pages (`parts`), with room for
-/// the marker line that introduces each page of a combined document.
-pub fn snapshot_limit(parts: usize) -> u64 {
+/// The most a document's stored snapshot may hold to be read: for each of its pages
+/// (`parts`), the fetch body cap in force or its default ([`MAX_VERSION_TEXT_BYTES`]),
+/// whichever is larger, so that what `track --max-body-mb` recorded reads back under the
+/// same value; with room for the marker line that introduces each page of a combined
+/// document. The cap is bounded by [`MAX_BODY_MB_CEILING`] (settings refuse more), here
+/// too, since the archive's own settings can set it.
+pub fn snapshot_limit(parts: usize, body_cap: u64) -> u64 {
     const MARKER_ROOM: u64 = 64 * 1024;
-    (MAX_VERSION_TEXT_BYTES + MARKER_ROOM).saturating_mul(parts.max(1) as u64)
+    let page = body_cap.clamp(MAX_VERSION_TEXT_BYTES, MAX_BODY_MB_CEILING << 20);
+    (page + MARKER_ROOM).saturating_mul(parts.max(1) as u64)
 }
 
 /// The pages of a stored snapshot: a combined document's snapshot holds its parts one
@@ -245,14 +254,15 @@ pub enum Drift {
 pub const DRIFT_LINES: usize = 20;
 
 /// Re-extracts the latest stored snapshot of every document of `services` with its
-/// current declaration and compares the text with the recorded one.
-pub fn drift(archive: &Archive, services: &[Service]) -> Result<Vec<DriftOutcome>, ArchiveError> {
+/// current declaration and compares the text with the recorded one (`body_cap` as for
+/// [`reextract`]).
+pub fn drift(archive: &Archive, services: &[Service], body_cap: u64) -> Result<Vec<DriftOutcome>, ArchiveError> {
     let mut outcomes = Vec::new();
     for service in services {
         for document in &service.documents {
             let doc_type = &document.doc_type;
             let mut problems = Vec::new();
-            let drift = match archive.head_snapshot(&service.slug, doc_type, snapshot_limit(document.parts.len()))? {
+            let drift = match archive.head_snapshot(&service.slug, doc_type, snapshot_limit(document.parts.len(), body_cap))? {
                 None => Drift::NoSnapshot,
                 Some((bytes, ext)) => {
                     if ext == "html" {
@@ -296,4 +306,38 @@ pub fn drift(archive: &Archive, services: &[Service]) -> Result<Vec<DriftOutcome
         }
     }
     Ok(outcomes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn document(parts: usize) -> Document {
+        let mut toml = String::from("name = \"Acme\"\n[[documents]]\ntype = \"terms\"\n");
+        if parts == 1 {
+            toml.push_str("url = \"https://acme.example/terms\"\n");
+        } else {
+            let urls: Vec<String> = (0..parts)
+                .map(|i| format!("{{ url = \"https://acme.example/{i}\" }}"))
+                .collect();
+            toml.push_str(&format!("combine = [{}]\n", urls.join(", ")));
+        }
+        crate::declaration::parse("acme", &toml).unwrap().documents.remove(0)
+    }
+
+    #[test]
+    fn the_snapshot_limit_follows_the_body_cap_within_its_bounds() {
+        const MIB: u64 = 1 << 20;
+        let room = 64 * 1024;
+        let one = document(1).parts.len();
+        // Never under the default, whatever the cap.
+        assert_eq!(snapshot_limit(one, MIB), 20 * MIB + room);
+        assert_eq!(snapshot_limit(one, 20 * MIB), 20 * MIB + room);
+        // A larger cap is followed, up to the ceiling and no further.
+        assert_eq!(snapshot_limit(one, 30 * MIB), 30 * MIB + room);
+        assert_eq!(snapshot_limit(one, 64 * MIB), 64 * MIB + room);
+        assert_eq!(snapshot_limit(one, u64::MAX), 64 * MIB + room);
+        // Per page of a combined document.
+        assert_eq!(snapshot_limit(document(3).parts.len(), 30 * MIB), 3 * (30 * MIB + room));
+    }
 }

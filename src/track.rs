@@ -1159,8 +1159,14 @@ fn against_previous(
         source,
     };
     continuity::judge(&arrival, old, || {
-        let limit = crate::reextract::snapshot_limit(candidate.urls.len());
-        archive.head_snapshot(candidate.service, candidate.doc_type, limit)
+        // The last snapshot was recorded under the body cap of its run, which this one
+        // need not know: read up to the ceiling any cap may have, and a snapshot larger
+        // still (recorded by no setting clausewatch accepts) is no evidence either way.
+        let limit = crate::reextract::snapshot_limit(candidate.urls.len(), u64::MAX);
+        match archive.head_snapshot(candidate.service, candidate.doc_type, limit) {
+            Err(ArchiveError::SnapshotTooLarge { .. }) => Ok(None),
+            read => read,
+        }
     })
 }
 

@@ -894,6 +894,83 @@ fn a_head_version_or_snapshot_too_large_to_read_is_refused_naming_it() {
     refused(snapshot_path, &commit, snapshot.len(), snapshot_limit);
 }
 
+/// A page over the default body cap recorded under a larger `--max-body-mb` reads back
+/// under the same value; the cap itself is bounded, from the archive's settings too.
+#[test]
+fn a_snapshot_recorded_under_a_larger_body_cap_reads_back_under_it() {
+    let server = TestServer::start();
+    let default_cap = clausewatch::archive::history::MAX_VERSION_TEXT_BYTES as usize;
+    // A short policy in a page just over what is read by default (20 MiB and the room
+    // for a combined document's markers): the bulk is a comment, not text.
+    let page = format!(
+        "<html><body><main><h1>Privacy Policy</h1><p>We keep your data for thirty days.</p></main>\
+         <!-- {} --></body></html>",
+        "x".repeat(default_cap + 128 * 1024)
+    );
+    server.page("/privacy", &page);
+    let archive = TestArchive::new();
+    archive.declare_simple("acme", "Acme", &[("privacy-policy", &server.url("/privacy"))]);
+
+    let (code, stdout, stderr) = archive.run(&["track"]);
+    assert_eq!(code, 1, "over the default body cap: {stdout}{stderr}");
+    assert!(stdout.contains("failed     acme/privacy-policy"), "{stdout}");
+    let (code, stdout, stderr) = archive.run(&["track", "--max-body-mb", "21"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("recorded   acme/privacy-policy"), "{stdout}");
+
+    // Read without the cap it was recorded under: refused unread, saying what to pass.
+    for args in [&["reextract"][..], &["check", "--snapshots"][..]] {
+        let (code, stdout, stderr) = archive.run(args);
+        assert_eq!(code, 3, "{args:?}: {stdout}{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "archive/snapshots/acme/privacy-policy.html at commit {} holds {} bytes, more than the {} \
+                 clausewatch reads; a snapshot recorded under a larger body cap is read under the same one: \
+                 pass the --max-body-mb it was recorded with (or set [fetch] max_body_mb), at most 64",
+                &archive.git(&["rev-parse", "HEAD"])[..12],
+                page.len(),
+                default_cap + 64 * 1024
+            )),
+            "{args:?}: {stderr}"
+        );
+    }
+    // With it (the flag, or the settings file), it is read.
+    let (code, stdout, stderr) = archive.run(&["reextract", "--max-body-mb", "21"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("unchanged  acme/privacy-policy"), "{stdout}");
+    std::fs::write(
+        archive.archive().join("clausewatch.toml"),
+        "[fetch]\nmax_body_mb = 21\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = archive.run(&["check", "--snapshots"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("same       acme/privacy-policy"), "{stdout}");
+
+    // A body cap over the ceiling is refused from every source, the archive's own
+    // settings included: they cannot make a reader allocate more than 64 MiB a page.
+    std::fs::write(
+        archive.archive().join("clausewatch.toml"),
+        "[fetch]\nmax_body_mb = 65\n",
+    )
+    .unwrap();
+    for args in [&["track"][..], &["reextract"][..], &["check", "--snapshots"][..]] {
+        let (code, stdout, stderr) = archive.run(args);
+        assert_eq!(code, 2, "{args:?}: {stdout}{stderr}");
+        assert!(
+            stderr.contains("max_body_mb: 65 MB: choose between 1 and 64"),
+            "{args:?}: {stderr}"
+        );
+    }
+    std::fs::remove_file(archive.archive().join("clausewatch.toml")).unwrap();
+    let (code, _, stderr) = archive.run(&["track", "--max-body-mb", "1000000"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("max_body_mb: 1000000 MB: choose between 1 and 64"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn an_ota_version_too_large_to_read_is_skipped_naming_it() {
     let text = "# Acme Privacy Policy\n\nWe keep your data for thirty days after you close your account.\n";

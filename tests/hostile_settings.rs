@@ -259,3 +259,101 @@ fn a_linked_ota_declaration_is_not_read() {
         "{stdout}"
     );
 }
+
+/// Runs `cmd` and returns (exit code, stdout, stderr), or fails the test if it has not
+/// ended within `limit`: a run that hangs on what it reads is the failure looked for,
+/// and it must not hang the suite with it.
+fn run_within(mut cmd: std::process::Command, limit: std::time::Duration) -> (i32, String, String) {
+    use std::process::Stdio;
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running after {limit:?}: it hangs on what it reads");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A weights folder whose `model.safetensors` is `what`: a link to /dev/zero or a FIFO,
+/// with a tokenizer and config beside it (never reached).
+fn weights_folder(folder: &Path, what: &str) {
+    std::fs::create_dir_all(folder).unwrap();
+    std::fs::write(folder.join("config.json"), "{}").unwrap();
+    std::fs::write(folder.join("tokenizer.json"), "{}").unwrap();
+    let weights = folder.join("model.safetensors");
+    match what {
+        "link" => symlink("/dev/zero", &weights).unwrap(),
+        "fifo" => {
+            let name = std::ffi::CString::new(weights.to_str().unwrap()).unwrap();
+            // SAFETY: a valid NUL-terminated path; mkfifo only creates the node.
+            assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0, "mkfifo");
+        }
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn weights_that_are_a_link_to_dev_zero_or_a_fifo_are_refused_promptly() {
+    let server = TestServer::start();
+    server.page(
+        "/privacy",
+        "<html><body><main><p>We may use your content to train our AI models.</p></main></body></html>",
+    );
+    let limit = std::time::Duration::from_secs(60);
+    for (what, shown) in [
+        (
+            "link",
+            "model.safetensors: is a symbolic link; it must be a regular file",
+        ),
+        ("fifo", "model.safetensors: is not a regular file"),
+    ] {
+        // Named by the archive's committed settings: an error, nothing recorded.
+        let archive = TestArchive::new();
+        archive.declare_simple("acme", "Acme", &[("privacy-policy", &server.url("/privacy"))]);
+        weights_folder(&archive.archive().join("weights"), what);
+        std::fs::write(
+            archive.archive().join("clausewatch.toml"),
+            "[tagger]\nmodel = \"weights\"\n",
+        )
+        .unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        let mut cmd = archive.cmd(&["track"]);
+        cmd.env("CLAUSEWATCH_CACHE_DIR", cache.path());
+        let (code, stdout, stderr) = run_within(cmd, limit);
+        assert_eq!(code, 2, "{what}: {stdout}{stderr}");
+        assert!(
+            stderr.contains(&format!("archive/weights/{shown}"))
+                && stderr.contains("a model folder must hold the files themselves")
+                && stderr.contains("docs/provisions.md#the-weights"),
+            "{what}: {stderr}"
+        );
+        assert!(!stdout.contains("recorded "), "{what}: {stdout}");
+
+        // Merely found in the cache folder: a warning, and the rules tag.
+        let archive = TestArchive::new();
+        archive.declare_simple("acme", "Acme", &[("privacy-policy", &server.url("/privacy"))]);
+        let cache = tempfile::tempdir().unwrap();
+        let folder = cache.path().join("all-MiniLM-L6-v2");
+        weights_folder(&folder, what);
+        let mut cmd = archive.cmd(&["track"]);
+        cmd.env("CLAUSEWATCH_CACHE_DIR", cache.path());
+        let (code, stdout, stderr) = run_within(cmd, limit);
+        assert_eq!(code, 0, "{what}: {stdout}{stderr}");
+        assert!(
+            stderr.contains(&format!("{}/{shown}", folder.display()))
+                && stderr.contains("tagging provisions with the rules alone"),
+            "{what}: {stderr}"
+        );
+        let trailers = archive.git(&["log", "-1", "--format=%(trailers:key=Tagger,valueonly)"]);
+        assert!(trailers.starts_with("rules/"), "{what}: {trailers}");
+    }
+}

@@ -45,6 +45,14 @@ pub enum ArchiveError {
     NotAFolder { path: String },
     #[error("{path} holds {size} bytes, more than the {limit} clausewatch reads")]
     TooLarge { path: String, size: u64, limit: u64 },
+    /// A stored snapshot over the reader's cap, which follows the fetch body cap.
+    #[error(
+        "{path} holds {size} bytes, more than the {limit} clausewatch reads; a snapshot \
+         recorded under a larger body cap is read under the same one: pass the --max-body-mb \
+         it was recorded with (or set [fetch] max_body_mb), at most {ceiling}",
+        ceiling = crate::fetch::MAX_BODY_MB_CEILING
+    )]
+    SnapshotTooLarge { path: String, size: u64, limit: u64 },
     #[error(
         "HEAD is detached (at {commit}): clausewatch commits versions on a branch; \
          check one out (`git switch main`) and run again"
@@ -459,7 +467,14 @@ impl Archive {
                 && stem == doc_type
             {
                 let path = format!("{}/{name}", self.snapshot_dir(service));
-                let blob = self.blob_at_most(file.id(), limit, || Ok(at_commit(&path, commit.id())))?;
+                let blob = self
+                    .blob_at_most(file.id(), limit, || Ok(at_commit(&path, commit.id())))
+                    .map_err(|e| match e {
+                        ArchiveError::TooLarge { path, size, limit } => {
+                            ArchiveError::SnapshotTooLarge { path, size, limit }
+                        }
+                        e => e,
+                    })?;
                 return Ok(Some((blob.content().to_vec(), ext.to_string())));
             }
         }

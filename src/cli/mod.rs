@@ -231,6 +231,10 @@ pub struct ReextractArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Read stored snapshot pages up to this size: the body cap `track` fetched them
+    /// under, 1 to 64 [default: 20].
+    #[arg(long, env = "CLAUSEWATCH_MAX_BODY_MB", value_name = "MB")]
+    pub max_body_mb: Option<u64>,
     #[command(flatten)]
     pub author: AuthorArgs,
 }
@@ -330,7 +334,7 @@ pub struct FetchArgs {
     /// Seconds before the first retry, doubling after [default: 2].
     #[arg(long, env = "CLAUSEWATCH_RETRY_DELAY", value_name = "SECONDS")]
     pub retry_delay: Option<f64>,
-    /// Largest accepted body, after decompression [default: 20].
+    /// Largest accepted body, after decompression, 1 to 64 [default: 20].
     #[arg(long, env = "CLAUSEWATCH_MAX_BODY_MB", value_name = "MB")]
     pub max_body_mb: Option<u64>,
     /// A contact (e-mail or URL) added to the User-Agent.
@@ -975,11 +979,22 @@ fn reextract(archive_dir: &Path, args: ReextractArgs, clock: Clock) -> Result<Ex
     use crate::reextract::ReextractStatus;
     let archive = Archive::open(archive_dir)?;
     let services = filter_services(load_services(&archive)?, &args.services)?;
-    let settings = settings(archive.root(), &FetchArgs::default(), &RunArgs::default(), &args.author)?;
+    let fetch = FetchArgs {
+        max_body_mb: args.max_body_mb,
+        ..FetchArgs::default()
+    };
+    let settings = settings(archive.root(), &fetch, &RunArgs::default(), &args.author)?;
     let _lock = archive.lock()?;
     let taxonomy = provisions::taxonomy(&archive)?;
     provisions::check_tag_cache_writable(&archive, &taxonomy)?;
-    let outcomes = crate::reextract::reextract(&archive, &services, &settings.identity, clock.now(), &taxonomy)?;
+    let outcomes = crate::reextract::reextract(
+        &archive,
+        &services,
+        &settings.identity,
+        clock.now(),
+        &taxonomy,
+        settings.fetch.max_body_bytes,
+    )?;
     let tag_cache = provisions::save_tag_cache(&archive, &taxonomy, &settings.identity, clock.now())?;
     let mut out = io::stdout().lock();
     if args.json {
@@ -1358,7 +1373,14 @@ fn check_snapshots(archive_dir: &Path, args: CheckArgs) -> Result<ExitCode, CliE
     use crate::reextract::Drift;
     let archive = Archive::open(archive_dir)?;
     let services = filter_services(load_services(&archive)?, &args.services)?;
-    let outcomes = crate::reextract::drift(&archive, &services)?;
+    // Snapshots are read under the body cap they could have been fetched under.
+    let settings = settings(
+        archive.root(),
+        &args.fetch_options,
+        &RunArgs::default(),
+        &AuthorArgs::default(),
+    )?;
+    let outcomes = crate::reextract::drift(&archive, &services, settings.fetch.max_body_bytes)?;
     let mut out = io::stdout().lock();
     if args.json {
         write_json(&mut out, &outcomes)?;

@@ -41,6 +41,14 @@ pub struct FetchOptions {
     pub allow_private: bool,
 }
 
+/// The largest body cap any setting may ask for (`--max-body-mb`, `[fetch] max_body_mb`),
+/// in MiB. A stored snapshot is read back page by page up to the body cap it could have
+/// been fetched under, so this also bounds what an archive's own committed settings can
+/// make a reader of its snapshots (`reextract`, `check --snapshots`) allocate: 64 MiB a
+/// page, against the 20 MiB default; the largest real page of the test corpus is under
+/// 2 MB.
+pub const MAX_BODY_MB_CEILING: u64 = 64;
+
 impl Default for FetchOptions {
     fn default() -> FetchOptions {
         FetchOptions {

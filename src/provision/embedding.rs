@@ -7,11 +7,12 @@
 //! folder, named by the SHA-256 of the weights it came from and [`DISTILLATION`]; the
 //! table file carries the vocabulary too, so a run that finds it reads nothing else.
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::minilm::{MiniLm, ModelError, WEIGHTS_FILE, WordPiece};
+use super::minilm::{MAX_WEIGHTS_BYTES, MiniLm, ModelError, WEIGHTS_FILE, WordPiece, model_read_error};
 
 /// Changes whenever the distillation (or the table's layout) does: part of every
 /// table's name and of the tagger version.
@@ -254,12 +255,17 @@ impl<'a> Reader<'a> {
 /// The SHA-256 of the weights file. Hashing 90 MB costs a quarter of a second, more than
 /// a whole `track` of an unchanged archive, so it is remembered in the cache under the
 /// file's path, size and modification time.
+///
+/// The weights folder can be named by an archive's settings, so the file is hashed only
+/// as a regular file of at most [`MAX_WEIGHTS_BYTES`], never through a link: a link to
+/// `/dev/zero` would hash forever, and a FIFO would hang the run.
 pub fn weights_sha256(weights: &Path, cache: &Path) -> Result<String, ModelError> {
     let io = |source| ModelError::Io {
         path: weights.to_path_buf(),
         source,
     };
-    let meta = std::fs::metadata(weights).map_err(io)?;
+    let (file, meta) =
+        crate::nofollow::open_regular(weights, MAX_WEIGHTS_BYTES).map_err(|e| model_read_error(weights, e))?;
     let modified = meta
         .modified()
         .ok()
@@ -271,15 +277,22 @@ pub fn weights_sha256(weights: &Path, cache: &Path) -> Result<String, ModelError
         format!("{}\n{}\n{modified}", absolute.display(), meta.len()).as_bytes(),
     ));
     let stamp = cache.join(format!("weights-{}.sha256", &stamp_key[..16]));
-    if let Ok(text) = std::fs::read_to_string(&stamp)
+    // The cache folder can be named by the settings too: the stamp is read capped.
+    if let Ok(text) = crate::nofollow::read_capped_text(&stamp, 64)
         && text.len() == 64
         && text.bytes().all(|b| b.is_ascii_hexdigit())
     {
         return Ok(text);
     }
-    let mut file = std::fs::File::open(weights).map_err(io)?;
     let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher).map_err(io)?;
+    // The file may grow after the look at its size: one byte past the cap tells.
+    let hashed = std::io::copy(&mut file.take(MAX_WEIGHTS_BYTES + 1), &mut hasher).map_err(io)?;
+    if hashed > MAX_WEIGHTS_BYTES {
+        return Err(model_read_error(
+            weights,
+            crate::nofollow::ReadError::TooLarge { max: MAX_WEIGHTS_BYTES },
+        ));
+    }
     let sha = hex::encode(hasher.finalize());
     let _ = write_atomically(&stamp, sha.as_bytes());
     Ok(sha)

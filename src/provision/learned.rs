@@ -22,6 +22,11 @@ use super::{Stance, Tag, Words};
 /// The model trained for the built-in taxonomy, committed with the code.
 pub const BUILTIN_MODEL: &[u8] = include_bytes!("tagger-model.bin");
 
+/// [`BUILTIN_MODEL`]'s SHA-256 in hex, computed by build.rs: part of the tagger's
+/// version, which every run that opens the learned tagger needs, so it is not hashed at
+/// every start (docs/performance.md).
+pub const BUILTIN_MODEL_SHA256: &str = include_str!(concat!(env!("OUT_DIR"), "/tagger-model.sha256"));
+
 const MAGIC: &[u8; 8] = b"CWTAGGER";
 
 /// The stances in the order of the stance classifier's outputs.
@@ -432,6 +437,11 @@ impl Model {
         hex::encode(Sha256::digest(bytes))[..12].to_string()
     }
 
+    /// [`Model::file_digest`] of [`BUILTIN_MODEL`], from the digest build.rs computed.
+    pub fn builtin_digest() -> String {
+        BUILTIN_MODEL_SHA256[..12].to_string()
+    }
+
     pub fn decode(bytes: &[u8]) -> Result<Model, ModelFileError> {
         let (header, weights) = Model::split(bytes)?;
         let layout = Layout::of(&header);
@@ -701,6 +711,12 @@ mod tests {
         let header = Model::read_header(BUILTIN_MODEL).unwrap();
         let model = Model::decode(BUILTIN_MODEL).unwrap();
         assert_eq!(model.members.len(), header.members);
+    }
+
+    #[test]
+    fn the_build_time_digest_is_the_embedded_models_sha256() {
+        assert_eq!(BUILTIN_MODEL_SHA256, hex::encode(Sha256::digest(BUILTIN_MODEL)));
+        assert_eq!(Model::builtin_digest(), Model::file_digest(BUILTIN_MODEL));
     }
 
     #[test]

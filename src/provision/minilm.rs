@@ -21,6 +21,16 @@ use unicode_normalization::UnicodeNormalization;
 pub enum ModelError {
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
+    /// A file of the folder that is not a regular file of a plausible size: the folder
+    /// can be named by an archive's settings, so a link or a device there is not read.
+    #[error(
+        "{path}: {source}; a model folder must hold the files themselves \
+         (scripts/fetch-minilm puts them there; docs/provisions.md#the-weights)"
+    )]
+    Unreadable {
+        path: PathBuf,
+        source: crate::nofollow::ReadError,
+    },
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
 }
@@ -32,17 +42,42 @@ fn invalid(path: &Path, message: impl Into<String>) -> ModelError {
     }
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, ModelError> {
-    std::fs::read(path).map_err(|source| ModelError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+/// A file of a model folder, read only as a regular file (never through a link, never
+/// a device or a FIFO) of at most `max` bytes.
+fn read(path: &Path, max: u64) -> Result<Vec<u8>, ModelError> {
+    crate::nofollow::read_capped(path, max).map_err(|source| model_read_error(path, source))
+}
+
+/// The error for a file of a model folder that could not be read: a missing file or
+/// a failed read as such, anything else as a file that cannot be used.
+pub(super) fn model_read_error(path: &Path, source: crate::nofollow::ReadError) -> ModelError {
+    match source {
+        crate::nofollow::ReadError::Io(source) => ModelError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        source => ModelError::Unreadable {
+            path: path.to_path_buf(),
+            source,
+        },
+    }
 }
 
 /// The files a model folder must hold.
 pub const WEIGHTS_FILE: &str = "model.safetensors";
 pub const TOKENIZER_FILE: &str = "tokenizer.json";
 pub const CONFIG_FILE: &str = "config.json";
+
+/// The largest `model.safetensors` read or hashed: all-MiniLM-L6-v2's is 87 MiB, and
+/// the encoder is only ever a small BERT (it is run over the whole vocabulary once);
+/// 1 GiB leaves room for larger checkpoints of that kind while keeping a link to
+/// `/dev/zero` or a giant file from being hashed and read without end.
+pub const MAX_WEIGHTS_BYTES: u64 = 1 << 30;
+/// The largest `tokenizer.json`: all-MiniLM-L6-v2's is 455 KiB (30,522 word pieces);
+/// multilingual WordPiece vocabularies stay under a few MiB.
+pub const MAX_TOKENIZER_BYTES: u64 = 64 << 20;
+/// The largest `config.json`: a BERT config is under a kilobyte.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
 /// The part of `config.json` the forward pass depends on.
 #[derive(Debug, Clone, Deserialize)]
@@ -98,7 +133,7 @@ const MAX_WORD_CHARS: usize = 100;
 
 impl WordPiece {
     pub fn load(path: &Path) -> Result<WordPiece, ModelError> {
-        let bytes = read(path)?;
+        let bytes = read(path, MAX_TOKENIZER_BYTES)?;
         let file: TokenizerFile =
             serde_json::from_slice(&bytes).map_err(|e| invalid(path, format!("not a tokenizer.json: {e}")))?;
         if file.model.kind != "WordPiece" {
@@ -410,7 +445,7 @@ impl MiniLm {
     /// Loads a model folder (`model.safetensors`, `tokenizer.json`, `config.json`).
     pub fn load(folder: &Path) -> Result<MiniLm, ModelError> {
         let config_path = folder.join(CONFIG_FILE);
-        let config: BertConfig = serde_json::from_slice(&read(&config_path)?)
+        let config: BertConfig = serde_json::from_slice(&read(&config_path, MAX_CONFIG_BYTES)?)
             .map_err(|e| invalid(&config_path, format!("not a BERT config.json: {e}")))?;
         if config.hidden_act != "gelu" {
             return Err(invalid(
@@ -429,7 +464,7 @@ impl MiniLm {
             ));
         }
         let weights_path = folder.join(WEIGHTS_FILE);
-        let bytes = read(&weights_path)?;
+        let bytes = read(&weights_path, MAX_WEIGHTS_BYTES)?;
         let t = Tensors::parse(&weights_path, &bytes)?;
         let (h, i) = (config.hidden_size, config.intermediate_size);
         // Checkpoints exported with and without the `bert.` prefix both exist.

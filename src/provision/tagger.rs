@@ -99,7 +99,12 @@ impl TaggerSettings {
             return Some(configured.clone());
         }
         let default = self.cache_folder()?.join(DEFAULT_MODEL_FOLDER);
-        default.join(WEIGHTS_FILE).is_file().then_some(default)
+        // Anything at the weights' name counts as found, a link or a FIFO too: opening
+        // the tagger then refuses it with a warning that says why, rather than the rules
+        // tagging in silence.
+        std::fs::symlink_metadata(default.join(WEIGHTS_FILE))
+            .is_ok()
+            .then_some(default)
     }
 }
 
@@ -154,11 +159,21 @@ impl LearnedTagger {
             return Ok(None);
         };
         let cache = settings.cache_folder().ok_or(TaggerError::NoCache)?;
-        LearnedTagger::open(&folder, &cache, BUILTIN_MODEL).map(Some)
+        LearnedTagger::open_with_digest(&folder, &cache, BUILTIN_MODEL, Model::builtin_digest()).map(Some)
     }
 
     /// A model file's tagger over the weights in `folder`.
     pub fn open(folder: &Path, cache: &Path, model_file: &'static [u8]) -> Result<LearnedTagger, TaggerError> {
+        LearnedTagger::open_with_digest(folder, cache, model_file, Model::file_digest(model_file))
+    }
+
+    /// [`open`](Self::open) with the model file's digest ([`Model::file_digest`]) known.
+    fn open_with_digest(
+        folder: &Path,
+        cache: &Path,
+        model_file: &'static [u8],
+        model_digest: String,
+    ) -> Result<LearnedTagger, TaggerError> {
         let header = Model::read_header(model_file)?;
         let key = StaticEmbeddings::key_for(folder, cache)?;
         if header.embedding_key != key {
@@ -177,7 +192,7 @@ impl LearnedTagger {
         Ok(LearnedTagger {
             model_file,
             model: std::sync::OnceLock::new(),
-            model_digest: Model::file_digest(model_file),
+            model_digest,
             embedding_key: key,
             embeddings,
             model_folder: folder.to_path_buf(),

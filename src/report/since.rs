@@ -317,6 +317,14 @@ mod tests {
     }
 
     #[test]
+    fn a_quantity_is_a_word_of_the_key_and_a_section_number_is_not() {
+        assert_ne!(key("2.5 GB of storage"), key("3.5 GB of storage"));
+        assert_ne!(key("9.99 EUR a month"), key("12.99 EUR a month"));
+        assert_eq!(key("6.2 We move your data"), key("7.2 We move your data"));
+        assert_eq!(key("4.1 EEA and Swiss Data."), key("5.1 EEA and Swiss Data."));
+    }
+
+    #[test]
     fn an_absence_is_shown_not_reset() {
         let h = history(&[
             (1, false, "A is here.\nB is here.\n"),
