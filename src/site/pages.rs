@@ -731,6 +731,7 @@ mod tests {
             since: changes[0].date,
             commit: commits[0].clone(),
             provisions_expressed: 1,
+            heading: false,
         };
         let position = Position {
             phrase: hostile("position phrase"),
