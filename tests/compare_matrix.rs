@@ -289,3 +289,64 @@ fn overflows(chromium: &Path, page: &Path) -> [i32; 2] {
     assert_eq!(widths[0], 1280, "Chromium's window is not 1280 px wide");
     [widths[1], widths[2]]
 }
+
+/// A mixed cell's headline is the stance most of the platform's sentences take, and a
+/// heading never headlines while a sentence states the provision
+/// (docs/provisions.md#comparing-platforms-positions). The built-in taxonomy, for its
+/// phrases.
+#[test]
+fn a_cell_headlines_the_prevailing_stance_and_never_a_heading() {
+    // A narrow carve-out that comes first, then the platform's grant, said twice.
+    const CARVE_OUT: &str = "We do not use your private content to train our AI models.";
+    const GRANT: &str = "We may use your public posts to train our AI models.";
+    const GRANT_AGAIN: &str = "We may use your photos to improve our AI models.";
+    const HEADING: &str = "How we use your content to train AI models";
+    let server = TestServer::start();
+    server.page(
+        "/acme/privacy",
+        &policy_page(
+            &format!("<h1>Privacy Policy</h1><p>{CARVE_OUT}</p><p>{GRANT}</p><p>{GRANT_AGAIN}</p>"),
+            "",
+        ),
+    );
+    server.page(
+        "/bluebird/privacy",
+        &policy_page(
+            &format!("<h1>Privacy Policy</h1><h2>{HEADING}</h2><p>{ACME_OPT_OUT}</p>"),
+            "",
+        ),
+    );
+    let archive = TestArchive::new();
+    std::fs::remove_file(archive.archive().join("provisions.toml")).expect("the test taxonomy");
+    archive.declare_simple("acme", "Acme", &[("privacy-policy", &server.url("/acme/privacy"))]);
+    archive.declare_simple(
+        "bluebird",
+        "Bluebird",
+        &[("privacy-policy", &server.url("/bluebird/privacy"))],
+    );
+    let (code, stdout, stderr) = archive.run_at(JAN15, &["track"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+
+    let (code, json, stderr) = archive.run_at(NOW, &["compare", "ai-training", "--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let acme = &json["positions"]["acme"];
+    assert_eq!(acme["phrase"], "mixed: may train AI on your content");
+    assert_eq!(acme["strongest"]["text"], GRANT);
+    let bluebird = &json["positions"]["bluebird"];
+    assert_eq!(
+        bluebird["stances"],
+        serde_json::json!(["grants", "conditional"]),
+        "the heading is tagged, and listed"
+    );
+    assert_eq!(bluebird["phrase"], "AI training on your content: your choice; opt-out");
+    assert_eq!(bluebird["strongest"]["text"], ACME_OPT_OUT);
+
+    let (_, text, _) = archive.run_at(NOW, &["compare", "ai-training"]);
+    assert!(
+        text.contains(&format!(
+            "| acme | mixed: may train AI on your content | privacy-policy | 2026-01-15 | {GRANT} |"
+        )),
+        "{text}"
+    );
+}

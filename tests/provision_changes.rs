@@ -124,6 +124,41 @@ fn a_provision_that_goes_is_removed_and_a_cosmetic_edit_moves_none() {
     assert_eq!(trailer.trim(), "ai-training removed grants");
 }
 
+#[test]
+fn a_carve_out_added_beside_an_unchanged_grant_changes_the_stances_but_flips_nothing() {
+    let server = TestServer::start();
+    let grant = "<p>We may use your content to train our AI models.</p>";
+    server.page("/terms", &page(&format!("{INTRO}{grant}")));
+    let archive = TestArchive::new();
+    archive.declare_simple("acme", "Acme", &[("terms-of-service", &server.url("/terms"))]);
+    assert_eq!(archive.run(&["track"]).0, 0);
+
+    server.page(
+        "/terms",
+        &page(&format!(
+            "{INTRO}{grant}<p>We do not use your private content to train our AI models.</p>"
+        )),
+    );
+    assert_eq!(archive.run(&["track"]).0, 0);
+    let trailer = archive.git(&["log", "-1", "--format=%(trailers:key=Provisions-Changed,valueonly)"]);
+    assert_eq!(trailer.trim(), "ai-training reworded grants->grants+restricts");
+
+    let (code, log, _) = archive.run(&["log"]);
+    assert_eq!(code, 0);
+    assert!(
+        log.contains("\n    ai-training: reworded, grants → grants, restricts\n"),
+        "{log}"
+    );
+    assert!(!log.contains("flipped"), "{log}");
+    let (code, markdown, stderr) = archive.run(&["report", "--since", "2026-03-01", "--until", "2026-03-03"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        markdown.contains("Provisions changed:\n\n- ai-training: reworded, grants → grants, restricts\n"),
+        "{markdown}"
+    );
+    assert!(!markdown.contains("flipped"), "{markdown}");
+}
+
 /// Every HTML file under `dir`.
 fn walk(dir: &std::path::Path) -> Vec<String> {
     let mut pages = Vec::new();

@@ -298,8 +298,8 @@ impl ShiftKind {
 
 /// How a change moved one provision: an entry of the `Provisions-Changed:` trailer.
 /// The stances are those of all the document's sentences stating the provision, before
-/// and after the change (sorted, each once); a reworded provision whose stances differ
-/// flipped stance.
+/// and after the change (sorted, each once); whether its stance *flipped* is judged from
+/// them ([`flipped`](Self::flipped)), so every commit, old or new, reads the same way.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProvisionShift {
     pub provision: String,
@@ -309,9 +309,32 @@ pub struct ProvisionShift {
 }
 
 impl ProvisionShift {
-    /// A reworded provision whose stances are not what they were.
-    pub fn flipped(&self) -> bool {
+    /// A reworded provision whose set of stances is not what it was: "grants → grants,
+    /// conditional" (a sentence of another stance added beside the old ones) as much as
+    /// "restricts → grants".
+    pub fn stances_changed(&self) -> bool {
         self.kind == ShiftKind::Reworded && self.before != self.after
+    }
+
+    /// Whether the document's position reversed: reworded, stating a position (a stance
+    /// other than `neutral`) both before and after, and none of the positions it stated
+    /// before is still stated after ("restricts → grants", "conditional → grants").
+    ///
+    /// The trailer records the sets of stances, not how many sentences take each, so
+    /// "the dominant stance changed" cannot be read back from it; what it does say is
+    /// whether any position survived. A stance that did survive means the change added
+    /// or removed a sentence next to a clause still there ("grants → grants, restricts":
+    /// a carve-out beside an unchanged grant), which is no reversal. Neutral sentences
+    /// (pointers, definitions) state no position, so they neither make nor prevent a
+    /// flip, and a provision that was only mentioned before has no position to reverse.
+    pub fn flipped(&self) -> bool {
+        let positions =
+            |stances: &[Stance]| -> Vec<Stance> { stances.iter().copied().filter(|s| *s != Stance::Neutral).collect() };
+        let (before, after) = (positions(&self.before), positions(&self.after));
+        self.kind == ShiftKind::Reworded
+            && !before.is_empty()
+            && !after.is_empty()
+            && !before.iter().any(|s| after.contains(s))
     }
 
     /// `ai-training reworded restricts->grants`, `sale-of-data added grants`,
@@ -365,7 +388,7 @@ impl fmt::Display for ProvisionShift {
         match self.kind {
             ShiftKind::Added => write!(f, "{}: added ({})", self.provision, stances(&self.after)),
             ShiftKind::Removed => write!(f, "{}: removed (was {})", self.provision, stances(&self.before)),
-            ShiftKind::Reworded if self.flipped() => write!(
+            ShiftKind::Reworded if self.stances_changed() => write!(
                 f,
                 "{}: reworded, {} → {}",
                 self.provision,
@@ -429,6 +452,68 @@ mod tests {
             source: None,
             extra: vec![],
         }
+    }
+
+    fn reworded(before: &[Stance], after: &[Stance]) -> ProvisionShift {
+        ProvisionShift {
+            provision: "ai-training".into(),
+            kind: ShiftKind::Reworded,
+            before: before.to_vec(),
+            after: after.to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_flip_is_a_reversed_position_not_any_new_stance() {
+        use Stance::{Conditional, Grants, Neutral, Restricts};
+        // Reversals: no position stated before is stated after.
+        for (before, after) in [
+            (&[Restricts][..], &[Grants][..]),
+            (&[Grants], &[Restricts, Neutral]),
+            (&[Conditional, Neutral], &[Grants]),
+            (&[Grants, Conditional], &[Restricts]),
+        ] {
+            assert!(reworded(before, after).flipped(), "{before:?} -> {after:?}");
+        }
+        // A sentence of another stance added or removed beside a position that stays
+        // (the real histories' "grants → grants, conditional"), or only neutral ones.
+        for (before, after) in [
+            (&[Grants][..], &[Grants, Conditional][..]),
+            (&[Grants, Conditional], &[Grants, Conditional, Neutral]),
+            (&[Restricts], &[Grants, Restricts]),
+            (&[Grants, Restricts], &[Restricts]),
+            (&[Neutral], &[Grants]),
+            (&[Grants], &[Neutral]),
+            (&[Grants], &[Grants]),
+        ] {
+            assert!(!reworded(before, after).flipped(), "{before:?} -> {after:?}");
+        }
+        let added = ProvisionShift {
+            kind: ShiftKind::Added,
+            ..reworded(&[], &[Grants])
+        };
+        assert!(!added.flipped(), "a provision new to the document reversed nothing");
+        // The sets still show when they changed, flip or not.
+        assert_eq!(
+            reworded(&[Grants], &[Grants, Conditional]).to_string(),
+            "ai-training: reworded, grants → grants, conditional"
+        );
+        assert_eq!(
+            reworded(&[Grants], &[Grants]).to_string(),
+            "ai-training: reworded (grants)"
+        );
+    }
+
+    #[test]
+    fn an_old_trailer_reads_with_the_same_judgement() {
+        // Written before the rule changed; the trailer itself is the same format.
+        let message = sample()
+            .render()
+            .replace("restricts->grants+conditional", "grants->grants+restricts");
+        let parsed = VersionMessage::parse(&message).unwrap();
+        assert_eq!(parsed.provisions_changed[0].before, vec![Stance::Grants]);
+        assert!(!parsed.provisions_changed[0].flipped());
+        assert!(VersionMessage::parse(&sample().render()).unwrap().provisions_changed[0].flipped());
     }
 
     #[test]

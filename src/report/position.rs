@@ -2,19 +2,22 @@
 //!
 //! A platform's documents may state a provision in several sentences, with different
 //! stances. Its *position* is stated from its **strongest sentence**: of all the
-//! sentences of all its documents that express the provision, the one that comes first
-//! when ordered by
+//! sentences of all its documents that express the provision (leaving out headings,
+//! unless there is nothing else: [`is_heading`]), the one that comes first when ordered by
 //!
 //! 1. **stance**: a sentence that grants or restricts (the platform saying what it does)
 //!    before one that makes it conditional (how the user's choice bears on it), before a
 //!    neutral one (a pointer or a definition);
-//! 2. **document**: a privacy policy or terms (a type whose words include `privacy` or
+//! 2. **weight**: of grants and restrictions, the stance more distinct sentences take
+//!    (a platform that shares data in five sentences and excepts private messages in one
+//!    shares data); a tie leaves it to what follows;
+//! 3. **document**: a privacy policy or terms (a type whose words include `privacy` or
 //!    `terms`) before any other document (cookie policy, community guidelines, ...);
-//! 3. **focus**: a sentence that expresses fewer provisions before one that expresses
+//! 4. **focus**: a sentence that expresses fewer provisions before one that expresses
 //!    more (a sentence about AI training alone says more of it than a list of ten
 //!    purposes that mentions it);
-//! 4. **since**: the most recent wording first: it is the platform's latest statement;
-//! 5. the order of documents and lines, so the choice never wavers.
+//! 5. **since**: the most recent wording first: it is the platform's latest statement;
+//! 6. the order of documents and lines, so the choice never wavers.
 //!
 //! The **phrase** is built from that sentence's stance and the provision's phrase for
 //! it (`grants`, `restricts`, `conditional` in `provisions.toml`; a phrase made from
@@ -22,16 +25,17 @@
 //! decisive sentences: `opt-out`, `opt-in`, `consent`, `by default`, each written `no …`
 //! when every mention of it is denied ("you cannot opt out"; "if you do not opt out" is
 //! a condition, not a denial). A qualifier the phrase already says is left out, and at
-//! most two are shown. When the platform's sentences both grant and restrict, the phrase
-//! starts with `mixed:` (the strongest sentence's stance follows). When every sentence
-//! is neutral, it says so.
+//! most two are shown. When the platform's sentences (headings left out, as above) both
+//! grant and restrict, the phrase starts with `mixed:` (the strongest sentence's stance
+//! follows). When every sentence is neutral, it says so.
 
 use std::cmp::Reverse;
+use std::collections::BTreeSet;
 
 use serde::Serialize;
 
 use super::diff::words;
-use super::provisions::{DatedSentence, Statement};
+use super::provisions::{DatedSentence, Statement, sentence_of};
 use crate::provision::{Provision, Stance};
 
 /// At most this many qualifiers follow the phrase: a cell has room for a few words.
@@ -47,7 +51,8 @@ pub struct Position {
     pub phrase: String,
     /// The strongest sentence's stance.
     pub stance: Stance,
-    /// Whether its sentences both grant and restrict.
+    /// Whether its sentences (headings aside, unless there is nothing else) both grant
+    /// and restrict.
     pub mixed: bool,
     /// What the platform's decisive sentences say of the user's choice ("opt-out",
     /// "no opt-out", "consent", "by default"), in that order.
@@ -124,6 +129,53 @@ fn decisiveness(stance: Stance) -> u8 {
     }
 }
 
+/// At most this many words make a line without sentence punctuation a title.
+const HEADING_MAX_WORDS: usize = 12;
+
+/// Whether a canonical text's line is a heading or a title-like fragment rather than a
+/// sentence: a Markdown heading (`#`), or a line of at most [`HEADING_MAX_WORDS`] words
+/// that does not end as a sentence does (`.`, `!`, `?`, `;`, `:`, `…`), such as an
+/// unmarked section title ("Develop & Improve Features, Algorithms & Machine Learning
+/// Models"), a table cell or a link label. Telling a verbless title from a sentence by
+/// its grammar would take a part-of-speech tagger; a short line without a sentence's
+/// ending is nearly always one, and one that is a clause after all ("We use your data
+/// to make X better", a summary's link) loses only its turn to headline, behind real
+/// sentences. The stance tagged on a heading comes from its topic words ("Restricting,
+/// suspending or ending our relationship" reads as a restriction), so it says nothing
+/// of the platform's position.
+pub fn is_heading(line: &str) -> bool {
+    let line = line.trim();
+    if line.starts_with('#') {
+        return true;
+    }
+    let sentence = sentence_of(line);
+    // Closing quotes, brackets, emphasis and table bars come after a sentence's full stop.
+    let ending = sentence
+        .trim_end_matches(|c: char| c.is_whitespace() || "\"'”’»)]*_|".contains(c))
+        .chars()
+        .last();
+    !matches!(ending, Some('.' | '!' | '?' | ';' | ':' | '…')) && words(sentence).len() <= HEADING_MAX_WORDS
+}
+
+/// Of grants and restrictions, the stance more distinct sentences take; `None` on a tie.
+/// A sentence repeated (a second copy of a page, a table of contents) counts once.
+fn prevailing<'a>(sentences: impl IntoIterator<Item = &'a DatedSentence> + Clone) -> Option<Stance> {
+    let count = |stance: Stance| {
+        sentences
+            .clone()
+            .into_iter()
+            .filter(|s| s.stance == stance)
+            .map(|s| s.text.as_str())
+            .collect::<BTreeSet<_>>()
+            .len()
+    };
+    match count(Stance::Grants).cmp(&count(Stance::Restricts)) {
+        std::cmp::Ordering::Greater => Some(Stance::Grants),
+        std::cmp::Ordering::Less => Some(Stance::Restricts),
+        std::cmp::Ordering::Equal => None,
+    }
+}
+
 /// A privacy policy or terms: the documents a platform states its positions in.
 pub fn is_main_document(document: &str) -> bool {
     document.split('-').any(|w| w == "privacy" || w == "terms")
@@ -136,9 +188,17 @@ pub fn position(phrasing: &Phrasing, statements: &[&Statement]) -> Option<Positi
         .iter()
         .flat_map(|s| s.sentences.iter().map(move |sentence| (s.document.as_str(), sentence)))
         .collect();
-    let (_, &(document, strongest)) = sentences.iter().enumerate().max_by_key(|(order, (document, s))| {
+    // A heading names a topic; it states the position only when nothing else does.
+    let stating: Vec<(&str, &DatedSentence)> = if sentences.iter().all(|(_, s)| s.heading) {
+        sentences.clone()
+    } else {
+        sentences.iter().copied().filter(|(_, s)| !s.heading).collect()
+    };
+    let prevailing = prevailing(stating.iter().map(|(_, s)| *s));
+    let (_, &(document, strongest)) = stating.iter().enumerate().max_by_key(|(order, (document, s))| {
         (
             decisiveness(s.stance),
+            Some(s.stance) == prevailing,
             is_main_document(document),
             Reverse(s.provisions_expressed),
             s.since,
@@ -148,7 +208,8 @@ pub fn position(phrasing: &Phrasing, statements: &[&Statement]) -> Option<Positi
     let mut stances: Vec<Stance> = sentences.iter().map(|(_, s)| s.stance).collect();
     stances.sort();
     stances.dedup();
-    let mixed = stances.contains(&Stance::Grants) && stances.contains(&Stance::Restricts);
+    let states = |stance: Stance| stating.iter().any(|(_, s)| s.stance == stance);
+    let mixed = states(Stance::Grants) && states(Stance::Restricts);
     let base = phrasing.of_stance(strongest.stance);
     let decisive = sentences
         .iter()
@@ -312,6 +373,7 @@ mod tests {
             commit: format!("c{day}"),
             absences: Vec::new(),
             provisions_expressed: provisions,
+            heading: is_heading(text),
         }
     }
 
@@ -406,6 +468,126 @@ mod tests {
         );
         assert!(p.mixed);
         assert_eq!(p.stances, vec![Stance::Grants, Stance::Restricts]);
+    }
+
+    #[test]
+    fn the_stance_more_sentences_take_headlines_a_mixed_position() {
+        // The carve-out is the newest and comes first; the grant is said three times.
+        let p = position_of(&[statement(
+            "privacy-policy",
+            vec![
+                sentence(
+                    "We do not use your private messages to train AI.",
+                    Stance::Restricts,
+                    9,
+                    1,
+                ),
+                sentence("We may use your posts to train our AI models.", Stance::Grants, 1, 1),
+                sentence("We use your photos to improve our AI models.", Stance::Grants, 1, 1),
+                sentence("Your comments help train our AI models.", Stance::Grants, 1, 1),
+                // A second copy of the carve-out (a table of contents, a doubled page)
+                // is one sentence, not two.
+                sentence(
+                    "We do not use your private messages to train AI.",
+                    Stance::Restricts,
+                    9,
+                    1,
+                ),
+            ],
+        )]);
+        assert_eq!(p.phrase, "mixed: may train AI on your content");
+        assert_eq!(
+            p.strongest.sentence.text,
+            "We may use your posts to train our AI models."
+        );
+        // Outnumbered the other way, the restriction headlines.
+        let p = position_of(&[statement(
+            "privacy-policy",
+            vec![
+                sentence("We may use your posts to train our AI models.", Stance::Grants, 9, 1),
+                sentence(
+                    "We do not use your private messages to train AI.",
+                    Stance::Restricts,
+                    1,
+                    1,
+                ),
+                sentence("We never train AI models on your photos.", Stance::Restricts, 1, 1),
+            ],
+        )]);
+        assert_eq!(p.phrase, "mixed: does not train AI on your content");
+        assert_eq!(
+            p.strongest.sentence.text, "We do not use your private messages to train AI.",
+            "the newer grant does not outrank the prevailing stance"
+        );
+    }
+
+    #[test]
+    fn a_heading_never_headlines_when_a_sentence_does() {
+        let p = position_of(&[statement(
+            "privacy-policy",
+            vec![
+                sentence(
+                    "Develop & Improve Features, Algorithms & Machine Learning Models",
+                    Stance::Grants,
+                    9,
+                    1,
+                ),
+                sentence(
+                    "You can opt out of AI training on your content.",
+                    Stance::Conditional,
+                    1,
+                    1,
+                ),
+            ],
+        )]);
+        assert_eq!(p.stance, Stance::Conditional);
+        assert_eq!(
+            p.strongest.sentence.text,
+            "You can opt out of AI training on your content."
+        );
+        // A heading tagged from its topic words neither headlines nor makes it mixed.
+        let mut heading = sentence("Restricting AI training on content", Stance::Restricts, 9, 1);
+        heading.heading = is_heading("## 6. Restricting AI training on content");
+        let p = position_of(&[statement(
+            "terms-of-service",
+            vec![
+                heading.clone(),
+                sentence("We may use your content to train our AI models.", Stance::Grants, 1, 1),
+            ],
+        )]);
+        assert_eq!((p.phrase.as_str(), p.mixed), ("may train AI on your content", false));
+        assert_eq!(
+            p.stances,
+            vec![Stance::Grants, Stance::Restricts],
+            "every stance is still listed"
+        );
+        // Alone, a heading is all there is to show.
+        let p = position_of(&[statement("terms-of-service", vec![heading])]);
+        assert_eq!(p.strongest.sentence.text, "Restricting AI training on content");
+    }
+
+    #[test]
+    fn headings_are_marked_or_short_lines_without_a_sentence_ending() {
+        for line in [
+            "## How Do We Use Your Information?",
+            "# Privacy Policy",
+            "Develop & Improve Features, Algorithms & Machine Learning Models",
+            "- 6. Restricting, suspending or ending our relationship",
+            "| To provide personalised services, including content and ads |",
+            "Information collected from Integrations",
+        ] {
+            assert!(is_heading(line), "{line}");
+        }
+        for line in [
+            "We do not sell your data.",
+            "- to train our AI models;",
+            "We share it with partners (such as advertisers).",
+            "You can opt out: see “Your choices.”",
+            "| We keep your data for as long as your account is open. |",
+            "We may use the information we collect and publicly available information to help train our models",
+        ] {
+            assert!(!is_heading(line), "{line}");
+        }
     }
 
     #[test]

@@ -472,6 +472,10 @@ pub struct DatedSentence {
     /// How many provisions of the taxonomy the sentence expresses: the fewer, the more
     /// it is about this one ([`super::position`] prefers it).
     pub provisions_expressed: usize,
+    /// Whether its line is a heading or a title-like fragment ([`super::position::is_heading`]):
+    /// it names a topic rather than stating a position.
+    #[serde(skip)]
+    pub heading: bool,
 }
 
 /// A provision across every tracked document.
@@ -605,6 +609,7 @@ pub fn compare_blamed(
                         commit: line.commit.clone(),
                         absences: line.absences.clone(),
                         provisions_expressed,
+                        heading: position::is_heading(&line.text),
                     });
                 }
             }

@@ -733,6 +733,7 @@ mod tests {
             since_first_record: false,
             commit: commits[0].clone(),
             provisions_expressed: 1,
+            heading: false,
         };
         let position = Position {
             phrase: hostile("position phrase"),
