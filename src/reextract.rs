@@ -262,41 +262,42 @@ pub fn drift(archive: &Archive, services: &[Service], body_cap: u64) -> Result<V
         for document in &service.documents {
             let doc_type = &document.doc_type;
             let mut problems = Vec::new();
-            let drift = match archive.head_snapshot(&service.slug, doc_type, snapshot_limit(document.parts.len(), body_cap))? {
-                None => Drift::NoSnapshot,
-                Some((bytes, ext)) => {
-                    if ext == "html" {
-                        for (page, part) in pages_of(&bytes, document).iter().zip(&document.parts) {
-                            let html = String::from_utf8_lossy(page);
-                            problems.extend(crate::canon::regions::region_problems(&html, &part.select));
+            let drift =
+                match archive.head_snapshot(&service.slug, doc_type, snapshot_limit(document.parts.len(), body_cap))? {
+                    None => Drift::NoSnapshot,
+                    Some((bytes, ext)) => {
+                        if ext == "html" {
+                            for (page, part) in pages_of(&bytes, document).iter().zip(&document.parts) {
+                                let html = String::from_utf8_lossy(page);
+                                problems.extend(crate::canon::regions::region_problems(&html, &part.select));
+                            }
                         }
-                    }
-                    let current = archive.current_text(&service.slug, doc_type)?.unwrap_or_default();
-                    match canonicalize_snapshot(&bytes, &ext, document) {
-                        Err(failure) => Drift::Failed {
-                            category: failure.kind,
-                            message: failure.message,
-                        },
-                        Ok(text) if text == current => Drift::Same,
-                        Ok(text) => {
-                            let old: std::collections::HashSet<&str> = current.lines().collect();
-                            let new: std::collections::HashSet<&str> = text.lines().collect();
-                            let only = |lines: &str, other: &std::collections::HashSet<&str>| -> Vec<String> {
-                                lines
-                                    .lines()
-                                    .filter(|l| !l.trim().is_empty() && !other.contains(l))
-                                    .take(DRIFT_LINES)
-                                    .map(str::to_string)
-                                    .collect()
-                            };
-                            Drift::Changed {
-                                removed: only(&current, &new),
-                                added: only(&text, &old),
+                        let current = archive.current_text(&service.slug, doc_type)?.unwrap_or_default();
+                        match canonicalize_snapshot(&bytes, &ext, document) {
+                            Err(failure) => Drift::Failed {
+                                category: failure.kind,
+                                message: failure.message,
+                            },
+                            Ok(text) if text == current => Drift::Same,
+                            Ok(text) => {
+                                let old: std::collections::HashSet<&str> = current.lines().collect();
+                                let new: std::collections::HashSet<&str> = text.lines().collect();
+                                let only = |lines: &str, other: &std::collections::HashSet<&str>| -> Vec<String> {
+                                    lines
+                                        .lines()
+                                        .filter(|l| !l.trim().is_empty() && !other.contains(l))
+                                        .take(DRIFT_LINES)
+                                        .map(str::to_string)
+                                        .collect()
+                                };
+                                Drift::Changed {
+                                    removed: only(&current, &new),
+                                    added: only(&text, &old),
+                                }
                             }
                         }
                     }
-                }
-            };
+                };
             outcomes.push(DriftOutcome {
                 service: service.slug.clone(),
                 document: doc_type.clone(),

@@ -434,11 +434,11 @@ fn a_provision_lost_on_a_close_rewording_shows_the_rewording() {
     for (now, sentence) in [
         (
             "2026-03-01T00:00:00Z",
-            "We use pattern recognition to recognize things like faces in your photos.",
+            "Our systems use image analysis to recognize objects like faces in the pictures you upload.",
         ),
         (
             "2026-03-02T00:00:00Z",
-            "We use pattern recognition to recognise things such as faces in your photos.",
+            "Our systems use image analysis to recognise objects such as faces in the pictures you upload.",
         ),
     ] {
         server.page("/acme", &version(sentence));
@@ -460,8 +460,8 @@ fn a_provision_lost_on_a_close_rewording_shows_the_rewording() {
     assert_eq!(
         &lines[4..],
         &[
-            "      - [grants] We use pattern recognition to recognize things like faces in your photos.",
-            "        now: We use pattern recognition to recognise things such as faces in your photos.",
+            "      - [grants] Our systems use image analysis to recognize objects like faces in the pictures you upload.",
+            "        now: Our systems use image analysis to recognise objects such as faces in the pictures you upload.",
         ],
         "{stdout}"
     );
@@ -480,6 +480,6 @@ fn a_provision_lost_on_a_close_rewording_shows_the_rewording() {
     assert_eq!(event["event"], "disappeared", "{json}");
     assert_eq!(
         event["reworded"][0]["now"],
-        "We use pattern recognition to recognise things such as faces in your photos."
+        "Our systems use image analysis to recognise objects such as faces in the pictures you upload."
     );
 }

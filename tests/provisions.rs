@@ -582,7 +582,7 @@ fn fragments_are_left_to_the_rules() {
     // A list item that goes on is a sentence, and so are a short line that ends as one
     // and a longer line without a period.
     for sentence in [
-        "withdraw your consent; and",
+        "object to the processing; and",
         "We never sell your data.",
         "We may train our models on the content you post and share",
     ] {

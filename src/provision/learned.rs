@@ -665,7 +665,7 @@ pub const FRAGMENT_MAX_WORDS: usize = 8;
 /// ("Suspending or closing your account"). The labels count those as
 /// stating nothing (docs/labelling.md: a heading, or a line that needs the words around
 /// it): of the 1,025 such lines of the training services, 5 state a provision. A list
-/// item that goes on ("withdraw your consent; and") has a `;` and is a sentence.
+/// item that goes on ("object to the processing; and") has a `;` and is a sentence.
 pub fn is_fragment(sentence: &str) -> bool {
     const SENTENCE_MARKS: [char; 10] = ['.', '!', '?', ';', ':', '。', '！', '？', '；', '：'];
     let words = word_count(sentence);

@@ -541,7 +541,7 @@ mod tests {
             ),
             ("4.2 “Personal data” means", "“Personal data” means"),
             // All-caps headings that are not units (the corpus has these).
-            ("4.1 EEA and Swiss Data.", "EEA and Swiss Data."),
+            ("4.1 EEA and UK Transfers.", "EEA and UK Transfers."),
             ("6.2 HIPAA.", "HIPAA."),
             ("9.1 MANDATORY ARBITRATION.", "MANDATORY ARBITRATION."),
             ("2.3 GBA members", "GBA members"),

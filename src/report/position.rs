@@ -135,14 +135,16 @@ const HEADING_MAX_WORDS: usize = 12;
 /// Whether a canonical text's line is a heading or a title-like fragment rather than a
 /// sentence: a Markdown heading (`#`), or a line of at most [`HEADING_MAX_WORDS`] words
 /// that does not end as a sentence does (`.`, `!`, `?`, `;`, `:`, `…`), such as an
-/// unmarked section title ("Develop & Improve Features, Algorithms & Machine Learning
-/// Models"), a table cell or a link label. Telling a verbless title from a sentence by
+/// unmarked section title ("Improving Products, Features & Machine Learning Models"),
+/// a table cell or a link label. Telling a verbless title from a sentence by
 /// its grammar would take a part-of-speech tagger; a short line without a sentence's
 /// ending is nearly always one, and one that is a clause after all ("We use your data
 /// to make X better", a summary's link) loses only its turn to headline, behind real
-/// sentences. The stance tagged on a heading comes from its topic words ("Restricting,
-/// suspending or ending our relationship" reads as a restriction), so it says nothing
-/// of the platform's position.
+/// sentences. The stance tagged on a heading comes from its topic words ("Limiting,
+/// pausing or closing accounts" would read as a restriction), so it says nothing
+/// of the platform's position. It reads a line's ending, unlike the tagger's
+/// [`crate::provision::learned::is_fragment`] (no sentence punctuation anywhere, at most
+/// eight words): a table cell's label carries an "e.g." and still names a topic.
 pub fn is_heading(line: &str) -> bool {
     let line = line.trim();
     if line.starts_with('#') {
@@ -527,7 +529,7 @@ mod tests {
             "privacy-policy",
             vec![
                 sentence(
-                    "Develop & Improve Features, Algorithms & Machine Learning Models",
+                    "Improving Products, Features & Machine Learning Models",
                     Stance::Grants,
                     9,
                     1,
@@ -571,10 +573,10 @@ mod tests {
         for line in [
             "## How Do We Use Your Information?",
             "# Privacy Policy",
-            "Develop & Improve Features, Algorithms & Machine Learning Models",
-            "- 6. Restricting, suspending or ending our relationship",
-            "| To provide personalised services, including content and ads |",
-            "Information collected from Integrations",
+            "Improving Products, Features & Machine Learning Models",
+            "- 6. Limiting, pausing or closing accounts",
+            "| To personalise services, including content and ads |",
+            "Data received from connected apps",
         ] {
             assert!(is_heading(line), "{line}");
         }
@@ -584,7 +586,7 @@ mod tests {
             "We share it with partners (such as advertisers).",
             "You can opt out: see “Your choices.”",
             "| We keep your data for as long as your account is open. |",
-            "We may use the information we collect and publicly available information to help train our models",
+            "We may use what we collect and what is public on the web to help develop our models over time",
         ] {
             assert!(!is_heading(line), "{line}");
         }

@@ -321,7 +321,7 @@ mod tests {
         assert_ne!(key("2.5 GB of storage"), key("3.5 GB of storage"));
         assert_ne!(key("9.99 EUR a month"), key("12.99 EUR a month"));
         assert_eq!(key("6.2 We move your data"), key("7.2 We move your data"));
-        assert_eq!(key("4.1 EEA and Swiss Data."), key("5.1 EEA and Swiss Data."));
+        assert_eq!(key("4.1 EEA and UK Transfers."), key("5.1 EEA and UK Transfers."));
     }
 
     #[test]
