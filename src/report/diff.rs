@@ -244,8 +244,32 @@ pub fn words(sentence: &str) -> Vec<String> {
     sentence
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
+        .map(comparable_word)
         .collect()
+}
+
+/// A word as versions are compared by: lower case, and Latin ligatures spelt out. A
+/// page's typesetting decides whether "off" is written with `ﬀ` (U+FB00), as X's privacy
+/// policy did for a few months; the canonical text keeps what the page wrote, so a
+/// sentence that only changed its ligatures is the same sentence (its since-date holds).
+fn comparable_word(word: &str) -> String {
+    let lower = word.to_lowercase();
+    if !lower.contains(|c: char| ('\u{FB00}'..='\u{FB06}').contains(&c)) {
+        return lower;
+    }
+    let mut spelt = String::with_capacity(lower.len() + 4);
+    for c in lower.chars() {
+        match c {
+            '\u{FB00}' => spelt.push_str("ff"),
+            '\u{FB01}' => spelt.push_str("fi"),
+            '\u{FB02}' => spelt.push_str("fl"),
+            '\u{FB03}' => spelt.push_str("ffi"),
+            '\u{FB04}' => spelt.push_str("ffl"),
+            '\u{FB05}' | '\u{FB06}' => spelt.push_str("st"),
+            c => spelt.push(c),
+        }
+    }
+    spelt
 }
 
 fn similarity(a: &[String], b: &[String]) -> f64 {
@@ -375,6 +399,20 @@ fn strip_enumerator(line: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ligature_spelt_out_is_the_same_word() {
+        assert_eq!(
+            words("Ads we serve on or o\u{FB00} our services, e\u{FB03}ciently."),
+            words("Ads we serve on or off our services, efficiently.")
+        );
+        assert_eq!(
+            classify("We show ads o\u{FB00} the site.\n", "We show ads off the site.\n"),
+            ChangeKind::Cosmetic
+        );
+        // Only ligatures are spelt out: other letters stay themselves.
+        assert_ne!(words("café"), words("cafe"));
+    }
 
     #[test]
     fn counts_added_removed_changed() {

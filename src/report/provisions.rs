@@ -175,13 +175,7 @@ const CLOSE_REWORDING: f64 = 0.6;
 /// of `new_text` that was not in `old_text` (so not another sentence that was there
 /// all along) and shares at least [`CLOSE_REWORDING`] of its words with it.
 fn close_rewordings(gone: &[Wording], old_text: &str, new_text: &str) -> Vec<Rewording> {
-    fn words(sentence: &str) -> BTreeSet<String> {
-        sentence
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(str::to_lowercase)
-            .collect()
-    }
+    let words = |sentence: &str| -> BTreeSet<String> { super::diff::words(sentence).into_iter().collect() };
     let old_keys: BTreeSet<String> = old_text.lines().map(since::key).collect();
     let fresh: Vec<(&str, BTreeSet<String>)> = new_text
         .lines()

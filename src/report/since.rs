@@ -317,6 +317,14 @@ mod tests {
     }
 
     #[test]
+    fn a_sentence_typeset_with_ligatures_keeps_its_key() {
+        assert_eq!(
+            key("When you see ads we serve on or o\u{FB00} the site."),
+            key("When you see ads we serve on or off the site.")
+        );
+    }
+
+    #[test]
     fn a_quantity_is_a_word_of_the_key_and_a_section_number_is_not() {
         assert_ne!(key("2.5 GB of storage"), key("3.5 GB of storage"));
         assert_ne!(key("9.99 EUR a month"), key("12.99 EUR a month"));
