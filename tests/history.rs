@@ -894,6 +894,39 @@ fn a_head_version_or_snapshot_too_large_to_read_is_refused_naming_it() {
     refused(snapshot_path, &commit, snapshot.len(), snapshot_limit);
 }
 
+/// `show` checks a version's snapshot against its recorded SHA-256 by reading it; a
+/// stored file larger than any body cap records (a blob bomb in a cloned archive) is
+/// left unread, and `show` says so instead of inflating it.
+#[test]
+fn show_leaves_a_snapshot_larger_than_any_body_cap_unread() {
+    let line = "We keep your data for thirty days after you close your account.\n";
+    let archive = imported(&[(
+        "2024-01-10T10:00:00Z",
+        "Start tracking Acme Privacy Policy",
+        format!("# Acme Privacy Policy\n\n{line}"),
+    )]);
+    let limit = 64 * 1024 * 1024 + 64 * 1024;
+    let snapshot = line.repeat(limit / line.len() + 1);
+    let path = "archive/snapshots/acme/privacy-policy.md";
+    commit_blob_at_head(&archive, path, snapshot.as_bytes(), "2024-02-10T10:00:00Z");
+    // A version on top, whose tree holds that snapshot.
+    let text = format!("# Acme Privacy Policy\n\n{}", line.replace("thirty", "ninety"));
+    let version_path = "archive/versions/acme/privacy-policy.md";
+    commit_blob_at_head(&archive, version_path, text.as_bytes(), "2024-02-10T10:00:01Z");
+    let started = std::time::Instant::now();
+    let (code, stdout, stderr) = archive.run(&["show", "acme/privacy-policy@latest", "--no-text"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(&format!("{path} (SHA-256 "))
+            && stdout.contains(&format!(
+                ", not checked: the stored file is {} bytes, more than the {limit} show reads)",
+                snapshot.len()
+            )),
+        "{stdout}"
+    );
+    assert!(started.elapsed().as_secs() < 10, "left unread at once");
+}
+
 /// A page over the default body cap recorded under a larger `--max-body-mb` reads back
 /// under the same value; the cap itself is bounded, from the archive's settings too.
 #[test]

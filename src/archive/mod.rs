@@ -373,7 +373,7 @@ impl Archive {
 
     /// A blob, if it holds at most `limit` bytes: its size is read from the object header
     /// first, so a blob too large to use is never loaded. `place` names it in the refusal.
-    fn blob_at_most(
+    pub(crate) fn blob_at_most(
         &self,
         blob: Oid,
         limit: u64,

@@ -156,12 +156,14 @@ impl Archive {
         })
     }
 
-    /// The snapshot file of a document at a commit: its repository path and bytes.
+    /// The snapshot file of a document at a commit: its repository path and bytes, when
+    /// it holds at most `limit` bytes (`SnapshotTooLarge` otherwise).
     pub fn snapshot_at(
         &self,
         commit: git2::Oid,
         service: &str,
         doc_type: &str,
+        limit: u64,
     ) -> Result<Option<(String, Vec<u8>)>, ArchiveError> {
         let tree = self.repo.find_commit(commit)?.tree()?;
         let dir = self.snapshot_dir(service);
@@ -175,8 +177,17 @@ impl Archive {
             if let Ok(name) = file.name()
                 && name.rsplit_once('.').is_some_and(|(stem, _)| stem == doc_type)
             {
-                let blob = self.repo.find_blob(file.id())?;
-                return Ok(Some((format!("{dir}/{name}"), blob.content().to_vec())));
+                let path = format!("{dir}/{name}");
+                // A blob is inflated whole: its size is checked first (a blob bomb).
+                let blob = self
+                    .blob_at_most(file.id(), limit, || Ok(path.clone()))
+                    .map_err(|e| match e {
+                        ArchiveError::TooLarge { path, size, limit } => {
+                            ArchiveError::SnapshotTooLarge { path, size, limit }
+                        }
+                        e => e,
+                    })?;
+                return Ok(Some((path, blob.content().to_vec())));
             }
         }
         Ok(None)

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::{CliError, DocumentSpec, usage, write_json};
 use crate::archive::reference::{Reference, ReferenceError};
-use crate::archive::{Archive, ChangeKind};
+use crate::archive::{Archive, ArchiveError, ChangeKind};
 use crate::printable::Terminal;
 
 pub const SHOW_HELP: &str = "\
@@ -51,6 +51,9 @@ struct Snapshot {
     sha256: String,
     /// Whether the stored snapshot's SHA-256 is the one the commit records.
     verified: bool,
+    /// Why it was not checked: a stored file larger than `show` reads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unchecked: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     permalink: Option<String>,
 }
@@ -124,14 +127,30 @@ pub fn show(archive_dir: &Path, args: ShowArgs) -> Result<ExitCode, CliError> {
     let commit = version.commit.to_string();
     let github = archive.github_base();
     let blob_url = |path: &str| github.as_ref().map(|base| format!("{base}/blob/{commit}/{path}"));
-    let snapshot = archive
-        .snapshot_at(version.commit, &m.service, &m.document)?
-        .map(|(path, bytes)| Snapshot {
+    // Read up to the largest page any body cap records, per page the version names (as
+    // many as a declaration may combine): a larger stored file, such as a blob bomb in a
+    // cloned archive, is not read.
+    let parts = m.source_urls.len().min(crate::declaration::MAX_PARTS_PER_DOCUMENT);
+    let limit = crate::reextract::snapshot_limit(parts, u64::MAX);
+    let snapshot = match archive.snapshot_at(version.commit, &m.service, &m.document, limit) {
+        Ok(found) => found.map(|(path, bytes)| Snapshot {
             verified: crate::track::sha256_hex(&bytes) == m.snapshot_sha256,
+            unchecked: None,
             sha256: m.snapshot_sha256.clone(),
             permalink: blob_url(&path),
             path,
-        });
+        }),
+        Err(ArchiveError::SnapshotTooLarge { path, size, limit }) => Some(Snapshot {
+            verified: false,
+            unchecked: Some(format!(
+                "the stored file is {size} bytes, more than the {limit} show reads"
+            )),
+            sha256: m.snapshot_sha256.clone(),
+            permalink: blob_url(&path),
+            path,
+        }),
+        Err(e) => return Err(e.into()),
+    };
     let cite_as = if resolved.shares_day {
         format!("{}@{}", reference.document(), version.short_id())
     } else {
@@ -201,10 +220,10 @@ pub fn show(archive_dir: &Path, args: ShowArgs) -> Result<ExitCode, CliError> {
                 "{} (SHA-256 {}{})",
                 snapshot.path,
                 snapshot.sha256,
-                if snapshot.verified {
-                    ", verified"
-                } else {
-                    ", DOES NOT MATCH the stored file"
+                match (&snapshot.unchecked, snapshot.verified) {
+                    (Some(why), _) => format!(", not checked: {why}"),
+                    (None, true) => ", verified".to_string(),
+                    (None, false) => ", DOES NOT MATCH the stored file".to_string(),
                 }
             ),
         ));

@@ -17,7 +17,7 @@ use url::Url;
 
 /// Upper bounds that keep an absurd declaration from turning into an absurd run.
 const MAX_DOCUMENTS_PER_SERVICE: usize = 200;
-const MAX_PARTS_PER_DOCUMENT: usize = 50;
+pub const MAX_PARTS_PER_DOCUMENT: usize = 50;
 const MAX_SELECTORS: usize = 100;
 const MAX_SELECTOR_LEN: usize = 1_000;
 const MAX_DECLARATION_BYTES: u64 = 1 << 20;
