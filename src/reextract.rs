@@ -127,7 +127,7 @@ fn rebuild(
     let untagged_language = crate::track::untagged_language(&text, taxonomy);
     let provisions = match untagged_language {
         Some(_) => Vec::new(),
-        None => taxonomy.ids_in(crate::track::changed_sentences(&diff)),
+        None => crate::report::provisions::ids_in_lines(crate::track::changed_lines(&diff), taxonomy),
     };
     let extra = crate::track::with_tagger(
         last.message.extra.clone(),

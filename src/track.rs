@@ -1076,7 +1076,7 @@ pub fn new_version(
     let provisions = match (previous, candidate.provisions) {
         _ if untagged_language.is_some() => Vec::new(),
         (None, Some(known)) => known,
-        _ => taxonomy.ids_in(changed_sentences(&diff)),
+        _ => provisions::ids_in_lines(changed_lines(&diff), taxonomy),
     };
     // Only a change of wording can move a provision; the whole texts are tagged (not
     // just the changed sentences) so that "added" means the document did not state it.
@@ -1181,7 +1181,7 @@ pub fn untagged_language(text: &str, taxonomy: &Taxonomy) -> Option<String> {
 /// The provisions a first record of `text` touches: those of every sentence, as
 /// [`new_version`] would find them in the diff against nothing.
 pub fn first_provisions(text: &str, taxonomy: &Taxonomy) -> Vec<String> {
-    taxonomy.ids_in(changed_sentences(&diff_texts("", text)))
+    provisions::ids_in_lines(changed_lines(&diff_texts("", text)), taxonomy)
 }
 
 /// The non-blank lines only `a` has and only `b` has, each in its text's order.
@@ -1196,9 +1196,9 @@ pub fn differing_lines(a: &str, b: &str) -> (Vec<String>, Vec<String>) {
     (only(a, b), only(b, a))
 }
 
-/// Every sentence a diff touches, in its old and its new form, without its line's
-/// Markdown marker: the sentence as every other reader tags it (and caches its tags).
-pub fn changed_sentences(diff: &crate::report::TextDiff) -> impl Iterator<Item = &str> {
+/// Every line a diff touches, in its old and its new form, as every reader tags it
+/// (`report::provisions::tag_line`).
+pub fn changed_lines(diff: &crate::report::TextDiff) -> impl Iterator<Item = &str> {
     diff.changes
         .iter()
         .flat_map(|change| match change {
@@ -1207,7 +1207,6 @@ pub fn changed_sentences(diff: &crate::report::TextDiff) -> impl Iterator<Item =
             SentenceChange::Moved { .. } => [None, None],
         })
         .flatten()
-        .map(provisions::sentence_of)
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {

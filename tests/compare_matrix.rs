@@ -345,7 +345,7 @@ fn a_cell_headlines_the_prevailing_stance_and_never_a_heading() {
     let (_, text, _) = archive.run_at(NOW, &["compare", "ai-training"]);
     assert!(
         text.contains(&format!(
-            "| acme | mixed: may train AI on your content | privacy-policy | 2026-01-15 | {GRANT} |"
+            "| acme | mixed: may train AI on your content | privacy-policy | first record (2026-01-15) | {GRANT} |"
         )),
         "{text}"
     );

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use clausewatch::provision::{LearnedTagger, TaggerSettings, Taxonomy};
+use clausewatch::report::provisions::tag_line;
 
 use crate::support::labelled_corpus::{FullLabel, find_sentence, read_full_labels, read_services, service_of};
 use crate::support::{corpus, skip};
@@ -340,7 +341,16 @@ fn test_split(corpus: &Path) -> Vec<(String, BTreeMap<String, String>)> {
             continue;
         }
         match find_sentence(corpus, &mut files, &label.path, label.line, &label.hash) {
-            Some(text) => split.push((text, label.provisions.into_iter().collect())),
+            // Tagged as its line is: a heading's `#` goes with it (tag_line).
+            Some(text) => {
+                let line = &files[&label.path][label.line - 1];
+                let text = if line.trim_start().starts_with('#') {
+                    format!("# {text}")
+                } else {
+                    text
+                };
+                split.push((text, label.provisions.into_iter().collect()))
+            }
             None => missing.push(format!(
                 "  provision-labels-full.tsv:{}: {}:{}",
                 label.row, label.path, label.line
@@ -368,8 +378,8 @@ impl Measured {
             .iter()
             .map(|p| (p.id.clone(), Score::default()))
             .collect();
-        for (sentence, labels) in split {
-            let tags = taxonomy.tag(sentence);
+        for (line, labels) in split {
+            let tags = tag_line(line, taxonomy);
             for (id, score) in scores.iter_mut() {
                 let tag = tags.iter().find(|t| t.provision == *id);
                 match (labels.get(id), tag) {
@@ -578,6 +588,16 @@ fn fragments_are_left_to_the_rules() {
     ] {
         assert!(clausewatch::provision::learned::is_fragment(fragment), "{fragment}");
         assert_eq!(learned.tag(fragment), rules.tag(fragment), "{fragment}");
+    }
+    // A numbered Markdown heading has a period, so it reads as a sentence on its own;
+    // tagged as the line it is, its `#` leaves it to the rules too.
+    for heading in [
+        "## 4.2 Suspending or closing your account",
+        "### 7.1 How we use what you post to train our AI models",
+    ] {
+        let sentence = clausewatch::report::provisions::sentence_of(heading);
+        assert!(!clausewatch::provision::learned::is_fragment(sentence), "{heading}");
+        assert_eq!(tag_line(heading, &learned), rules.tag(sentence), "{heading}");
     }
     // A list item that goes on is a sentence, and so are a short line that ends as one
     // and a longer line without a period.

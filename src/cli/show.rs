@@ -45,6 +45,10 @@ pub struct ShowArgs {
     pub no_text: bool,
 }
 
+/// The most `show` reads of a snapshot to check its SHA-256: four pages at the largest
+/// body cap; no real document's pages come near it.
+const MAX_SHOWN_SNAPSHOT_BYTES: u64 = 256 << 20;
+
 #[derive(Debug, Serialize)]
 struct Snapshot {
     path: String,
@@ -127,11 +131,12 @@ pub fn show(archive_dir: &Path, args: ShowArgs) -> Result<ExitCode, CliError> {
     let commit = version.commit.to_string();
     let github = archive.github_base();
     let blob_url = |path: &str| github.as_ref().map(|base| format!("{base}/blob/{commit}/{path}"));
-    // Read up to the largest page any body cap records, per page the version names (as
-    // many as a declaration may combine): a larger stored file, such as a blob bomb in a
+    // Read up to the largest page any body cap records, per page the version names, and
+    // never more than MAX_SHOWN_SNAPSHOT_BYTES in all: the commit message saying how many
+    // pages there are is the archive's too. A larger stored file, such as a blob bomb in a
     // cloned archive, is not read.
     let parts = m.source_urls.len().min(crate::declaration::MAX_PARTS_PER_DOCUMENT);
-    let limit = crate::reextract::snapshot_limit(parts, u64::MAX);
+    let limit = crate::reextract::snapshot_limit(parts, u64::MAX).min(MAX_SHOWN_SNAPSHOT_BYTES);
     let snapshot = match archive.snapshot_at(version.commit, &m.service, &m.document, limit) {
         Ok(found) => found.map(|(path, bytes)| Snapshot {
             verified: crate::track::sha256_hex(&bytes) == m.snapshot_sha256,

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::archive::history::VersionRecord;
 use crate::archive::{Archive, ArchiveError};
 use crate::provision::Taxonomy;
-use crate::report::provisions::sentence_of;
+use crate::report::provisions::{sentence_of, tag_line};
 use crate::report::{SentenceChange, diff_texts, since};
 
 pub use files::FileStore;
@@ -322,12 +322,8 @@ pub fn export(
             text: new_text.clone(),
         });
 
-        let ids = |sentence: &str| -> Vec<String> {
-            let mut ids: Vec<String> = taxonomy
-                .tag(sentence_of(sentence))
-                .into_iter()
-                .map(|t| t.provision)
-                .collect();
+        let ids = |line: &str| -> Vec<String> {
+            let mut ids: Vec<String> = tag_line(line, taxonomy).into_iter().map(|t| t.provision).collect();
             ids.dedup();
             ids
         };
@@ -376,12 +372,14 @@ pub fn export(
         // sentence's first occurrence starts at its since.
         let mut sentences = |text: &str| -> HashMap<String, String> {
             let mut out = HashMap::new();
-            for sentence in text.lines().map(sentence_of).filter(|s| !s.is_empty()) {
+            // Keyed by sentence; the line is kept, as its heading marker decides its tags.
+            for line in text.lines().filter(|l| !sentence_of(l).is_empty()) {
+                let sentence = sentence_of(line);
                 let key = keys
                     .entry(sentence.to_string())
                     .or_insert_with(|| since::key(sentence))
                     .clone();
-                out.entry(key).or_insert_with(|| sentence.to_string());
+                out.entry(key).or_insert_with(|| line.to_string());
             }
             out
         };
@@ -410,8 +408,9 @@ pub fn export(
             .filter(|(k, _)| !before.contains_key(*k) && !doc_open.contains_key(*k))
             .collect();
         arrived.sort_by(|a, b| a.1.cmp(b.1));
-        for (sentence_key, sentence) in arrived {
-            let tags = taxonomy.tag(sentence);
+        for (sentence_key, line) in arrived {
+            let tags = tag_line(line, taxonomy);
+            let sentence = sentence_of(line).to_string();
             if tags.is_empty() {
                 continue;
             }

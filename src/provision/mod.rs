@@ -425,16 +425,6 @@ impl Taxonomy {
         }
         ids.into_iter().collect()
     }
-
-    /// Ids of the provisions any of `sentences` expresses, sorted.
-    pub fn ids_in<'a>(&self, sentences: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-        let ids: BTreeSet<String> = sentences
-            .into_iter()
-            .flat_map(|s| self.tag(s))
-            .map(|t| t.provision)
-            .collect();
-        ids.into_iter().collect()
-    }
 }
 
 impl Rule {

@@ -75,8 +75,8 @@ pub fn cut_of(old: &str, new: &str) -> Option<Cut> {
     }
 }
 
-/// Whether some page of an HTML snapshot (one page, or the pages of a combined document)
-/// lacks both `</body>` and `</html>`.
+/// For each page of an HTML snapshot (one page, or the pages of a combined document),
+/// whether it is closed: it ends with a `</body>` or `</html>` tag in its last 64 KiB.
 pub fn pages_closed(snapshot: &[u8]) -> Vec<bool> {
     crate::archive::snapshot::split(snapshot)
         .into_iter()
