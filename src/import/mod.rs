@@ -204,16 +204,21 @@ impl<'a> DocumentReplay<'a> {
     /// refused only by the closing tags its page lost is then called a conflict.
     fn against(&self, old: &str, entry: &Entry) -> Result<Option<Failure>, ArchiveError> {
         let document = self.document();
-        let arrival = crate::track::continuity::Arrival {
+        crate::track::continuity::judge(&self.arrival(entry, &document), old, || Ok(None))
+    }
+
+    /// A candidate as the checks against the version before weigh it (an import knows
+    /// of no redirect).
+    fn arrival<'e>(&self, entry: &'e Entry, document: &'e str) -> crate::track::continuity::Arrival<'e> {
+        crate::track::continuity::Arrival {
             text: &entry.text,
             snapshot: &entry.snapshot,
             snapshot_ext: entry.snapshot_ext,
             redirects: &[],
             accept_shrink: self.shrink_accepted(),
-            document: &document,
+            document,
             source: &entry.label,
-        };
-        crate::track::continuity::judge(&arrival, old, || Ok(None))
+        }
     }
 
     fn shrink_accepted(&self) -> bool {
@@ -275,16 +280,8 @@ impl<'a> DocumentReplay<'a> {
         let kind = match &self.current {
             Some(old) if *old == entry.text => return Ok(Ok(EntryOutcome::Unchanged)),
             Some(old) => {
-                let arrival = crate::track::continuity::Arrival {
-                    text: &entry.text,
-                    snapshot: &entry.snapshot,
-                    snapshot_ext: entry.snapshot_ext,
-                    redirects: &[],
-                    accept_shrink: self.shrink_accepted(),
-                    document: &self.document(),
-                    source: &entry.label,
-                };
-                if let Some(failure) = crate::track::continuity::replaced(&arrival, old) {
+                let document = self.document();
+                if let Some(failure) = crate::track::continuity::replaced(&self.arrival(&entry, &document), old) {
                     return Ok(Ok(EntryOutcome::Skipped(failure)));
                 }
                 if let Some(failure) = shrink_failure(old, &entry.text, &self.document(), self.shrink_accepted()) {
