@@ -186,6 +186,36 @@ fn at_a_date_means_the_end_of_that_day_and_says_that_day() {
     );
 }
 
+/// The calendar's last day, and a span longer than the calendar reaches back, once
+/// overflowed the date arithmetic of `--at` (a panic).
+#[test]
+fn at_the_ends_of_the_calendar_answers_without_panicking() {
+    let (_server, archive) = first_record_archive();
+    let (code, md, stderr) = archive.run_at(NOW, &["compare", "ai-training", "--at", "+262142-12-31"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        md.contains("Texts in force at the end of +262142-12-31 (UTC).\n"),
+        "{md}"
+    );
+    let (code, provisions, stderr) =
+        archive.run_at(NOW, &["provisions", "acme/privacy-policy", "--at", "+262142-12-31"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        provisions.starts_with("acme/privacy-policy at 2026-03-03 ("),
+        "the latest version is in force: {provisions}"
+    );
+    let (code, blame, stderr) = archive.run_at(NOW, &["blame", "acme/privacy-policy", "--at", "+262142-12-31"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(blame.contains(LOGS), "{blame}");
+    let (code, _, stderr) = archive.run_at(NOW, &["blame", "acme/privacy-policy", "--at", "100000000d"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("acme/privacy-policy has no recorded version at"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
 #[test]
 fn the_answers_name_the_provision_and_count_tags_and_sentences() {
     let (_server, archive) = first_record_archive();
