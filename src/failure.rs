@@ -88,6 +88,11 @@ impl FailureKind {
     }
 
     /// Whether trying again later may succeed without anyone changing anything.
+    /// `truncated` is: a transfer cut short once is most often whole at the next run, so
+    /// `track` shows it as a warning, not an error. It is decided after a fetch
+    /// succeeded, so it never drives a retry; and `check --fetch`, having had the same
+    /// cut from both its fetches, reports it `drifted`, which never counts as passing
+    /// (`health::Health::is_transient`): a cut that repeats gets its health issue.
     pub fn is_transient(self) -> bool {
         matches!(
             self,

@@ -3,8 +3,10 @@
 //!
 //! A document is fetched twice ([`track::check_stability`]); it is unhealthy when a fetch
 //! fails, when the two texts differ (the declaration takes in something that moves), or
-//! when the text would be refused against the recorded version as a shrink (the selector
-//! now holds a fragment of what it held). For an unhealthy document with a recorded text,
+//! when `track` would refuse the text: alone (an error page, [`track::not_the_document`])
+//! or against the recorded version ([`track::refusal_against`]: a shrink, the selector
+//! now holding a fragment of what it held; another page behind a redirect; an error page
+//! wrapped in prose; a transfer cut short). For an unhealthy document with a recorded text,
 //! its page is fetched once more and searched for the selector whose text is nearest the
 //! recorded one ([`canon::suggest`]): the suggested fix.
 //!
@@ -20,7 +22,8 @@ use crate::declaration::{Document, FetcherKind, Service};
 use crate::failure::FailureKind;
 use crate::fetch::HttpFetcher;
 use crate::fetch::decode::{self, BodyKind};
-use crate::track::{self, DocumentOutcome, Outage, Stability, StabilityOutcome, TrackOptions};
+use crate::track::continuity::Arrival;
+use crate::track::{self, DocumentOutcome, FetchedText, Outage, Stability, StabilityOutcome, TrackOptions};
 
 /// The health of every document of a run, in (service, type) order.
 #[derive(Debug, Clone, Serialize)]
@@ -75,9 +78,20 @@ impl Health {
     }
 
     /// A failure that may pass on its own (a timeout, a 503): it says nothing yet of the
-    /// declaration, so an issue is neither opened nor closed for it.
+    /// declaration, so an issue is neither opened nor closed for it. A drifted text never
+    /// is, whatever its category: two fetches gave that same text, so `track` will go on
+    /// refusing it. A `truncated` transfer is transient to `track` (the next run may get
+    /// the whole page), but one that repeats here is a document stuck until someone looks.
     pub fn is_transient(&self) -> bool {
         matches!(self, Health::Failed { category, .. } if category.is_transient())
+    }
+
+    /// The failure's category (`failed` and `drifted`).
+    pub fn category(&self) -> Option<FailureKind> {
+        match self {
+            Health::Failed { category, .. } | Health::Drifted { category, .. } => Some(*category),
+            Health::Stable | Health::Unstable { .. } => None,
+        }
     }
 
     /// `stable`, `unstable`, `failed` or `drifted`.
@@ -147,27 +161,23 @@ pub fn check(archive: &Archive, services: &[Service], options: &TrackOptions) ->
             continue;
         }
         let recorded = archive.current_text(&outcome.service, &outcome.document)?;
-        let name = format!("{}/{}", outcome.service, outcome.document);
-        let status = match (outcome.status, &outcome.text, &recorded) {
-            (Stability::Stable, Some(text), Some(old)) => match track::shrink_failure(old, text, &name, false) {
-                Some(failure) => {
-                    let (recorded_only, fetched_only) = track::differing_lines(old, text);
-                    Health::Drifted {
-                        category: failure.kind,
-                        message: failure.message,
-                        recorded_only,
-                        fetched_only,
-                    }
-                }
-                None => Health::Stable,
-            },
-            (status, _, _) => health_of(status),
+        let status = match (outcome.status, &outcome.fetched) {
+            (Stability::Stable, Some(fetched)) => judge_steady(
+                archive,
+                &outcome.service,
+                &outcome.document,
+                &urls,
+                fetched,
+                recorded.as_deref(),
+                options,
+            )?,
+            (status, _) => health_of(status),
         };
         let no = |reason: &str| Fix::NoSuggestion { reason: reason.into() };
         let fix = if status.is_healthy() || status.is_transient() {
             None
-        } else if matches!(status, Health::Failed { category, .. } if page_unavailable(category)) {
-            Some(no("the page itself could not be fetched; a selector cannot mend that"))
+        } else if let Some(reason) = status.category().and_then(beyond_a_selector) {
+            Some(no(reason))
         } else {
             Some(match (document, &recorded) {
                 (Some(document), Some(old)) => suggest_fix(document, old, options),
@@ -185,6 +195,55 @@ pub fn check(archive: &Archive, services: &[Service], options: &TrackOptions) ->
         });
     }
     Ok(HealthReport { documents, outage })
+}
+
+/// The health of a document whose two fetches gave the same text, judged as `track`
+/// would judge that text: a page that is not the document fails, as its fetch would
+/// have; a text `track` would refuse against the recorded version has drifted.
+fn judge_steady(
+    archive: &Archive,
+    service: &str,
+    doc_type: &str,
+    urls: &[String],
+    fetched: &FetchedText,
+    recorded: Option<&str>,
+    options: &TrackOptions,
+) -> Result<Health, ArchiveError> {
+    let source = urls.join(" ");
+    if let Some(failure) = track::not_the_document(&fetched.text, &fetched.snapshot, fetched.snapshot_ext, &source) {
+        return Ok(Health::Failed {
+            category: failure.kind,
+            message: failure.message,
+        });
+    }
+    let Some(old) = recorded.filter(|old| *old != fetched.text) else {
+        return Ok(Health::Stable);
+    };
+    let document = format!("{service}/{doc_type}");
+    let arrival = Arrival {
+        text: &fetched.text,
+        snapshot: &fetched.snapshot,
+        snapshot_ext: fetched.snapshot_ext,
+        redirects: &fetched.redirects,
+        accept_shrink: options.accept_shrink.accepts(service, doc_type),
+        document: &document,
+        source: &source,
+    };
+    let parts = urls.len().max(1);
+    Ok(
+        match track::refusal_against(archive, service, doc_type, parts, &arrival, old)? {
+            Some(failure) => {
+                let (recorded_only, fetched_only) = track::differing_lines(old, &fetched.text);
+                Health::Drifted {
+                    category: failure.kind,
+                    message: failure.message,
+                    recorded_only,
+                    fetched_only,
+                }
+            }
+            None => Health::Stable,
+        },
+    )
 }
 
 fn declared<'a>(services: &'a [Service], outcome: &StabilityOutcome) -> Option<&'a Document> {
@@ -212,12 +271,18 @@ fn health_of(status: Stability) -> Health {
     }
 }
 
-/// Failures a different selector cannot mend: the page itself is not there.
-fn page_unavailable(category: FailureKind) -> bool {
-    !matches!(
-        category,
-        FailureKind::SelectorNoMatch | FailureKind::Empty | FailureKind::Shrunk
-    )
+/// Why a different selector cannot mend a failure of this category, or `None` when it
+/// may (the selector matches nothing, or a fragment of what it held).
+fn beyond_a_selector(category: FailureKind) -> Option<&'static str> {
+    match category {
+        FailureKind::SelectorNoMatch | FailureKind::Empty | FailureKind::Shrunk => None,
+        FailureKind::Redirect => Some(
+            "the declared URL does not lead to the document (a redirect to another page, or one that goes \
+             nowhere); a selector cannot mend that: if the document moved, declare its new URL",
+        ),
+        FailureKind::Truncated => Some("the page arrived cut short; a selector cannot mend that"),
+        _ => Some("the page itself could not be fetched; a selector cannot mend that"),
+    }
 }
 
 /// Fetches the page of a single-page document over HTTP and searches it for the
@@ -283,9 +348,16 @@ mod tests {
 
     #[test]
     fn only_extraction_failures_get_a_selector_search() {
-        assert!(!page_unavailable(FailureKind::SelectorNoMatch));
-        assert!(!page_unavailable(FailureKind::Empty));
-        assert!(page_unavailable(FailureKind::NotFound));
-        assert!(page_unavailable(FailureKind::BotWall));
+        assert_eq!(beyond_a_selector(FailureKind::SelectorNoMatch), None);
+        assert_eq!(beyond_a_selector(FailureKind::Empty), None);
+        assert_eq!(beyond_a_selector(FailureKind::Shrunk), None);
+        for category in [
+            FailureKind::NotFound,
+            FailureKind::BotWall,
+            FailureKind::Redirect,
+            FailureKind::Truncated,
+        ] {
+            assert!(beyond_a_selector(category).is_some(), "{category}");
+        }
     }
 }

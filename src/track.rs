@@ -725,10 +725,20 @@ pub struct StabilityOutcome {
     pub document: String,
     #[serde(flatten)]
     pub status: Stability,
-    /// The first fetch's text, when it could be extracted (declaration health compares
-    /// it with the recorded version).
+    /// What the first fetch extracted, when it could (declaration health judges it
+    /// against the recorded version as `track` would).
     #[serde(skip)]
-    pub text: Option<String>,
+    pub fetched: Option<FetchedText>,
+}
+
+/// A document's text as a fetch extracted it, with what `track` weighs it by.
+#[derive(Debug, Clone)]
+pub struct FetchedText {
+    pub text: String,
+    pub snapshot: Vec<u8>,
+    pub snapshot_ext: &'static str,
+    /// The parts whose fetch ended elsewhere than their declared URL.
+    pub redirects: Vec<Redirect>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -750,17 +760,34 @@ pub enum Stability {
 /// Fetches every document twice and compares the texts: a declaration whose text moves
 /// between two loads (dates, rotating content, A/B tests) would record noise.
 pub fn check_stability(services: &[Service], options: &TrackOptions) -> Result<Vec<StabilityOutcome>, ArchiveError> {
-    let mut rounds: Vec<HashMap<(String, String), Result<String, Failure>>> = Vec::new();
+    let mut rounds: Vec<HashMap<(String, String), Result<FetchedText, Failure>>> = Vec::new();
     for _ in 0..2 {
         let (runtime, receiver, handle) = start_fetching(jobs_of(services, |_, _| None), options, Arc::default())?;
         let mut receiver = receiver;
         let texts = std::iter::from_fn(|| receiver.blocking_recv())
             .map(|f| {
-                let text = f.result.map(|e| match e {
-                    Extracted::New { text, .. } => text,
-                    Extracted::SameSnapshot => String::new(),
+                let fetched = f.result.map(|e| match e {
+                    Extracted::New {
+                        text,
+                        snapshot,
+                        ext,
+                        redirects,
+                        ..
+                    } => FetchedText {
+                        text,
+                        snapshot,
+                        snapshot_ext: ext,
+                        redirects,
+                    },
+                    // Never sent: these jobs are given no recorded snapshot to match.
+                    Extracted::SameSnapshot => FetchedText {
+                        text: String::new(),
+                        snapshot: Vec::new(),
+                        snapshot_ext: "html",
+                        redirects: Vec::new(),
+                    },
                 });
-                ((f.service, f.doc_type), text)
+                ((f.service, f.doc_type), fetched)
             })
             .collect();
         finish_fetching(&runtime, handle)?;
@@ -771,15 +798,14 @@ pub fn check_stability(services: &[Service], options: &TrackOptions) -> Result<V
         .drain()
         .map(|((service, document), a)| {
             let b = second.remove(&(service.clone(), document.clone()));
-            let text = a.as_ref().ok().cloned();
-            let status = match (a, b) {
+            let status = match (&a, &b) {
                 (Err(f), _) | (_, Some(Err(f))) => Stability::Failed {
                     category: f.kind,
-                    message: f.message,
+                    message: f.message.clone(),
                 },
-                (Ok(a), Some(Ok(b))) if a == b => Stability::Stable,
+                (Ok(a), Some(Ok(b))) if a.text == b.text => Stability::Stable,
                 (Ok(a), Some(Ok(b))) => {
-                    let (first_only, second_only) = differing_lines(&a, &b);
+                    let (first_only, second_only) = differing_lines(&a.text, &b.text);
                     Stability::Unstable {
                         first_only,
                         second_only,
@@ -794,7 +820,7 @@ pub fn check_stability(services: &[Service], options: &TrackOptions) -> Result<V
                 service,
                 document,
                 status,
-                text,
+                fetched: a.ok(),
             }
         })
         .collect();
@@ -841,10 +867,9 @@ fn decide(archive: &Archive, fetched: &Fetched, options: &TrackOptions) -> Resul
                 document: &document,
                 source: &fetched.urls.join(" "),
             };
-            if let Some(failure) = continuity::replaced(&arrival, old) {
-                return Ok(Decision::Failed(failure));
-            }
-            if let Some(failure) = shrink_failure(old, text, &document, accepted) {
+            let parts = fetched.urls.len();
+            if let Some(failure) = refusal_against(archive, &fetched.service, &fetched.doc_type, parts, &arrival, old)?
+            {
                 return Ok(Decision::Failed(failure));
             }
             classify(old, text)
@@ -882,6 +907,30 @@ fn decide(archive: &Archive, fetched: &Fetched, options: &TrackOptions) -> Resul
         Ok((version, counts)) => Decision::Record(Box::new(version), counts),
         Err(failure) => Decision::Failed(failure),
     })
+}
+
+/// Why `track` refuses `arrival` next to `old`, the recorded text it would replace
+/// (`None`: it would be recorded, as far as the version before can tell): another page
+/// ([`continuity::replaced`]: an error or login page wrapped in prose, a redirect to
+/// another page), then a text that lost more than half ([`shrink_failure`]), then a
+/// transfer cut short ([`continuity::cut`]), each unless `--accept-shrink` covers it.
+/// [`decide`] asks it before recording and `check --fetch` of a steady text, so that
+/// the declaration health check calls healthy only what `track` would record.
+pub fn refusal_against(
+    archive: &Archive,
+    service: &str,
+    doc_type: &str,
+    parts: usize,
+    arrival: &continuity::Arrival<'_>,
+    old: &str,
+) -> Result<Option<Failure>, ArchiveError> {
+    if let Some(failure) = continuity::replaced(arrival, old) {
+        return Ok(Some(failure));
+    }
+    if let Some(failure) = shrink_failure(old, arrival.text, arrival.document, arrival.accept_shrink) {
+        return Ok(Some(failure));
+    }
+    continuity::cut(arrival, old, || last_snapshot(archive, service, doc_type, parts))
 }
 
 /// Why a text is not the document but an error, maintenance, login or consent page
@@ -1159,15 +1208,25 @@ fn against_previous(
         source,
     };
     continuity::judge(&arrival, old, || {
-        // The last snapshot was recorded under the body cap of its run, which this one
-        // need not know: read up to the ceiling any cap may have, and a snapshot larger
-        // still (recorded by no setting clausewatch accepts) is no evidence either way.
-        let limit = crate::reextract::snapshot_limit(candidate.urls.len(), u64::MAX);
-        match archive.head_snapshot(candidate.service, candidate.doc_type, limit) {
-            Err(ArchiveError::SnapshotTooLarge { .. }) => Ok(None),
-            read => read,
-        }
+        last_snapshot(archive, candidate.service, candidate.doc_type, candidate.urls.len())
     })
+}
+
+/// The document's last recorded snapshot and its extension, for the cut check.
+fn last_snapshot(
+    archive: &Archive,
+    service: &str,
+    doc_type: &str,
+    parts: usize,
+) -> Result<Option<(Vec<u8>, String)>, ArchiveError> {
+    // The last snapshot was recorded under the body cap of its run, which this one
+    // need not know: read up to the ceiling any cap may have, and a snapshot larger
+    // still (recorded by no setting clausewatch accepts) is no evidence either way.
+    let limit = crate::reextract::snapshot_limit(parts, u64::MAX);
+    match archive.head_snapshot(service, doc_type, limit) {
+        Err(ArchiveError::SnapshotTooLarge { .. }) => Ok(None),
+        read => read,
+    }
 }
 
 /// The language of `text` (ISO 639-1) when the tagger does not read it.

@@ -46,7 +46,7 @@ fn a_clause_of_the_first_record_is_present_there_not_new() {
 
     let (_, json, _) = archive.run_at(NOW, &["timeline", "acme/privacy-policy", "--json"]);
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
-    let event = &json[0]["events"][0];
+    let event = &json["timelines"][0]["events"][0];
     assert_eq!(event["event"], "appeared", "{json}");
     assert_eq!(event["first_record"], true, "{json}");
     assert_eq!(event["declared_date"], "2026-01-05", "{json}");
@@ -186,6 +186,36 @@ fn at_a_date_means_the_end_of_that_day_and_says_that_day() {
     );
 }
 
+/// The calendar's last day, and a span longer than the calendar reaches back, once
+/// overflowed the date arithmetic of `--at` (a panic).
+#[test]
+fn at_the_ends_of_the_calendar_answers_without_panicking() {
+    let (_server, archive) = first_record_archive();
+    let (code, md, stderr) = archive.run_at(NOW, &["compare", "ai-training", "--at", "+262142-12-31"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        md.contains("Texts in force at the end of +262142-12-31 (UTC).\n"),
+        "{md}"
+    );
+    let (code, provisions, stderr) =
+        archive.run_at(NOW, &["provisions", "acme/privacy-policy", "--at", "+262142-12-31"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        provisions.starts_with("acme/privacy-policy at 2026-03-03 ("),
+        "the latest version is in force: {provisions}"
+    );
+    let (code, blame, stderr) = archive.run_at(NOW, &["blame", "acme/privacy-policy", "--at", "+262142-12-31"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(blame.contains(LOGS), "{blame}");
+    let (code, _, stderr) = archive.run_at(NOW, &["blame", "acme/privacy-policy", "--at", "100000000d"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("acme/privacy-policy has no recorded version at"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
 #[test]
 fn the_answers_name_the_provision_and_count_tags_and_sentences() {
     let (_server, archive) = first_record_archive();
@@ -279,11 +309,59 @@ fn a_timeline_says_which_versions_were_not_tagged_and_calls_nothing_after_them_n
 
     let (_, json, _) = archive.run_at(NOW, &["timeline", "acme/privacy-policy", "--json"]);
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
-    let event = &json[0]["events"][0];
+    let event = &json["timelines"][0]["events"][0];
     assert_eq!(event["first_record"], false, "{json}");
     let span = &event["after_untagged"];
     assert_eq!(span["languages"][0]["code"], "de", "{json}");
     assert_eq!(span["versions"], 2, "{json}");
     assert_eq!(span["from"], "2026-03-01T06:00:00Z", "{json}");
     assert_eq!(span["until"], "2026-03-04T06:00:00Z", "{json}");
+}
+
+/// English, German, the same English again: no event follows the German version, yet
+/// `timeline --json` still says it went unread, as the text output does.
+#[test]
+fn timeline_json_lists_versions_not_tagged_that_no_event_follows() {
+    let server = TestServer::start();
+    let archive = TestArchive::new();
+    archive.declare_simple("acme", "Acme", &[("privacy-policy", &server.url("/acme"))]);
+    let english = format!(
+        "<p>We collect your name and e-mail address when you sign up.</p><p>{AI}</p>\
+         <p>You can object to the processing of your data at any time and ask us to delete it.</p>\
+         <p>We do not pass your data to others unless the law requires it of us.</p>\
+         <p>If you have questions about this policy, please write to us through the contact form.</p>"
+    );
+    for (now, body) in [
+        ("2026-03-01T06:00:00Z", english.clone()),
+        ("2026-03-02T06:00:00Z", GERMAN.to_string()),
+        ("2026-03-04T06:00:00Z", english),
+    ] {
+        server.page("/acme", &page(&body));
+        let (code, stdout, stderr) = archive.run_at(now, &["track"]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+    }
+    let (code, stdout, stderr) = archive.run_at(NOW, &["timeline", "acme/privacy-policy"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.starts_with("not tagged: 1 version in German (in force 2026-03-02..2026-03-04)"),
+        "{stdout}"
+    );
+
+    let (code, json, stderr) = archive.run_at(NOW, &["timeline", "acme/privacy-policy", "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let untagged = json["untagged"].as_array().unwrap();
+    assert_eq!(untagged.len(), 1, "{json}");
+    assert_eq!(untagged[0]["languages"][0]["code"], "de", "{json}");
+    assert_eq!(untagged[0]["languages"][0]["name"], "German", "{json}");
+    assert_eq!(untagged[0]["versions"], 1, "{json}");
+    assert_eq!(untagged[0]["from"], "2026-03-02T06:00:00Z", "{json}");
+    assert_eq!(untagged[0]["until"], "2026-03-04T06:00:00Z", "{json}");
+    let timelines = json["timelines"].as_array().unwrap();
+    assert_eq!(timelines.len(), 1, "{json}");
+    assert_eq!(timelines[0]["provision"], "ai-training", "{json}");
+    let events = timelines[0]["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "only the first record: {json}");
+    assert_eq!(events[0]["first_record"], true, "{json}");
+    assert!(json["tagger"]["name"].is_string(), "{json}");
 }

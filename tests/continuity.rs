@@ -7,7 +7,7 @@
 use crate::support::{Response, TestArchive, TestServer};
 
 /// A policy page of `sections` sections, each a heading and two sentences.
-fn policy(sections: std::ops::Range<usize>, title: &str) -> String {
+pub(crate) fn policy(sections: std::ops::Range<usize>, title: &str) -> String {
     let body: String = sections
         .map(|i| {
             format!(
@@ -171,17 +171,7 @@ fn a_redirect_to_another_page_is_refused_and_a_moved_policy_is_recorded_with_whe
     // The privacy policy now lands on the help centre; the terms moved, one clause edited.
     server.set("/privacy", vec![Response::redirect(302, "/help")]);
     // As long as the policy's text, so not a shrink: a list of questions, little prose.
-    let questions: String = (0..120)
-        .map(|i| format!("<li><a href=\"/help/{i}\">Where do I find the number of parcel {i}</a></li>"))
-        .collect();
-    server.page(
-        "/help",
-        &format!(
-            "<!doctype html><html><head><title>Help Centre</title></head><body><main><h1>Help Centre</h1>\
-             <p>How can we help you today? Pick a topic below to find answers from our team.</p>\
-             <ul>{questions}</ul></main></body></html>"
-        ),
-    );
+    server.page("/help", &help_centre());
     server.set("/terms", vec![Response::redirect(301, "/legal/terms")]);
     let moved = policy(0..40, "Terms of Service").replace(
         "We keep records of kind 3 for as long",
@@ -222,6 +212,87 @@ fn a_redirect_to_another_page_is_refused_and_a_moved_policy_is_recorded_with_whe
     // A version fetched where it was declared carries no such trailer.
     let first = archive.git(&["log", "--format=%B", "--", "archive/versions/acme/privacy-policy.md"]);
     assert!(!first.contains("Redirected-To:"), "{first}");
+}
+
+/// A help centre: as long as a policy page, with little prose.
+pub(crate) fn help_centre() -> String {
+    let questions: String = (0..120)
+        .map(|i| format!("<li><a href=\"/help/{i}\">Where do I find the number of parcel {i}</a></li>"))
+        .collect();
+    format!(
+        "<!doctype html><html><head><title>Help Centre</title></head><body><main><h1>Help Centre</h1>\
+         <p>How can we help you today? Pick a topic below to find answers from our team.</p>\
+         <ul>{questions}</ul></main></body></html>"
+    )
+}
+
+/// The declaration health check calls unhealthy what `track` refuses against the
+/// version before, and says why, as `track` does.
+#[test]
+fn check_fetch_reports_what_track_refuses_against_the_version_before() {
+    let server = TestServer::start();
+    let full = policy(0..40, "Privacy Policy");
+    server.page("/privacy", &full);
+    let archive = TestArchive::new();
+    archive.declare_simple("acme", "Acme", &[("privacy-policy", &server.url("/privacy"))]);
+    assert_eq!(archive.run(&["track"]).0, 0);
+    let (code, stdout, stderr) = archive.run_at(LATER, &["check", "--fetch"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(
+        stdout,
+        "stable     acme/privacy-policy\n1 stable, 0 unstable, 0 drifted, 0 failed\n"
+    );
+
+    // The policy's URL now lands on the help centre.
+    server.set("/privacy", vec![Response::redirect(302, "/help")]);
+    server.page("/help", &help_centre());
+    let (code, stdout, stderr) = archive.run_at(LATER, &["track"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stdout.contains("acme/privacy-policy  redirect: "), "{stdout}");
+    let (code, stdout, stderr) = archive.run_at(LATER, &["check", "--fetch"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "drifted    acme/privacy-policy  redirect: {} was redirected to {}, whose text keeps 0% of the last \
+             version's sentences",
+            server.url("/privacy"),
+            server.url("/help")
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("    fetched only:      # Help Centre\n"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "    no suggested fix:  the declared URL does not lead to the document (a redirect to another page, or \
+             one that goes nowhere); a selector cannot mend that: if the document moved, declare its new URL"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with("0 stable, 0 unstable, 1 drifted, 0 failed\n"),
+        "{stdout}"
+    );
+    let (_, json, _) = archive.run_at(LATER, &["check", "--fetch", "--json"]);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json[0]["status"], "drifted", "{json}");
+    assert_eq!(json[0]["category"], "redirect", "{json}");
+
+    // A body cut inside a word, the same at every fetch: `track` refuses it, and so
+    // does the health check.
+    let at = full.find("delete records of kind 22").unwrap() + "delete rec".len();
+    server.page("/privacy", &full[..at]);
+    assert_eq!(archive.run_at(LATER, &["track"]).0, 1);
+    let (code, stdout, stderr) = archive.run_at(LATER, &["check", "--fetch"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("drifted    acme/privacy-policy  truncated: the text is the last version's first"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("    no suggested fix:  the page arrived cut short; a selector cannot mend that"),
+        "{stdout}"
+    );
+    assert_eq!(version_count(&archive), 1, "nothing recorded");
 }
 
 #[test]

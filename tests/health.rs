@@ -304,6 +304,31 @@ fn a_page_gone_is_reported_without_a_selector_and_a_passing_failure_not_at_all()
     assert_eq!(site.hits("/privacy"), 1 + 2 + 2);
 }
 
+/// `truncated` may pass on its own for `track`, but a cut that both fetches of a check
+/// gave is steady: `track` will go on refusing it, so it gets an issue.
+#[test]
+fn a_cut_the_check_fetched_twice_gets_an_issue() {
+    let site = TestServer::start();
+    let full = crate::continuity::policy(0..40, "Privacy Policy");
+    site.page("/privacy", &full);
+    let archive = TestArchive::new();
+    archive.declare_simple("acme", "Acme", &[("privacy-policy", &site.url("/privacy"))]);
+    assert_eq!(archive.run_at(T0, &["track"]).0, 0);
+    let at = full.find("delete records of kind 22").unwrap() + "delete rec".len();
+    site.page("/privacy", &full[..at]);
+    let api = github("[]");
+    let (code, stdout, stderr) = run(&archive, T1, &CHECK, &github_env(&api));
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("drifted    acme/privacy-policy  truncated: "),
+        "{stdout}"
+    );
+    assert!(stdout.contains("issue      acme/privacy-policy  opened #8"), "{stdout}");
+    let body = api.requests(ISSUES)[0].json()["body"].as_str().unwrap().to_string();
+    assert!(body.contains("is **drifted** (`truncated`)"), "{body}");
+    assert!(body.contains("No suggestion: the page arrived cut short"), "{body}");
+}
+
 #[test]
 fn health_issues_and_failure_issues_never_touch_each_other() {
     let site = TestServer::start();

@@ -725,7 +725,7 @@ fn a_provision_a_reextraction_brings_in_appears_in_the_timeline_as_compare_and_b
         "--json",
     ]);
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
-    let event = &json[0]["events"][0];
+    let event = &json["timelines"][0]["events"][0];
     assert_eq!(event["event"], "appeared", "{json}");
     assert_eq!(&event["date"].as_str().unwrap()[..10], "2024-02-10");
     assert_eq!(&event["sentences"][0]["since"].as_str().unwrap()[..10], "2024-02-10");

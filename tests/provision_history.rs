@@ -360,9 +360,9 @@ fn learned_tagger_reads_real_ai_training_clauses() {
         "ai-training",
         "--json",
     ]);
-    let timelines: serde_json::Value = serde_json::from_str(&json).unwrap();
-    let timeline = &timelines[0];
-    assert_eq!(timeline["tagger"]["name"], "learned-minilm-static", "{json}");
+    let json_value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json_value["tagger"]["name"], "learned-minilm-static", "{json}");
+    let timeline = &json_value["timelines"][0];
     let reworded = timeline["events"].as_array().unwrap().iter().any(|event| {
         event["date"].as_str().is_some_and(|d| d.starts_with("2023-10-19"))
             && event.to_string().contains("machine learning models")
@@ -476,7 +476,7 @@ fn a_provision_lost_on_a_close_rewording_shows_the_rewording() {
         ],
     );
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
-    let event = &json[0]["events"][1];
+    let event = &json["timelines"][0]["events"][1];
     assert_eq!(event["event"], "disappeared", "{json}");
     assert_eq!(
         event["reworded"][0]["now"],

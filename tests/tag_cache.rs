@@ -63,7 +63,7 @@ impl Learned {
         );
         assert_eq!(code, 0, "{stdout}{stderr}");
         let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-        json[0]["events"]
+        json["timelines"][0]["events"]
             .as_array()
             .unwrap()
             .iter()

@@ -106,10 +106,17 @@ impl When {
         match self {
             When::Time(t) => t,
             When::Day(day) => {
-                let day = if end_of_day { day.succ_opt().unwrap_or(day) } else { day };
-                day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc()
+                let midnight = |day: NaiveDate| day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
+                match (end_of_day, day.succ_opt()) {
+                    (false, _) => midnight(day),
+                    (true, Some(next)) => midnight(next),
+                    // The last day chrono can represent has no next: its end is the
+                    // last moment there is.
+                    (true, None) => DateTime::<Utc>::MAX_UTC,
+                }
             }
-            When::Ago(span) => now - span,
+            // A span longer than the calendar reaches back means before everything.
+            When::Ago(span) => now.checked_sub_signed(span).unwrap_or(DateTime::<Utc>::MIN_UTC),
         }
     }
 }
@@ -132,7 +139,11 @@ impl When {
 /// The exclusive bound that keeps the versions dated at or before `last_instant` (one
 /// of [`When::last_instant`]): what history filters take.
 pub fn until_after(last_instant: DateTime<Utc>) -> DateTime<Utc> {
-    last_instant + Duration::seconds(1)
+    // The last second chrono can represent has no second after it; the bound then is
+    // the last moment there is, which still keeps versions dated to that second.
+    last_instant
+        .checked_add_signed(Duration::seconds(1))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 impl FromStr for When {
@@ -329,6 +340,14 @@ mod tests {
         let ago: When = "2w".parse().unwrap();
         assert_eq!(ago.resolve(now, true).to_rfc3339(), "2026-02-16T00:00:00+00:00");
         assert!("yesterday".parse::<When>().is_err());
+        // The calendar's ends saturate rather than overflow.
+        let last_day: When = "+262142-12-31".parse().unwrap();
+        assert_eq!(last_day.resolve(now, true), DateTime::<Utc>::MAX_UTC);
+        assert_eq!(until_after(last_day.last_instant(now)), DateTime::<Utc>::MAX_UTC);
+        assert!(until_after(last_day.last_instant(now)) > last_day.last_instant(now));
+        let too_long_ago: When = "100000000d".parse().unwrap();
+        assert_eq!(too_long_ago.resolve(now, false), DateTime::<Utc>::MIN_UTC);
+        assert_eq!(too_long_ago.last_instant(now), DateTime::<Utc>::MIN_UTC);
         assert!("-3d".parse::<When>().is_err());
         assert_eq!("never".parse::<Interval>().unwrap(), Interval(None));
         assert_eq!("36h".parse::<Interval>().unwrap(), Interval(Some(Duration::hours(36))));

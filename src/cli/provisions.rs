@@ -221,6 +221,15 @@ struct WithTagger<'a, T: serde::Serialize> {
     tagger: &'a crate::provision::TaggerId,
 }
 
+/// `timeline --json`: the tagger, the runs of versions it could not read (oldest
+/// first), and the timelines.
+#[derive(serde::Serialize)]
+struct TimelineJson<'a> {
+    tagger: &'a crate::provision::TaggerId,
+    untagged: &'a [UntaggedSpan],
+    timelines: &'a [provisions::Timeline],
+}
+
 fn with_tagger<'a, T: serde::Serialize>(
     items: &'a [T],
     tagger: &'a crate::provision::TaggerId,
@@ -313,7 +322,15 @@ pub fn timeline(archive_dir: &Path, args: TimelineArgs) -> Result<ExitCode, CliE
         }
     }
     if args.json {
-        write_json(&mut io::stdout().lock(), &with_tagger(&timelines, &taxonomy.tagger()))?;
+        // An object, not the bare list of timelines: the versions the tagger could not
+        // read belong to the document, and an array of timelines has no place for a
+        // span that no event follows (or for one when no provision has a timeline).
+        let json = TimelineJson {
+            tagger: &taxonomy.tagger(),
+            untagged: &untagged,
+            timelines: &timelines,
+        };
+        write_json(&mut io::stdout().lock(), &json)?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut out = Terminal::stdout(false);

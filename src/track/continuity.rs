@@ -157,23 +157,31 @@ pub struct Arrival<'a> {
 }
 
 /// Why `arrival` is not the document next to `old`, the text it would replace, or
-/// `None`: an error or login page wrapped in prose ([`wrapped_wall`]), another page
-/// behind a redirect ([`Redirect::failure`]), or a transfer cut short, unless
-/// `--accept-shrink` names the document (`truncated`: the old text's first lines, the
-/// last one stopping inside a word of its line; or stopping at a line's end or between
-/// words, in an HTML page that lost the closing tags its old snapshot had). A line cut
-/// between words alone is no sign: a real version dropped the end of a heading's line
-/// and every section after it. `old_snapshot` gives the old snapshot and its extension;
-/// it is asked for only in that last case.
+/// `None`: another page ([`replaced`]), or a transfer cut short ([`cut`]).
 pub fn judge<E>(
     arrival: &Arrival<'_>,
     old: &str,
     old_snapshot: impl FnOnce() -> Result<Option<(Vec<u8>, String)>, E>,
 ) -> Result<Option<Failure>, E> {
-    let new = arrival.text;
-    if let Some(failure) = replaced(arrival, old) {
-        return Ok(Some(failure));
+    match replaced(arrival, old) {
+        Some(failure) => Ok(Some(failure)),
+        None => cut(arrival, old, old_snapshot),
     }
+}
+
+/// Whether `arrival` is `old` cut short in transfer, unless `--accept-shrink` names the
+/// document (`truncated`: the old text's first lines, the last one stopping inside a
+/// word of its line; or stopping at a line's end or between words, in an HTML page that
+/// lost the closing tags its old snapshot had). A line cut between words alone is no
+/// sign: a real version dropped the end of a heading's line and every section after it.
+/// `old_snapshot` gives the old snapshot and its extension; it is asked for only in
+/// that last case.
+pub fn cut<E>(
+    arrival: &Arrival<'_>,
+    old: &str,
+    old_snapshot: impl FnOnce() -> Result<Option<(Vec<u8>, String)>, E>,
+) -> Result<Option<Failure>, E> {
+    let new = arrival.text;
     if arrival.accept_shrink {
         return Ok(None);
     }
