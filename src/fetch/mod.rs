@@ -391,18 +391,20 @@ fn unfollowed_redirect(status: StatusCode, url: &Url, headers: &HeaderMap) -> Fa
     Failure::new(FailureKind::Redirect, message)
 }
 
+/// The site a URL is on, as redirects are judged: its host in lower case, `www.` aside.
+pub fn site_of(url: &Url) -> Option<String> {
+    url.host_str()
+        .map(|h| h.trim_start_matches("www.").to_ascii_lowercase())
+}
+
 /// The failure of a page whose URL was redirected to its own site's home page: a policy
 /// that moved, was withdrawn or is hidden from this client is served that way, and the
 /// home page is never the document. A declared URL that is itself a home page, or a
 /// redirect to another site's root (`example.com/privacy` to `privacy.example.com/`),
 /// is left alone.
 pub fn redirected_home(requested: &Url, final_url: &Url) -> Option<Failure> {
-    let site = |url: &Url| {
-        url.host_str()
-            .map(|h| h.trim_start_matches("www.").to_ascii_lowercase())
-    };
     let home = |url: &Url| matches!(url.path(), "" | "/");
-    (site(requested) == site(final_url) && !home(requested) && home(final_url)).then(|| {
+    (site_of(requested) == site_of(final_url) && !home(requested) && home(final_url)).then(|| {
         Failure::new(
             FailureKind::NotFound,
             format!("{requested} was redirected to the site's home page ({final_url}), not the document"),

@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use url::Url;
 
 use crate::failure::{Failure, FailureKind};
+use crate::fetch::site_of;
 use crate::fetch::wall::{self, Verdict};
 use crate::report::since;
 
@@ -256,12 +257,8 @@ impl Redirect {
     /// Whether it ended on another page: another host (`www.` aside) or another path
     /// (a trailing `/` aside). `http:` to `https:` and a query added are the same page.
     pub fn is_elsewhere(&self) -> bool {
-        let host = |url: &Url| {
-            url.host_str()
-                .map(|h| h.trim_start_matches("www.").to_ascii_lowercase())
-        };
         let path = |url: &Url| url.path().trim_end_matches('/').to_string();
-        host(&self.declared) != host(&self.ended) || path(&self.declared) != path(&self.ended)
+        site_of(&self.declared) != site_of(&self.ended) || path(&self.declared) != path(&self.ended)
     }
 
     /// The `Redirected-To:` trailer's value: the URL the fetch ended at (a parsed URL,
