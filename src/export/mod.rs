@@ -407,7 +407,8 @@ pub fn export(
             .iter()
             .filter(|(k, _)| !before.contains_key(*k) && !doc_open.contains_key(*k))
             .collect();
-        arrived.sort_by(|a, b| a.1.cmp(b.1));
+        // In sentence order, as ids were given before lines were kept.
+        arrived.sort_by(|a, b| sentence_of(a.1).cmp(sentence_of(b.1)));
         for (sentence_key, line) in arrived {
             let tags = tag_line(line, taxonomy);
             let sentence = sentence_of(line).to_string();
